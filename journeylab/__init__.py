@@ -1,0 +1,55 @@
+"""journeylab: a Jupyter-centric workbench for customer-journey research.
+
+Discover how customers really travel (process mining), compare it with the journey the
+business designed, segment the travellers, and measure goals and experience KPIs.
+
+>>> import journeylab as jl
+>>> log = jl.datasets.load_example()
+>>> log.n_cases
+6
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import datasets, engine
+from .exceptions import (
+    DataQualityWarning,
+    EmptyLogError,
+    FileFormatError,
+    InvalidParameterError,
+    JourneyDefinitionError,
+    JourneylabError,
+    MissingValuesError,
+    SchemaError,
+    TimestampError,
+)
+from .log import EventLog, from_ibis, from_pandas, read_csv, read_parquet, read_xes, stitch
+
+try:
+    __version__ = version("journeylab")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "EventLog",
+    "from_pandas",
+    "from_ibis",
+    "read_csv",
+    "read_parquet",
+    "read_xes",
+    "stitch",
+    "datasets",
+    "engine",
+    "JourneylabError",
+    "SchemaError",
+    "InvalidParameterError",
+    "EmptyLogError",
+    "TimestampError",
+    "MissingValuesError",
+    "FileFormatError",
+    "JourneyDefinitionError",
+    "DataQualityWarning",
+    "__version__",
+]

@@ -1,0 +1,98 @@
+"""Small shared helpers: closest-name suggestions, duration parsing, atomic writes."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from .exceptions import InvalidParameterError
+
+
+def closest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to ``n`` names of ``choices`` closest to ``name`` (case-insensitive).
+
+    >>> closest("Paymnt", ["payment", "cart", "browse"])
+    ['payment']
+    """
+    choices = [str(c) for c in choices]
+    lower = {c.lower(): c for c in choices}
+    hits = difflib.get_close_matches(str(name).lower(), list(lower), n=n, cutoff=0.5)
+    return [lower[h] for h in hits]
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """A ' Did you mean ...?' sentence, or '' when nothing is close."""
+    hits = closest(name, choices)
+    if not hits:
+        return ""
+    return " Did you mean " + " or ".join(repr(h) for h in hits) + "?"
+
+
+def to_timedelta(value, *, name: str = "duration") -> pd.Timedelta:
+    """Parse a duration given as a string (``"30min"``, ``"3d"``, ``"2 days"``) or Timedelta.
+
+    A bare number is refused: its unit would be a guess.
+
+    >>> to_timedelta("30min")
+    Timedelta('0 days 00:30:00')
+    >>> to_timedelta(3)
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: duration=3 is a bare number; ...
+    """
+    if isinstance(value, pd.Timedelta):
+        td = value
+    elif hasattr(value, "total_seconds") and not isinstance(value, (int, float)):
+        td = pd.Timedelta(value)
+    elif isinstance(value, bool) or isinstance(value, (int, float)):
+        raise InvalidParameterError(
+            f"{name}={value!r} is a bare number; give a duration with a unit, "
+            f"e.g. {name}='30min', '3d' or pd.Timedelta(hours=2)."
+        )
+    elif isinstance(value, str):
+        try:
+            # "3d" is the house spelling; pandas 3 deprecates the lowercase unit
+            td = pd.Timedelta(re.sub(r"(\d)\s*d(?![a-zA-Z])", r"\1D", value.strip()))
+        except (ValueError, TypeError):
+            raise InvalidParameterError(
+                f"{name}={value!r} is not a duration; write it like '30min', '12h', '3d' or '2 days'."
+            ) from None
+        if value.strip().replace(".", "", 1).isdigit():
+            raise InvalidParameterError(
+                f"{name}={value!r} is a bare number; give a duration with a unit, e.g. '{value.strip()}d'."
+            )
+    else:
+        raise InvalidParameterError(
+            f"{name}={value!r} is not a duration; write it like '30min', '12h', '3d' or pd.Timedelta(days=3)."
+        )
+    if pd.isna(td) or td <= pd.Timedelta(0):
+        raise InvalidParameterError(f"{name}={value!r} must be a positive duration, e.g. '30min' or '3d'.")
+    return td
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then a rename.
+
+    A failure leaves any previous file untouched and no half-written file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path

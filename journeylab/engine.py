@@ -1,0 +1,230 @@
+"""The columnar core: the few heavy scans of an event log, as Ibis expressions.
+
+Every aggregate here is written once as an Ibis expression and runs where the events
+live: in process on DuckDB by default (a pandas-backed :class:`~journeylab.EventLog`),
+or on Apache Spark (a log made with :func:`journeylab.from_ibis` on a PySpark table).
+Results come back as small pandas DataFrames. Process-mining algorithms then work on
+these compressed tables (the variant table is orders of magnitude smaller than the log).
+
+Version traps handled here: ordered ``collect(order_by=...)`` is not supported on the
+PySpark backend, so variants collect ``(_seq, activity)`` structs and sort the array
+there; Ibis 12's ``con.create_table`` fails on DuckDB 2.0, so logs are registered as
+memtables.
+
+Examples
+--------
+>>> import journeylab as jl
+>>> from journeylab import engine
+>>> log = jl.datasets.load_example()
+>>> engine.variants(log)["count"].sum() == log.n_cases
+True
+"""
+
+from __future__ import annotations
+
+import threading
+
+import ibis
+import ibis.expr.datatypes as dt
+import pandas as pd
+
+__all__ = ["directly_follows", "variants", "case_table", "start_end", "execute", "duckdb_connection", "backend_name"]
+
+_LOCAL = threading.local()
+#: separator used to join activity names into one variant key (never in a name)
+SEP = "\x1f"
+
+
+def duckdb_connection():
+    """The in-process DuckDB backend used for pandas-backed logs (one per thread)."""
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        con = ibis.duckdb.connect()
+        _LOCAL.con = con
+    return con
+
+
+def _backend(expr):
+    try:
+        return expr._find_backend(use_default=False)
+    except Exception:  # memtables only: no backend bound
+        return duckdb_connection()
+
+
+def backend_name(expr) -> str:
+    """"duckdb" or "pyspark" (or another Ibis backend name) for an expression."""
+    return _backend(expr).name
+
+
+def execute(expr) -> pd.DataFrame | pd.Series | object:
+    """Run an Ibis expression on its own backend (DuckDB for memtables)."""
+    return _backend(expr).execute(expr)
+
+
+@ibis.udf.scalar.builtin
+def epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # DuckDB
+    """Microseconds since the epoch (DuckDB builtin)."""
+
+
+@ibis.udf.scalar.builtin
+def unix_micros(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # Spark SQL
+    """Microseconds since the epoch (Spark builtin)."""
+
+
+def _micros(ts):
+    """Exact microseconds since the epoch as int64 (Ibis' epoch_seconds rounds on DuckDB)."""
+    fn = epoch_us if backend_name(ts) == "duckdb" else unix_micros
+    return fn(ts)
+
+
+def _td(series: pd.Series) -> pd.Series:
+    return pd.to_timedelta(series.astype("float64").round(), unit="us")
+
+
+def directly_follows(log) -> pd.DataFrame:
+    """Directly-follows pairs of activities with counts and durations.
+
+    One row per (source, target): ``count`` (times ``target`` directly follows
+    ``source`` in a case), ``cases`` (distinct cases with that pair), ``duration_mean``,
+    ``duration_median``, ``duration_p90`` (Timedelta, time between the two events).
+    No artificial start/end rows (see :func:`start_end`). The counts add up to
+    ``n_events - n_cases``.
+
+    >>> import journeylab as jl
+    >>> from journeylab import engine
+    >>> dfg = engine.directly_follows(jl.datasets.load_example())
+    >>> int(dfg["count"].sum())
+    36
+    """
+    t = log.table
+    w = ibis.window(group_by=t.case, order_by=t._seq)
+    us = _micros(t.timestamp)
+    pairs = t.select(
+        t.case,
+        source=t.activity,
+        target=t.activity.lead().over(w),
+        dt=(us.lead().over(w) - us),
+    )
+    pairs = pairs.filter(pairs.target.notnull())
+    agg = pairs.group_by(["source", "target"]).aggregate(
+        count=pairs.count(),
+        cases=pairs.case.nunique(),
+        mean_us=pairs.dt.mean(),
+        median_us=pairs.dt.median(),
+        p90_us=pairs.dt.quantile(0.9),
+    )
+    out = execute(agg)
+    res = pd.DataFrame({
+        "source": out["source"].astype(str),
+        "target": out["target"].astype(str),
+        "count": out["count"].astype("int64"),
+        "cases": out["cases"].astype("int64"),
+        "duration_mean": _td(out["mean_us"]),
+        "duration_median": _td(out["median_us"]),
+        "duration_p90": _td(out["p90_us"]),
+    })
+    return res.sort_values(["count", "source", "target"], ascending=[False, True, True], ignore_index=True)
+
+
+def _case_aggregate(log):
+    t = log.table
+    return t.group_by(t.case).aggregate(
+        start=t.timestamp.min(),
+        end=t.timestamp.max(),
+        length=t.count(),
+        first_activity=t.activity.argmin(t._seq),
+        last_activity=t.activity.argmax(t._seq),
+        dur_us=_micros(t.timestamp).max() - _micros(t.timestamp).min(),
+    )
+
+
+def case_table(log) -> pd.DataFrame:
+    """One row per case: ``start``, ``end``, ``length`` (events), ``duration``,
+    ``first_activity``, ``last_activity``; indexed by ``case``, sorted by case.
+
+    >>> import journeylab as jl
+    >>> from journeylab import engine
+    >>> int(engine.case_table(jl.datasets.load_example())["length"].sum())
+    42
+    """
+    out = execute(_case_aggregate(log))
+    res = pd.DataFrame({
+        "case": out["case"].astype(str),
+        "start": out["start"],
+        "end": out["end"],
+        "length": out["length"].astype("int64"),
+        "duration": _td(out["dur_us"]),
+        "first_activity": out["first_activity"].astype(str),
+        "last_activity": out["last_activity"].astype(str),
+    })
+    return res.sort_values("case", ignore_index=True).set_index("case")
+
+
+def start_end(log) -> pd.DataFrame:
+    """Per activity, how many cases start (``starts``) and end (``ends``) with it.
+
+    >>> import journeylab as jl
+    >>> from journeylab import engine
+    >>> engine.start_end(jl.datasets.load_example()).loc["register request", "starts"]
+    6
+    """
+    c = _case_aggregate(log)
+    s = c.group_by(activity=c.first_activity).aggregate(starts=c.count())
+    e = c.group_by(activity=c.last_activity).aggregate(ends=c.count())
+    starts = execute(s).set_index("activity")["starts"]
+    ends = execute(e).set_index("activity")["ends"]
+    out = pd.concat([starts, ends], axis=1).fillna(0).astype("int64")
+    out.index = out.index.astype(str)
+    out.index.name = "activity"
+    return out.sort_index()
+
+
+def _sequences(log):
+    """Per case: its activity sequence joined with SEP, and its duration in microseconds."""
+    t = log.table
+    us = _micros(t.timestamp)
+    if backend_name(t) == "duckdb":
+        seq = t.activity.collect(order_by=t._seq)
+    else:  # ordered collect is unsupported on PySpark: sort (seq, activity) structs
+        seq = ibis.struct({"s": t._seq, "a": t.activity}).collect().sort().map(lambda x: x.a)
+    return t.group_by(t.case).aggregate(key=seq.join(SEP), dur_us=us.max() - us.min())
+
+
+def variants(log) -> pd.DataFrame:
+    """Variants: the distinct ordered activity sequences with the number of cases.
+
+    Columns ``variant`` (tuple of activities), ``count``, ``duration_median``
+    (Timedelta, median case duration); sorted by count (descending) then variant.
+
+    >>> import journeylab as jl
+    >>> from journeylab import engine
+    >>> v = engine.variants(jl.datasets.load_example())
+    >>> len(v), int(v["count"].sum())
+    (6, 6)
+    """
+    per_case = _sequences(log)
+    agg = per_case.group_by("key").aggregate(count=per_case.count(), median_us=per_case.dur_us.median())
+    out = execute(agg)
+    res = pd.DataFrame({
+        "variant": [tuple(k.split(SEP)) for k in out["key"]],
+        "count": out["count"].astype("int64"),
+        "duration_median": _td(out["median_us"]),
+    })
+    res["_key"] = out["key"].astype(str)
+    res = res.sort_values(["count", "_key"], ascending=[False, True], ignore_index=True)
+    return res.drop(columns="_key")
+
+
+def case_variants(log) -> pd.Series:
+    """Per case, the index of its variant in :func:`variants` (Series indexed by case).
+
+    >>> import journeylab as jl
+    >>> from journeylab import engine
+    >>> engine.case_variants(jl.datasets.load_example()).nunique()
+    6
+    """
+    per_case = execute(_sequences(log).select("case", "key"))
+    var = variants(log)
+    keys = pd.Index([SEP.join(v) for v in var["variant"]])
+    idx = keys.get_indexer(per_case["key"].astype(str))
+    return pd.Series(idx, index=per_case["case"].astype(str).to_numpy(), name="variant").sort_index()

@@ -1,0 +1,64 @@
+"""Errors and warnings raised by journeylab.
+
+Every error says what is wrong, the offending value, what is allowed or
+available, and how to fix it.
+
+Examples
+--------
+>>> import journeylab as jl
+>>> try:
+...     jl.from_pandas(__import__("pandas").DataFrame({"a": [1]}), case="c", activity="a", timestamp="t")
+... except jl.SchemaError as err:
+...     print(type(err).__name__)
+SchemaError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "JourneylabError",
+    "SchemaError",
+    "InvalidParameterError",
+    "EmptyLogError",
+    "TimestampError",
+    "MissingValuesError",
+    "FileFormatError",
+    "JourneyDefinitionError",
+    "DataQualityWarning",
+]
+
+
+class JourneylabError(Exception):
+    """Base class of every error journeylab raises on purpose."""
+
+
+class SchemaError(JourneylabError, ValueError):
+    """A column role names a column that does not exist, or has the wrong type."""
+
+
+class InvalidParameterError(JourneylabError, ValueError):
+    """A parameter value is outside what the function accepts."""
+
+
+class EmptyLogError(JourneylabError, ValueError):
+    """The log (or what is left of it after filtering) has no events."""
+
+
+class TimestampError(JourneylabError, ValueError):
+    """Timestamps that cannot be parsed."""
+
+
+class MissingValuesError(JourneylabError, ValueError):
+    """Nulls in the case, activity or timestamp column."""
+
+
+class FileFormatError(JourneylabError, ValueError):
+    """A file that does not exist, cannot be read, or is malformed or hostile."""
+
+
+class JourneyDefinitionError(JourneylabError, ValueError):
+    """A journey definition (YAML or code) that is invalid, or does not fit a log."""
+
+
+class DataQualityWarning(UserWarning):
+    """Something in the data was dropped or looks suspicious; the message says what."""

@@ -1,0 +1,961 @@
+"""EventLog: the validated, immutable event log, and the ways to build one.
+
+Every analysis in journeylab starts from an :class:`EventLog`. Build one with
+:func:`from_pandas`, :func:`read_csv`, :func:`read_parquet`, :func:`read_xes` or
+:func:`from_ibis`; each validates the input once (roles exist, timestamps parse, no
+nulls in the key columns, duplicates reported) so that analyses never have to.
+
+Inside a log the role columns carry canonical names - ``case``, ``activity``,
+``timestamp`` and, when given, ``channel``, ``lifecycle``, ``resource``, ``customer``,
+``value`` - and every other input column is kept as an attribute under its own name.
+Events are ordered by case, then timestamp; ties keep their input order.
+
+Examples
+--------
+>>> import pandas as pd, journeylab as jl
+>>> df = pd.DataFrame({
+...     "client": ["c1", "c1", "c2"],
+...     "step": ["visit", "buy", "visit"],
+...     "ts": ["2025-01-01 10:00", "2025-01-01 10:05", "2025-01-02 09:00"],
+... })
+>>> log = jl.from_pandas(df, case="client", activity="step", timestamp="ts")
+>>> log
+EventLog: 3 events, 2 cases, 2 activities, 2025-01-01 .. 2025-01-02 (UTC)
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._util import closest, to_timedelta
+from .exceptions import (
+    DataQualityWarning,
+    EmptyLogError,
+    FileFormatError,
+    InvalidParameterError,
+    MissingValuesError,
+    SchemaError,
+    TimestampError,
+)
+
+__all__ = [
+    "EventLog",
+    "from_pandas",
+    "from_ibis",
+    "read_csv",
+    "read_parquet",
+    "read_xes",
+    "stitch",
+    "ROLES",
+]
+
+#: Roles a column can play, in canonical order. The first three are required.
+ROLES = ("case", "activity", "timestamp", "channel", "lifecycle", "resource", "customer", "value")
+_ID_ROLES = ("case", "customer")
+_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_path(path) -> Path:
+    try:
+        p = Path(os.fspath(path))
+    except TypeError:
+        raise FileFormatError(f"path={path!r} is not a file path; pass a str or pathlib.Path.") from None
+    if not p.exists():
+        hint = ""
+        if p.parent.exists():
+            names = [c.name for c in p.parent.iterdir()]
+            near = closest(p.name, names)
+            if near:
+                hint = f" Files nearby with a similar name: {near}."
+        raise FileFormatError(f"No file at '{p}'.{hint} Check the path (relative paths start at {os.getcwd()}).")
+    if p.is_dir():
+        raise FileFormatError(f"'{p}' is a folder, not a file; pass the path of the log file inside it.")
+    return p
+
+
+def _missing_column(role: str, name: str, columns: Sequence[str]) -> SchemaError:
+    near = closest(name, columns, n=1)
+    near_txt = f" Closest match: {near[0]!r}." if near else ""
+    return SchemaError(
+        f"{role}={name!r} is not a column of the log.{near_txt} "
+        f"Available: {list(map(str, columns))}. Pass {role}=... or rename the column."
+    )
+
+
+def _parse_timestamps(raw: pd.Series, *, tz: str | None, fmt: str | None) -> tuple[pd.Series, str]:
+    """Parse a timestamp column; return the tz-aware series and a note on the zone handling."""
+    target_tz = tz or "UTC"
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        if tz is not None:
+            raise InvalidParameterError(
+                f"tz={tz!r} was given but the timestamps already carry a zone ({raw.dtype.tz}); "
+                "drop tz=... (it only applies to naive timestamps)."
+            )
+        return raw.dt.as_unit("us"), f"timezone-aware input kept ({raw.dtype.tz})"
+    if pd.api.types.is_datetime64_dtype(raw.dtype):
+        parsed = raw.dt.as_unit("us")
+        note = f"naive timestamps taken as {target_tz}"
+    elif pd.api.types.is_numeric_dtype(raw.dtype) and not raw.isna().all():
+        raise TimestampError(
+            f"the timestamp column holds numbers ({raw.dtype}), not dates. Convert it first, e.g. "
+            "pd.to_datetime(df[col], unit='s'), so the unit is not guessed."
+        )
+    else:
+        text = raw.astype("str") if not pd.api.types.is_string_dtype(raw.dtype) else raw
+        notnull = raw.notna()
+        has_zone = text[notnull].str.contains(_TZ_SUFFIX, regex=True)
+        n_zoned = int(has_zone.sum())
+        n_present = int(notnull.sum())
+        if 0 < n_zoned < n_present:
+            ex_naive = text[notnull][~has_zone].iloc[0]
+            ex_zoned = text[notnull][has_zone].iloc[0]
+            raise TimestampError(
+                f"the timestamp column mixes {n_zoned:,} values with a UTC offset (e.g. {ex_zoned!r}) and "
+                f"{n_present - n_zoned:,} without (e.g. {ex_naive!r}); the naive ones are ambiguous. "
+                "Give every value an offset, or strip them all and pass tz=..."
+            )
+        kwargs = {"format": fmt or "ISO8601"}
+        try:
+            parsed = pd.to_datetime(raw, errors="coerce", **kwargs)
+            note = ""
+        except ValueError:  # mixed offsets
+            parsed = pd.to_datetime(raw, errors="coerce", utc=True, **kwargs)
+            note = "mixed UTC offsets normalised to UTC"
+        if fmt is None and parsed[notnull].isna().any():
+            # not ISO 8601: let pandas infer a format per value
+            try:
+                alt = pd.to_datetime(raw, errors="coerce", format="mixed")
+            except ValueError:
+                alt = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
+                note = "mixed UTC offsets normalised to UTC"
+            if alt[notnull].isna().sum() < parsed[notnull].isna().sum():
+                parsed = alt
+        bad = notnull & parsed.isna()
+        if bad.any():
+            rows = list(raw.index[bad][:5])
+            examples = [str(v) for v in raw[bad].iloc[:5]]
+            raise TimestampError(
+                f"{int(bad.sum()):,} timestamp value(s) cannot be parsed, e.g. {examples} at rows {rows}. "
+                "Fix or remove those rows, or pass format='%d/%m/%Y %H:%M' (a strftime pattern) "
+                "that matches them."
+            )
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            parsed = parsed.dt.as_unit("us")
+            if tz is not None:
+                raise InvalidParameterError(
+                    f"tz={tz!r} was given but the timestamps carry UTC offsets; drop tz=... "
+                    "(it only applies to naive timestamps)."
+                )
+            return parsed, note or f"timezone-aware input kept ({parsed.dtype.tz})"
+        parsed = parsed.dt.as_unit("us")
+        note = f"naive timestamps taken as {target_tz}"
+    try:
+        localized = parsed.dt.tz_localize(target_tz, ambiguous="NaT", nonexistent="NaT")
+    except Exception as err:  # unknown zone name
+        raise InvalidParameterError(f"tz={tz!r} is not a time zone name; use e.g. 'UTC' or 'Europe/Paris'.") from err
+    lost = localized.isna() & parsed.notna()
+    if lost.any():
+        raise TimestampError(
+            f"{int(lost.sum()):,} naive timestamp(s) do not exist or are ambiguous in {target_tz} "
+            f"(daylight-saving change), e.g. {list(parsed[lost].astype(str).iloc[:3])}. "
+            "Give the values UTC offsets, or pass tz='UTC'."
+        )
+    return localized, note
+
+
+def _as_str_ids(s: pd.Series) -> pd.Series:
+    """Case / customer ids as strings; floats that are whole numbers lose their '.0'."""
+    if pd.api.types.is_float_dtype(s.dtype):
+        whole = s.dropna()
+        if len(whole) and (whole == np.floor(whole)).all():
+            s = s.astype("Int64")
+    out = s.astype("str")
+    return out.where(s.notna(), None)
+
+
+def _event_order(case: pd.Series, ts: pd.Series) -> np.ndarray:
+    """Positions that sort events by case, then timestamp, ties in input order (stable)."""
+    codes, _ = pd.factorize(case, sort=True)
+    t = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view("int64") if isinstance(
+        ts.dtype, pd.DatetimeTZDtype) else ts.to_numpy().view("int64")
+    return np.lexsort((np.arange(len(case)), t, codes))
+
+
+# --------------------------------------------------------------------------- the log
+
+
+class EventLog:
+    """A validated, immutable event log.
+
+    Build one with :func:`from_pandas`, :func:`read_csv`, :func:`read_parquet`,
+    :func:`read_xes` or :func:`from_ibis` rather than calling the constructor.
+    Filters and sessions return new logs; nothing changes a log in place.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> log = jl.datasets.load_example()
+    >>> log.n_cases, log.n_events
+    (6, 42)
+    >>> log.filter_cases(["1", "2"]).n_cases
+    2
+    """
+
+    __slots__ = ("_df", "_table", "_roles", "_meta", "_cache")
+
+    def __init__(self, df: pd.DataFrame | None, *, roles: dict, meta: dict, table=None):
+        object.__setattr__(self, "_df", df)
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_roles", dict(roles))
+        object.__setattr__(self, "_meta", dict(meta))
+        object.__setattr__(self, "_cache", {})
+
+    def __setattr__(self, name, value):
+        raise AttributeError("EventLog is immutable; filters and sessions() return a new log.")
+
+    # ---- data access
+    @property
+    def is_lazy(self) -> bool:
+        """True when the events live in an outside engine (e.g. Spark) rather than in memory."""
+        return self._df is None
+
+    def _frame(self) -> pd.DataFrame:
+        if self._df is None:
+            if "frame" not in self._cache:
+                from . import engine
+
+                self._cache["frame"] = engine.execute(self._table.order_by("_seq")).reset_index(drop=True)
+            return self._cache["frame"]
+        return self._df
+
+    @property
+    def table(self):
+        """The events as an Ibis table (DuckDB in process by default), with canonical columns and ``_seq``."""
+        if self._table is not None:
+            return self._table
+        if "table" not in self._cache:
+            import ibis
+
+            self._cache["table"] = ibis.memtable(self._df)
+        return self._cache["table"]
+
+    @property
+    def backend(self) -> str:
+        """Name of the engine that runs the aggregates ("duckdb" or "pyspark")."""
+        if self._table is None:
+            return "duckdb"
+        from . import engine
+
+        return engine.backend_name(self._table)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The events as a new pandas DataFrame (canonical role names, attributes kept).
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().to_pandas().columns[:3].tolist()
+        ['case', 'activity', 'timestamp']
+        """
+        return self._frame().drop(columns=["_seq"]).copy()
+
+    def to_pm4py(self) -> pd.DataFrame:
+        """The events as a DataFrame that pm4py accepts as is.
+
+        Columns ``case:concept:name``, ``concept:name``, ``time:timestamp`` (and
+        ``lifecycle:transition``, ``org:resource`` when present), then the attributes.
+
+        >>> import journeylab as jl, pm4py
+        >>> dfg, start, end = pm4py.discover_dfg(jl.datasets.load_example().to_pm4py())
+        """
+        names = {
+            "case": "case:concept:name",
+            "activity": "concept:name",
+            "timestamp": "time:timestamp",
+            "lifecycle": "lifecycle:transition",
+            "resource": "org:resource",
+        }
+        out = self.to_pandas().rename(columns=names)
+        return out
+
+    # ---- sizes
+    def _stat(self, key, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    @property
+    def n_events(self) -> int:
+        """Number of events."""
+        if self._df is not None:
+            return len(self._df)
+        from . import engine
+
+        return self._stat("n_events", lambda: int(engine.execute(self._table.count())))
+
+    @property
+    def n_cases(self) -> int:
+        """Number of distinct cases."""
+        if self._df is not None:
+            return self._stat("n_cases", lambda: int(self._df["case"].nunique()))
+        from . import engine
+
+        return self._stat("n_cases", lambda: int(engine.execute(self._table.case.nunique())))
+
+    @property
+    def activities(self) -> tuple[str, ...]:
+        """Distinct activities, most frequent first (ties by name)."""
+
+        def compute():
+            if self._df is not None:
+                vc = self._df["activity"].value_counts()
+            else:
+                from . import engine
+
+                t = self._table
+                vc = engine.execute(t.group_by("activity").agg(n=t.count())).set_index("activity")["n"]
+            vc = vc.rename_axis("activity").reset_index(name="n").sort_values(["n", "activity"], ascending=[False, True])
+            return tuple(vc["activity"].astype(str))
+
+        return self._stat("activities", compute)
+
+    @property
+    def activity_counts(self) -> pd.Series:
+        """Events per activity, most frequent first."""
+        vc = self._frame()["activity"].value_counts()
+        return vc.reindex(list(self.activities)).rename("events")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """All columns: canonical roles first, then attributes."""
+        cols = self._frame().columns if self._df is not None else self._table.columns
+        return tuple(c for c in cols if c != "_seq")
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """Columns that play no role (kept as they came)."""
+        return tuple(c for c in self.columns if c not in ROLES)
+
+    @property
+    def roles(self) -> dict[str, str]:
+        """Mapping canonical role -> name of the column in the input."""
+        return dict(self._roles)
+
+    @property
+    def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """(first timestamp, last timestamp)."""
+
+        def compute():
+            ts = self._frame()["timestamp"]
+            return ts.min(), ts.max()
+
+        return self._stat("span", compute)
+
+    @property
+    def timezone(self) -> str:
+        """The zone the timestamps are expressed in."""
+        return str(self._frame()["timestamp"].dt.tz)
+
+    def summary(self) -> pd.DataFrame:
+        """One table with the size, span, zone handling and data-quality notes of the log.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().summary().loc["cases", "value"]
+        '6'
+        """
+        df = self._frame()
+        start, end = self.time_span
+        lengths = df.groupby("case", sort=False).size()
+        rows = [
+            ("events", f"{self.n_events:,}"),
+            ("cases", f"{self.n_cases:,}"),
+            ("activities", f"{len(self.activities):,}"),
+            ("events per case (median)", f"{lengths.median():g}"),
+            ("first event", str(start)),
+            ("last event", str(end)),
+            ("time span", str(end - start)),
+            ("timezone", f"{self.timezone} - {self._meta.get('tz_note', '')}"),
+        ]
+        for role in ("channel", "lifecycle", "resource", "customer"):
+            if role in df.columns:
+                rows.append((f"{role}s", f"{df[role].nunique():,}"))
+        rows.append(("attributes", ", ".join(self.attributes) or "-"))
+        rows.append(("source", str(self._meta.get("source", "DataFrame"))))
+        for key, label in (("dropped_invalid", "rows dropped (invalid)"), ("dropped_duplicates", "duplicates dropped"),
+                           ("duplicates", "exact duplicate events (kept)")):
+            if self._meta.get(key):
+                rows.append((label, f"{self._meta[key]:,}"))
+        return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
+
+    def __repr__(self) -> str:
+        if self.is_lazy:
+            return f"EventLog: lazy on {self.backend} ({', '.join(self.columns)})"
+        start, end = self.time_span
+        return (
+            f"EventLog: {self.n_events:,} events, {self.n_cases:,} cases, {len(self.activities):,} activities, "
+            f"{start:%Y-%m-%d} .. {end:%Y-%m-%d} ({self.timezone})"
+        )
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head = self.to_pandas().head(10)
+        return f"<p>{escape(repr(self))}</p>" + head.to_html(max_rows=10, escape=True)
+
+    def __len__(self) -> int:
+        return self.n_events
+
+    # ---- derived logs
+    def _derive(self, df: pd.DataFrame, **meta) -> EventLog:
+        if len(df) == 0:
+            raise EmptyLogError(
+                "the filter left no events. Loosen it (check the values with log.summary() "
+                "or log.activities) or start again from the full log."
+            )
+        df = df.reset_index(drop=True)
+        df["_seq"] = np.arange(len(df), dtype="int64")
+        return EventLog(df, roles=self._roles, meta={**self._meta, **meta})
+
+    def filter_cases(self, cases: Iterable[str], *, keep: bool = True) -> EventLog:
+        """Keep (or, with ``keep=False``, drop) the given case ids.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_cases(["3"], keep=False).n_cases
+        5
+        """
+        if isinstance(cases, str):
+            cases = [cases]
+        wanted = pd.Index([str(c) for c in cases])
+        df = self._frame()
+        mask = df["case"].isin(wanted)
+        return self._derive(df[mask if keep else ~mask])
+
+    def filter_values(self, column: str, values, *, level: str = "case", keep: bool = True) -> EventLog:
+        """Filter by the values of a column.
+
+        ``level="event"`` keeps the matching events; ``level="case"`` keeps whole cases
+        that have at least one matching event. ``keep=False`` inverts the choice.
+
+        >>> import journeylab as jl
+        >>> log = jl.datasets.load_example()
+        >>> log.filter_values("activity", ["reject request"]).n_cases
+        3
+        """
+        if column not in self.columns:
+            raise _missing_column("column", column, self.columns)
+        if level not in ("event", "case"):
+            raise InvalidParameterError(f"level={level!r} is not allowed; use 'event' or 'case'.")
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            values = [values]
+        df = self._frame()
+        hit = df[column].isin(list(values))
+        if level == "case":
+            hit = df["case"].isin(df.loc[hit, "case"].unique())
+        return self._derive(df[hit if keep else ~hit])
+
+    def filter_time(self, start=None, end=None, *, how: str = "contained") -> EventLog:
+        """Filter on time.
+
+        ``how="contained"`` keeps cases that lie wholly in [start, end];
+        ``"intersecting"`` keeps cases with any event in it; ``"events"`` keeps the events
+        in it (cutting cases). Naive bounds are taken in the log's zone.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_time("2011-01-01", how="contained").n_cases
+        2
+        """
+        if how not in ("contained", "intersecting", "events"):
+            raise InvalidParameterError(f"how={how!r} is not allowed; use 'contained', 'intersecting' or 'events'.")
+        df = self._frame()
+        tz = df["timestamp"].dt.tz
+
+        def bound(v, name):
+            if v is None:
+                return None
+            try:
+                ts = pd.Timestamp(v)
+            except (ValueError, TypeError):
+                raise InvalidParameterError(f"{name}={v!r} is not a date; write it like '2025-01-31' or '2025-01-31 12:00'.") from None
+            return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+        lo, hi = bound(start, "start"), bound(end, "end")
+        if lo is not None and hi is not None and lo > hi:
+            raise InvalidParameterError(f"start={start!r} is after end={end!r}; swap them.")
+        ts = df["timestamp"]
+        inside = pd.Series(True, index=df.index)
+        if lo is not None:
+            inside &= ts >= lo
+        if hi is not None:
+            inside &= ts <= hi
+        if how == "events":
+            return self._derive(df[inside])
+        per_case = inside.groupby(df["case"], sort=False).transform("all" if how == "contained" else "any")
+        return self._derive(df[per_case])
+
+    def sessions(self, gap="30min", *, restart_on: Iterable[str] | str | None = None) -> EventLog:
+        """Split each customer's events into journey sessions.
+
+        A new session starts after ``gap`` of inactivity, or at an event whose activity is
+        in ``restart_on``. The session becomes the case (``"<customer>#<n>"``, n from 1)
+        and the customer id is kept in the ``customer`` column (the case itself when the
+        log has no customer role).
+
+        >>> import pandas as pd, journeylab as jl
+        >>> df = pd.DataFrame({"c": ["a"] * 3, "act": ["x", "y", "x"],
+        ...     "t": ["2025-01-01 10:00", "2025-01-01 10:10", "2025-01-01 12:00"]})
+        >>> jl.from_pandas(df, case="c", activity="act", timestamp="t").sessions("30min").n_cases
+        2
+        """
+        gap_td = to_timedelta(gap, name="gap")
+        restart = [] if restart_on is None else ([restart_on] if isinstance(restart_on, str) else list(restart_on))
+        unknown = [a for a in restart if a not in set(self.activities)]
+        if unknown:
+            raise InvalidParameterError(
+                f"restart_on names activities that are not in the log: {unknown}. "
+                f"Closest: {[closest(a, self.activities) for a in unknown]}."
+            )
+        df = self._frame().drop(columns=["_seq"])
+        who = df["customer"] if "customer" in df.columns else df["case"]
+        order = _event_order(who, df["timestamp"])
+        df = df.iloc[order].reset_index(drop=True)
+        who = who.iloc[order].reset_index(drop=True)
+        new_customer = who.ne(who.shift())
+        gaps = df["timestamp"].diff() > gap_td
+        starts = new_customer | gaps
+        if restart:
+            starts |= df["activity"].isin(restart)
+        n = starts.astype("int64").groupby(who, sort=False).cumsum()
+        out = df.copy()
+        out["customer"] = who
+        out["case"] = who + "#" + n.astype(str)
+        roles = {**self._roles, "customer": self._roles.get("customer", self._roles["case"])}
+        log = EventLog(out, roles=roles, meta={**self._meta, "sessions": f"gap={gap_td}, restart_on={restart}"})
+        return log._derive(out.iloc[_event_order(out["case"], out["timestamp"])])
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def _build(
+    df: pd.DataFrame,
+    *,
+    roles: dict[str, str | None],
+    tz: str | None,
+    format: str | None,
+    on_invalid: str,
+    deduplicate: bool,
+    source: str,
+) -> EventLog:
+    if not isinstance(df, pd.DataFrame):
+        raise SchemaError(f"expected a pandas DataFrame, got {type(df).__name__}; pass a DataFrame or use jl.read_csv(...).")
+    if on_invalid not in ("raise", "drop"):
+        raise InvalidParameterError(f"on_invalid={on_invalid!r} is not allowed; use 'raise' or 'drop'.")
+    columns = [str(c) for c in df.columns]
+    given = {r: c for r, c in roles.items() if c is not None}
+    for role, col in given.items():
+        if col not in df.columns:
+            raise _missing_column(role, col, columns)
+    seen: dict[str, str] = {}
+    for role, col in given.items():
+        if col in seen:
+            raise SchemaError(f"column {col!r} is given for both {seen[col]}= and {role}=; each role needs its own column.")
+        seen[col] = role
+    clash = [c for c in df.columns if c in ROLES and c not in seen and c not in given.values()]
+    if clash:
+        raise SchemaError(
+            f"column(s) {clash} have the name of a role but are not used as that role; journeylab reserves "
+            f"the names {list(ROLES)}. Pass them as the role (e.g. {clash[0]}={clash[0]!r}) or rename them."
+        )
+    if len(df) == 0:
+        raise EmptyLogError(f"the log from {source} has no events; check the file or the filter that produced it.")
+
+    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    for role in ROLES:
+        if role in given:
+            out[role] = df[given[role]].to_numpy() if False else df[given[role]].reset_index(drop=True)
+    for col in df.columns:
+        if col not in seen:
+            out[str(col)] = df[col].reset_index(drop=True)
+    for role in _ID_ROLES:
+        if role in out:
+            out[role] = _as_str_ids(out[role])
+    out["activity"] = out["activity"].astype("str").where(out["activity"].notna(), None)
+    for role in ("channel", "lifecycle", "resource"):
+        if role in out:
+            out[role] = out[role].astype("str").where(out[role].notna(), None)
+
+    ts, note = _parse_timestamps(out["timestamp"], tz=tz, fmt=format)
+    out["timestamp"] = ts
+    meta: dict[str, Any] = {"source": source, "tz_note": note}
+
+    nulls = {r: int(out[r].isna().sum()) for r in ("case", "activity", "timestamp")}
+    if "case" in out:
+        nulls["case"] += int((out["case"] == "").sum())
+    bad = {r: n for r, n in nulls.items() if n}
+    if bad:
+        text = ", ".join(f"{n:,} in {r} ({given[r]!r})" for r, n in bad.items())
+        if on_invalid == "raise":
+            raise MissingValuesError(
+                f"missing values: {text}. Fill them, or pass on_invalid='drop' to drop those rows with a warning."
+            )
+        keep = out[["case", "activity", "timestamp"]].notna().all(axis=1) & (out["case"] != "")
+        dropped = int((~keep).sum())
+        warnings.warn(f"dropped {dropped:,} event(s) with missing values ({text}).", DataQualityWarning, stacklevel=3)
+        out = out[keep].reset_index(drop=True)
+        meta["dropped_invalid"] = dropped
+        if len(out) == 0:
+            raise EmptyLogError("every event had a missing case, activity or timestamp; nothing is left.")
+
+    try:
+        dup = out.duplicated()
+    except TypeError:  # unhashable attribute values (lists...)
+        dup = out.astype(str).duplicated()
+    n_dup = int(dup.sum())
+    if n_dup:
+        if deduplicate:
+            out = out[~dup].reset_index(drop=True)
+            meta["dropped_duplicates"] = n_dup
+        else:
+            meta["duplicates"] = n_dup
+            warnings.warn(
+                f"{n_dup:,} exact duplicate event(s) (same values in every column). "
+                "Pass deduplicate=True to drop them.",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+
+    out = out.iloc[_event_order(out["case"], out["timestamp"])].reset_index(drop=True)
+    out["_seq"] = np.arange(len(out), dtype="int64")
+    return EventLog(out, roles={r: c for r, c in given.items()}, meta=meta)
+
+
+def from_pandas(
+    df: pd.DataFrame,
+    *,
+    case: str,
+    activity: str,
+    timestamp: str,
+    channel: str | None = None,
+    lifecycle: str | None = None,
+    resource: str | None = None,
+    customer: str | None = None,
+    value: str | None = None,
+    tz: str | None = None,
+    format: str | None = None,
+    on_invalid: str = "raise",
+    deduplicate: bool = False,
+) -> EventLog:
+    """Build an :class:`EventLog` from a pandas DataFrame (the frame is not modified).
+
+    Parameters
+    ----------
+    df : DataFrame, one row per event.
+    case, activity, timestamp : names of the required role columns.
+    channel, lifecycle, resource, customer, value : optional role columns (``customer``
+        when the case is a session; ``value`` a monetary amount).
+    tz : zone of naive timestamps (default UTC); refused when they carry offsets.
+    format : strftime pattern for string timestamps (default: ISO 8601, then inferred).
+    on_invalid : ``"raise"`` (default) or ``"drop"`` rows with a missing case, activity
+        or timestamp (with a :class:`DataQualityWarning`).
+    deduplicate : drop exact duplicate events (otherwise they are kept with a warning).
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> df = pd.DataFrame({"id": [1, 1], "a": ["x", "y"], "t": ["2025-01-01", "2025-01-02"]})
+    >>> jl.from_pandas(df, case="id", activity="a", timestamp="t").n_cases
+    1
+    """
+    roles = dict(case=case, activity=activity, timestamp=timestamp, channel=channel, lifecycle=lifecycle,
+                 resource=resource, customer=customer, value=value)
+    return _build(df, roles=roles, tz=tz, format=format, on_invalid=on_invalid, deduplicate=deduplicate,
+                  source="DataFrame")
+
+
+def _sniff_sep(path: Path) -> str:
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            sample = fh.read(65536)
+    except (OSError, EOFError) as err:
+        raise FileFormatError(f"cannot read '{path}': {err}. Is it a (gzipped) CSV file?") from None
+    if not sample.strip():
+        raise EmptyLogError(f"'{path}' is empty; there is no header and no event.")
+    try:
+        return csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n", delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def read_csv(
+    path,
+    *,
+    case: str,
+    activity: str,
+    timestamp: str,
+    sep: str | None = None,
+    tz: str | None = None,
+    encoding: str = "utf-8",
+    **kwargs,
+) -> EventLog:
+    """Read an event log from a CSV file (optionally gzipped), with DuckDB's fast reader.
+
+    Case and customer ids are read as strings: ``"NA"``, ``"null"`` or ``"None"`` in an
+    id column are ids, not missing values (elsewhere they are missing). ``sep=None``
+    detects the separator. Other keyword arguments are those of :func:`from_pandas`.
+
+    >>> import journeylab as jl, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> _ = open(p, "w").write("id;step;ts\\nNA;visit;2025-01-01 10:00\\nNA;buy;2025-01-01 10:05\\n")
+    >>> jl.read_csv(p, case="id", activity="step", timestamp="ts").to_pandas()["case"].tolist()
+    ['NA', 'NA']
+    """
+    import duckdb
+
+    p = _check_path(path)
+    if sep is None:
+        sep = _sniff_sep(p)
+    id_cols = [c for c in (case, kwargs.get("customer")) if c]
+    if encoding.lower().replace("-", "") not in ("utf8",):
+        raise InvalidParameterError(f"encoding={encoding!r}: only UTF-8 files are read; re-encode the file (iconv -t utf-8).")
+    con = duckdb.connect()
+    try:
+        rel = con.read_csv(str(p), sep=sep, header=True, all_varchar=True)
+        cols = rel.columns
+        for role, col in (("case", case), ("activity", activity), ("timestamp", timestamp)):
+            if col not in cols:
+                raise _missing_column(role, col, cols)
+        nulls = ["", "NA", "N/A", "null", "NULL", "None", "NaN", "nan"]
+        df = con.read_csv(str(p), sep=sep, header=True, na_values=nulls,
+                          dtype={c: "VARCHAR" for c in (activity, timestamp)}).df()
+        if id_cols:  # ids are read again as text, where only an empty field is missing
+            ids = con.read_csv(str(p), sep=sep, header=True, all_varchar=True).select(*[f'"{c}"' for c in id_cols]).df()
+            for c in id_cols:
+                df[c] = ids[c].to_numpy()
+    except duckdb.Error as err:
+        msg = str(err).splitlines()[0]
+        raise FileFormatError(f"cannot read '{p}' as CSV (sep={sep!r}): {msg}. Check the separator and quoting.") from None
+    finally:
+        con.close()
+    return _build(df, roles=_roles(case, activity, timestamp, kwargs), tz=tz, format=kwargs.pop("format", None),
+                  on_invalid=kwargs.pop("on_invalid", "raise"), deduplicate=kwargs.pop("deduplicate", False),
+                  source=str(p))
+
+
+def _roles(case, activity, timestamp, kwargs) -> dict:
+    allowed = {"channel", "lifecycle", "resource", "customer", "value", "format", "on_invalid", "deduplicate"}
+    unknown = set(kwargs) - allowed
+    if unknown:
+        raise InvalidParameterError(f"unknown argument(s) {sorted(unknown)}; allowed: {sorted(allowed)}.")
+    return dict(case=case, activity=activity, timestamp=timestamp,
+                **{r: kwargs.get(r) for r in ("channel", "lifecycle", "resource", "customer", "value")})
+
+
+def read_parquet(path, *, case: str, activity: str, timestamp: str, tz: str | None = None, **kwargs) -> EventLog:
+    """Read an event log from a Parquet file (other keyword arguments as :func:`from_pandas`).
+
+    >>> import journeylab as jl, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "log.parquet")
+    >>> jl.datasets.load_example().to_pandas().to_parquet(p)
+    >>> jl.read_parquet(p, case="case", activity="activity", timestamp="timestamp").n_events
+    42
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = _check_path(path)
+    try:
+        df = pq.read_table(p).to_pandas()
+    except (pa.ArrowException, OSError) as err:
+        raise FileFormatError(f"cannot read '{p}' as Parquet: {str(err).splitlines()[0]}. Is it a Parquet file?") from None
+    return _build(df, roles=_roles(case, activity, timestamp, kwargs), tz=tz, format=kwargs.get("format"),
+                  on_invalid=kwargs.get("on_invalid", "raise"), deduplicate=kwargs.get("deduplicate", False),
+                  source=str(p))
+
+
+def read_xes(path, *, on_invalid: str = "raise", deduplicate: bool = False) -> EventLog:
+    """Read an XES event log (``.xes`` or ``.xes.gz``) with a fast, safe streaming parser.
+
+    DTDs and entity declarations are refused (no XXE, no entity expansion). The trace's
+    ``concept:name`` is the case, ``concept:name`` the activity, ``time:timestamp`` the
+    timestamp; ``lifecycle:transition`` and ``org:resource`` keep their roles; trace
+    attributes are kept as ``case:<key>`` columns.
+
+    >>> import journeylab as jl
+    >>> jl.read_xes(jl.datasets.example_path()).n_cases
+    6
+    """
+    from ._xes import parse_xes
+
+    p = _check_path(path)
+    df = parse_xes(p)
+    roles = dict(case="case:concept:name", activity="concept:name", timestamp="time:timestamp")
+    if "lifecycle:transition" in df.columns:
+        roles["lifecycle"] = "lifecycle:transition"
+    if "org:resource" in df.columns:
+        roles["resource"] = "org:resource"
+    for role, col in (("activity", "concept:name"), ("timestamp", "time:timestamp")):
+        if col not in df.columns:
+            raise FileFormatError(f"'{p}' has no event attribute '{col}' ({role}); journeylab needs it on every event.")
+    return _build(df, roles=roles, tz=None, format=None, on_invalid=on_invalid, deduplicate=deduplicate, source=str(p))
+
+
+def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> EventLog:
+    """Wrap any Ibis table (DuckDB, Spark, ...) as a lazy :class:`EventLog`.
+
+    The events stay in their engine; the core aggregates (``journeylab.engine``) run
+    there. Role columns get canonical names and ``_seq`` orders events by case and
+    timestamp. Checks (columns exist, no nulls in the key columns) run as queries.
+
+    >>> import ibis, journeylab as jl
+    >>> t = ibis.memtable(jl.datasets.load_example().to_pandas())
+    >>> jl.from_ibis(t, case="case", activity="activity", timestamp="timestamp").n_cases
+    6
+    """
+    import ibis
+
+    from . import engine
+
+    if not isinstance(table, ibis.expr.types.Table):
+        raise SchemaError(f"expected an Ibis table, got {type(table).__name__}; use jl.from_pandas for DataFrames.")
+    given = {"case": case, "activity": activity, "timestamp": timestamp}
+    for r, c in roles.items():
+        if r not in ROLES:
+            raise InvalidParameterError(f"unknown role {r!r}; allowed: {list(ROLES)}.")
+        if c is not None:
+            given[r] = c
+    cols = list(table.columns)
+    for r, c in given.items():
+        if c not in cols:
+            raise _missing_column(r, c, cols)
+    by_col: dict[str, str] = {}
+    for r, c in given.items():
+        if c in by_col:
+            raise SchemaError(f"column {c!r} is given for both {by_col[c]}= and {r}=; each role needs its own column.")
+        by_col[c] = r
+    clash = [c for c in cols if c in ROLES and c not in by_col]
+    if clash:
+        raise SchemaError(
+            f"column(s) {clash} have the name of a role but are not used as that role; journeylab reserves "
+            f"the names {list(ROLES)}. Pass them as the role or rename them (table.rename(...))."
+        )
+    exprs = []
+    for r in ROLES:
+        if r in given:
+            e = table[given[r]]
+            if r in ("case", "customer", "activity", "channel", "lifecycle", "resource"):
+                e = e.cast("string")
+            exprs.append(e.name(r))
+    exprs += [table[c] for c in cols if c not in by_col]
+    t = table.select(*exprs)
+    if not t.timestamp.type().is_timestamp():
+        raise SchemaError(f"timestamp={timestamp!r} has type {t.timestamp.type()}, not a timestamp; cast it in the table first.")
+    counts = engine.execute(
+        t.aggregate(
+            n=t.count(),
+            case_null=t.case.isnull().sum(),
+            act_null=t.activity.isnull().sum(),
+            ts_null=t.timestamp.isnull().sum(),
+        )
+    ).iloc[0]
+    if int(counts["n"]) == 0:
+        raise EmptyLogError("the table has no rows; check the query that produced it.")
+    bad = {r: int(counts[k]) for r, k in (("case", "case_null"), ("activity", "act_null"), ("timestamp", "ts_null")) if counts[k]}
+    if bad:
+        raise MissingValuesError(
+            f"missing values: {', '.join(f'{n:,} in {r}' for r, n in bad.items())}. Filter them out of the table "
+            "first (e.g. table.filter(table[col].notnull()))."
+        )
+    w = ibis.window(order_by=[t.case, t.timestamp])
+    t = t.mutate(_seq=(ibis.row_number().over(w)).cast("int64"))
+    return EventLog(None, roles=given, meta={"source": f"Ibis table ({engine.backend_name(t)})", "tz_note": "as stored"}, table=t)
+
+
+# --------------------------------------------------------------------------- identity stitching
+
+
+def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.DataFrame]:
+    """Identity stitching: merge the identifiers that co-occur on an event into one customer.
+
+    Each distinct value of each identifier column is a node of the identity graph; the
+    identifiers seen on the same event are linked; a connected component is one customer.
+    Events with no identifier keep their case as their identity. Customers are named
+    ``P000001, P000002, ...`` in order of their first event.
+
+    Returns the stitched log - ``customer`` holds the stitched id; when the log had no
+    customer role the case becomes the stitched id too - and a table with one row per
+    identifier value: ``customer``, ``identifier`` (column), ``value``, ``events``.
+
+    >>> import pandas as pd, journeylab as jl
+    >>> df = pd.DataFrame({"c": ["s1", "s2", "s3"], "a": ["x", "y", "z"],
+    ...     "t": ["2025-01-01", "2025-01-02", "2025-01-03"],
+    ...     "cookie": ["k1", "k1", None], "email": [None, "e1", "e1"]})
+    >>> stitched, ids = jl.stitch(jl.from_pandas(df, case="c", activity="a", timestamp="t"), ["cookie", "email"])
+    >>> stitched.n_cases
+    1
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if isinstance(identifiers, str):
+        identifiers = [identifiers]
+    identifiers = list(identifiers)
+    if not identifiers:
+        raise InvalidParameterError("identifiers=[] is empty; name the identifier columns, e.g. ['cookie_id', 'email'].")
+    for c in identifiers:
+        if c not in log.columns:
+            raise _missing_column("identifier", c, log.columns)
+    df = log._frame()
+    n = len(df)
+    # one node per (column, value); events without any identifier use their case
+    keys = []
+    for c in identifiers:
+        v = df[c]
+        keys.append(pd.Series(np.where(v.notna(), c + "\x00" + v.astype(str), None), index=df.index))
+    any_id = pd.concat(keys, axis=1).notna().any(axis=1)
+    keys.append(pd.Series(np.where(~any_id, "case\x00" + df["case"].astype(str), None), index=df.index))
+    stacked = pd.concat({i: k for i, k in enumerate(keys)}, axis=0).dropna()
+    codes, uniques = pd.factorize(stacked, sort=False)
+    event_idx = stacked.index.get_level_values(1).to_numpy()
+    # link every node to an event node: bipartite graph events x ids
+    m = len(uniques)
+    rows = codes
+    cols = m + event_idx
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(m + n, m + n))
+    _, labels = connected_components(graph, directed=False)
+    ev_label = labels[m:]
+    # name components by first event time
+    first = pd.Series(df["timestamp"].to_numpy(), index=ev_label).groupby(level=0).min().sort_values(kind="stable")
+    rank = pd.Series(np.arange(1, len(first) + 1), index=first.index)
+    width = max(6, len(str(len(first))))
+    names = "P" + pd.Series(rank.reindex(ev_label).to_numpy()).astype(str).str.zfill(width)
+    out = df.drop(columns=["_seq"]).copy()
+    out["customer"] = names.to_numpy()
+    roles = dict(log._roles)
+    if "customer" not in log._roles:
+        out["case"] = out["customer"]
+        roles["customer"] = "customer"
+    node_label = labels[:m]
+    node_events = np.bincount(codes, minlength=m)
+    parts = pd.Series(uniques).str.split("\x00", n=1, expand=True)
+    table = pd.DataFrame({
+        "customer": ("P" + pd.Series(rank.reindex(node_label).to_numpy()).astype(str).str.zfill(width)).to_numpy(),
+        "identifier": parts[0].to_numpy(),
+        "value": parts[1].to_numpy(),
+        "events": node_events,
+    })
+    table = table[table["identifier"] != "case"].sort_values(["customer", "identifier", "value"]).reset_index(drop=True)
+    stitched = EventLog(out, roles=roles, meta={**log._meta, "stitched": identifiers})
+    return stitched._derive(out.iloc[_event_order(out["case"], out["timestamp"])]), table

@@ -1,0 +1,48 @@
+"""Shared fixtures: the reference logs, small hand-made logs, and nbval set-up."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+pd.set_option("mode.string_storage", "python") if False else None
+
+SHARED = ROOT.parent / "shared" / "datasets"
+
+
+def shared_log(name: str) -> Path:
+    """Path of a reference log in ../shared/datasets, or skip the test with the reason."""
+    path = SHARED / name
+    if not path.exists():
+        pytest.skip(f"reference log {path} is absent (the ../shared/datasets folder sits beside the repo in CI)")
+    return path
+
+
+@pytest.fixture
+def small_df() -> pd.DataFrame:
+    """Three cases, hand-written, with a channel and an attribute."""
+    return pd.DataFrame(
+        {
+            "client": ["c1", "c1", "c1", "c2", "c2", "c3"],
+            "step": ["visit", "cart", "buy", "visit", "cart", "visit"],
+            "ts": [
+                "2025-01-01 10:00",
+                "2025-01-01 10:05",
+                "2025-01-01 10:30",
+                "2025-01-02 09:00",
+                "2025-01-02 09:20",
+                "2025-01-03 12:00",
+            ],
+            "where": ["web", "web", "app", "app", "app", "store"],
+            "amount": [None, None, 80.0, None, None, None],
+        }
+    )

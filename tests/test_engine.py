@@ -1,0 +1,207 @@
+"""The core aggregates: hand-computed cases, properties over generated logs, DuckDB vs Spark."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import journeylab as jl
+from journeylab import engine
+
+
+def hand_log():
+    df = pd.DataFrame({
+        "c": ["a", "a", "a", "b", "b", "c", "c", "c"],
+        "act": ["x", "y", "z", "x", "z", "x", "y", "z"],
+        "t": ["2025-01-01 00:00", "2025-01-01 01:00", "2025-01-01 03:00",
+              "2025-01-02 00:00", "2025-01-02 00:30",
+              "2025-01-03 00:00", "2025-01-03 03:00", "2025-01-03 04:00"],
+    })
+    return jl.from_pandas(df, case="c", activity="act", timestamp="t")
+
+
+def test_directly_follows_hand_computed():
+    dfg = engine.directly_follows(hand_log()).set_index(["source", "target"])
+    assert dfg["count"].to_dict() == {("x", "y"): 2, ("y", "z"): 2, ("x", "z"): 1}
+    assert dfg.loc[("x", "y"), "duration_mean"] == pd.Timedelta("2h")  # 1h and 3h
+    assert dfg.loc[("x", "y"), "duration_median"] == pd.Timedelta("2h")
+    assert dfg.loc[("y", "z"), "duration_mean"] == pd.Timedelta("1.5h")  # 2h and 1h
+    assert dfg.loc[("x", "z"), "duration_p90"] == pd.Timedelta("30min")
+    assert dfg.loc[("x", "y"), "cases"] == 2
+
+
+def test_variants_case_table_start_end_hand_computed():
+    log = hand_log()
+    v = engine.variants(log)
+    assert v["variant"].tolist() == [("x", "y", "z"), ("x", "z")]
+    assert v["count"].tolist() == [2, 1]
+    assert v["duration_median"].tolist() == [pd.Timedelta("3.5h"), pd.Timedelta("30min")]
+    ct = engine.case_table(log)
+    assert ct.loc["a"].to_dict() == {
+        "start": pd.Timestamp("2025-01-01", tz="UTC"), "end": pd.Timestamp("2025-01-01 03:00", tz="UTC"),
+        "length": 3, "duration": pd.Timedelta("3h"), "first_activity": "x", "last_activity": "z"}
+    se = engine.start_end(log)
+    assert se.loc["x"].tolist() == [3, 0] and se.loc["z"].tolist() == [0, 3]
+    cv = engine.case_variants(log)
+    assert cv.to_dict() == {"a": 0, "b": 1, "c": 0}
+
+
+def test_ties_keep_input_order_in_aggregates():
+    df = pd.DataFrame({"c": ["a", "a"], "act": ["second?", "first?"], "t": ["2025-01-01"] * 2})
+    v = engine.variants(jl.from_pandas(df, case="c", activity="act", timestamp="t"))
+    assert v["variant"].iloc[0] == ("second?", "first?")
+
+
+def test_separator_in_activity_names_is_safe():
+    df = pd.DataFrame({"c": ["a", "a"], "act": ["x, y", "z|w"], "t": ["2025-01-01", "2025-01-02"]})
+    v = engine.variants(jl.from_pandas(df, case="c", activity="act", timestamp="t"))
+    assert v["variant"].iloc[0] == ("x, y", "z|w")
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@st.composite
+def logs(draw):
+    n_cases = draw(st.integers(1, 12))
+    rows = []
+    for c in range(n_cases):
+        length = draw(st.integers(1, 7))
+        acts = draw(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=length, max_size=length))
+        gaps = draw(st.lists(st.integers(1, 10_000), min_size=length, max_size=length))
+        t = np.cumsum(gaps)
+        rows += [(f"case{c}", a, pd.Timestamp("2025-01-01", tz="UTC") + pd.Timedelta(seconds=int(s)))
+                 for a, s in zip(acts, t)]
+    return pd.DataFrame(rows, columns=["c", "act", "t"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(df=logs(), seed=st.integers(0, 2**32 - 1))
+def test_properties_counts_and_shuffle_invariance(df, seed):
+    log = jl.from_pandas(df, case="c", activity="act", timestamp="t")
+    v = engine.variants(log)
+    assert v["count"].sum() == log.n_cases
+    dfg = engine.directly_follows(log)
+    assert dfg["count"].sum() == log.n_events - log.n_cases
+    assert (dfg["cases"] <= dfg["count"]).all()
+    se = engine.start_end(log)
+    assert se["starts"].sum() == se["ends"].sum() == log.n_cases
+
+    shuffled = df.sample(frac=1.0, random_state=seed % (2**32 - 1)).reset_index(drop=True)
+    log2 = jl.from_pandas(shuffled, case="c", activity="act", timestamp="t")
+    pd.testing.assert_frame_equal(engine.variants(log2), v)
+    pd.testing.assert_frame_equal(engine.directly_follows(log2), dfg)
+    pd.testing.assert_frame_equal(engine.case_table(log2), engine.case_table(log))
+    pd.testing.assert_frame_equal(log2.to_pandas(), log.to_pandas())
+
+
+# --------------------------------------------------------------------------- Spark
+
+
+def _spark_or_skip():
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark tests need Java (none found on PATH or JAVA_HOME)")
+    pyspark = pytest.importorskip("pyspark", reason="Spark tests need pyspark (pip install journeylab[spark])")
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .appName("journeylab-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return pyspark, spark
+
+
+@pytest.fixture(scope="module")
+def spark():
+    _, session = _spark_or_skip()
+    yield session
+    session.stop()
+
+
+def _generated(n_cases=300, seed=1):
+    rng = np.random.default_rng(seed)
+    acts = np.array(["home", "search", "view", "cart", "pay", "help", "exit"])
+    rows = []
+    for c in range(n_cases):
+        k = int(rng.integers(2, 9))
+        seq = rng.choice(acts, size=k, p=[0.2, 0.2, 0.25, 0.15, 0.1, 0.05, 0.05])
+        secs = np.cumsum(rng.integers(1, 5000, size=k)) + int(rng.integers(0, 10**7))
+        rows += [(f"c{c:04d}", a, s) for a, s in zip(seq, secs)]
+    df = pd.DataFrame(rows, columns=["case", "activity", "s"])
+    df["timestamp"] = pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(df.pop("s"), unit="s") \
+        + pd.to_timedelta(rng.integers(0, 999_999, size=len(df)), unit="us")
+    return df
+
+
+@pytest.mark.spark
+def test_spark_aggregates_equal_duckdb(spark):
+    import ibis
+
+    df = _generated()
+    duck = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp")
+    spark.createDataFrame(duck.to_pandas()).createOrReplaceTempView("events")
+    con = ibis.pyspark.connect(spark)
+    lazy = jl.from_ibis(con.table("events"), case="case", activity="activity", timestamp="timestamp")
+    assert lazy.is_lazy and lazy.backend == "pyspark"
+    assert (lazy.n_cases, lazy.n_events) == (duck.n_cases, duck.n_events)
+    assert set(lazy.activities) == set(duck.activities)
+
+    d1 = engine.directly_follows(duck).set_index(["source", "target"]).sort_index()
+    d2 = engine.directly_follows(lazy).set_index(["source", "target"]).sort_index()
+    pd.testing.assert_frame_equal(d1[["count", "cases", "duration_mean"]], d2[["count", "cases", "duration_mean"]])
+    # Spark's median/percentile interpolate like DuckDB's (both continuous) on these sizes
+    assert (d1["duration_median"] - d2["duration_median"]).abs().max() <= pd.Timedelta("1s")
+
+    v1, v2 = engine.variants(duck), engine.variants(lazy)
+    pd.testing.assert_frame_equal(v1[["variant", "count"]], v2[["variant", "count"]])
+    c1, c2 = engine.case_table(duck), engine.case_table(lazy)
+    pd.testing.assert_frame_equal(c1[["length", "duration", "first_activity", "last_activity"]],
+                                  c2[["length", "duration", "first_activity", "last_activity"]])
+    pd.testing.assert_frame_equal(engine.start_end(duck), engine.start_end(lazy))
+
+
+@pytest.mark.spark
+def test_from_ibis_errors_on_spark(spark):
+    import ibis
+
+    pdf = pd.DataFrame({"id": ["a", None], "act": ["x", "y"],
+                        "ts": pd.to_datetime(["2025-01-01", "2025-01-02"], utc=True)})
+    spark.createDataFrame(pdf).createOrReplaceTempView("bad")
+    con = ibis.pyspark.connect(spark)
+    with pytest.raises(jl.MissingValuesError, match="1 in case"):
+        jl.from_ibis(con.table("bad"), case="id", activity="act", timestamp="ts")
+    with pytest.raises(jl.SchemaError, match="case='idd' is not a column"):
+        jl.from_ibis(con.table("bad"), case="idd", activity="act", timestamp="ts")
+
+
+def test_from_ibis_duckdb_memtable():
+    import ibis
+
+    df = _generated(50)
+    t = ibis.memtable(df)
+    lazy = jl.from_ibis(t, case="case", activity="activity", timestamp="timestamp")
+    eager = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp")
+    pd.testing.assert_frame_equal(engine.variants(lazy), engine.variants(eager))
+    assert lazy.to_pandas()["activity"].tolist() == eager.to_pandas()["activity"].tolist()
+    with pytest.raises(jl.SchemaError, match="expected an Ibis table"):
+        jl.from_ibis(df, case="case", activity="activity", timestamp="timestamp")
+    with pytest.raises(jl.SchemaError, match="both activity= and timestamp="):
+        jl.from_ibis(t, case="case", activity="activity", timestamp="activity")
+    t2 = ibis.memtable(df.assign(when=df["timestamp"].astype(str)).drop(columns="timestamp"))
+    with pytest.raises(jl.SchemaError, match="has type string, not a timestamp"):
+        jl.from_ibis(t2, case="case", activity="activity", timestamp="when")
+    with pytest.raises(jl.SchemaError, match="reserves the names"):
+        jl.from_ibis(ibis.memtable(df.assign(channel="web")), case="case", activity="activity", timestamp="timestamp")
