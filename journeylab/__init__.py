@@ -25,7 +25,10 @@ from .exceptions import (
     SchemaError,
     TimestampError,
 )
-from .log import EventLog, from_ibis, from_pandas, read_csv, read_parquet, read_xes, stitch
+from .identity import stitch
+from .log import EventLog, from_pandas
+from .readers import from_ibis, read_csv, read_parquet, read_xes
+from .reporting import report
 
 try:
     __version__ = version("journeylab")
@@ -40,6 +43,7 @@ __all__ = [
     "read_parquet",
     "read_xes",
     "stitch",
+    "report",
     "datasets",
     "engine",
     "JourneylabError",

@@ -31,3 +31,15 @@ def load_example():
     from ..log import read_xes
 
     return read_xes(example_path())
+
+
+def load_default_log():
+    """The log that ``make report`` and the quickstart use: the bundled retail sample.
+
+    >>> import journeylab as jl
+    >>> jl.datasets.load_default_log().n_cases > 0
+    True
+    """
+    from . import load_retail
+
+    return load_retail().log

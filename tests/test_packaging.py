@@ -1,0 +1,51 @@
+"""The installed package carries its data and templates: the report works without the source tree."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"building the wheel failed:\n{proc.stderr[-2000:]}")
+    (whl,) = out.glob("journeylab-*.whl")
+    return whl
+
+
+def test_wheel_contains_package_data(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "journeylab/templates/report.html" in names
+    assert "journeylab/datasets/data/running-example.xes" in names
+    data = {n for n in names if n.startswith("journeylab/datasets/data/")}
+    assert any(n.endswith(".parquet") for n in data), sorted(data)
+    assert not any(n.endswith(".md") for n in data)
+
+
+def test_report_from_non_editable_install(wheel, tmp_path):
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+                   check=True, capture_output=True)
+    out = tmp_path / "report.html"
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import journeylab as jl; "
+        "assert jl.__file__.startswith(sys.argv[1]), jl.__file__; "
+        "jl.report(out=sys.argv[2]); print(jl.datasets.load_default_log().n_cases)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(site), str(out)], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert int(proc.stdout.strip().splitlines()[-1]) > 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
