@@ -28,7 +28,7 @@ def load_example():
     >>> jl.datasets.load_example().n_events
     42
     """
-    from ..log import read_xes
+    from ..readers import read_xes
 
     return read_xes(example_path())
 
