@@ -26,6 +26,7 @@ from .exceptions import (
     TimestampError,
 )
 from .identity import stitch
+from .journey import Condition, Criteria, Goal, Journey, Milestone
 from .log import EventLog, from_pandas
 from .readers import from_ibis, read_csv, read_parquet, read_xes
 from .reporting import report
@@ -44,6 +45,11 @@ __all__ = [
     "read_xes",
     "stitch",
     "report",
+    "Journey",
+    "Milestone",
+    "Goal",
+    "Condition",
+    "Criteria",
     "datasets",
     "engine",
     "JourneylabError",

@@ -1,0 +1,608 @@
+"""Conditions on event attributes, as written in journey definitions and rules.
+
+A condition reads like ``amount > 50 and channel == 'web'``: a column, an operator
+(``==, !=, >, >=, <, <=, in, not in``) and a literal (number, quoted text, true/false,
+or a list for ``in``), joined with ``and``. The text is parsed by a small parser of
+journeylab's own; nothing is ever evaluated as code.
+
+>>> from journeylab.conditions import parse_conditions
+>>> [str(c) for c in parse_conditions("amount > 50 and channel == 'web'")]
+['amount > 50', "channel == 'web'"]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import numbers
+import operator as _operator
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._util import closest, did_you_mean
+from .exceptions import JourneyDefinitionError, SchemaError
+
+__all__ = ["Condition", "parse_conditions", "FrozenMap", "OPERATORS", "GOAL_TYPES", "MILESTONE_KINDS"]
+
+GOAL_TYPES = ("purchase", "engagement", "loyalty", "onboarding", "notification", "custom")
+#: Milestone kinds.
+MILESTONE_KINDS = ("positive", "negative")
+#: Condition operators.
+OPERATORS = ("==", "!=", ">", ">=", "<", "<=", "in", "not in")
+
+_DEFAULT_WINDOW = pd.Timedelta(days=3)
+_CONDITION_HELP = "A condition looks like: amount > 50 and channel == 'web' (operators: " + ", ".join(OPERATORS) + ")"
+_COMPARE = {
+    "==": _operator.eq,
+    "!=": _operator.ne,
+    ">": _operator.gt,
+    ">=": _operator.ge,
+    "<": _operator.lt,
+    "<=": _operator.le,
+}
+_KEYWORDS = {"and", "or", "not", "in", "true", "false"}
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+class FrozenMap(Mapping):
+    """An immutable, hashable, ordered mapping (used for ``stall_after`` and ``phases``).
+
+    Two FrozenMaps are equal when they hold the same items in the same order; a FrozenMap
+    equals a dict with the same items.
+
+    >>> m = FrozenMap({"cart": 1, "payment": 2})
+    >>> m["cart"], list(m), m == {"payment": 2, "cart": 1}
+    (1, ['cart', 'payment'], True)
+    """
+
+    __slots__ = ("_d",)
+
+    def __init__(self, items: Mapping | Iterable = ()):
+        self._d = dict(items)
+
+    def __getitem__(self, key):
+        return self._d[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._d.items()))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, FrozenMap):
+            return tuple(self._d.items()) == tuple(other._d.items())
+        if isinstance(other, Mapping):
+            return self._d == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._d!r})"
+
+
+def _fail(where: str, message: str) -> JourneyDefinitionError:
+    return JourneyDefinitionError(f"{where}: {message}" if where else message)
+
+
+@contextmanager
+def _located(generic: str, where: str):
+    """Re-raise a JourneyDefinitionError whose message starts with ``generic`` as starting with ``where``."""
+    try:
+        yield
+    except JourneyDefinitionError as err:
+        msg = str(err)
+        if msg.startswith(generic):
+            raise JourneyDefinitionError(where + msg[len(generic):]) from None
+        raise
+
+
+def _text(value, where: str, what: str = "name") -> str:
+    """A non-empty string, or a clear error (YAML turns `yes` into True, `404` into 404)."""
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, str):
+        raise _fail(where, f"the {what} is empty; give a non-empty text.")
+    hint = " (quote it in YAML, e.g. '404' or 'yes')" if isinstance(value, (bool, int, float)) else ""
+    kind = ("a boolean" if isinstance(value, bool) else "a number" if isinstance(value, numbers.Number)
+            else "a list" if isinstance(value, (list, tuple)) else "a mapping" if isinstance(value, Mapping)
+            else f"a {type(value).__name__}")
+    raise _fail(where, f"{what} {value!r} is {kind}, not text{hint}.")
+
+
+def _activity_tuple(value, where: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+    if value is None:
+        value = ()
+    if isinstance(value, str):
+        value = (value,)
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        raise _fail(where, f"activities must be a list of activity names, got {value!r}.")
+    out = tuple(dict.fromkeys(_text(a, where, "activity") for a in value))
+    if not out and not allow_empty:
+        raise _fail(where, "no activities; list the activities that mark it, e.g. activities: [add_to_cart].")
+    return out
+
+
+#: Words people write for a key, and the key they mean (used for "Did you mean" hints).
+_KEY_ALIASES = {
+    "condition": "when", "conditions": "when", "where": "when", "if": "when", "filter": "when",
+    "activity": "activities", "events": "activities", "touchpoints": "activities",
+    "steps": "milestones", "stages": "milestones", "trigger": "activity", "event": "activity",
+    "attribution_window": "window", "start": "entry", "end": "exit", "stall": "stall_after",
+    "stalled_after": "stall_after", "goals": "goal", "phase": "phases", "title": "name",
+}
+
+
+def _check_keys(d, allowed: tuple[str, ...], where: str, required: tuple[str, ...] = ()) -> None:
+    if not isinstance(d, Mapping):
+        raise _fail(where, f"expected a mapping (key: value) with keys {', '.join(allowed)}; got {d!r}.")
+    problems = []
+    for key in d:
+        if key not in allowed:
+            alias = _KEY_ALIASES.get(str(key).lower())
+            hint = f" Did you mean {alias!r}?" if alias in allowed else did_you_mean(str(key), allowed)
+            problems.append(f"unknown key {key!r}.{hint}")
+    if problems:
+        raise _fail(where, " ".join(problems) + f" Allowed keys: {', '.join(allowed)}.")
+    missing = [k for k in required if k not in d]
+    if missing:
+        raise _fail(where, f"missing key {', '.join(repr(k) for k in missing)}. Required keys: {', '.join(required)}.")
+
+
+_UNIT_FIX = re.compile(r"(?<=[\d.\s])(d|w|H)(?![A-Za-z])")
+_BARE_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)")
+_UNITS = (("d", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s", 10**9), ("ms", 10**6),
+          ("us", 10**3), ("ns", 1))
+
+
+def _duration(value, where: str, *, allow_zero: bool = False) -> pd.Timedelta:
+    """Parse '2d', '36h', '90min', '1d12h', '2 days' or a Timedelta; refuse bare numbers."""
+    example = "'30min', '12h', '2d' or '1d12h'"
+    if isinstance(value, (bool, numbers.Number)) and not isinstance(value, (np.timedelta64, _dt.timedelta)):
+        raise _fail(where, f"{value!r} is a bare number; give a duration with a unit, e.g. '{value}d' or '{value}h'.")
+    if isinstance(value, (pd.Timedelta, _dt.timedelta, np.timedelta64)):
+        td = pd.Timedelta(value)
+    elif isinstance(value, str):
+        s = value.strip()
+        if _BARE_NUMBER.fullmatch(s):
+            raise _fail(where, f"{value!r} is a bare number; give a duration with a unit, e.g. '{s}d' or '{s}h'.")
+        try:
+            td = pd.Timedelta(_UNIT_FIX.sub(lambda m: {"d": "D", "w": "W", "H": "h"}[m.group(1)], s))
+        except (ValueError, TypeError, OverflowError):
+            raise _fail(where, f"{value!r} is not a duration; write it like {example}.") from None
+    else:
+        raise _fail(where, f"{value!r} is not a duration; write it like {example}.")
+    if pd.isna(td):
+        raise _fail(where, f"{value!r} is not a duration; write it like {example}.")
+    if td < pd.Timedelta(0) or (td == pd.Timedelta(0) and not allow_zero):
+        raise _fail(where, f"{value!r} must be a positive duration, e.g. {example}.")
+    return td
+
+
+def _format_duration(td: pd.Timedelta) -> str:
+    """The shortest exact text for a duration: 2 days -> '2d', 36 hours -> '36h'.
+
+    >>> _format_duration(pd.Timedelta(hours=36)), _format_duration(pd.Timedelta(minutes=90))
+    ('36h', '90min')
+    """
+    ns = int(td.value)
+    if ns == 0:
+        return "0s"
+    for unit, size in _UNITS:
+        if ns % size == 0:
+            return f"{ns // size}{unit}"
+    return f"{ns}ns"  # pragma: no cover - the loop ends with ns
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # name, col, num, str, op, punct, end
+    value: Any
+    pos: int
+    text: str
+
+
+_SCAN = re.compile(
+    r"(?P<num>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>==|!=|>=|<=|>|<)"
+    r"|(?P<punct>[\[\](),])"
+)
+
+
+def _tokenize(text: str, err) -> Iterator[_Token]:
+    """Yield the tokens of ``text`` lazily, so errors come in reading order."""
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+            continue
+        if c in "'\"":
+            j, chars = i + 1, []
+            while j < n and text[j] != c:
+                if text[j] == "\\" and j + 1 < n and text[j + 1] in "\\'\"":
+                    j += 1  # only \\, \' and \" are escapes; other backslashes are kept
+                chars.append(text[j])
+                j += 1
+            if j >= n:
+                raise err(f"unbalanced quotes: the text starting at position {i} ({text[i:i + 12]!r}) is never closed; "
+                          f"close it with {c}")
+            yield _Token("str", "".join(chars), i, text[i:j + 1])
+            i = j + 1
+            continue
+        if c == "`":
+            j = text.find("`", i + 1)
+            if j < 0:
+                raise err(f"unbalanced backtick at position {i}; write column names as `my column`")
+            name = text[i + 1:j]
+            if not name.strip():
+                raise err(f"empty column name `` at position {i}")
+            yield _Token("col", name, i, text[i:j + 1])
+            i = j + 1
+            continue
+        m = _SCAN.match(text, i)
+        if m is None:
+            advice = {
+                "=": "'=' is not an operator; write '==' to test equality",
+                ".": "attribute access ('.') is not allowed; put a column name with dots in backticks, "
+                     "e.g. `order.amount`",
+                "&": "'&' is not allowed; join conditions with 'and'",
+                "|": "'|' (or) is not supported; conditions are joined with 'and' only",
+                "!": "'!' is not allowed; use '!=' or 'not in'",
+            }.get(c, f"unexpected character {c!r} at position {i}; arithmetic, calls and other Python are not allowed")
+            raise err(advice)
+        kind = m.lastgroup
+        tok = m.group()
+        if kind == "num":
+            end = m.end()
+            if end < n and (text[end].isalnum() or text[end] in "_."):
+                word = re.match(r"[\w.]+", text[i:]).group()
+                raise err(f"{word!r} at position {i} is not a number; quote text, e.g. '{word}'")
+            value = float(tok) if any(ch in tok for ch in ".eE") else int(tok)
+            yield _Token("num", value, i, tok)
+        elif kind == "name":
+            yield _Token("name", tok, i, tok)
+        else:
+            yield _Token(kind, tok, i, tok)
+        i = m.end()
+    yield _Token("end", None, n, "end of text")
+
+
+def _shown(tok: _Token) -> str:
+    if tok.kind == "end":
+        return "the end"
+    return tok.text if tok.kind == "str" else repr(tok.text)
+
+
+class _Parser:
+    def __init__(self, text: str, where: str):
+        self.text = text
+        self.where = where
+        self._stream = _tokenize(text, self.error)
+        self.tokens: list[_Token] = []
+        self.i = 0
+
+    def error(self, problem: str) -> JourneyDefinitionError:
+        return _fail(self.where, f"condition {self.text!r}: {problem}. {_CONDITION_HELP}.")
+
+    def peek(self, k: int = 0) -> _Token:
+        while len(self.tokens) <= self.i + k and (not self.tokens or self.tokens[-1].kind != "end"):
+            self.tokens.append(next(self._stream))
+        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+
+    def take(self) -> _Token:
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    @staticmethod
+    def is_kw(tok: _Token, word: str) -> bool:
+        return tok.kind == "name" and tok.value.lower() == word
+
+    def parse(self) -> tuple[Condition, ...]:
+        if self.peek().kind == "end":
+            raise self.error("it is empty")
+        out = [self.condition()]
+        while True:
+            tok = self.take()
+            if tok.kind == "end":
+                return tuple(out)
+            if self.is_kw(tok, "and"):
+                out.append(self.condition())
+            elif self.is_kw(tok, "or"):
+                raise self.error("'or' is not supported; conditions are joined with 'and' only (for alternatives, "
+                                 "list several activities, use 'in [...]', or define another milestone)")
+            elif tok.text == "(":
+                raise self.error("function calls are not allowed")
+            else:
+                raise self.error(f"unexpected {tok.text!r} at position {tok.pos}; join conditions with 'and'")
+
+    def condition(self) -> Condition:
+        tok = self.take()
+        if tok.kind == "name" and self.peek().text == "(":
+            raise self.error(f"function calls are not allowed ({tok.value}(...))")
+        if tok.kind == "name" and tok.value.lower() in _KEYWORDS:
+            if tok.value.lower() == "not":
+                raise self.error("'not' is only allowed in 'not in'; use '!=' to negate a comparison")
+            raise self.error(f"expected a column name, got the keyword {tok.value!r} (put a column with that "
+                             f"name in backticks: `{tok.value}`)")
+        if tok.kind not in ("name", "col"):
+            raise self.error(f"expected a column name at position {tok.pos}, got {_shown(tok)}; the column comes "
+                             f"first, e.g. amount > 50")
+        column = tok.value
+        op_tok = self.take()
+        if op_tok.kind == "op":
+            return Condition(column, op_tok.value, self.literal(after=op_tok.value))
+        if self.is_kw(op_tok, "in"):
+            return Condition(column, "in", self.literal_list())
+        if self.is_kw(op_tok, "not") and self.is_kw(self.peek(), "in"):
+            self.take()
+            return Condition(column, "not in", self.literal_list())
+        if op_tok.text == "(":
+            raise self.error(f"function calls are not allowed ({column}(...))")
+        raise self.error(f"expected an operator ({', '.join(OPERATORS)}) after {column!r}, got {_shown(op_tok)}")
+
+    def literal(self, *, after: str, in_list: bool = False):
+        tok = self.take()
+        if tok.kind in ("num", "str"):
+            return tok.value
+        if self.is_kw(tok, "true"):
+            return True
+        if self.is_kw(tok, "false"):
+            return False
+        if tok.kind == "end":
+            raise self.error(f"expected a value after {after!r}")
+        if tok.kind == "name" and self.peek().text == "(":
+            raise self.error(f"function calls are not allowed ({tok.value}(...))")
+        if tok.kind in ("name", "col"):
+            raise self.error(f"{tok.text} is not a value: quote text (e.g. '{tok.value}'); comparing two columns "
+                             f"is not supported")
+        if tok.text in ("[", "(") and in_list:
+            raise self.error("lists cannot be nested; write in ['a', 'b']")
+        if tok.text in ("[", "("):
+            raise self.error(f"a list is only allowed after 'in' / 'not in', not after {after!r}")
+        raise self.error(f"expected a value after {after!r}, got {_shown(tok)}")
+
+    def literal_list(self) -> tuple:
+        open_ = self.take()
+        if open_.text not in ("[", "("):
+            raise self.error(f"'in' expects a list such as ['web', 'app'], got {_shown(open_)}")
+        close = "]" if open_.text == "[" else ")"
+        values = []
+        while True:
+            if self.peek().text == close:
+                self.take()
+                break
+            values.append(self.literal(after="in", in_list=True))
+            sep = self.take()
+            if sep.text == close:
+                break
+            if sep.text != ",":
+                raise self.error(f"expected ',' or {close!r} in the list, got {_shown(sep)}")
+        if not values:
+            raise self.error("the list after 'in' is empty")
+        return tuple(values)
+
+
+def parse_conditions(text: str, *, where: str = "") -> tuple[Condition, ...]:
+    """Parse conditions joined by ``and`` into a tuple of :class:`Condition`.
+
+    Nothing is evaluated: the text is read by a small parser that only knows column names,
+    the operators ``==, !=, >, >=, <, <=, in, not in`` and literal values.
+
+    >>> parse_conditions("amount > 50 and channel in ['web', 'app']")
+    (Condition('amount > 50'), Condition("channel in ['web', 'app']"))
+    >>> parse_conditions("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.JourneyDefinitionError: condition "__import__('os')": function calls are not allowed ...
+    """
+    if not isinstance(text, str):
+        raise _fail(where, f"a condition must be text such as \"amount > 50\", got {text!r}.")
+    return _Parser(text, where).parse()
+
+
+def _conditions(value, where: str) -> tuple[Condition, ...]:
+    """Normalise conditions given as text, a Condition, or a list of those."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, Condition)):
+        value = [value]
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        raise _fail(where, f"conditions must be text such as \"amount > 50\" (or a list of such), got {value!r}.")
+    out: list[Condition] = []
+    for item in value:
+        if isinstance(item, Condition):
+            out.append(item)
+        else:
+            out.extend(parse_conditions(item, where=where))
+    return tuple(out)
+
+
+def _format_literal(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return repr(value)
+
+
+def _check_literal(value, where: str):
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if not math.isfinite(value):
+            raise _fail(where, f"the value {value!r} is not a finite number.")
+        return value
+    raise _fail(where, f"the value {value!r} is not a number, text or true/false.")
+
+
+def _column(df: pd.DataFrame, column: str, what: str) -> pd.Series:
+    if not isinstance(df, pd.DataFrame):
+        raise JourneyDefinitionError(f"{what}: expected the events DataFrame of a log (log.to_pandas()), "
+                                     f"got {type(df).__name__}.")
+    if column not in df.columns:
+        cols = [str(c) for c in df.columns]
+        hits = closest(column, cols)
+        near = f" Closest: {', '.join(repr(h) for h in hits)}." if hits else ""
+        raise JourneyDefinitionError(f"{what}: the events have no column {column!r}.{near} Available: {cols}. "
+                                     f"Fix the column name in the condition.")
+    return df[column]
+
+
+def _events(events, *, need_activity: bool = True) -> pd.DataFrame:
+    """Accept an events DataFrame, or an EventLog (its canonical DataFrame)."""
+    if not isinstance(events, pd.DataFrame) and hasattr(events, "to_pandas"):
+        events = events.to_pandas()
+    if not isinstance(events, pd.DataFrame):
+        raise JourneyDefinitionError(f"expected the events DataFrame of a log (log.to_pandas()) or an EventLog, "
+                                     f"got {type(events).__name__}.")
+    if need_activity and "activity" not in events.columns:
+        raise SchemaError(f"the events have no 'activity' column (columns: {[str(c) for c in events.columns]}). "
+                          f"Pass log.to_pandas(), whose columns are canonical (case, activity, timestamp, ...).")
+    return events
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One parsed attribute condition: ``column op value``.
+
+    Build one with :meth:`Condition.parse` (or directly); ``str(condition)`` gives back the
+    text. An event whose attribute is missing never matches, whatever the operator.
+
+    >>> c = Condition.parse("amount > 50")
+    >>> c.column, c.op, c.value
+    ('amount', '>', 50)
+    >>> import pandas as pd
+    >>> c.matches(pd.DataFrame({"amount": [10, 80, None]})).tolist()
+    [False, True, False]
+    >>> Condition("channel", "in", ["web", "app"])
+    Condition("channel in ['web', 'app']")
+    """
+
+    column: str
+    op: str
+    value: Any
+
+    def __post_init__(self):
+        where = "condition"
+        column = _text(self.column, where, "column name")
+        if "`" in column:
+            raise _fail(where, f"column name {column!r} contains a backtick, which is not supported.")
+        if self.op not in OPERATORS:
+            raise _fail(where, f"unknown operator {self.op!r}. Allowed: {', '.join(OPERATORS)}."
+                        + did_you_mean(str(self.op), OPERATORS))
+        if self.op in ("in", "not in"):
+            if isinstance(self.value, (str, bytes, Mapping)) or not isinstance(self.value, Iterable):
+                raise _fail(where, f"{self.op!r} expects a list of values such as ['web', 'app'], got {self.value!r}.")
+            value = tuple(_check_literal(v, where) for v in self.value)
+            if not value:
+                raise _fail(where, f"the list after {self.op!r} is empty.")
+        else:
+            value = _check_literal(self.value, where)
+        object.__setattr__(self, "column", column)
+        object.__setattr__(self, "value", value)
+
+    @classmethod
+    def parse(cls, text: str) -> Condition:
+        """Parse exactly one condition (use :func:`parse_conditions` for several joined by ``and``).
+
+        >>> Condition.parse("channel == 'web'").value
+        'web'
+        """
+        found = parse_conditions(text)
+        if len(found) != 1:
+            raise JourneyDefinitionError(f"condition {text!r}: holds {len(found)} conditions; Condition.parse takes "
+                                         f"one. Use parse_conditions() for conditions joined by 'and'.")
+        return found[0]
+
+    def __str__(self) -> str:
+        col = self.column if _IDENT.match(self.column) and self.column.lower() not in _KEYWORDS else f"`{self.column}`"
+        if self.op in ("in", "not in"):
+            lit = "[" + ", ".join(_format_literal(v) for v in self.value) + "]"
+        else:
+            lit = _format_literal(self.value)
+        return f"{col} {self.op} {lit}"
+
+    def __repr__(self) -> str:
+        return f"Condition({str(self)!r})"
+
+    def matches(self, events: pd.DataFrame) -> pd.Series:
+        """Boolean Series, True where the event satisfies the condition (missing values: False).
+
+        >>> import pandas as pd
+        >>> Condition.parse("channel != 'web'").matches(pd.DataFrame({"channel": ["web", "app", None]})).tolist()
+        [False, True, False]
+        """
+        what = f"condition {str(self)!r}"
+        col = _column(_events(events, need_activity=False), self.column, what)
+        value = self.value
+        _check_types(col, value if self.op in ("in", "not in") else (value,), self.column, what)
+        try:
+            if self.op in ("in", "not in"):
+                mask = col.isin(list(value))
+                if self.op == "not in":
+                    mask = ~mask
+            else:
+                if isinstance(value, str) and isinstance(col.dtype, pd.DatetimeTZDtype | np.dtypes.DateTime64DType):
+                    value = _as_timestamp(value, col, what)
+                mask = _COMPARE[self.op](col, value)
+        except (TypeError, ValueError) as err:
+            raise JourneyDefinitionError(
+                f"{what}: cannot compare column {self.column!r} (dtype {col.dtype}) with {value!r} ({err}). "
+                f"Compare numbers with numbers and text with 'quoted text'."
+            ) from None
+        values = np.asarray(pd.Series(mask).to_numpy(dtype=bool, na_value=False), dtype=bool)
+        return pd.Series(values & col.notna().to_numpy(), index=events.index, name=str(self))
+
+
+def _check_types(col: pd.Series, values: tuple, column: str, what: str) -> None:
+    """Refuse text compared with a numeric column, or numbers with a text column (never a silent 'no match')."""
+    dtype = col.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return
+    numeric = pd.api.types.is_numeric_dtype(dtype)
+    text = pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype)
+    for v in values:
+        if numeric and isinstance(v, str):
+            raise JourneyDefinitionError(f"{what}: column {column!r} holds numbers (dtype {dtype}) but is compared "
+                                         f"with the text {v!r}; write the number without quotes.")
+        if text and isinstance(v, (int, float)) and not isinstance(v, bool):
+            raise JourneyDefinitionError(f"{what}: column {column!r} holds text (dtype {dtype}) but is compared with "
+                                         f"the number {v!r}; quote it: '{v}'.")
+
+
+def _as_timestamp(value: str, col: pd.Series, what: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise JourneyDefinitionError(f"{what}: {value!r} is not a date or time; write it like '2025-01-31' "
+                                     f"or '2025-01-31 12:00'.") from None
+    tz = getattr(col.dt, "tz", None)
+    if tz is not None and ts.tzinfo is None:
+        ts = ts.tz_localize(tz)
+    elif tz is None and ts.tzinfo is not None:
+        ts = ts.tz_convert(None)
+    return ts
+
+

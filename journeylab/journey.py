@@ -1,0 +1,854 @@
+"""Journey: the designed customer journey as code, with YAML in and out.
+
+A :class:`Journey` is what the business *intends* a customer journey to be: an ordered
+list of **milestones** (the order of the required, positive ones is the **happy path**),
+the **entry** and **exit** criteria of a journey session, how long a customer may stay
+at a milestone before counting as **stalled**, the **phases** a journey map groups the
+touchpoints by, and the journey's **goal** with its target and attribution window (see
+DOMAIN.md for the vocabulary). Analyses compare the events of an EventLog with it.
+
+Everything is frozen (immutable, hashable) and validated when built, whether from code
+or from a YAML file; errors are :class:`~journeylab.exceptions.JourneyDefinitionError`
+and say what is wrong, where, what is allowed and how to fix it.
+
+The YAML format
+---------------
+::
+
+    name: online purchase               # required
+    milestones:                         # required, in the designed order
+      - name: browse                    # unique
+        activities: [view_product, search]   # the events that mark the milestone
+      - name: cart
+        activities: [add_to_cart]
+      - name: payment
+        activities: [payment]
+        when: "amount > 50"             # optional attribute conditions, joined by 'and'
+      - name: complaint
+        activities: [complaint]
+        kind: negative                  # positive (default) or negative
+        optional: true                  # default false
+    entry: {activities: [view_product]} # what starts a session (activities and/or 'when')
+    exit: {activities: [purchase, unsubscribe]}   # what ends it
+    stall_after: {cart: 2d, payment: 1d}          # per milestone; durations need a unit
+    phases:                             # journey-map phases, in order: phase -> touchpoints
+      awareness: [ad_click, email_open]
+      consideration: [view_product, search]
+    goal:
+      type: purchase    # purchase, engagement, loyalty, onboarding, notification, custom
+      activity: purchase
+      when: "amount > 50"
+      target: 1000      # a count of people, or "25%" of the people in the journey, or omitted
+      window: 3d        # attribution window after the journey ends (default 3d)
+
+The happy path is the non-optional positive milestones in order (here browse > cart >
+payment). ``entry``/``exit`` also accept a plain list of activities
+(``exit: [purchase, unsubscribe]``) and ``when`` a list of conditions.
+
+Conditions
+----------
+A condition compares an event attribute (a column of the log) with a literal:
+``amount > 50``, ``channel == 'web'``, ``channel in ['web', 'app']``, ``is_member == true``,
+``timestamp >= '2025-01-01'``. Operators: ``==, !=, >, >=, <, <=, in, not in``; literals:
+numbers, quoted text, ``true``/``false``, lists (for ``in``). Several conditions are joined
+with ``and``. Column names that are not plain identifiers go in backticks
+(`` `order amount` > 5 ``). Conditions are read by a small parser of their own - nothing
+is ever evaluated as Python - and an event whose attribute is missing never matches.
+
+Examples
+--------
+>>> from journeylab.journey import Journey
+>>> journey = Journey.from_dict({
+...     "name": "online purchase",
+...     "milestones": [
+...         {"name": "browse", "activities": ["view_product", "search"]},
+...         {"name": "cart", "activities": ["add_to_cart"]},
+...         {"name": "payment", "activities": ["payment"], "when": "amount > 50"},
+...         {"name": "complaint", "activities": ["complaint"], "kind": "negative", "optional": True},
+...     ],
+...     "stall_after": {"cart": "2d"},
+...     "goal": {"type": "purchase", "activity": "purchase", "target": "25%"},
+... })
+>>> journey
+Journey 'online purchase': 4 milestones, happy path browse > cart > payment, goal purchase
+>>> journey.stall_after["cart"]
+Timedelta('2 days 00:00:00')
+>>> Journey.from_yaml_string(journey.to_yaml()) == journey
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ._util import atomic_write, closest, did_you_mean
+from .exceptions import JourneyDefinitionError
+
+from .conditions import (  # the condition language lives in conditions.py
+    parse_conditions,
+    Condition,
+    FrozenMap,
+    GOAL_TYPES,
+    MILESTONE_KINDS,
+    _DEFAULT_WINDOW,
+    _activity_tuple,
+    _check_keys,
+    _conditions,
+    _duration,
+    _events,
+    _fail,
+    _format_duration,
+    _format_literal,
+    _located,
+    _text,
+)
+
+__all__ = [
+    "Journey",
+    "Milestone",
+    "Goal",
+    "Criteria",
+    "Condition",
+    "FrozenMap",
+    "parse_conditions",
+    "GOAL_TYPES",
+    "MILESTONE_KINDS",
+]
+# --------------------------------------------------------------------------- criteria, milestones, goal
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Which events qualify: one of ``activities`` (any activity when empty) and all ``conditions``.
+
+    Used for a journey's ``entry`` and ``exit``. Conditions may be given as text.
+
+    >>> import pandas as pd
+    >>> exit_ = Criteria(["purchase", "unsubscribe"], conditions="channel == 'web'")
+    >>> df = pd.DataFrame({"activity": ["purchase", "purchase", "view"], "channel": ["web", "app", "web"]})
+    >>> exit_.matches(df).tolist()
+    [True, False, False]
+    >>> Criteria.from_dict(["purchase"]) == Criteria(("purchase",))
+    True
+    """
+
+    activities: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+
+    def __post_init__(self):
+        where = "criteria"
+        activities = _activity_tuple(self.activities, where, allow_empty=True)
+        conditions = _conditions(self.conditions, where)
+        if not activities and not conditions:
+            raise _fail(where, "neither activities nor conditions; give at least one, e.g. "
+                                    "{activities: [view_product]} or {when: \"channel == 'web'\"}.")
+        object.__setattr__(self, "activities", activities)
+        object.__setattr__(self, "conditions", conditions)
+
+    @classmethod
+    def from_dict(cls, d) -> Criteria:
+        """Build from ``{activities: [...], when: "..."}``, or a plain list / name of activities."""
+        if isinstance(d, (str, list, tuple)):
+            return cls(d)
+        _check_keys(d, ("activities", "when"), "criteria")
+        return cls(d.get("activities", ()), d.get("when"))
+
+    def to_dict(self) -> dict:
+        """``{activities: [...], when: "..."}`` (keys omitted when empty).
+
+        >>> Criteria(["purchase"], "amount > 5").to_dict()
+        {'activities': ['purchase'], 'when': 'amount > 5'}
+        """
+        out: dict = {}
+        if self.activities:
+            out["activities"] = list(self.activities)
+        if self.conditions:
+            out["when"] = " and ".join(str(c) for c in self.conditions)
+        return out
+
+    def matches(self, events: pd.DataFrame) -> pd.Series:
+        """Boolean Series over the events (a DataFrame with canonical columns, or an EventLog)."""
+        return _match(events, self.activities, self.conditions, name="criteria")
+
+    def __str__(self) -> str:
+        acts = " | ".join(self.activities) or "any activity"
+        if not self.conditions:
+            return acts
+        return f"{acts} where " + " and ".join(str(c) for c in self.conditions)
+
+
+def _match(events, activities, conditions, *, name: str) -> pd.Series:
+    df = _events(events, need_activity=bool(activities))
+    if activities:
+        mask = df["activity"].isin(list(activities)).to_numpy(dtype=bool, na_value=False)
+    else:
+        mask = np.ones(len(df), dtype=bool)
+    for cond in conditions:
+        mask = mask & cond.matches(df).to_numpy()
+    return pd.Series(mask, index=df.index, name=name)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A moment of the journey, marked by one of its ``activities`` (and all its ``conditions``).
+
+    ``kind`` is ``"positive"`` or ``"negative"`` (a complaint, a cancellation); an
+    ``optional`` milestone is not part of the happy path.
+
+    >>> m = Milestone("payment", ["payment"], conditions="amount > 50")
+    >>> m.to_dict()
+    {'name': 'payment', 'activities': ['payment'], 'when': 'amount > 50'}
+    >>> import pandas as pd
+    >>> m.matches(pd.DataFrame({"activity": ["payment", "payment"], "amount": [20, 90]})).tolist()
+    [False, True]
+    """
+
+    name: str
+    activities: tuple[str, ...]
+    _: KW_ONLY
+    conditions: tuple[Condition, ...] = ()
+    optional: bool = False
+    kind: str = "positive"
+
+    _KEYS = ("name", "activities", "when", "optional", "kind")
+
+    def __post_init__(self):
+        name = _text(self.name, "milestone", "milestone name")
+        where = f"milestone {name!r}"
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "activities", _activity_tuple(self.activities, where))
+        object.__setattr__(self, "conditions", _conditions(self.conditions, where))
+        if not isinstance(self.optional, (bool, np.bool_)):
+            raise _fail(where, f"optional={self.optional!r} must be true or false.")
+        object.__setattr__(self, "optional", bool(self.optional))
+        if self.kind not in MILESTONE_KINDS:
+            raise _fail(where, f"kind={self.kind!r} is not allowed; use 'positive' or 'negative'."
+                        + did_you_mean(str(self.kind), MILESTONE_KINDS))
+
+    @classmethod
+    def from_dict(cls, d) -> Milestone:
+        """Build from ``{name, activities, when?, optional?, kind?}``.
+
+        >>> Milestone.from_dict({"name": "cart", "activities": "add_to_cart"}).activities
+        ('add_to_cart',)
+        """
+        where = f"milestone {d['name']!r}" if isinstance(d, Mapping) and isinstance(d.get("name"), str) else "milestone"
+        _check_keys(d, cls._KEYS, where, required=("name", "activities"))
+        return cls(d["name"], d["activities"], conditions=d.get("when"), optional=d.get("optional", False),
+                   kind=d.get("kind", "positive"))
+
+    def to_dict(self) -> dict:
+        """The YAML form (defaults omitted)."""
+        out: dict = {"name": self.name, "activities": list(self.activities)}
+        if self.conditions:
+            out["when"] = " and ".join(str(c) for c in self.conditions)
+        if self.kind != "positive":
+            out["kind"] = self.kind
+        if self.optional:
+            out["optional"] = True
+        return out
+
+    @property
+    def criteria(self) -> Criteria:
+        """The milestone's activities and conditions as :class:`Criteria`."""
+        return Criteria(self.activities, self.conditions)
+
+    def matches(self, events: pd.DataFrame) -> pd.Series:
+        """Boolean Series: the events that mark this milestone."""
+        return _match(events, self.activities, self.conditions, name=self.name)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The journey's goal: its ``type``, the trigger (``activity`` and ``conditions``), a target and
+    the attribution window.
+
+    ``target`` is a count of people, ``target_pct`` a percentage of the people in the journey
+    (0 < pct <= 100); at most one is given. ``window`` (default 3 days) is how long after the
+    journey ends the goal still counts.
+
+    >>> g = Goal("purchase", "purchase", conditions="amount > 50", target_pct=25)
+    >>> g.to_dict()
+    {'type': 'purchase', 'activity': 'purchase', 'when': 'amount > 50', 'target': '25%', 'window': '3d'}
+    >>> import pandas as pd
+    >>> g.matches(pd.DataFrame({"activity": ["purchase", "view"], "amount": [80, 80]})).tolist()
+    [True, False]
+    """
+
+    type: str
+    activity: str
+    _: KW_ONLY
+    conditions: tuple[Condition, ...] = ()
+    target: int | None = None
+    target_pct: float | None = None
+    window: pd.Timedelta = _DEFAULT_WINDOW
+
+    _KEYS = ("type", "activity", "when", "target", "window")
+
+    def __post_init__(self):
+        where = "goal"
+        if self.type not in GOAL_TYPES:
+            raise _fail(where, f"type={self.type!r} is not a goal type. Allowed: {', '.join(GOAL_TYPES)}."
+                        + did_you_mean(str(self.type), GOAL_TYPES))
+        if isinstance(self.activity, (list, tuple)):
+            raise _fail(where, f"activity={list(self.activity)!r}: a goal has one trigger activity; give one name "
+                               f"(add conditions with 'when').")
+        object.__setattr__(self, "activity", _text(self.activity, where, "activity"))
+        object.__setattr__(self, "conditions", _conditions(self.conditions, where))
+        if self.target is not None and self.target_pct is not None:
+            raise _fail(where, "give a target count or a target percentage, not both.")
+        if self.target is not None:
+            t = self.target
+            if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t <= 0:
+                raise _fail(where, f"target={t!r} must be a positive whole number of people (e.g. 1000), or a "
+                                   f"percentage written as '25%'.")
+            object.__setattr__(self, "target", int(t))
+        if self.target_pct is not None:
+            p = self.target_pct
+            if isinstance(p, bool) or not isinstance(p, numbers.Real) or not math.isfinite(p) or not 0 < p <= 100:
+                raise _fail(where, f"target percentage {p!r}% must be above 0 and at most 100 (a share of the "
+                                   f"people in the journey).")
+            object.__setattr__(self, "target_pct", float(p))
+        object.__setattr__(self, "window", _duration(self.window, "goal window", allow_zero=True))
+
+    @classmethod
+    def from_dict(cls, d) -> Goal:
+        """Build from ``{type, activity, when?, target?, window?}``; target is a count or ``"25%"``.
+
+        >>> Goal.from_dict({"type": "custom", "activity": "signup", "target": "12.5%"}).target_pct
+        12.5
+        """
+        _check_keys(d, cls._KEYS, "goal", required=("type", "activity"))
+        target, pct = d.get("target"), None
+        if isinstance(target, str):
+            s = target.strip()
+            if not s.endswith("%"):
+                raise _fail("goal", f"target={target!r} must be a count (e.g. 1000) or a percentage ending in "
+                                    f"'%' (e.g. '25%').")
+            try:
+                pct = float(s[:-1])
+            except ValueError:
+                raise _fail("goal", f"target={target!r} is not a percentage; write it like '25%'.") from None
+            target = None
+        elif isinstance(target, float) and not isinstance(target, bool):
+            raise _fail("goal", f"target={target!r} must be a positive whole number of people (e.g. 1000), or a "
+                                f"percentage written as '25%'.")
+        return cls(d["type"], d["activity"], conditions=d.get("when"), target=target, target_pct=pct,
+                   window=d.get("window", _DEFAULT_WINDOW))
+
+    def to_dict(self) -> dict:
+        """The YAML form (``target`` omitted when there is none)."""
+        out: dict = {"type": self.type, "activity": self.activity}
+        if self.conditions:
+            out["when"] = " and ".join(str(c) for c in self.conditions)
+        if self.target is not None:
+            out["target"] = self.target
+        elif self.target_pct is not None:
+            text = repr(self.target_pct)
+            out["target"] = (text[:-2] if text.endswith(".0") else text) + "%"
+        out["window"] = _format_duration(self.window)
+        return out
+
+    @property
+    def criteria(self) -> Criteria:
+        """The goal trigger as :class:`Criteria`."""
+        return Criteria((self.activity,), self.conditions)
+
+    def matches(self, events: pd.DataFrame) -> pd.Series:
+        """Boolean Series: the events that trigger the goal."""
+        return _match(events, (self.activity,), self.conditions, name="goal")
+
+    def __str__(self) -> str:
+        if self.target is not None:
+            target = f"target {self.target:,}"
+        elif self.target_pct is not None:
+            target = f"target {self.target_pct:g}%"
+        else:
+            target = "no target"
+        trigger = " and ".join([f"activity == {_format_literal(self.activity)}"] + [str(c) for c in self.conditions])
+        return f"{self.type} ({trigger}; {target}; window {_format_duration(self.window)})"
+
+
+# --------------------------------------------------------------------------- YAML loading
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that also refuses duplicate keys (which PyYAML silently overwrites)."""
+
+
+def _construct_mapping(loader: _SafeLoader, node: yaml.MappingNode, deep: bool = False):
+    loader.flatten_mapping(node)
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:
+            continue  # unhashable key: construct_mapping reports it
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (each key may appear once per mapping)", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_SafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _load_yaml(text: str, source: str):
+    try:
+        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = str(err.problem or err.context or err)
+        tag = re.search(r"constructor for the tag '([^']*)'", problem)
+        if tag:
+            name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+            raise JourneyDefinitionError(
+                f"{source}{at}: the tag {name!r} is not allowed. Journey files are plain YAML (mappings, lists, text, "
+                f"numbers) and are loaded safely, without constructing objects; remove the tag.") from None
+        context = f" ({err.context})" if err.context and err.problem else ""
+        if problem.startswith("duplicate key"):
+            raise JourneyDefinitionError(f"{source}{at}: {problem}; remove or rename one of them.") from None
+        raise JourneyDefinitionError(f"{source}{at}: invalid YAML: {problem}{context}. Fix the YAML syntax "
+                                     f"(indent with spaces, quote text containing ': ' or '#').") from None
+    except yaml.YAMLError as err:
+        raise JourneyDefinitionError(f"{source}: invalid YAML: {err}.") from None
+
+
+class _Dumper(yaml.SafeDumper):
+    """yaml.SafeDumper writing lists of plain values in flow style: ``activities: [a, b]``."""
+
+
+def _represent_list(dumper: _Dumper, data: list):
+    flow = all(not isinstance(x, (list, dict)) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _represent_str(dumper: _Dumper, data: str):
+    # YAML folds \x85, \u2028 and \u2029 into spaces unless they are escaped: double-quote such text
+    awkward = not data.isprintable() or any(c in data for c in "\x85\u2028\u2029")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if awkward else None)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(str, _represent_str)
+
+
+# --------------------------------------------------------------------------- the journey
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A designed customer journey: milestones (and the happy path), entry and exit criteria,
+    stall thresholds, journey-map phases and the goal.
+
+    Build it in code, from a dict (:meth:`from_dict`) or from YAML (:meth:`from_yaml`); the
+    module docstring documents the YAML format. Milestones, entry, exit and goal may be
+    given as objects or as dicts in the YAML form; durations as text ("2d") or Timedelta.
+
+    >>> j = Journey("signup", [Milestone("visit", ["landing"]), Milestone("form", ["signup_form"])],
+    ...             stall_after={"form": "36h"}, goal=Goal("onboarding", "signup_form", target=500))
+    >>> j
+    Journey 'signup': 2 milestones, happy path visit > form, goal onboarding
+    >>> j.happy_path, j.stall_after["form"]
+    (('visit', 'form'), Timedelta('1 days 12:00:00'))
+    """
+
+    name: str
+    milestones: tuple[Milestone, ...]
+    _: KW_ONLY
+    entry: Criteria | None = None
+    exit: Criteria | None = None
+    stall_after: Mapping[str, pd.Timedelta] = field(default_factory=FrozenMap)
+    phases: Mapping[str, tuple[str, ...]] = field(default_factory=FrozenMap)
+    goal: Goal | None = None
+
+    _KEYS = ("name", "milestones", "entry", "exit", "stall_after", "phases", "goal")
+
+    def __post_init__(self):
+        name = _text(self.name, "journey", "journey name")
+        where = f"journey {name!r}"
+        object.__setattr__(self, "name", name)
+
+        # milestones
+        ms = self.milestones
+        if ms is None or isinstance(ms, (str, Mapping, Milestone)) or not isinstance(ms, Iterable):
+            raise _fail(where, f"milestones must be a list of milestones, got {ms!r}.")
+        built = []
+        for i, m in enumerate(ms):
+            if isinstance(m, Milestone):
+                built.append(m)
+            elif isinstance(m, Mapping):
+                with _located("milestone:", f"milestones[{i}]:"):
+                    built.append(Milestone.from_dict(m))
+            else:
+                raise _fail(where, f"milestones[{i}] must be a milestone (name, activities, ...), got {m!r}.")
+        if not built:
+            raise _fail(where, "the milestone list is empty; a journey needs at least one milestone "
+                               "(usually 3-5), e.g. - {name: cart, activities: [add_to_cart]}.")
+        seen: dict[str, int] = {}
+        for i, m in enumerate(built):
+            if m.name in seen:
+                raise _fail(where, f"duplicate milestone name {m.name!r} (milestones[{seen[m.name]}] and "
+                                   f"milestones[{i}]); milestone names must be unique.")
+            seen[m.name] = i
+        if not any(not m.optional and m.kind == "positive" for m in built):
+            raise _fail(where, "no happy path: every milestone is optional or negative; mark at least one "
+                               "positive milestone as required (optional: false).")
+        object.__setattr__(self, "milestones", tuple(built))
+
+        # entry / exit
+        for key in ("entry", "exit"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, Criteria):
+                with _located("criteria", key):
+                    value = Criteria.from_dict(value)
+            object.__setattr__(self, key, value)
+
+        # stall_after
+        stall = self.stall_after if self.stall_after is not None else {}
+        if not isinstance(stall, Mapping):
+            raise _fail(where, f"stall_after must map milestone names to durations, e.g. {{cart: 2d}}; got {stall!r}.")
+        names = [m.name for m in built]
+        parsed = {}
+        for key, value in stall.items():
+            if key not in seen:
+                raise _fail(where, f"stall_after names {key!r}, which is not a milestone. Milestones: "
+                                   f"{', '.join(names)}.{did_you_mean(str(key), names)}")
+            parsed[key] = _duration(value, f"stall_after[{key!r}]")
+        object.__setattr__(self, "stall_after", FrozenMap(parsed))
+
+        # phases
+        phases = self.phases if self.phases is not None else {}
+        if not isinstance(phases, Mapping):
+            raise _fail(where, f"phases must map phase names to activities, e.g. {{awareness: [ad_click]}}; "
+                               f"got {phases!r}.")
+        owner: dict[str, str] = {}
+        parsed_phases = {}
+        for phase, acts in phases.items():
+            phase = _text(phase, "phases", "phase name")
+            if acts is None:
+                raise _fail(where, f"phase {phase!r} lists no activities; give a list, e.g. {phase}: [ad_click] "
+                                   f"(or [] for an empty phase).")
+            acts = _activity_tuple(acts, f"phase {phase!r}", allow_empty=True)
+            for a in acts:
+                if a in owner:
+                    raise _fail(where, f"activity {a!r} is in two phases ({owner[a]!r} and {phase!r}); a touchpoint "
+                                       f"belongs to one phase.")
+                owner[a] = phase
+            parsed_phases[phase] = acts
+        object.__setattr__(self, "phases", FrozenMap(parsed_phases))
+
+        # goal
+        if self.goal is not None and not isinstance(self.goal, Goal):
+            object.__setattr__(self, "goal", Goal.from_dict(self.goal))
+
+    # ------------------------------------------------------------------ dict / YAML
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Journey:
+        """Build a journey from its dict (YAML) form, refusing unknown keys.
+
+        >>> Journey.from_dict({"name": "j", "milestones": [{"name": "a", "activities": ["x"]}]}).happy_path
+        ('a',)
+        >>> Journey.from_dict({"name": "j", "milestone": []})
+        Traceback (most recent call last):
+        ...
+        journeylab.exceptions.JourneyDefinitionError: journey: unknown key 'milestone'. Did you mean 'milestones'? ...
+        """
+        _check_keys(d, cls._KEYS, "journey", required=("name", "milestones"))
+        return cls(d["name"], d["milestones"], entry=d.get("entry"), exit=d.get("exit"),
+                   stall_after=d.get("stall_after"), phases=d.get("phases"), goal=d.get("goal"))
+
+    def to_dict(self) -> dict:
+        """The dict (YAML) form: plain lists, text and numbers; ``from_dict(j.to_dict()) == j``.
+
+        >>> Journey("j", [Milestone("a", ["x"])], stall_after={"a": "90min"}).to_dict()
+        {'name': 'j', 'milestones': [{'name': 'a', 'activities': ['x']}], 'stall_after': {'a': '90min'}}
+        """
+        out: dict = {"name": self.name, "milestones": [m.to_dict() for m in self.milestones]}
+        if self.entry is not None:
+            out["entry"] = self.entry.to_dict()
+        if self.exit is not None:
+            out["exit"] = self.exit.to_dict()
+        if self.stall_after:
+            out["stall_after"] = {k: _format_duration(v) for k, v in self.stall_after.items()}
+        if self.phases:
+            out["phases"] = {k: list(v) for k, v in self.phases.items()}
+        if self.goal is not None:
+            out["goal"] = self.goal.to_dict()
+        return out
+
+    @classmethod
+    def from_yaml(cls, path) -> Journey:
+        """Load a journey from a YAML file (read safely: no tags, no object construction).
+
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "j.yaml"
+        >>> _ = p.write_text("name: j\\nmilestones:\\n  - {name: cart, activities: [add_to_cart]}\\n")
+        >>> Journey.from_yaml(p)
+        Journey 'j': 1 milestone, happy path cart
+        """
+        try:
+            p = Path(path)
+        except TypeError:
+            raise JourneyDefinitionError(f"path={path!r} is not a file path; give the path of a .yaml file.") from None
+        if not p.exists():
+            siblings = [f.name for f in p.parent.glob("*.y*ml")] if p.parent.is_dir() else []
+            raise JourneyDefinitionError(
+                f"journey file {str(p)!r} does not exist (working directory: {Path.cwd()})."
+                f"{did_you_mean(p.name, siblings)} Check the path.")
+        if p.is_dir():
+            raise JourneyDefinitionError(f"journey file {str(p)!r} is a folder; give the path of a .yaml file.")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise JourneyDefinitionError(f"journey file {str(p)!r} is not UTF-8 text; save it as UTF-8 YAML.") from None
+        return cls.from_yaml_string(text, source=str(p))
+
+    @classmethod
+    def from_yaml_string(cls, text: str, *, source: str = "<yaml>") -> Journey:
+        """Build a journey from YAML text (``source`` names it in error messages).
+
+        >>> Journey.from_yaml_string("name: j\\nmilestones: [{name: a, activities: [x]}]").name
+        'j'
+        """
+        data = _load_yaml(text, source)
+        if data is None:
+            raise JourneyDefinitionError(f"{source}: the journey definition is empty; it needs at least 'name' and "
+                                         f"'milestones'.")
+        if not isinstance(data, Mapping):
+            raise JourneyDefinitionError(f"{source}: a journey definition is a mapping with keys "
+                                         f"{', '.join(cls._KEYS)}; got a {type(data).__name__}.")
+        try:
+            return cls.from_dict(data)
+        except JourneyDefinitionError as err:
+            raise JourneyDefinitionError(f"{source}: {err}") from None
+
+    def to_yaml(self, path=None) -> str | Path:
+        """Write the journey as YAML to ``path`` (atomically) and return the path; without a path,
+        return the YAML text. ``Journey.from_yaml(j.to_yaml(p)) == j``.
+
+        >>> print(Journey("j", [Milestone("a", ["x", "y"])]).to_yaml(), end="")
+        name: j
+        milestones:
+        - name: a
+          activities: [x, y]
+        """
+        text = yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         default_flow_style=False, width=100)
+        if path is None:
+            return text
+        return atomic_write(path, text)
+
+    # ------------------------------------------------------------------ vocabulary
+
+    @property
+    def happy_path(self) -> tuple[str, ...]:
+        """Names of the non-optional positive milestones, in order: the business's preferred path.
+
+        >>> Journey("j", [Milestone("a", ["x"]), Milestone("b", ["y"], optional=True),
+        ...               Milestone("c", ["z"]), Milestone("d", ["w"], kind="negative")]).happy_path
+        ('a', 'c')
+        """
+        return tuple(m.name for m in self.milestones if not m.optional and m.kind == "positive")
+
+    @property
+    def activities(self) -> tuple[str, ...]:
+        """Every activity the journey names (milestones, entry, exit, goal, phases), first mention first.
+
+        >>> Journey("j", [Milestone("a", ["x", "y"])], exit=["z"], phases={"p": ["x", "q"]}).activities
+        ('x', 'y', 'z', 'q')
+        """
+        return tuple(self._activity_places())
+
+    def _activity_places(self) -> dict[str, list[str]]:
+        places: dict[str, list[str]] = {}
+
+        def add(acts, place):
+            for a in acts:
+                places.setdefault(a, [])
+                if place not in places[a]:
+                    places[a].append(place)
+
+        for m in self.milestones:
+            add(m.activities, f"milestone {m.name!r}")
+        for key in ("entry", "exit"):
+            crit = getattr(self, key)
+            if crit is not None:
+                add(crit.activities, key)
+        if self.goal is not None:
+            add((self.goal.activity,), "goal")
+        for phase, acts in self.phases.items():
+            add(acts, f"phase {phase!r}")
+        return places
+
+    def _condition_places(self) -> dict[str, list[str]]:
+        places: dict[str, list[str]] = {}
+        groups = [(f"milestone {m.name!r}", m.conditions) for m in self.milestones]
+        groups += [(k, getattr(self, k).conditions) for k in ("entry", "exit") if getattr(self, k) is not None]
+        if self.goal is not None:
+            groups.append(("goal", self.goal.conditions))
+        for place, conds in groups:
+            for c in conds:
+                places.setdefault(c.column, [])
+                if place not in places[c.column]:
+                    places[c.column].append(place)
+        return places
+
+    def milestone(self, name: str) -> Milestone:
+        """The milestone called ``name``.
+
+        >>> Journey("j", [Milestone("cart", ["add_to_cart"])]).milestone("cart").activities
+        ('add_to_cart',)
+        """
+        for m in self.milestones:
+            if m.name == name:
+                return m
+        names = [m.name for m in self.milestones]
+        raise JourneyDefinitionError(f"journey {self.name!r} has no milestone {name!r}. Milestones: "
+                                     f"{', '.join(names)}.{did_you_mean(str(name), names)}")
+
+    def phase_of(self, activity):
+        """The phase of an activity (None if no phase lists it); given a Series of activities,
+        an ordered categorical Series of phases.
+
+        >>> j = Journey("j", [Milestone("a", ["view"])], phases={"awareness": ["ad_click"], "consideration": ["view"]})
+        >>> j.phase_of("view"), j.phase_of("other")
+        ('consideration', None)
+        >>> import pandas as pd
+        >>> j.phase_of(pd.Series(["ad_click", "other"])).tolist()
+        ['awareness', nan]
+        """
+        lookup = {a: phase for phase, acts in self.phases.items() for a in acts}
+        if isinstance(activity, pd.Series):
+            dtype = pd.CategoricalDtype(list(self.phases), ordered=True)
+            return activity.map(lookup).astype(dtype).rename("phase")
+        return lookup.get(activity)
+
+    # ------------------------------------------------------------------ events
+
+    def milestone_of(self, events: pd.DataFrame) -> pd.Series:
+        """For each event, the first milestone (in definition order) whose activities and
+        conditions it matches, else NaN - an ordered categorical Series on the events' index.
+
+        ``events`` is the canonical DataFrame of a log (``log.to_pandas()``) or the EventLog.
+
+        >>> import pandas as pd
+        >>> j = Journey("j", [Milestone("small", ["pay"], conditions="amount <= 50"), Milestone("big", ["pay"])])
+        >>> j.milestone_of(pd.DataFrame({"activity": ["pay", "pay", "view"], "amount": [10, 90, 0]})).tolist()
+        ['small', 'big', nan]
+        """
+        df = _events(events)
+        codes = np.full(len(df), -1, dtype=np.int64)
+        for i in range(len(self.milestones) - 1, -1, -1):
+            codes[self.milestones[i].matches(df).to_numpy()] = i
+        cat = pd.Categorical.from_codes(codes, categories=[m.name for m in self.milestones], ordered=True)
+        return pd.Series(cat, index=df.index, name="milestone")
+
+    # ------------------------------------------------------------------ checking against a log
+
+    def problems(self, log) -> list[str]:
+        """What in the journey does not fit ``log``: activities the log does not contain and
+        condition columns it does not have, each with the closest names it does have.
+
+        ``log`` needs only ``.activities`` and ``.columns`` (an EventLog; its ``.roles``, when
+        present, explain a condition that uses an input column name such as ``where`` for the
+        canonical ``channel``). An empty list means the journey fits.
+
+        >>> from types import SimpleNamespace
+        >>> log = SimpleNamespace(activities=("view_product", "add_to_cart"), columns=("case", "activity"))
+        >>> Journey("j", [Milestone("cart", ["add_to_kart"])]).problems(log)
+        ["activity 'add_to_kart' (milestone 'cart') is not in the log; closest: 'add_to_cart'."]
+        """
+        present = tuple(str(a) for a in log.activities)
+        present_set = set(present)
+        columns = tuple(str(c) for c in log.columns)
+        out = []
+        for activity, places in self._activity_places().items():
+            if activity in present_set:
+                continue
+            hits = closest(activity, present)
+            if hits:
+                hint = "closest: " + ", ".join(repr(h) for h in hits)
+            else:
+                shown = ", ".join(repr(a) for a in present[:8]) + (", ..." if len(present) > 8 else "")
+                hint = f"nothing close; the log has {len(present)} activities ({shown})"
+            out.append(f"activity {activity!r} ({', '.join(places)}) is not in the log; {hint}.")
+        roles = getattr(log, "roles", None)
+        renamed = {str(v): str(k) for k, v in roles.items()} if isinstance(roles, Mapping) else {}
+        for column, places in self._condition_places().items():
+            if column in columns:
+                continue
+            hits = closest(column, columns)
+            if renamed.get(column) in columns:
+                hint = (f"the log names its {renamed[column]} role {renamed[column]!r} (canonical name): write "
+                        f"{renamed[column]} instead of {column}")
+            elif hits:
+                hint = "closest: " + ", ".join(repr(h) for h in hits)
+            else:
+                hint = f"columns: {', '.join(columns)}"
+            out.append(f"condition column {column!r} ({', '.join(places)}) is not a column of the log; {hint}.")
+        return out
+
+    def check(self, log) -> Journey:
+        """Check the journey against ``log``; raise :class:`JourneyDefinitionError` listing every
+        problem (see :meth:`problems`), else return the journey (so it can be chained).
+
+        >>> from types import SimpleNamespace
+        >>> log = SimpleNamespace(activities=("add_to_cart",), columns=("case", "activity"))
+        >>> Journey("j", [Milestone("cart", ["add_to_cart"])]).check(log).name
+        'j'
+        """
+        found = self.problems(log)
+        if found:
+            raise JourneyDefinitionError(
+                f"journey {self.name!r} does not fit the log ({len(found)} problem{'s' if len(found) > 1 else ''}):\n"
+                + "\n".join(f"  - {p}" for p in found)
+                + "\nFix the names in the journey definition, or rename the log's activities/columns.")
+        return self
+
+    # ------------------------------------------------------------------ display
+
+    def __repr__(self) -> str:
+        n = len(self.milestones)
+        text = f"Journey {self.name!r}: {n} milestone{'s' if n != 1 else ''}, happy path {' > '.join(self.happy_path)}"
+        if self.goal is not None:
+            text += f", goal {self.goal.type}"
+        return text
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        rows = []
+        for i, m in enumerate(self.milestones[:50], start=1):
+            stall = _format_duration(self.stall_after[m.name]) if m.name in self.stall_after else ""
+            when = " and ".join(str(c) for c in m.conditions)
+            rows.append(
+                "<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in (
+                    i, m.name, ", ".join(m.activities), when, m.kind, "yes" if m.optional else "", stall)) + "</tr>")
+        more = f"<p>... {len(self.milestones) - 50} more milestones</p>" if len(self.milestones) > 50 else ""
+        lines = [f"<b>Journey {e(repr(self.name))}</b>: happy path {e(' > '.join(self.happy_path))}"]
+        if self.entry is not None:
+            lines.append(f"entry: {e(str(self.entry))}")
+        if self.exit is not None:
+            lines.append(f"exit: {e(str(self.exit))}")
+        if self.goal is not None:
+            lines.append(f"goal: {e(str(self.goal))}")
+        if self.phases:
+            lines.append("phases: " + e(" > ".join(self.phases)))
+        head = "".join(f"<th>{h}</th>" for h in ("#", "milestone", "activities", "when", "kind", "optional",
+                                                   "stall after"))
+        return ("<div>" + "<br>".join(lines) + "<table><thead><tr>" + head + "</tr></thead><tbody>"
+                + "".join(rows) + "</tbody></table>" + more + "</div>")
