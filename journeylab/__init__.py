@@ -14,6 +14,11 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets, engine
+from .abtest import ABTest, SmallSampleWarning, ab_test
+from .attribution import Attribution, AttributionComparison, attribution, compare_attribution, conversion_paths
+from .channels import ChannelMix, channel_mix
+from .contact import ContactPeaks, contact_peaks
+from .discovery import Model, Paths, ProcessMap, Variants, discover, discover_model, paths, variants
 from .exceptions import (
     DataQualityWarning,
     EmptyLogError,
@@ -25,11 +30,18 @@ from .exceptions import (
     SchemaError,
     TimestampError,
 )
+from .features import JourneyVectorizer, case_attributes
+from .goals import GoalAttainment, goal_attainment
 from .identity import stitch
 from .journey import Condition, Criteria, Goal, Journey, Milestone
+from .journeymap import JourneyMap, journey_map
+from .kpi import SurveyScore, TouchpointScores, ces, csat, nps, survey_score, touchpoint_scores
 from .log import EventLog, from_pandas
+from .peakend import PeakEnd, peak_end
 from .readers import from_ibis, read_csv, read_parquet, read_xes
 from .reporting import report
+from .rules import Rule, RuleActions, evaluate_rules
+from .segments import Segmentation, SegmentComparison, cluster_journeys, compare_segments, segment_by
 
 try:
     __version__ = version("journeylab")
@@ -50,6 +62,53 @@ __all__ = [
     "Goal",
     "Condition",
     "Criteria",
+    # discovery
+    "discover",
+    "variants",
+    "paths",
+    "discover_model",
+    "ProcessMap",
+    "Variants",
+    "Paths",
+    "Model",
+    # segments
+    "segment_by",
+    "cluster_journeys",
+    "compare_segments",
+    "Segmentation",
+    "SegmentComparison",
+    "JourneyVectorizer",
+    "case_attributes",
+    # goals
+    "goal_attainment",
+    "GoalAttainment",
+    "ab_test",
+    "ABTest",
+    "SmallSampleWarning",
+    "evaluate_rules",
+    "Rule",
+    "RuleActions",
+    # experience KPIs
+    "nps",
+    "csat",
+    "ces",
+    "survey_score",
+    "touchpoint_scores",
+    "SurveyScore",
+    "TouchpointScores",
+    "peak_end",
+    "PeakEnd",
+    "contact_peaks",
+    "ContactPeaks",
+    "attribution",
+    "compare_attribution",
+    "conversion_paths",
+    "Attribution",
+    "AttributionComparison",
+    "channel_mix",
+    "ChannelMix",
+    "journey_map",
+    "JourneyMap",
     "datasets",
     "engine",
     "JourneylabError",

@@ -50,9 +50,9 @@ def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.Data
     keys = []
     for c in identifiers:
         v = df[c]
-        keys.append(pd.Series(np.where(v.notna(), c + "\x00" + v.astype(str), None), index=df.index))
+        keys.append(pd.Series(np.where(v.notna(), c + "\x1f" + v.astype(str), None), index=df.index))
     any_id = pd.concat(keys, axis=1).notna().any(axis=1)
-    keys.append(pd.Series(np.where(~any_id, "case\x00" + df["case"].astype(str), None), index=df.index))
+    keys.append(pd.Series(np.where(~any_id, "case\x1f" + df["case"].astype(str), None), index=df.index))
     stacked = pd.concat({i: k for i, k in enumerate(keys)}, axis=0).dropna()
     codes, uniques = pd.factorize(stacked, sort=False)
     event_idx = stacked.index.get_level_values(1).to_numpy()
@@ -76,11 +76,11 @@ def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.Data
         roles["customer"] = "customer"
     node_label = labels[:m]
     node_events = np.bincount(codes, minlength=m)
-    parts = pd.Series(uniques).str.split("\x00", n=1, expand=True)
+    kinds, values = zip(*(str(u).split("\x1f", 1) for u in uniques))
     table = pd.DataFrame({
         "customer": ("P" + pd.Series(rank.reindex(node_label).to_numpy()).astype(str).str.zfill(width)).to_numpy(),
-        "identifier": parts[0].to_numpy(),
-        "value": parts[1].to_numpy(),
+        "identifier": list(kinds),
+        "value": list(values),
         "events": node_events,
     })
     table = table[table["identifier"] != "case"].sort_values(["customer", "identifier", "value"]).reset_index(drop=True)

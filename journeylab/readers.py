@@ -78,9 +78,9 @@ def read_csv(
                 raise _missing_column(role, col, cols)
         nulls = ["", "NA", "N/A", "null", "NULL", "None", "NaN", "nan"]
         df = con.read_csv(str(p), sep=sep, header=True, na_values=nulls,
-                          dtype={c: "VARCHAR" for c in (activity, timestamp)}).df()
+                          dtype={c: "VARCHAR" for c in (activity, timestamp)}).to_arrow_table().to_pandas()
         if id_cols:  # ids are read again as text, where only an empty field is missing
-            ids = con.read_csv(str(p), sep=sep, header=True, all_varchar=True).select(*[f'"{c}"' for c in id_cols]).df()
+            ids = con.read_csv(str(p), sep=sep, header=True, all_varchar=True).select(*[f'"{c}"' for c in id_cols]).to_arrow_table().to_pandas()
             for c in id_cols:
                 df[c] = ids[c].to_numpy()
     except duckdb.Error as err:

@@ -50,7 +50,13 @@ def _table(df: pd.DataFrame, *, numeric: tuple[str, ...] = ()) -> str:
 
 
 def _figure(fig) -> str:
+    """Inline PNG of a figure (or of the figure of an Axes / array of Axes that a plot() returned)."""
     import matplotlib.pyplot as plt
+    import numpy as np
+
+    if isinstance(fig, np.ndarray):
+        fig = fig.flat[0]
+    fig = getattr(fig, "figure", fig)
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -126,11 +132,14 @@ def _variant_table(var: pd.DataFrame, top: int) -> pd.DataFrame:
     })
 
 
-def report(log=None, *, out="build/report.html", title: str | None = None, top_variants: int = 10) -> Path:
-    """Write a self-contained HTML overview of ``log`` (default: the bundled retail sample).
+def report(log=None, *, journey=None, out="build/report.html", title: str | None = None,
+           top_variants: int = 10) -> Path:
+    """Write a self-contained HTML report of ``log`` (default: the bundled retail sample and its journey).
 
-    Sections: size and time span with data-quality notes, activities, channels (when the
-    log has them), top variants, and a process map. Returns the path written.
+    Sections: size and time span with data-quality notes; a process map, the variant explorer
+    and the top paths; with a ``journey``: goal attainment and the journey map with scores per
+    touchpoint and contact peaks (when the log has survey and call-centre data); activities and
+    channels. A section that needs what the input lacks says what to add. Returns the path written.
 
     >>> import journeylab as jl, tempfile, os
     >>> p = jl.report(jl.datasets.load_example(), out=os.path.join(tempfile.mkdtemp(), "x.html"), title="<b>demo</b>")
@@ -142,9 +151,10 @@ def report(log=None, *, out="build/report.html", title: str | None = None, top_v
     from . import __version__
 
     if log is None:
-        from .datasets import load_default_log
+        from .datasets import load_retail
 
-        log = load_default_log()
+        sample = load_retail()
+        log, journey = sample.log, journey if journey is not None else sample.journey
     if not isinstance(top_variants, int) or top_variants < 1:
         raise InvalidParameterError(f"top_variants={top_variants!r} must be a positive whole number, e.g. 10.")
     title = title or "journeylab report"
@@ -159,6 +169,8 @@ def report(log=None, *, out="build/report.html", title: str | None = None, top_v
                              f"{_table(summary)}"))
     with matplotlib.rc_context({"figure.max_open_warning": 0}):
         sections.extend(_discovery_sections(log, data, top_variants))
+        sections.extend(_journey_sections(log, journey))
+        sections.append(_segments_section(log, journey))
     sections.append(_section("Activities", _table(data["activities"], numeric=("events", "cases", "share of events",
                                                                                 "share of cases"))))
     if "channels" in data:
@@ -175,10 +187,79 @@ def report(log=None, *, out="build/report.html", title: str | None = None, top_v
     return atomic_write(out, html)
 
 
+def _note(text: str) -> str:
+    return f'<p class="note">{escape(text)}</p>'
+
+
 def _discovery_sections(log, data, top_variants: int) -> list[str]:
+    from .discovery import discover, paths, variants
+    from .exceptions import JourneylabError
+
+    out = []
+    try:
+        pm = discover(log, activities=0.8, paths=0.3)
+        body = _note(f"{pm!r}. The most frequent activities covering 80% of the events, and the strongest "
+                     "30% of paths that keep every activity on a path from start to end.") + _figure(pm.plot())
+    except JourneylabError as err:
+        body = _note(f"No process map: {err}")
+    out.append(_section("Process map", body))
+
     var = data["variants"]
-    body = (f'<p class="note">{len(var):,} variants; the top {min(top_variants, len(var))} cover '
-            f'{var["share"].head(top_variants).sum():.1%} of cases.</p>' + _table(_variant_table(var, top_variants),
-                                                                                   numeric=("steps", "cases", "share",
-                                                                                            "cumulative")))
-    return [_section("Top variants", body)]
+    body = (_note(f"{len(var):,} variants; the top {min(top_variants, len(var))} cover "
+                  f'{var["share"].head(top_variants).sum():.1%} of cases.')
+            + _figure(variants(log, top=top_variants).plot())
+            + _table(_variant_table(var, top_variants), numeric=("steps", "cases", "share", "cumulative")))
+    out.append(_section("Top variants", body))
+
+    starts = data["activities"]["activity"].iloc[0] if len(data["activities"]) else None
+    try:
+        p = paths(log, anchor=starts, direction="next", steps=3, top=10)
+        body = _note(f"What customers do after '{starts}', the most frequent activity (3 steps).") + _figure(p.plot())
+    except JourneylabError as err:
+        body = _note(f"No paths: {err}")
+    out.append(_section("Top paths", body))
+    return out
+
+
+def _segments_section(log, journey) -> str:
+    from .exceptions import JourneylabError
+    from .segments import report_section
+
+    try:
+        return report_section(log, journey=journey)
+    except JourneylabError as err:
+        return _section("Segments", _note(f"No segments: {err}"))
+
+
+def _journey_sections(log, journey) -> list[str]:
+    """Goal attainment and the experience sections; one sentence when there is no journey."""
+    from .exceptions import JourneylabError
+    from .goals import goal_attainment
+    from .journeymap import experience_sections
+
+    if journey is None:
+        return [_section("Goals and experience", _note(
+            "No journey definition was given: add one (jl.Journey.from_yaml(...), or --journey JOURNEY.yaml) "
+            "to see goal attainment, the journey map and scores per touchpoint."))]
+    out = []
+    if journey.goal is None:
+        out.append(_section("Goal attainment", _note("The journey has no goal: add a 'goal:' block to its definition.")))
+    else:
+        try:
+            ga = goal_attainment(log, journey)
+            body = _note(repr(ga)) + _figure(ga.plot()) + _table(ga.summary.reset_index())
+        except JourneylabError as err:
+            body = _note(f"Goal attainment could not be computed: {err}")
+        out.append(_section("Goal attainment", body))
+    unit = "session_id" if "session_id" in log.columns else "case"
+    score = next((c for c in ("csat", "nps", "ces") if c in log.columns), None)
+    if score is None:
+        out.append(_section("Journey map and KPIs", _note(
+            "The log has no survey column (nps, csat or ces): add survey answers to see scores per touchpoint.")))
+        return out
+    try:
+        for title, body in experience_sections(log, journey, kpi=score, unit=unit):
+            out.append(f"<section><h2>{escape(title)}</h2>{body}</section>")
+    except JourneylabError as err:
+        out.append(_section("Journey map and KPIs", _note(f"Not computed: {err}")))
+    return out

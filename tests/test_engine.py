@@ -101,6 +101,14 @@ def test_properties_counts_and_shuffle_invariance(df, seed):
     pd.testing.assert_frame_equal(log2.to_pandas(), log.to_pandas())
 
 
+def test_numpy_and_sql_variant_paths_agree(monkeypatch):
+    log = jl.from_pandas(_generated(400, seed=3), case="case", activity="activity", timestamp="timestamp")
+    fast = engine.variants(log)
+    monkeypatch.setattr(engine, "NUMPY_VARIANTS", False)
+    fresh = jl.from_pandas(_generated(400, seed=3), case="case", activity="activity", timestamp="timestamp")
+    pd.testing.assert_frame_equal(engine.variants(fresh), fast)
+
+
 # --------------------------------------------------------------------------- Spark
 
 
@@ -177,9 +185,10 @@ def test_spark_aggregates_equal_duckdb(spark):
 def test_from_ibis_errors_on_spark(spark):
     import ibis
 
-    pdf = pd.DataFrame({"id": ["a", None], "act": ["x", "y"],
-                        "ts": pd.to_datetime(["2025-01-01", "2025-01-02"], utc=True)})
-    spark.createDataFrame(pdf).createOrReplaceTempView("bad")
+    from datetime import datetime, timezone
+
+    rows = [("a", "x", datetime(2025, 1, 1, tzinfo=timezone.utc)), (None, "y", datetime(2025, 1, 2, tzinfo=timezone.utc))]
+    spark.createDataFrame(rows, "id string, act string, ts timestamp").createOrReplaceTempView("bad")
     con = ibis.pyspark.connect(spark)
     with pytest.raises(jl.MissingValuesError, match="1 in case"):
         jl.from_ibis(con.table("bad"), case="id", activity="act", timestamp="ts")
@@ -195,6 +204,9 @@ def test_from_ibis_duckdb_memtable():
     lazy = jl.from_ibis(t, case="case", activity="activity", timestamp="timestamp")
     eager = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp")
     pd.testing.assert_frame_equal(engine.variants(lazy), engine.variants(eager))
+    # in memory the engine uses precomputed successors; lazily, window functions: same result
+    pd.testing.assert_frame_equal(engine.directly_follows(lazy), engine.directly_follows(eager))
+    pd.testing.assert_frame_equal(engine.case_table(lazy), engine.case_table(eager))
     assert lazy.to_pandas()["activity"].tolist() == eager.to_pandas()["activity"].tolist()
     with pytest.raises(jl.SchemaError, match="expected an Ibis table"):
         jl.from_ibis(df, case="case", activity="activity", timestamp="timestamp")

@@ -47,6 +47,15 @@ def test_log_is_immutable(small_df):
         log.foo = 1
 
 
+def test_log_pickles(small_df):
+    import pickle
+
+    log = make(small_df, channel="where")
+    back = pickle.loads(pickle.dumps(log))
+    pd.testing.assert_frame_equal(back.to_pandas(), log.to_pandas())
+    assert back.roles == log.roles and repr(back) == repr(log)
+
+
 def test_order_by_timestamp_ties_keep_input_order():
     df = pd.DataFrame({
         "client": ["b", "a", "a", "a", "b"],
@@ -280,6 +289,22 @@ def test_sessions_gap_and_restart():
         log.sessions("30min", restart_on="hmoe")
 
 
+def test_sessions_from_a_column():
+    df = pd.DataFrame({
+        "client": ["a", "a", "a", "b"],
+        "step": ["x", "y", "z", "x"],
+        "ts": ["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-01"],
+        "sid": ["s1", "s1", None, "s2"],
+    })
+    with pytest.warns(jl.DataQualityWarning, match="dropped 1 event"):
+        s = make(df).sessions(by="sid")
+    assert sorted(s.to_pandas()["case"]) == ["s1", "s1", "s2"]
+    assert s.to_pandas().set_index("case")["customer"].to_dict() == {"s1": "a", "s2": "b"}
+    assert "sid" not in s.columns and s.roles["case"] == "sid"
+    with pytest.raises(jl.SchemaError, match="by='sdi' is not a column.*Closest match: 'sid'"):
+        make(df).sessions(by="sdi")
+
+
 def test_stitch_connected_components():
     df = pd.DataFrame({
         "client": ["s1", "s2", "s3", "s4", "s5"],
@@ -300,6 +325,15 @@ def test_stitch_connected_components():
         jl.stitch(log, ["cokie"])
     with pytest.raises(jl.InvalidParameterError, match="is empty"):
         jl.stitch(log, [])
+
+
+def test_stitch_with_python_string_storage():
+    """pm4py needs mode.string_storage='python'; stitching must not depend on the storage."""
+    df = pd.DataFrame({"client": ["s1", "s2"], "step": ["a", "b"], "ts": ["2025-01-01", "2025-01-02"],
+                       "cookie": ["k1", "k1"]})
+    with pd.option_context("mode.string_storage", "python"):
+        stitched, ids = jl.stitch(make(df), ["cookie"])
+    assert stitched.n_cases == 1 and ids["value"].tolist() == ["k1"]
 
 
 def test_stitch_recovers_random_identity_graph():

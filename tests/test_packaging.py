@@ -34,6 +34,14 @@ def test_wheel_contains_package_data(wheel):
     assert not any(n.endswith(".md") for n in data)
 
 
+def test_wheel_contains_every_subpackage(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    source = ROOT / "journeylab"
+    for init in source.rglob("__init__.py"):
+        rel = init.relative_to(ROOT).as_posix()
+        assert rel in names, f"{rel} is missing from the wheel: list its package in pyproject.toml"
+
+
 def test_report_from_non_editable_install(wheel, tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],

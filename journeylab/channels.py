@@ -1,0 +1,239 @@
+"""Channel mix: channel share per phase and segment, channel switches, and share of customer.
+
+* **Channel share** - of the events of each journey phase (and segment), the share on each
+  channel (events without a channel are left out and counted).
+* **Channel switches** - within each case, ordered in time, every pair of consecutive events
+  with a channel is a step from the channel of step n to the channel of step n+1. The
+  *switch matrix* counts them (the diagonal is "stayed on the channel"); its rows
+  normalised give the probability of the next channel; the *switch rate* is the share of
+  steps that change channel. Per case: the number of switches and of distinct channels.
+* **Share of customer** (share of wallet, DOMAIN.md) - the part of a customer's spend in the
+  category that the brand covers: ``share = spend with the brand / the customer's
+  category spend (wallet)``, per customer, from ``spend`` (default the ``value`` role:
+  amounts of the customer's events) and ``wallet`` (a column or a Series per customer,
+  e.g. from a panel survey; values below the spend are capped at share 1 and counted).
+  Reported per segment as the mean of the customers' shares and as total spend / total
+  wallet. Without a wallet the log cannot tell the category spend, so only the **spend by
+  channel** is given: per channel, its share of the brand's spend and the mean over
+  customers of the share of their own spend made on that channel.
+
+>>> import pandas as pd, journeylab as jl
+>>> df = pd.DataFrame({"case": ["a", "a", "a", "b", "b"], "activity": ["view", "cart", "buy", "view", "buy"],
+...     "t": pd.date_range("2025-01-01", periods=5, freq="h"), "channel": ["web", "app", "app", "store", "store"]})
+>>> mix = channel_mix(jl.from_pandas(df, case="case", activity="activity", timestamp="t", channel="channel"))
+>>> mix.switches.loc["web", "app"], round(mix.switch_rate, 3)
+(np.int64(1), 0.333)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
+from .kpi import _column, _html, _segment_series
+
+__all__ = ["ChannelMix", "channel_mix"]
+
+_NO_PHASE = "(no phase)"
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelMix:
+    """Channel share, switches and share of customer; from :func:`channel_mix`.
+
+    ``share``: tidy - [``segment``], ``phase``, ``channel``, ``events``, ``share`` (of the
+    phase's events with a channel). ``switches``: from-channel x to-channel counts of
+    consecutive steps; ``switch_probabilities``: the same normalised by row;
+    ``switch_rate``: share of steps that change channel. ``switches_by_segment``: tidy
+    (segment, from, to, steps) when ``segment`` was given. ``cases``: per case ``steps``,
+    ``switches``, ``channels`` (distinct), [``segment``]. ``spend_by_channel`` and
+    ``share_of_customer`` (None without a spend / wallet): see the module docstring.
+    """
+
+    share: pd.DataFrame
+    switches: pd.DataFrame
+    switch_rate: float
+    switches_by_segment: pd.DataFrame | None
+    cases: pd.DataFrame
+    spend_by_channel: pd.DataFrame | None
+    share_of_customer: pd.DataFrame | None
+    n_no_channel: int
+    params: dict = field(default_factory=dict)
+
+    @property
+    def switch_probabilities(self) -> pd.DataFrame:
+        m = self.switches
+        return m.div(m.sum(axis=1).replace(0, np.nan), axis=0)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The channel share table (tidy)."""
+        return self.share.copy()
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Channel share per phase (rows) and channel (columns), in percent."""
+        idx = ["segment", "phase"] if "segment" in self.share.columns else ["phase"]
+        t = self.share.pivot_table(index=idx, columns="channel", values="share", aggfunc="sum", fill_value=0,
+                                   observed=True, sort=False)
+        return (100 * t).round(1)
+
+    def __repr__(self) -> str:
+        c = self.cases
+        multi = (c["channels"] > 1).mean() if len(c) else float("nan")
+        return (f"ChannelMix: {self.switches.shape[0]} channels, {int(self.switches.to_numpy().sum()):,} steps, "
+                f"switch rate {self.switch_rate:.1%}, {multi:.1%} of cases use more than one channel")
+
+    def _repr_html_(self) -> str:
+        return _html(repr(self), self.summary.reset_index())
+
+    def plot(self, ax=None, *, kind: str = "share", **kw):
+        """``kind="share"``: stacked bars of channel share per phase; ``"switches"``: heatmap of the
+        next-channel probabilities; ``"spend"``: spend share by channel."""
+        from .plotting.kpi import plot_channel_mix
+
+        return plot_channel_mix(self, ax=ax, kind=kind, **kw)
+
+
+def _wallet_series(log, wallet, df: pd.DataFrame, who: str) -> pd.Series:
+    if isinstance(wallet, str):
+        _column(log, wallet, "wallet")
+        w = pd.to_numeric(df[wallet], errors="coerce").groupby(df[who]).last()
+    elif isinstance(wallet, (pd.Series, Mapping)):
+        w = pd.Series(wallet) if not isinstance(wallet, pd.Series) else wallet.copy()
+        w.index = w.index.astype(str)
+        w = pd.to_numeric(w, errors="coerce")
+    else:
+        raise InvalidParameterError(f"wallet={wallet!r} must be a column name or a Series customer id -> category "
+                                    f"spend.")
+    w = w.dropna()
+    if (w <= 0).any():
+        bad = w[w <= 0]
+        raise InvalidParameterError(f"wallet: {len(bad):,} customers have a category spend <= 0 (e.g. "
+                                    f"{bad.head(3).to_dict()}); the wallet must be positive (leave unknown ones out).")
+    return w
+
+
+def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, unit: str = "case") -> ChannelMix:
+    """Channel share per phase (and segment), the channel-switch matrix, and share of customer.
+
+    Parameters
+    ----------
+    log : EventLog with a ``channel`` column.
+    journey : a Journey whose ``phases`` group the activities (None: one phase "all";
+        events of activities in no phase go to "(no phase)").
+    segment : a column name or a Series case id -> segment.
+    spend : the column of amounts (default: the ``value`` role when the log has one).
+    wallet : the customer's category spend (column or Series by ``unit`` id), for the share
+        of customer; see the module docstring.
+    unit : whose journey the switches follow and who the customer is for spend: ``"case"``,
+        ``"customer"`` or an id column.
+
+    >>> import pandas as pd, journeylab as jl
+    >>> df = pd.DataFrame({"case": ["a", "a", "b"], "activity": ["view", "buy", "buy"],
+    ...     "t": pd.date_range("2025-01-01", periods=3, freq="h"), "channel": ["web", "store", "web"],
+    ...     "amount": [None, 80.0, 20.0]})
+    >>> log = jl.from_pandas(df, case="case", activity="activity", timestamp="t", channel="channel", value="amount")
+    >>> channel_mix(log).spend_by_channel[["channel", "spend", "share"]]
+      channel  spend  share
+    0   store   80.0    0.8
+    1     web   20.0    0.2
+    """
+    if "channel" not in log.columns:
+        raise SchemaError("channel_mix needs a channel column, and the log has none; build the log with "
+                          "channel='<column>' (e.g. jl.from_pandas(df, ..., channel='touchpoint_channel')).")
+    df = log._frame()
+    who = "case" if unit == "case" else _column(log, unit, "unit")
+    seg = _segment_series(log, segment, df)
+    if journey is not None:
+        if not getattr(journey, "phases", None):
+            raise JourneyDefinitionError(f"journey {journey.name!r} defines no phases; add a 'phases:' mapping (phase "
+                                         f"-> activities) or call channel_mix(log) without a journey.")
+        phase = journey.phase_of(df["activity"]).astype("object").fillna(_NO_PHASE)
+        order = list(journey.phases) + [_NO_PHASE]
+    else:
+        phase = pd.Series("all", index=df.index)
+        order = ["all"]
+    has_ch = df["channel"].notna()
+    n_no_channel = int((~has_ch).sum())
+    base = pd.DataFrame({"phase": phase, "channel": df["channel"]})
+    keys = ["phase"]
+    if seg is not None:
+        base.insert(0, "segment", seg)
+        keys = ["segment", "phase"]
+    b = base[has_ch & (seg.notna() if seg is not None else True)]
+    counts = b.groupby(keys + ["channel"], sort=False, observed=True).size().rename("events").reset_index()
+    counts["share"] = counts["events"] / counts.groupby(keys, observed=True)["events"].transform("sum")
+    counts["phase"] = pd.Categorical(counts["phase"], categories=[p for p in order if p in set(counts["phase"])],
+                                     ordered=True)
+    ch_order = list(df["channel"].value_counts().index)
+    counts["_c"] = counts["channel"].map({c: i for i, c in enumerate(ch_order)})
+    share = counts.sort_values(keys + ["_c"]).drop(columns="_c").reset_index(drop=True)
+
+    # switches: consecutive events with a channel, within each unit's journey
+    ev = pd.DataFrame({"who": df[who], "t": df["timestamp"], "seq": df["_seq"], "channel": df["channel"]})
+    if seg is not None:
+        ev["segment"] = seg
+    ev = ev[has_ch & ev["who"].notna()].sort_values(["who", "t", "seq"], kind="stable")
+    nxt = ev.groupby("who", sort=False)["channel"].shift(-1)
+    steps = ev.assign(to=nxt).dropna(subset=["to"]).rename(columns={"channel": "from"})
+    mat = pd.crosstab(steps["from"], steps["to"]).reindex(index=ch_order, columns=ch_order, fill_value=0)
+    mat.index.name, mat.columns.name = "from", "to"
+    switch_rate = float((steps["from"] != steps["to"]).mean()) if len(steps) else float("nan")
+    by_seg = None
+    if seg is not None:
+        by_seg = steps.groupby(["segment", "from", "to"], observed=True).size().rename("steps").reset_index()
+    per_case = ev.groupby("who", sort=True).agg(channels=("channel", "nunique"))
+    per_case["steps"] = steps.groupby("who").size().reindex(per_case.index, fill_value=0)
+    per_case["switches"] = (steps["from"] != steps["to"]).groupby(steps["who"]).sum().reindex(per_case.index,
+                                                                                               fill_value=0)
+    per_case = per_case[["steps", "switches", "channels"]].astype("int64")
+    if seg is not None:
+        per_case["segment"] = ev.groupby("who", sort=True)["segment"].first()
+    per_case.index.name = who
+
+    # spend
+    spend_col = spend if spend is not None else ("value" if "value" in df.columns else None)
+    spend_tab = soc = None
+    if spend_col is not None:
+        _column(log, spend_col, "spend")
+        amt = pd.to_numeric(df[spend_col], errors="coerce")
+        if df[spend_col].notna().sum() and amt.notna().sum() == 0:
+            raise InvalidParameterError(f"spend={spend_col!r} holds no numbers; pass the column of amounts.")
+        s = pd.DataFrame({"who": df[who], "channel": df["channel"], "amount": amt})
+        if seg is not None:
+            s["segment"] = seg
+        s = s[s["amount"].notna() & s["channel"].notna()]
+        tot = s.groupby("channel")["amount"].sum()
+        per_cust = s.pivot_table(index="who", columns="channel", values="amount", aggfunc="sum", fill_value=0)
+        cust_share = per_cust.div(per_cust.sum(axis=1).replace(0, np.nan), axis=0)
+        spend_tab = pd.DataFrame({"channel": tot.index, "spend": tot.to_numpy(),
+                                  "share": (tot / tot.sum()).to_numpy() if tot.sum() else np.nan,
+                                  "customers": (per_cust > 0).sum().reindex(tot.index).to_numpy(),
+                                  "mean_customer_share": cust_share.mean().reindex(tot.index).to_numpy()})
+        spend_tab = spend_tab.sort_values("spend", ascending=False, ignore_index=True)
+        if wallet is not None:
+            w = _wallet_series(log, wallet, df, who)
+            cust_spend = s.groupby("who")["amount"].sum()
+            c = pd.DataFrame({"spend": cust_spend.reindex(w.index).fillna(0.0), "wallet": w})
+            c["over_wallet"] = c["spend"] > c["wallet"]
+            c["share"] = np.minimum(c["spend"] / c["wallet"], 1.0)
+            if seg is not None:
+                c["segment"] = ev.groupby("who")["segment"].first().reindex(c.index)
+                grp = c.groupby("segment", observed=True)
+            else:
+                grp = c.groupby(lambda _: "all")
+            soc = pd.DataFrame({"customers": grp.size(), "mean_share": grp["share"].mean(),
+                                "share_of_total": grp["spend"].sum() / grp["wallet"].sum(),
+                                "over_wallet": grp["over_wallet"].sum()}).reset_index(names="segment")
+    elif wallet is not None:
+        raise InvalidParameterError("wallet=... needs the customers' spend with the brand: pass spend='<amount column>' "
+                                    "(or build the log with value=...).")
+    params = {"journey": getattr(journey, "name", None), "segment": segment if isinstance(segment, str) or
+              segment is None else "<Series>", "spend": spend_col, "wallet": wallet if isinstance(wallet, str) or
+              wallet is None else "<Series>", "unit": who}
+    return ChannelMix(share=share, switches=mat, switch_rate=switch_rate, switches_by_segment=by_seg, cases=per_case,
+                      spend_by_channel=spend_tab, share_of_customer=soc, n_no_channel=n_no_channel, params=params)

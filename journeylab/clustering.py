@@ -1,0 +1,598 @@
+"""Discovered segments: clustering of journeys by k-means, edit distance or Markov chains.
+
+:func:`cluster_journeys` groups the cases of a log into behavioural segments and returns a
+:class:`~journeylab.segments.Segmentation` (labels per case, profiles, maps, tests). Three
+methods, for three kinds of data:
+
+``"markov"`` - a mixture of first-order Markov chains fitted by EM (Cadez, Heckerman, Meek,
+    Smyth and White, 2003, "Model-based clustering and visualization of navigation
+    patterns on a web site"). Each cluster is a chain: where journeys start, and from each
+    activity where they go next (or stop). A case is scored by its start and transition
+    counts, so two short journeys with the same activities in another order are told
+    apart, and long journeys do not dominate. Gives membership probabilities and a
+    transition matrix per cluster; ``"auto"`` picks k by BIC. **Best for short, noisy
+    journeys whose segments differ in how customers move** (clickstreams, app sessions,
+    omnichannel journeys). EM runs on distinct variants weighted by their counts: cases
+    with the same sequence share sufficient statistics, so this is exact.
+``"kmeans"`` - k-means on :class:`~journeylab.features.JourneyVectorizer` features
+    (activity counts, TF-IDF of n-grams, length, duration, channel mix, milestones,
+    conformance), standardised and reduced to their first 20 principal components. ``"auto"`` picks k by silhouette. **Best when segments
+    differ in what they contain and in channel, time or value** rather than in order; fast
+    on any size; no probabilities.
+``"sequence"`` - k-medoids on the normalised Levenshtein (edit) distance between activity
+    sequences (``rapidfuzz``), computed between distinct variants only, each weighted by
+    its number of cases, so the cost grows with variants, not cases. When there are more
+    variants than ``sample_size``, the medoids are searched on a sample of variants (drawn
+    by weight, as CLARA does) and every variant then joins its nearest medoid. Each
+    cluster's medoid is a real, typical journey. ``"auto"`` picks k by the (case-weighted)
+    silhouette. **Best for structured processes with few variants and segments that
+    differ in order**; on long, noisy journeys edit distance is dominated by noise.
+
+Journeys are short and noisy: judge a method by how well it recovers known segments (see
+the tests and the notebook), not by silhouette alone. Cluster names are ``"cluster 1"``,
+``"cluster 2"``, ... by decreasing size, so they do not depend on the order found.
+
+Examples
+--------
+>>> import journeylab as jl
+>>> sample = jl.datasets.make_journeys(600, random_state=1)
+>>> seg = cluster_journeys(sample.log, n_clusters=4, method="markov", random_state=0)
+>>> seg.segments
+('cluster 1', 'cluster 2', 'cluster 3', 'cluster 4')
+>>> int(seg.sizes["cases"].sum())
+600
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.special import logsumexp
+
+from ._util import did_you_mean
+from .exceptions import InvalidParameterError
+from .features import JourneyVectorizer, _cases, _check_log
+
+__all__ = ["cluster_journeys", "MarkovMixture", "METHODS", "fit_markov_mixture", "kmedoids"]
+
+METHODS = ("markov", "kmeans", "sequence")
+#: k-means runs on this many principal components of the standardised features (fast, and as accurate here)
+_PCA_COMPONENTS = 20
+END = "[end]"
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _rng(random_state) -> np.random.Generator:
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) or random_state < 0:
+        raise InvalidParameterError(f"random_state={random_state!r} must be None or a whole number >= 0, e.g. 0.")
+    return np.random.default_rng(int(random_state))
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(0, 2**31 - 1))
+
+
+def _k_values(n_clusters, k_range, n_units: int) -> tuple[list[int], bool]:
+    if isinstance(n_clusters, str):
+        if n_clusters != "auto":
+            raise InvalidParameterError(f"n_clusters={n_clusters!r} is not allowed; give a whole number >= 2 or "
+                                        "'auto' (picks k over k_range).")
+        if (not isinstance(k_range, (tuple, list)) or len(k_range) != 2
+                or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in k_range)
+                or not 2 <= k_range[0] <= k_range[1]):
+            raise InvalidParameterError(f"k_range={k_range!r} must be a pair (k_min, k_max) with 2 <= k_min <= k_max, "
+                                        "e.g. (2, 8).")
+        ks = [k for k in range(int(k_range[0]), int(k_range[1]) + 1) if k <= n_units]
+        if not ks:
+            raise InvalidParameterError(f"the log has only {n_units} distinct journeys, fewer than k_min={k_range[0]}; "
+                                        "lower k_range or pass n_clusters=...")
+        return ks, True
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral) or n_clusters < 1:
+        raise InvalidParameterError(f"n_clusters={n_clusters!r} must be a whole number >= 1 or 'auto'.")
+    if n_clusters > n_units:
+        raise InvalidParameterError(f"n_clusters={n_clusters} is more than the {n_units:,} distinct journeys of the log; "
+                                    "ask for fewer clusters.")
+    return [int(n_clusters)], False
+
+
+def _progress(it, *, enabled: bool, desc: str, total=None):
+    if not enabled:
+        return it
+    from tqdm.auto import tqdm
+
+    return tqdm(it, desc=desc, total=total, leave=False)
+
+
+def _relabel(labels: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Map cluster ids to 0..k-1 by decreasing size (cases), ties by first appearance: an order-free naming."""
+    size = np.bincount(labels, weights=weights, minlength=k)
+    first = np.full(k, len(labels))
+    for j in range(k):
+        hit = np.flatnonzero(labels == j)
+        if len(hit):
+            first[j] = hit[0]
+    order = np.lexsort((first, -size))
+    remap = np.empty(k, dtype=np.int64)
+    remap[order] = np.arange(k)
+    return remap
+
+
+# --------------------------------------------------------------------------- Markov mixture
+
+
+def _markov_counts(codes: np.ndarray, offsets: np.ndarray, A: int) -> sparse.csr_matrix:
+    """Per sequence: one-hot start (A columns) then transition counts a -> b (b = A is the end), A*(A+1) columns.
+
+    Codes < 0 (activities unknown to a fitted model) are dropped from the sequences.
+    """
+    n = len(offsets) - 1
+    case = np.repeat(np.arange(n), np.diff(offsets))
+    keep = codes >= 0
+    codes, case = codes[keep], case[keep]
+    if not len(codes):
+        return sparse.csr_matrix((n, A + A * (A + 1)))
+    new_case = np.r_[True, case[1:] != case[:-1]]
+    starts_rows = case[new_case]
+    starts_cols = codes[new_case]
+    nxt_same = np.r_[case[1:] == case[:-1], False]
+    nxt = np.where(nxt_same, np.r_[codes[1:], 0], A)
+    cols = A + codes * (A + 1) + nxt
+    rows = np.r_[starts_rows, case]
+    allc = np.r_[starts_cols, cols]
+    m = sparse.coo_matrix((np.ones(len(rows)), (rows, allc)), shape=(n, A + A * (A + 1))).tocsr()
+    m.sum_duplicates()
+    return m
+
+
+@dataclass(frozen=True, eq=False)
+class MarkovMixture:
+    """A fitted mixture of first-order Markov chains over activities (see :func:`fit_markov_mixture`).
+
+    Attributes
+    ----------
+    activities : the states (the fitted vocabulary); the end of a journey is :data:`END`.
+    weights : (k,) mixing proportions.
+    start : (k, A) start probabilities.
+    transitions : (k, A, A + 1) transition probabilities; the last column is "stop".
+    loglik, bic, n_params, n_iter, converged : the fit.
+    """
+
+    activities: tuple[str, ...]
+    weights: np.ndarray
+    start: np.ndarray
+    transitions: np.ndarray
+    loglik: float
+    bic: float
+    n_params: int
+    n_iter: int
+    converged: bool
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n_components(self) -> int:
+        return len(self.weights)
+
+    def _log_params(self) -> np.ndarray:
+        A = len(self.activities)
+        W = np.concatenate([self.start, self.transitions.reshape(len(self.weights), A * (A + 1))], axis=1)
+        return np.log(np.maximum(W, 1e-300)).T
+
+    def log_likelihoods(self, X: sparse.csr_matrix) -> np.ndarray:
+        """(n, k) log p(sequence | chain) + log weight, from count rows made by the same vocabulary."""
+        return np.asarray(X @ self._log_params()) + np.log(self.weights)[None, :]
+
+    def predict_proba_counts(self, X) -> np.ndarray:
+        L = self.log_likelihoods(X)
+        return np.exp(L - logsumexp(L, axis=1, keepdims=True))
+
+    def transition_frame(self, component: int) -> pd.DataFrame:
+        """The transition matrix of one chain: rows from-activity, columns to-activity and :data:`END`."""
+        return pd.DataFrame(self.transitions[component], index=pd.Index(self.activities, name="from"),
+                            columns=pd.Index(list(self.activities) + [END], name="to"))
+
+    def __repr__(self) -> str:
+        return (f"MarkovMixture: {self.n_components} chains over {len(self.activities)} activities, "
+                f"log-likelihood {self.loglik:,.1f}, BIC {self.bic:,.1f}")
+
+
+def _lse(L: np.ndarray) -> np.ndarray:
+    """Row-wise log-sum-exp, (n, 1)."""
+    m = L.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(L - m).sum(axis=1, keepdims=True))
+
+
+def _m_step(X, R, w, A, smoothing, XT=None):
+    S = np.asarray((X.T if XT is None else XT) @ (R * w[:, None]))  # (D, k)
+    k = R.shape[1]
+    start = S[:A].T + smoothing
+    start /= start.sum(axis=1, keepdims=True)
+    trans = S[A:].T.reshape(k, A, A + 1) + smoothing
+    trans /= trans.sum(axis=2, keepdims=True)
+    weights = (R * w[:, None]).sum(axis=0) + 1e-9
+    weights /= weights.sum()
+    return weights, start, trans
+
+
+def _loglik_matrix(X, weights, start, trans):
+    k, A = start.shape
+    W = np.concatenate([start, trans.reshape(k, A * (A + 1))], axis=1)
+    return np.asarray(X @ np.log(W).T) + np.log(weights)[None, :]
+
+
+def _n_params(X, w, k: int, A: int) -> int:
+    tot = np.asarray(X.T @ w).ravel()
+    starts = int((tot[:A] > 0).sum())
+    rows = (tot[A:].reshape(A, A + 1) > 0).sum(axis=1)
+    free = max(starts - 1, 0) + int(np.maximum(rows - 1, 0).sum())
+    return (k - 1) + k * free
+
+
+def fit_markov_mixture(X, w, k: int, *, activities, smoothing: float = 0.1, n_init: int = 5, max_iter: int = 200,
+                       tol: float = 1e-6, random_state=None, progress: bool = False) -> tuple[MarkovMixture, np.ndarray]:
+    """Fit a mixture of ``k`` Markov chains by EM on count rows ``X`` (see :func:`_markov_counts`) with weights ``w``.
+
+    Dirichlet smoothing (``smoothing`` pseudo-counts on every start and transition), ``n_init``
+    restarts from ``k`` distinct seed journeys drawn by weight (the best log-likelihood wins),
+    log-sum-exp in the E-step. Returns the model and the responsibilities (rows of ``X``).
+    BIC = -2 log-likelihood + p log(n), n = ``w.sum()`` cases, p the free parameters of
+    the starts and transitions that occur in the data.
+    """
+    rng = _rng(random_state)
+    A = len(activities)
+    n_rows = X.shape[0]
+    n = float(w.sum())
+    glob = np.asarray(X.T @ w).ravel() / max(n, 1.0)
+    XT = X.T.tocsr()
+    best = None
+    for _ in _progress(range(n_init), enabled=progress, desc=f"EM restarts (k={k})"):
+        seeds = rng.choice(n_rows, size=k, replace=False, p=w / w.sum()) if k <= n_rows else np.arange(n_rows)
+        S0 = np.tile(glob, (k, 1)) * 0.5 + np.asarray(X[seeds].todense())
+        weights = np.full(k, 1.0 / k)
+        start = S0[:, :A] + smoothing
+        start /= start.sum(axis=1, keepdims=True)
+        trans = S0[:, A:].reshape(k, A, A + 1) + smoothing
+        trans /= trans.sum(axis=2, keepdims=True)
+        prev = -np.inf
+        converged = False
+        it = 0
+        for it in range(1, max_iter + 1):
+            L = _loglik_matrix(X, weights, start, trans)
+            lse = _lse(L)
+            ll = float((w * lse.ravel()).sum())
+            R = np.exp(L - lse)
+            weights, start, trans = _m_step(X, R, w, A, smoothing, XT)
+            if ll - prev < tol * abs(ll):
+                converged = True
+                break
+            prev = ll
+        L = _loglik_matrix(X, weights, start, trans)
+        lse = _lse(L)
+        ll = float((w * lse.ravel()).sum())
+        if best is None or ll > best[0] + 1e-9:
+            best = (ll, weights, start, trans, np.exp(L - lse), it, converged)
+    ll, weights, start, trans, R, it, converged = best
+    p = _n_params(X, w, k, A)
+    bic = -2.0 * ll + p * np.log(max(n, 2.0))
+    model = MarkovMixture(tuple(activities), weights, start, trans, ll, float(bic), int(p), int(it), bool(converged),
+                          params={"smoothing": smoothing, "n_init": n_init, "max_iter": max_iter, "tol": tol})
+    return model, R
+
+
+# --------------------------------------------------------------------------- k-medoids on a distance matrix
+
+
+def kmedoids(D: np.ndarray, w: np.ndarray, k: int, *, random_state=None, n_init: int = 3,
+             max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, float]:
+    """Weighted k-medoids on a precomputed distance matrix: (medoid indices, labels, cost).
+
+    Each point counts ``w`` times (a variant counts as its cases). Initialisation by
+    weighted k-medoids++ (the first medoid minimises the weighted distance to all), then
+    alternating assignment and medoid update (the point of a cluster with the least
+    weighted distance to the others) until stable; ``n_init`` starts, the lowest total
+    weighted distance wins.
+    """
+    rng = _rng(random_state)
+    n = len(D)
+    k = min(k, n)
+    best = None
+    for _ in range(max(n_init, 1)):
+        med = [int(np.argmin(D @ w))]
+        dmin = D[:, med[0]].astype(float).copy()
+        while len(med) < k:
+            p = w * dmin ** 2
+            if p.sum() <= 0:
+                rest = np.setdiff1d(np.arange(n), med)
+                med.append(int(rng.choice(rest)))
+            else:
+                med.append(int(rng.choice(n, p=p / p.sum())))
+            dmin = np.minimum(dmin, D[:, med[-1]])
+        med = np.array(med)
+        for _it in range(max_iter):
+            labels = np.argmin(D[:, med], axis=1)
+            new = med.copy()
+            for j in range(k):
+                idx = np.flatnonzero(labels == j)
+                if not len(idx):
+                    continue
+                sub = D[np.ix_(idx, idx)] @ w[idx]
+                new[j] = idx[int(np.argmin(sub))]
+            if np.array_equal(np.sort(new), np.sort(med)):
+                med = new
+                break
+            med = new
+        labels = np.argmin(D[:, med], axis=1)
+        cost = float((D[np.arange(n), med[labels]] * w).sum())
+        if best is None or cost < best[2] - 1e-12:
+            best = (med, labels, cost)
+    return best
+
+
+def weighted_silhouette(D: np.ndarray, w: np.ndarray, labels: np.ndarray) -> float:
+    """Silhouette of a clustering of weighted points (a point of weight w stands for w identical cases).
+
+    Equal to the case-level silhouette: identical cases are at distance 0 from each other.
+    """
+    k = int(labels.max()) + 1 if len(labels) else 0
+    if k < 2:
+        return float("nan")
+    M = np.zeros((len(labels), k))
+    M[np.arange(len(labels)), labels] = 1.0
+    sums = D @ (M * w[:, None])  # (n, k): weighted distance sums to each cluster
+    size = (M * w[:, None]).sum(axis=0)
+    own = size[labels] - 1.0  # other cases of the same cluster
+    a = np.where(own > 0, sums[np.arange(len(labels)), labels] / np.maximum(own, 1e-12), 0.0)
+    other = np.where(M > 0, np.inf, sums / np.maximum(size, 1e-12)[None, :])
+    b = other.min(axis=1)
+    s = np.where(own > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float((s * w).sum() / w.sum())
+
+
+def _edit_distances(a, b) -> np.ndarray:
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    return process.cdist(list(a), list(b), scorer=Levenshtein.normalized_distance, dtype=np.float32, workers=-1)
+
+
+# --------------------------------------------------------------------------- fitted models (for predict)
+
+
+@dataclass(frozen=True, eq=False)
+class _Model:
+    """What :meth:`Segmentation.predict` needs to place the cases of another log."""
+
+    method: str
+    segments: tuple[str, ...]
+    remap: np.ndarray                  # raw cluster id -> segment position
+    estimator: object = None           # kmeans: Pipeline(vectorizer, scaler, KMeans); markov: MarkovMixture
+    medoids: tuple = ()                # sequence: medoid sequences (tuples of activities)
+
+    def predict(self, log) -> tuple[pd.Series, pd.DataFrame | None]:
+        from .features import _cases
+
+        c = _cases(log)
+        probs = None
+        if self.method == "kmeans":
+            raw = self.estimator.predict(log)
+        elif self.method == "markov":
+            m: MarkovMixture = self.estimator
+            remap = pd.Index(m.activities).get_indexer(list(c.activities))
+            X = _markov_counts(remap[c.codes], c.offsets, len(m.activities))
+            P = m.predict_proba_counts(X)
+            raw = P.argmax(axis=1)
+            probs = P
+        else:
+            keys = c.keys()
+            alph = {a: i for i, a in enumerate(sorted({a for s in self.medoids for a in s} | set(c.activities)))}
+            to_key = lambda seq: "".join(chr(0x4E00 + alph[a]) for a in seq)
+            recode = np.array([alph[a] for a in c.activities], dtype=np.int64)
+            keys = c.keys(recode[c.codes])
+            Dm = _edit_distances(keys, [to_key(s) for s in self.medoids])
+            raw = Dm.argmin(axis=1)
+        pos = self.remap[raw]
+        labels = pd.Series(pd.Categorical.from_codes(pos, categories=list(self.segments)), index=c.cases,
+                           name="segment")
+        prob_frame = None
+        if probs is not None:
+            ordered = np.zeros_like(probs)
+            ordered[:, self.remap] = probs
+            prob_frame = pd.DataFrame(ordered, index=c.cases, columns=list(self.segments))
+        return labels, prob_frame
+
+
+# --------------------------------------------------------------------------- the three methods
+
+
+def _fit_markov(log, ks, auto, *, rng, smoothing, n_init, max_iter, progress):
+    c = _cases(log)
+    vid, keys, counts = c.variants()
+    rep = np.zeros(len(keys), dtype=np.int64)
+    rep[vid[::-1]] = np.arange(c.n)[::-1]  # first case of each variant
+    X_all = _markov_counts(c.codes, c.offsets, len(c.activities))
+    X = X_all[rep]
+    w = counts.astype(float)
+    scores = []
+    fits = {}
+    for k in _progress(ks, enabled=progress and len(ks) > 1, desc="choosing k (BIC)"):
+        model, R = fit_markov_mixture(X, w, k, activities=c.activities, smoothing=smoothing, n_init=n_init,
+                                      max_iter=max_iter, random_state=_seed(rng), progress=progress and not auto)
+        fits[k] = (model, R)
+        scores.append({"k": k, "score": model.bic, "criterion": "BIC", "loglik": model.loglik})
+    k_best = min(fits, key=lambda k: (fits[k][0].bic, k)) if auto else ks[0]
+    model, R = fits[k_best]
+    raw_v = R.argmax(axis=1)
+    remap = _relabel(raw_v, w, k_best)
+    probs = R[vid]
+    return {"raw": raw_v[vid], "remap": remap, "probs": probs, "k": k_best, "scores": scores, "estimator": model,
+                "extra": {"loglik": model.loglik, "bic": model.bic, "n_iter": model.n_iter, "converged": model.converged}}
+
+
+def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, progress):
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import silhouette_score
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    vec = JourneyVectorizer(features=features, journey=journey).fit(log)
+    n_comp = min(_PCA_COMPONENTS, _cases(log).n, len(vec.get_feature_names_out()))
+    reduce = Pipeline([("float32", FunctionTransformer(np.asarray, kw_args={"dtype": np.float32})),
+                       ("scale", StandardScaler(copy=False)),
+                       ("pca", PCA(n_components=n_comp, svd_solver="covariance_eigh", copy=False))])
+    Z = reduce.fit_transform(vec._transform(log, np.float32))  # float32 from the start: half the memory
+    n = len(Z)
+    sample = rng.choice(n, size=min(n, sample_size), replace=False) if n > sample_size else np.arange(n)
+    scores, fits = [], {}
+    for k in _progress(ks, enabled=progress and len(ks) > 1, desc="choosing k (silhouette)"):
+        km = KMeans(n_clusters=k, n_init=n_init, random_state=_seed(rng)).fit(Z)
+        fits[k] = km
+        lab = km.labels_[sample]
+        sil = silhouette_score(Z[sample], lab) if len(np.unique(lab)) > 1 else float("nan")
+        scores.append({"k": k, "score": float(sil), "criterion": "silhouette", "inertia": float(km.inertia_)})
+    if auto:
+        valid = [s for s in scores if np.isfinite(s["score"])]
+        k_best = max(valid, key=lambda s: (s["score"], -s["k"]))["k"] if valid else ks[0]
+    else:
+        k_best = ks[0]
+    km = fits[k_best]
+    raw = km.labels_.astype(np.int64)
+    remap = _relabel(raw, np.ones(n), k_best)
+    pipe = Pipeline([("features", vec), ("reduce", reduce), ("kmeans", km)])
+    return {"raw": raw, "remap": remap, "probs": None, "k": k_best, "scores": scores, "estimator": pipe,
+                "extra": {"n_features": int(Z.shape[1])}}
+
+
+def _fit_sequence(log, ks, auto, *, rng, n_init, sample_size, progress):
+    c = _cases(log)
+    vid, keys, counts = c.variants()
+    V = len(keys)
+    w_all = counts.astype(float)
+    if V > sample_size:
+        sample = np.sort(rng.choice(V, size=sample_size, replace=False, p=w_all / w_all.sum()))
+    else:
+        sample = np.arange(V)
+    D = _edit_distances(keys[sample], keys[sample]).astype(np.float64)
+    w = w_all[sample]
+    scores, fits = [], {}
+    for k in _progress(ks, enabled=progress and len(ks) > 1, desc="choosing k (silhouette)"):
+        med, lab, cost = kmedoids(D, w, k, random_state=_seed(rng), n_init=n_init)
+        fits[k] = (med, lab, cost)
+        scores.append({"k": k, "score": weighted_silhouette(D, w, lab), "criterion": "silhouette", "cost": cost})
+    if auto:
+        valid = [s for s in scores if np.isfinite(s["score"])]
+        k_best = max(valid, key=lambda s: (s["score"], -s["k"]))["k"] if valid else ks[0]
+    else:
+        k_best = ks[0]
+    med, _, _ = fits[k_best]
+    med_keys = keys[sample][med]
+    Dm = _edit_distances(keys, med_keys)
+    raw_v = Dm.argmin(axis=1).astype(np.int64)
+    remap = _relabel(raw_v, w_all, k_best)
+    acts = c.activities
+    medoids = tuple(tuple(acts[ord(ch) - 0x4E00] for ch in key) for key in med_keys)
+    return {"raw": raw_v[vid], "remap": remap, "probs": None, "k": k_best, "scores": scores, "medoids": medoids,
+                "extra": {"n_variants": int(V), "n_sampled_variants": len(sample)}}
+
+
+# --------------------------------------------------------------------------- the public function
+
+
+def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=None, random_state=None,
+                     k_range=(2, 8), features="auto", n_init: int | None = None, sample_size: int = 2000,
+                     smoothing: float = 0.1, max_iter: int = 200, progress: bool | None = None):
+    """Discover behavioural segments by clustering the journeys of a log.
+
+    Parameters
+    ----------
+    log : EventLog; every case gets a label.
+    n_clusters : a whole number, or ``"auto"`` (default) to pick k over ``k_range`` by BIC
+        (``"markov"``) or silhouette (``"kmeans"``, ``"sequence"``); the curve is kept in
+        ``Segmentation.k_scores`` and drawn by ``plot(kind="k")``.
+    method : ``"markov"`` (default), ``"kmeans"`` or ``"sequence"``; see the module
+        docstring for which suits which data.
+    journey : Journey, optional; adds milestone and conformance features to ``"kmeans"``
+        and conformance / goal columns to the profiles and tests.
+    random_state : seed for reproducible results (same seed, same labels).
+    k_range : (k_min, k_max) searched by ``"auto"``, default (2, 8).
+    features : feature groups of ``"kmeans"`` (see :class:`~journeylab.features.JourneyVectorizer`).
+    n_init : restarts (EM restarts, k-means runs, k-medoids starts); default 5, 4, 3.
+    sample_size : ``"sequence"``: at most this many distinct variants in the distance matrix;
+        ``"kmeans"``: cases used for the silhouette. Default 2,000.
+    smoothing : ``"markov"``: Dirichlet pseudo-count added to every start and transition.
+    max_iter : ``"markov"``: EM iterations per restart.
+    progress : show tqdm progress bars (default: for logs over 50,000 cases).
+
+    Returns
+    -------
+    Segmentation
+        ``labels`` (one per case), ``probabilities`` (``"markov"``), ``k_scores``,
+        ``profile()``, ``plot()``, ``process_map(segment)``, ``predict(other_log)``; for
+        ``"markov"`` also ``transition_matrix(segment)``.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> sample = jl.datasets.make_journeys(800, random_state=3)
+    >>> seg = cluster_journeys(sample.log, n_clusters=4, method="kmeans", random_state=0)
+    >>> from journeylab.features import case_attributes
+    >>> seg.labels.index.equals(case_attributes(sample.log).index)
+    True
+    >>> cluster_journeys(sample.log, method="hmm")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: method='hmm' is not a clustering method. Allowed: 'markov', 'kmeans', 'sequence'.
+    """
+    from .segments import Segmentation, _build_segmentation
+
+    _check_log(log)
+    if method not in METHODS:
+        raise InvalidParameterError(f"method={method!r} is not a clustering method. Allowed: "
+                                    f"{', '.join(repr(m) for m in METHODS)}.{did_you_mean(str(method), METHODS)}")
+    if isinstance(sample_size, bool) or not isinstance(sample_size, numbers.Integral) or sample_size < 10:
+        raise InvalidParameterError(f"sample_size={sample_size!r} must be a whole number >= 10, e.g. 2000.")
+    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not smoothing > 0:
+        raise InvalidParameterError(f"smoothing={smoothing!r} must be a number > 0 (a Dirichlet pseudo-count, e.g. 0.1).")
+    if n_init is not None and (isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1):
+        raise InvalidParameterError(f"n_init={n_init!r} must be a whole number >= 1.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise InvalidParameterError(f"max_iter={max_iter!r} must be a whole number >= 1.")
+    rng = _rng(random_state)
+    c = _cases(log)
+    n_units = c.n if method == "kmeans" else len(c.variants()[1])
+    ks, auto = _k_values(n_clusters, k_range, n_units)
+    show = progress if progress is not None else c.n > 50_000
+    if method == "markov":
+        fit = _fit_markov(log, ks, auto, rng=rng, smoothing=float(smoothing), n_init=n_init or 5,
+                          max_iter=int(max_iter), progress=show)
+    elif method == "kmeans":
+        fit = _fit_kmeans(log, ks, auto, rng=rng, journey=journey, features=features, n_init=n_init or 4,
+                          sample_size=int(sample_size), progress=show)
+    else:
+        fit = _fit_sequence(log, ks, auto, rng=rng, n_init=n_init or 3, sample_size=int(sample_size), progress=show)
+    k = fit["k"]
+    segments = tuple(f"cluster {i + 1}" for i in range(k))
+    pos = fit["remap"][fit["raw"]]
+    labels = pd.Series(pd.Categorical.from_codes(pos, categories=list(segments)), index=c.cases, name="segment")
+    probs = None
+    if fit["probs"] is not None:
+        ordered = np.zeros_like(fit["probs"])
+        ordered[:, fit["remap"]] = fit["probs"]
+        probs = pd.DataFrame(ordered, index=c.cases, columns=list(segments))
+    k_scores = pd.DataFrame(fit["scores"])
+    k_scores["chosen"] = k_scores["k"] == k
+    model = _Model(method, segments, fit["remap"], fit.get("estimator"), fit.get("medoids", ()))
+    params = {"method": method, "n_clusters": n_clusters, "k": k, "random_state": random_state,
+              "k_range": tuple(k_range), "features": features, "n_init": n_init, "sample_size": sample_size,
+              "smoothing": smoothing, "max_iter": max_iter, "journey": None if journey is None else journey.name,
+              **fit["extra"]}
+    seg: Segmentation = _build_segmentation(log, labels, method=method, journey=journey, probabilities=probs,
+                                            model=model, k_scores=k_scores, params=params, exclusive=True)
+    return seg

@@ -1,0 +1,701 @@
+"""Journey features: one row per case, for rules (case attributes) and for models (vectors).
+
+Two views of the cases of an :class:`~journeylab.EventLog`:
+
+- :func:`case_attributes` - a readable table, one row per case, whose columns are the
+  vocabulary of rule segments (:func:`journeylab.segments.segment_by`).
+- :class:`JourneyVectorizer` - a scikit-learn transformer that turns cases into numeric
+  features for clustering or prediction (activity counts, TF-IDF of activity n-grams,
+  durations, channel mix, milestones reached, conformance cost).
+
+The case-attribute vocabulary
+-----------------------------
+Every column below is computed per case; names are plain identifiers so they can be used
+in a rule as is (``value_sum > 200 and first_channel == 'app'``):
+
+==========================  =================================================================
+``n_events``                events in the case
+``n_activities``            distinct activities
+``start``, ``end``          first and last timestamp
+``duration_hours``          ``end - start`` in hours (float); ``duration_days`` in days
+``first_activity``          first activity; ``last_activity`` the last one
+``first_channel``           first channel (when the log has a channel); ``last_channel``,
+                            ``main_channel`` (most events, ties by name), ``n_channels``
+``share_<channel>``         share of the case's events on that channel (0..1)
+``value_sum``               sum of ``value`` (0 when the case has none); ``value_max`` (NaN)
+``count_<activity>``        events of that activity (activity names made identifiers:
+                            ``"add to cart"`` -> ``count_add_to_cart``)
+``<attribute>``             the first non-missing value of every other column of the log
+                            (e.g. ``region``, ``loyalty_member``, ``version``)
+==========================  =================================================================
+
+With a journey (``journey=...``), from :func:`journeylab.conformance.compare`:
+``in_journey`` (the case has a milestone event), ``conforms`` (its milestone trace is the
+happy path), ``conformance_cost`` (optimal alignment cost with the happy path; an
+outside case costs the length of the path), ``fitness``, ``last_milestone``,
+``milestones_reached`` (distinct happy-path milestones reached), ``reached_<milestone>``
+and, when the journey has a goal, ``goal`` (goal event at or after the journey start).
+
+Examples
+--------
+>>> import journeylab as jl
+>>> from journeylab.features import case_attributes, JourneyVectorizer
+>>> log = jl.datasets.load_example()
+>>> attrs = case_attributes(log)
+>>> row = attrs.loc["3"]
+>>> int(row["n_events"]), row["first_activity"], int(row["count_reinitiate_request"])
+(9, 'register request', 1)
+>>> X = JourneyVectorizer(features=("counts",)).fit_transform(log)
+>>> X.shape
+(6, 8)
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+
+from .exceptions import InvalidParameterError, SchemaError
+
+__all__ = ["case_attributes", "JourneyVectorizer", "sequence_matrix", "FEATURE_GROUPS", "identifier"]
+
+#: Feature groups of :class:`JourneyVectorizer`, in output order.
+FEATURE_GROUPS = ("counts", "ngrams", "length", "duration", "channels", "milestones", "conformance")
+_LOG_ONLY = ("duration", "channels", "milestones", "conformance")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def identifier(name: str) -> str:
+    """A plain identifier from any name: runs of other characters become ``_``.
+
+    >>> identifier("add to cart"), identifier("E-mail open!"), identifier("3d view")
+    ('add_to_cart', 'E_mail_open', '_3d_view')
+    """
+    out = re.sub(r"\W+", "_", str(name)).strip("_") or "x"
+    return "_" + out if out[0].isdigit() else out
+
+
+def _unique_names(names: Sequence[str], taken: set[str]) -> list[str]:
+    out = []
+    for n in names:
+        cand, i = n, 2
+        while cand in taken:
+            cand, i = f"{n}_{i}", i + 1
+        taken.add(cand)
+        out.append(cand)
+    return out
+
+
+def _check_log(log, what: str = "log"):
+    from .log import EventLog
+
+    if not isinstance(log, EventLog):
+        raise InvalidParameterError(f"{what} must be a journeylab EventLog, got {type(log).__name__}; build one with "
+                                    "jl.from_pandas(df, case=..., activity=..., timestamp=...).")
+    return log
+
+
+class _Cases:
+    """The events of a log laid out per case (sorted by case id): codes and offsets, computed once."""
+
+    def __init__(self, log):
+        df = log._frame()
+        self.frame = df
+        case_codes, cases = pd.factorize(df["case"], sort=True)
+        self.cases = pd.Index(cases.astype(str), name="case")
+        self.n = len(self.cases)
+        # the log is sorted by case then time, so each case is a contiguous block
+        order_ok = bool(np.all(np.diff(case_codes) >= 0))
+        if not order_ok:  # defensive: sort stably by case code
+            pos = np.argsort(case_codes, kind="stable")
+            df = df.iloc[pos].reset_index(drop=True)
+            self.frame = df
+            case_codes = case_codes[pos]
+        self.case_codes = case_codes
+        self.lengths = np.bincount(case_codes, minlength=self.n)
+        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)])
+        act_codes, acts = pd.factorize(df["activity"])
+        self.activities = tuple(str(a) for a in log.activities)
+        remap = pd.Index(self.activities).get_indexer(acts.astype(str))
+        self.codes = remap[act_codes].astype(np.int64)
+
+    @property
+    def first(self) -> np.ndarray:
+        return self.offsets[:-1]
+
+    @property
+    def last(self) -> np.ndarray:
+        return self.offsets[1:] - 1
+
+    def keys(self, codes: np.ndarray | None = None) -> np.ndarray:
+        """One string per case encoding its activity sequence (a character per activity)."""
+        codes = self.codes if codes is None else codes
+        chars = np.array([chr(0x4E00 + i) for i in range(int(codes.max()) + 1 if len(codes) else 1)], dtype=object)
+        text = chars[codes]
+        off = self.offsets
+        return np.array(["".join(text[off[i]:off[i + 1]]) for i in range(self.n)], dtype=object)
+
+    def variants(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(variant id per case, key per variant, count per variant); variants by count desc, then key."""
+        if getattr(self, "_variants", None) is None:
+            self._variants = self._compute_variants()
+        return self._variants
+
+    def _compute_variants(self):
+        keys = self.keys()
+        vid, uniq = pd.factorize(keys)
+        counts = np.bincount(vid, minlength=len(uniq))
+        order = np.lexsort((np.asarray(uniq, dtype=str), -counts))
+        remap = np.empty(len(order), dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        return remap[vid], np.asarray(uniq, dtype=object)[order], counts[order]
+
+
+def _variant_codes(c: _Cases) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The activity codes of one case per variant, laid out flat: (codes, row, counts, vid)."""
+    vid, keys, counts = c.variants()
+    rep = np.zeros(len(keys), dtype=np.int64)
+    rep[vid[::-1]] = np.arange(c.n)[::-1]  # first case of each variant
+    lengths = c.lengths[rep]
+    starts = c.offsets[:-1][rep]
+    total = int(lengths.sum())
+    row = np.repeat(np.arange(len(rep)), lengths)
+    within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    codes = c.codes[starts[row] + within]
+    return codes, row, counts, vid
+
+
+def _cases(log) -> _Cases:
+    cache = log._cache
+    if "_segments_cases" not in cache:
+        cache["_segments_cases"] = _Cases(log)
+    return cache["_segments_cases"]
+
+
+# --------------------------------------------------------------------------- case attributes
+
+
+def case_attributes(log, *, journey=None, conformance=None) -> pd.DataFrame:
+    """One row per case (indexed by case id, sorted) with the rule vocabulary (module docstring).
+
+    Parameters
+    ----------
+    log : EventLog.
+    journey : Journey, optional; adds the conformance and milestone columns (and ``goal``).
+    conformance : a :class:`~journeylab.conformance.Conformance` already computed for this
+        log and journey (saves recomputing it).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> a = case_attributes(jl.datasets.load_example())
+    >>> a[["n_events", "duration_days"]].round(1).head(2).to_dict("index")
+    {'1': {'n_events': 5, 'duration_days': 8.1}, '2': {'n_events': 5, 'duration_days': 9.0}}
+    """
+    _check_log(log)
+    c = _cases(log)
+    df = c.frame
+    first, last = c.first, c.last
+    out: dict[str, object] = {}
+    out["n_events"] = c.lengths.astype(np.int64)
+    A = len(c.activities)
+    counts = np.bincount(c.case_codes * A + c.codes, minlength=c.n * A).reshape(c.n, A)
+    out["n_activities"] = (counts > 0).sum(axis=1).astype(np.int64)
+    ts = df["timestamp"]
+    out["start"] = ts.iloc[first].array
+    out["end"] = ts.iloc[last].array
+    us = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype(np.int64)
+    dur_h = (us[last] - us[first]) / 3.6e9
+    out["duration_hours"] = dur_h
+    out["duration_days"] = dur_h / 24.0
+    acts = np.asarray(c.activities, dtype=object)
+    out["first_activity"] = acts[c.codes[first]]
+    out["last_activity"] = acts[c.codes[last]]
+    if "channel" in df.columns:
+        ch_codes, chans = pd.factorize(df["channel"], sort=True)
+        chans = [str(x) for x in chans]
+        valid = ch_codes >= 0
+        C = max(len(chans), 1)
+        ch = np.bincount(c.case_codes[valid] * C + ch_codes[valid], minlength=c.n * C).reshape(c.n, C)
+        ch_names = np.asarray(chans + [None], dtype=object)
+        out["first_channel"] = ch_names[np.where(ch_codes[first] >= 0, ch_codes[first], len(chans))]
+        out["last_channel"] = ch_names[np.where(ch_codes[last] >= 0, ch_codes[last], len(chans))]
+        has = ch.sum(axis=1) > 0
+        out["main_channel"] = np.where(has, ch_names[np.argmax(ch, axis=1)] if len(chans) else None, None)
+        out["n_channels"] = (ch > 0).sum(axis=1).astype(np.int64)
+        tot = np.maximum(c.lengths, 1)
+        share_names = {}
+        for j, name in enumerate(chans):
+            share_names[f"share_{identifier(name)}"] = ch[:, j] / tot
+    else:
+        share_names = {}
+    if "value" in df.columns:
+        val = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=float)
+        ok = ~np.isnan(val)
+        out["value_sum"] = np.bincount(c.case_codes[ok], weights=val[ok], minlength=c.n)
+        vmax = np.full(c.n, -np.inf)
+        np.maximum.at(vmax, c.case_codes[ok], val[ok])
+        out["value_max"] = np.where(np.isfinite(vmax), vmax, np.nan)
+    table = pd.DataFrame(out, index=c.cases)
+    taken = set(table.columns)
+    for name, values in share_names.items():
+        table[_unique_names([name], taken)[0]] = values
+    count_names = _unique_names([f"count_{identifier(a)}" for a in c.activities], taken)
+    table = pd.concat([table, pd.DataFrame(counts, index=c.cases, columns=count_names)], axis=1)
+    attrs = [a for a in log.attributes if a != "_seq"]
+    if attrs:
+        firsts = df[attrs].groupby(c.case_codes, sort=True).first()
+        firsts.index = c.cases
+        firsts.columns = _unique_names([str(a) for a in attrs], set(table.columns))
+        table = pd.concat([table, firsts], axis=1)
+    if journey is not None:
+        table = pd.concat([table, _journey_columns(log, journey, conformance, c, set(table.columns))], axis=1)
+    table.index.name = "case"
+    return table
+
+
+def _journey_columns(log, journey, conf, c: _Cases, taken: set[str]) -> pd.DataFrame:
+    from .conformance import compare
+
+    if conf is None:
+        conf = compare(log, journey)
+    path = journey.happy_path
+    cases = conf.cases.reindex(c.cases)
+    inside = cases["cost"].notna().to_numpy()
+    out = pd.DataFrame(index=c.cases)
+    out["in_journey"] = inside
+    out["conforms"] = cases["conforms"].fillna(False).astype(bool).to_numpy()
+    out["conformance_cost"] = cases["cost"].fillna(len(path)).astype(np.int64).to_numpy()
+    out["fitness"] = cases["fitness"].fillna(0.0).astype(float).to_numpy()
+    out["last_milestone"] = cases["last_milestone"].astype(object).where(inside, None).to_numpy()
+    reached = _milestones_reached(log, journey, c)
+    out["milestones_reached"] = reached[list(path)].sum(axis=1).to_numpy() if path else 0
+    names = _unique_names([f"reached_{identifier(m)}" for m in reached.columns], taken | set(out.columns))
+    for col, name in zip(reached.columns, names):
+        out[name] = reached[col].to_numpy()
+    if journey.goal is not None:
+        goal = cases["goal"].astype("boolean").fillna(False).astype(bool).to_numpy()
+        out["goal"] = goal & inside
+    return out
+
+
+def _milestones_reached(log, journey, c: _Cases) -> pd.DataFrame:
+    ms = journey.milestone_of(c.frame)
+    codes = ms.cat.codes.to_numpy()
+    M = len(journey.milestones)
+    ok = codes >= 0
+    hit = np.zeros((c.n, M), dtype=bool)
+    hit[c.case_codes[ok], codes[ok]] = True
+    return pd.DataFrame(hit, index=c.cases, columns=[m.name for m in journey.milestones])
+
+
+# --------------------------------------------------------------------------- sequences as a matrix
+
+
+def sequence_matrix(log, *, width: int | None = None) -> np.ndarray:
+    """The activity sequences of a log as an object matrix, one row per case (sorted by case id),
+    padded on the right with ``None``: the array input of :class:`JourneyVectorizer`.
+
+    ``width`` (default: the longest case) cuts longer cases and pads shorter ones.
+
+    >>> import journeylab as jl
+    >>> m = sequence_matrix(jl.datasets.load_example(), width=3)
+    >>> m.shape, m[0].tolist()
+    ((6, 3), ['register request', 'examine thoroughly', 'check ticket'])
+    """
+    _check_log(log)
+    c = _cases(log)
+    w = int(c.lengths.max()) if width is None else _positive(width, "width")
+    out = np.full((c.n, w), None, dtype=object)
+    pos = np.arange(len(c.codes)) - c.offsets[c.case_codes]
+    keep = pos < w
+    out[c.case_codes[keep], pos[keep]] = np.asarray(c.activities, dtype=object)[c.codes[keep]]
+    return out
+
+
+def _positive(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidParameterError(f"{name}={value!r} must be a whole number >= 1.")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- n-grams
+
+
+def _ngram_ids(codes: np.ndarray, case: np.ndarray, n: int, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Integer ids of the n-grams (within one case, no unknown token) and the case of each."""
+    m = len(codes) - n + 1
+    if m <= 0:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    ok = np.ones(m, dtype=bool)
+    ids = np.zeros(m, dtype=np.int64)
+    for j in range(n):
+        cj = codes[j:j + m]
+        ok &= (cj >= 0) & (case[j:j + m] == case[:m])
+        ids = ids * base + np.maximum(cj, 0)
+    return ids[ok], case[:m][ok]
+
+
+def _ngram_matrices(codes, row, n_rows, ngram_range, base):
+    """Per n: (distinct n-gram ids, sparse row x n-gram count matrix)."""
+    out = []
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        ids, rs = _ngram_ids(codes, row, n, base)
+        if not len(ids):
+            continue
+        inv, uid = pd.factorize(ids, sort=True)
+        m = sparse.csr_matrix((np.ones(len(ids)), (rs, inv)), shape=(n_rows, len(uid)))
+        out.append((n, np.asarray(uid, dtype=np.int64), m))
+    return out
+
+
+# --------------------------------------------------------------------------- the vectorizer
+
+
+class JourneyVectorizer(TransformerMixin, BaseEstimator):
+    """Turn cases into numeric features (a scikit-learn transformer).
+
+    Input ``X`` is either an :class:`~journeylab.EventLog` (one output row per case, cases
+    sorted by id: see :meth:`frame`) or an array of activity sequences, one row per case,
+    padded with ``None`` / NaN (:func:`sequence_matrix`). Feature groups (``features``):
+
+    ``"counts"``
+        ``log1p`` of the number of events of each activity (vocabulary fitted on ``X``).
+    ``"ngrams"``
+        TF-IDF of activity n-grams (``ngram_range``; sub-linear term frequency, smoothed
+        idf, rows scaled to unit length), keeping the ``max_ngrams`` n-grams found in the
+        most cases.
+    ``"length"``
+        ``log1p`` of the number of events.
+    ``"duration"`` (log only)
+        ``log1p`` of the case duration in hours.
+    ``"channels"`` (log only, when it has a channel)
+        share of the case's events on each channel.
+    ``"milestones"`` (log only, needs ``journey``)
+        1 where the case reached the milestone.
+    ``"conformance"`` (log only, needs ``journey``)
+        alignment cost with the happy path and fitness (:func:`journeylab.conformance.compare`).
+
+    ``features="auto"`` takes every group the input allows. Activities, n-grams and
+    channels unseen at fit time are ignored by :meth:`transform`, so a vectorizer fitted on
+    one log applies to another. Sequence features (counts, n-grams) for a log and for its
+    :func:`sequence_matrix` are identical.
+
+    Parameters
+    ----------
+    features : "auto" or a tuple of group names (see :data:`FEATURE_GROUPS`).
+    ngram_range : (min_n, max_n) of the TF-IDF n-grams, default (2, 3).
+    max_ngrams : keep at most this many n-grams (the most widespread), default 200.
+    journey : Journey, for the milestone and conformance groups.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> log = jl.datasets.load_example()
+    >>> vec = JourneyVectorizer(ngram_range=(2, 2)).fit(log)
+    >>> vec.get_feature_names_out()[:2].tolist()
+    ['count__check ticket', 'count__decide']
+    >>> vec.frame(log).shape
+    (6, 26)
+    >>> JourneyVectorizer(features=("counts",)).fit_transform([["a", "b", "a"], ["b", None, None]]).round(3)
+    array([[1.099, 0.693],
+           [0.   , 0.693]])
+    """
+
+    def __init__(self, *, features="auto", ngram_range=(2, 3), max_ngrams=200, journey=None):
+        self.features = features
+        self.ngram_range = ngram_range
+        self.max_ngrams = max_ngrams
+        self.journey = journey
+
+    # ---- sklearn plumbing
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True  # NaN / None pad the sequences
+        return tags
+
+    def _check_params(self, is_log: bool) -> tuple[str, ...]:
+        nr = self.ngram_range
+        if (not isinstance(nr, (tuple, list)) or len(nr) != 2
+                or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in nr)
+                or not 1 <= nr[0] <= nr[1] <= 5):
+            raise InvalidParameterError(f"ngram_range={nr!r} must be a pair (min_n, max_n) with 1 <= min_n <= max_n "
+                                        "<= 5, e.g. (2, 3).")
+        if isinstance(self.max_ngrams, bool) or not isinstance(self.max_ngrams, numbers.Integral) \
+                or self.max_ngrams < 0:
+            raise InvalidParameterError(f"max_ngrams={self.max_ngrams!r} must be a whole number >= 0, e.g. 200.")
+        feats = self.features
+        if isinstance(feats, str) and feats == "auto":
+            groups = [g for g in FEATURE_GROUPS if is_log or g not in _LOG_ONLY]
+            if self.journey is None:
+                groups = [g for g in groups if g not in ("milestones", "conformance")]
+            return tuple(groups)
+        if isinstance(feats, str):
+            feats = (feats,)
+        try:
+            feats = tuple(feats)
+        except TypeError:
+            feats = (feats,)
+        bad = [f for f in feats if f not in FEATURE_GROUPS]
+        if bad or not feats:
+            from ._util import did_you_mean
+
+            hint = did_you_mean(str(bad[0]), FEATURE_GROUPS) if bad else ""
+            raise InvalidParameterError(f"features={self.features!r}: unknown group(s) {bad}. Allowed: 'auto' or a "
+                                        f"tuple of {list(FEATURE_GROUPS)}.{hint}")
+        if not is_log:
+            need = [f for f in feats if f in _LOG_ONLY]
+            if need:
+                raise InvalidParameterError(f"features {need} need timestamps or channels: pass an EventLog, not an "
+                                            "array of sequences (or drop them from features=...).")
+        if any(f in ("milestones", "conformance") for f in feats) and self.journey is None:
+            raise InvalidParameterError("features 'milestones' and 'conformance' need a journey: pass "
+                                        "JourneyVectorizer(journey=...).")
+        return tuple(g for g in FEATURE_GROUPS if g in feats)
+
+    @staticmethod
+    def _is_log(X) -> bool:
+        from .log import EventLog
+
+        return isinstance(X, EventLog)
+
+    # ---- reading the input
+    def _log_codes(self, log, fitting: bool):
+        """Sequence rows of a log are its variants (weights: their cases), expanded to cases at the end."""
+        c = _cases(log)
+        codes, row, counts, vid = _variant_codes(c)
+        if fitting:
+            self.vocabulary_ = tuple(c.activities)
+        else:
+            remap = pd.Index(self.vocabulary_).get_indexer(list(c.activities))
+            codes = remap[codes] if len(codes) else codes
+        return codes, row, len(counts), c, counts.astype(float), vid
+
+    def _matrix_codes(self, X, fitting: bool):
+        X = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan", reset=fitting)
+        n, w = X.shape
+        flat = X.ravel()
+        if X.dtype.kind in "fc":
+            pad = np.isnan(flat)
+            values = flat[~pad]
+            tokens = np.array([repr(float(v)) for v in values], dtype=object) if len(values) else values.astype(object)
+        elif X.dtype.kind in "iub":
+            pad = np.zeros(len(flat), dtype=bool)
+            tokens = np.array([str(v) for v in flat.tolist()], dtype=object)
+        else:
+            pad = np.array([v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and v == "")
+                            for v in flat], dtype=bool)
+            tokens = np.array([str(v) for v in flat[~pad]], dtype=object)
+        case = np.repeat(np.arange(n, dtype=np.int64), w)[~pad]
+        if fitting:
+            vc = pd.Series(tokens, dtype=object).value_counts(sort=False)
+            order = sorted(vc.index, key=lambda t: (-vc[t], t))
+            self.vocabulary_ = tuple(order)
+        codes = pd.Index(self.vocabulary_, dtype=object).get_indexer(tokens).astype(np.int64) if len(tokens) \
+            else np.array([], dtype=np.int64)
+        return codes, case, n, None, np.ones(n), None
+
+    # ---- fit / transform
+    def fit(self, X, y=None):
+        """Learn the vocabularies (activities, n-grams and their idf, channels) from ``X``."""
+        is_log = self._is_log(X)
+        groups = self._check_params(is_log)
+        if is_log:
+            codes, row, n_rows, c, weights, _ = self._log_codes(X, fitting=True)
+            if hasattr(self, "n_features_in_"):
+                del self.n_features_in_
+        else:
+            codes, row, n_rows, c, weights, _ = self._matrix_codes(X, fitting=True)
+        n = float(weights.sum())
+        self.input_ = "log" if is_log else "sequences"
+        self.groups_ = groups
+        base = len(self.vocabulary_) + 1
+        self._base = base
+        self.ngrams_ = ()
+        self.idf_ = np.zeros(0)
+        self._ngram_keys = np.array([], dtype=np.int64)
+        if "ngrams" in groups:
+            ids_all, df_all = [], []
+            for nn, uid, m in _ngram_matrices(codes, row, n_rows, tuple(self.ngram_range), base):
+                rows_of_nnz = np.repeat(np.arange(n_rows), np.diff(m.indptr))
+                ids_all.append(uid * 8 + nn)  # tag the order so (n, id) is unique
+                df_all.append(np.bincount(m.indices, weights=weights[rows_of_nnz], minlength=len(uid)))
+            if ids_all:
+                tagged = np.concatenate(ids_all)
+                dfs = np.concatenate(df_all)
+                order = np.lexsort((tagged, -dfs))[: int(self.max_ngrams)]
+                keep = np.sort(tagged[order])
+                dfk = dfs[np.searchsorted(tagged, keep)] if np.all(np.diff(tagged) > 0) else \
+                    pd.Series(dfs, index=tagged).loc[keep].to_numpy()
+                self.ngrams_ = tuple(self._decode(t) for t in keep)
+                self._ngram_keys = keep
+                self.idf_ = np.log((1.0 + n) / (1.0 + dfk)) + 1.0
+        if is_log:
+            df = c.frame
+            self.channels_ = tuple(sorted(str(x) for x in df["channel"].dropna().unique())) \
+                if "channel" in df.columns else ()
+            if "channels" in groups and not self.channels_:
+                if self.features != "auto":
+                    raise SchemaError("features 'channels' needs a log with a channel column; build the log with "
+                                      "channel=... or drop 'channels' from features=...")
+                self.groups_ = tuple(g for g in self.groups_ if g != "channels")
+        else:
+            self.channels_ = ()
+        self.feature_names_ = np.asarray(self._names(), dtype=object)
+        return self
+
+    def _decode(self, tagged: int) -> tuple[str, ...]:
+        nn = int(tagged % 8)
+        gid = int(tagged // 8)
+        base = self._base
+        out = []
+        for _ in range(nn):
+            out.append(self.vocabulary_[gid % base])
+            gid //= base
+        return tuple(reversed(out))
+
+    def _names(self) -> list[str]:
+        names: list[str] = []
+        for g in self.groups_:
+            if g == "counts":
+                names += [f"count__{a}" for a in self.vocabulary_]
+            elif g == "ngrams":
+                names += ["ngram__" + " > ".join(t) for t in self.ngrams_]
+            elif g == "length":
+                names.append("length__log_events")
+            elif g == "duration":
+                names.append("duration__log_hours")
+            elif g == "channels":
+                names += [f"channel__{ch}" for ch in self.channels_]
+            elif g == "milestones":
+                names += [f"milestone__{m.name}" for m in self.journey.milestones]
+            elif g == "conformance":
+                names += ["conformance__cost", "conformance__fitness"]
+        return names
+
+    def transform(self, X) -> np.ndarray:
+        """Features of the cases of ``X`` (a dense float64 array, one row per case)."""
+        return self._transform(X, np.float64)
+
+    def _transform(self, X, dtype) -> np.ndarray:
+        check_is_fitted(self, "groups_")
+        is_log = self._is_log(X)
+        if is_log != (self.input_ == "log"):
+            fitted = "an EventLog" if self.input_ == "log" else "an array of sequences"
+            given = "an EventLog" if is_log else "an array"
+            raise InvalidParameterError(f"this JourneyVectorizer was fitted on {fitted} but transform() got {given}; "
+                                        "fit and transform the same kind of input.")
+        if is_log:
+            codes, row, n_rows, c, _, expand = self._log_codes(X, fitting=False)
+            n = c.n
+        else:
+            codes, row, n_rows, c, _, expand = self._matrix_codes(X, fitting=False)
+            n = n_rows
+        widths = {"counts": len(self.vocabulary_), "ngrams": len(self._ngram_keys), "length": 1, "duration": 1,
+                  "channels": len(self.channels_), "conformance": 2,
+                  "milestones": len(self.journey.milestones) if self.journey is not None else 0}
+        out = np.zeros((n, sum(widths[g] for g in self.groups_)), dtype=dtype)
+        A = len(self.vocabulary_)
+        at = 0
+        for g in self.groups_:
+            block = out[:, at:at + widths[g]]
+            at += widths[g]
+            if g == "counts":
+                ok = codes >= 0
+                cnt = np.bincount(row[ok] * A + codes[ok], minlength=n_rows * A).reshape(n_rows, A) if A \
+                    else np.zeros((n_rows, 0))
+                _fill(block, np.log1p(cnt.astype(float)), expand)
+            elif g == "ngrams":
+                _fill(block, self._tfidf(codes, row, n_rows), expand)
+            elif g == "length":
+                _fill(block, np.log1p(np.bincount(row, minlength=n_rows).astype(float))[:, None], expand)
+            elif g == "duration":
+                block[:, 0] = np.log1p(case_attributes_duration(c))
+            elif g == "channels":
+                block[:] = self._channels(c)
+            elif g == "milestones":
+                block[:] = _milestones_reached(X, self.journey, c).to_numpy(dtype=float)
+            elif g == "conformance":
+                j = _journey_columns(X, self.journey, None, c, set())
+                block[:] = j[["conformance_cost", "fitness"]].to_numpy(dtype=float)
+        return out
+
+    def _tfidf(self, codes, row, n_rows) -> np.ndarray:
+        keys = self._ngram_keys
+        if not len(keys):
+            return np.zeros((n_rows, 0))
+        rows, cols = [], []
+        for nn, uid, m in _ngram_matrices(codes, row, n_rows, tuple(self.ngram_range), self._base):
+            tagged = uid * 8 + nn
+            pos = np.minimum(np.searchsorted(keys, tagged), len(keys) - 1)
+            hit = keys[pos] == tagged
+            m = m.tocoo()
+            sel = hit[m.col]
+            rows.append(np.repeat(m.row[sel], m.data[sel].astype(np.int64)))
+            cols.append(np.repeat(pos[m.col[sel]], m.data[sel].astype(np.int64)))
+        r = np.concatenate(rows) if rows else np.array([], dtype=np.int64)
+        cc = np.concatenate(cols) if cols else np.array([], dtype=np.int64)
+        tf = sparse.csr_matrix((np.ones(len(r)), (r, cc)), shape=(n_rows, len(keys)))
+        tf.data = (1.0 + np.log(tf.data)) * self.idf_[tf.indices]
+        rows_of_nnz = np.repeat(np.arange(n_rows), np.diff(tf.indptr))
+        norm = np.sqrt(np.bincount(rows_of_nnz, weights=tf.data ** 2, minlength=n_rows))
+        tf.data /= norm[rows_of_nnz]
+        return tf.toarray()
+
+    def _channels(self, c: _Cases) -> np.ndarray:
+        df = c.frame
+        C = len(self.channels_)
+        if "channel" not in df.columns or not C:
+            return np.zeros((c.n, C))
+        code = pd.Index(self.channels_).get_indexer(df["channel"].astype(object).where(df["channel"].notna(), None))
+        ok = code >= 0
+        cnt = np.bincount(c.case_codes[ok] * C + code[ok], minlength=c.n * C).reshape(c.n, C).astype(float)
+        return cnt / np.maximum(c.lengths, 1)[:, None]
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the output columns: ``<group>__<name>`` (e.g. ``count__search``, ``ngram__a > b``)."""
+        check_is_fitted(self, "groups_")
+        if self.input_ == "sequences":
+            _check_feature_names_in(self, input_features)
+        return self.feature_names_.copy()
+
+    def frame(self, log) -> pd.DataFrame:
+        """:meth:`transform` of a log as a DataFrame indexed by case, with the feature names as columns.
+
+        >>> import journeylab as jl
+        >>> JourneyVectorizer(features=("length",)).fit(jl.datasets.load_example()).frame(
+        ...     jl.datasets.load_example()).index[:3].tolist()
+        ['1', '2', '3']
+        """
+        check_is_fitted(self, "groups_")
+        if not self._is_log(log):
+            raise InvalidParameterError("frame() takes an EventLog (its rows are indexed by case id); for an array "
+                                        "use transform().")
+        return pd.DataFrame(self.transform(log), index=_cases(log).cases, columns=list(self.feature_names_))
+
+
+def _fill(block: np.ndarray, a: np.ndarray, expand: np.ndarray | None, chunk: int = 16_384) -> None:
+    """Write per-variant rows ``a`` into the per-case ``block`` (``expand``: the variant of each case),
+    a chunk of cases at a time so that no second case-sized copy is made."""
+    if expand is None:
+        block[:] = a
+        return
+    for lo in range(0, len(expand), chunk):
+        block[lo:lo + chunk] = a[expand[lo:lo + chunk]]
+
+
+def case_attributes_duration(c: _Cases) -> np.ndarray:
+    """Case durations in hours (from the per-case layout)."""
+    ts = c.frame["timestamp"]
+    us = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype(np.int64)
+    return np.maximum((us[c.last] - us[c.first]) / 3.6e9, 0.0)

@@ -1,0 +1,711 @@
+"""Milestone progression: who reached each milestone, who is there now, who stalls, falls out or leaves.
+
+:func:`milestones` follows every case through the journey's milestones as of a date and
+returns a :class:`Milestones` result with, per milestone, the cases that reached it, are
+currently at it, are **stalled** there, **fell out** of the happy path there, or were
+lost there (**attrition**), and, for each step of the happy path, the time to the next
+milestone as a Kaplan-Meier curve in which cases still in progress are censored.
+
+Definitions
+-----------
+Events are mapped to milestones as in :func:`journeylab.conformance.compare`; consecutive
+events of one milestone are one *visit*. Only milestone events count here: other
+touchpoints (a reminder e-mail, a review read) neither move a case on nor keep it alive.
+Events after ``as_of`` (default: the last event of the log) are ignored, as if the log
+had been read at that moment. A case is *in the journey* once it has a milestone event.
+
+*Threshold* of a milestone: the journey's ``stall_after`` when it gives one (source
+``journey``), else the 90th percentile of the time spent there by the visits that moved
+on to another milestone (source ``p90``); none for the final milestone of the happy path
+(source ``final``: reaching it completes the journey). Time at a milestone runs from the arrival of the
+visit (its first event) to the next visit's arrival, or to ``as_of`` for the latest visit.
+
+``reached``
+    cases with at least one visit to the milestone.
+``at``
+    cases whose latest visit (as of ``as_of``) is to this milestone ("currently at it").
+``completed``
+    the case reached the final milestone of the happy path.
+*lost*
+    not completed, and no further milestone event for longer than ``lost_after`` (default:
+    the threshold of its latest milestone) before ``as_of``. Every other case that has not
+    completed is *active*.
+``attrition``
+    lost cases, counted at the furthest happy-path milestone they reached (where they left
+    the journey); a lost case that never reached a happy-path milestone is counted at its
+    latest milestone.
+``stalled``
+    cases that spent longer than the threshold at the milestone: in a visit after which they
+    moved on, or in their latest visit while still active (``stalled_now``: stuck there as
+    of ``as_of``). A lost case does not count as stalled in its last visit.
+``in_progress``
+    active cases at the milestone that are not (yet) over its threshold.
+``fallout``
+    the case left the happy path here: it followed the happy path (first milestone, then
+    each next one; optional positive milestones are ignored) up to this milestone, and its
+    next milestone was not the next one on the path - a later one (skipping), an earlier one
+    (going back) or a negative milestone. A case falls out at most once; a case whose first
+    milestone is not the first of the path counts as ``off_path_entries``.
+
+Each case that has not completed is in exactly one state as of ``as_of``: ``lost``,
+``stalled`` (active, over the threshold) or ``in progress``.
+
+Time to the next milestone: for each pair of consecutive happy-path milestones (a, b),
+every case that reached a enters at its first arrival at a; the event is its first arrival
+at b after that visit; cases without it are censored at ``as_of``. The curves are fitted with
+lifelines' Kaplan-Meier estimator (Greenwood confidence bands, exponential transform); the
+median and its confidence interval come from the same fit.
+
+Examples
+--------
+>>> import journeylab as jl
+>>> from journeylab.journey import Journey
+>>> log = jl.datasets.load_example()
+>>> j = Journey.from_dict({"name": "claim", "milestones": [
+...     {"name": "register", "activities": ["register request"]},
+...     {"name": "decide", "activities": ["decide"]},
+...     {"name": "pay", "activities": ["pay compensation"]},
+...     {"name": "reject", "activities": ["reject request"], "kind": "negative", "optional": True}]})
+>>> m = milestones(log, j)
+>>> m.table.loc[["register", "decide", "pay"], ["reached", "fallout", "attrition"]].to_dict("list")
+{'reached': [6, 6, 3], 'fallout': [0, 3, 0], 'attrition': [0, 2, 0]}
+>>> m
+Milestones 'claim' as of 2011-01-24: 6 cases, 3 completed, 0 stalled now, 2 lost, 3 fell out
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._util import closest
+from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
+
+__all__ = ["milestones", "Milestones"]
+
+
+def _fmt_td(td) -> str:
+    if td is None or pd.isna(td):
+        return "-"
+    secs = pd.Timedelta(td).total_seconds()
+    if math.isinf(secs):
+        return "never"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if secs >= size:
+            return f"{secs / size:.1f} {unit}"
+    return f"{secs:.0f} s"
+
+
+@dataclass(frozen=True, eq=False)
+class Milestones:
+    """Progression through the milestones as of a date (see :func:`milestones`).
+
+    Attributes
+    ----------
+    table : one row per milestone (index: milestone, definition order): ``kind``,
+        ``on_path`` (position on the happy path, or NA), ``reached``, ``at``,
+        ``in_progress``, ``stalled``, ``stalled_now``, ``stall_threshold`` (Timedelta),
+        ``threshold_source`` (``journey``/``p90``/``final``/``-``), ``fallout``, ``attrition`` and the
+        shares of ``reached``: ``stalled_share``, ``fallout_share``, ``attrition_share``.
+    cases : one row per case in the journey: ``current`` (latest milestone), ``arrived``
+        (arrival of that visit), ``time_at``, ``inactive`` (time since its last milestone
+        event), ``furthest`` (furthest happy-path milestone), ``completed``, ``state``
+        (``completed``, ``in progress``, ``stalled``, ``lost``), ``stalled_at`` (tuple of the
+        milestones where it stalled, in definition order), ``attrition_at``, ``fallout_at`` and
+        ``fallout_to`` (milestones, or None).
+    transitions : one row per step of the happy path: ``from``, ``to``, ``cases`` (entered
+        at ``from``), ``reached`` (observed arrivals at ``to``), ``censored``, ``median``,
+        ``median_low``, ``median_high`` (Timedelta; NaT when the curve never falls to 0.5).
+    curves : the Kaplan-Meier estimates, long form: ``transition`` ("a > b"), ``time``
+        (Timedelta), ``reached`` (1 - survival: share that reached the next milestone by then),
+        ``low``, ``high`` (its confidence band).
+    as_of : the observation time. off_path_entries : cases whose first milestone is not the
+        first of the happy path. params : the inputs.
+    """
+
+    journey: Any
+    table: pd.DataFrame
+    cases: pd.DataFrame
+    transitions: pd.DataFrame
+    curves: pd.DataFrame
+    as_of: pd.Timestamp
+    off_path_entries: int
+    params: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Headline figures: cases in the journey, completed, in progress, stalled, fell out, lost."""
+        c = self.cases
+        rows = [
+            ("as of", f"{self.as_of:%Y-%m-%d %H:%M}"),
+            ("cases in the journey", f"{len(c):,}"),
+            ("completed", f"{int(c['completed'].sum()):,}"),
+            ("not completed", f"{int((~c['completed']).sum()):,}"),
+            ("in progress", f"{int((c['state'] == 'in progress').sum()):,}"),
+            ("stalled now", f"{int((c['state'] == 'stalled').sum()):,}"),
+            ("fell out of the happy path", f"{int(c['fallout_at'].notna().sum()):,}"),
+            ("entered off the happy path", f"{self.off_path_entries:,}"),
+            ("lost (attrition)", f"{int((c['state'] == 'lost').sum()):,}"),
+        ]
+        return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-milestone table (a copy of :attr:`table`)."""
+        return self.table.copy()
+
+    def __repr__(self) -> str:
+        c = self.cases
+        return (f"Milestones {self.journey.name!r} as of {self.as_of:%Y-%m-%d}: {len(c):,} cases, "
+                f"{int(c['completed'].sum()):,} completed, {int((c['state'] == 'stalled').sum()):,} stalled now, "
+                f"{int((c['state'] == 'lost').sum()):,} lost, {int(c['fallout_at'].notna().sum()):,} fell out")
+
+    def _repr_html_(self) -> str:
+        t = self.table
+        shown = pd.DataFrame({
+            "milestone": t.index,
+            "kind": t["kind"],
+            "reached": t["reached"].map("{:,}".format),
+            "at": t["at"].map("{:,}".format),
+            "stalled": t["stalled"].map("{:,}".format),
+            "stalled now": t["stalled_now"].map("{:,}".format),
+            "stall after": [_fmt_td(v) + (f" ({s})" if s != "-" else "") for v, s in
+                            zip(t["stall_threshold"], t["threshold_source"])],
+            "fallout": t["fallout"].map("{:,}".format),
+            "attrition": t["attrition"].map("{:,}".format),
+        })
+        tr = self.transitions
+        times = pd.DataFrame({
+            "from > to": tr["from"] + " > " + tr["to"],
+            "cases": tr["cases"].map("{:,}".format),
+            "reached": tr["reached"].map("{:,}".format),
+            "median time": tr["median"].map(_fmt_td),
+            "CI": [f"{_fmt_td(a)} .. {_fmt_td(b)}" for a, b in zip(tr["median_low"], tr["median_high"])],
+        })
+        return (f"<div><p><b>{html.escape(repr(self))}</b></p>{shown.to_html(index=False, escape=True)}"
+                f"<p>Time to the next milestone (Kaplan-Meier)</p>{times.to_html(index=False, escape=True)}</div>")
+
+    def plot(self, ax=None, *, kind: str = "health", **kw):
+        """``kind="health"``: stalled / fallout / attrition per happy-path milestone, as a share
+        of the cases that reached it; ``"times"``: Kaplan-Meier curves of the time to the next
+        milestone with confidence bands. Returns the Axes."""
+        from .plotting.conformance import plot_milestones
+
+        return plot_milestones(self, ax=ax, kind=kind, **kw)
+
+
+# --------------------------------------------------------------------------- events -> milestone visits (shared)
+#
+# The columnar part of compare() and milestones(): events are mapped to milestone codes with
+# one factorisation of the activity column, runs of one milestone are collapsed into visits
+# and every case's sequence of visits is packed into one integer, so that distinct sequences
+# (the variants, a few thousand even for millions of events) are found without Python loops.
+
+
+def _require_journey(journey) -> None:
+    from .journey import Journey
+
+    if not isinstance(journey, Journey):
+        raise InvalidParameterError(
+            f"journey must be a journeylab Journey, got {type(journey).__name__}. Build one with "
+            "Journey.from_yaml('journey.yaml') or Journey.from_dict({...}).")
+
+
+def _check_journey(log, journey, present: set | None = None) -> None:
+    """Refuse a journey whose happy path cannot match the log; warn about other absent activities.
+
+    ``present``: the milestone activities known to occur (saves a scan of the log)."""
+    _require_journey(journey)
+    if present is None:
+        present = set(log.activities)
+    if all(a in present for m in journey.milestones for a in m.activities):
+        return
+    present = set(log.activities)
+    shown = list(log.activities)
+    fatal, minor = [], []
+    for m in journey.milestones:
+        missing = [a for a in m.activities if a not in present]
+        for a in missing:
+            hits = closest(a, shown)
+            hint = ("closest: " + ", ".join(repr(h) for h in hits)) if hits else \
+                f"nothing close; the log has {len(shown)} activities ({', '.join(repr(x) for x in shown[:8])}" \
+                + (", ..." if len(shown) > 8 else "") + ")"
+            line = f"activity {a!r} (milestone {m.name!r}) is not in the log; {hint}."
+            on_path = m.name in journey.happy_path and len(missing) == len(m.activities)
+            (fatal if on_path else minor).append(line)
+    if fatal:
+        raise JourneyDefinitionError(
+            f"journey {journey.name!r} does not fit the log: a happy-path milestone matches no event.\n"
+            + "\n".join(f"  - {x}" for x in fatal + minor)
+            + "\nFix the activity names in the journey (or rename the log's activities).")
+    if minor:
+        warnings.warn("some milestone activities never occur in the log, so they never match:\n"
+                      + "\n".join(f"  - {x}" for x in minor), DataQualityWarning, stacklevel=3)
+
+
+def _as_of(log, as_of) -> pd.Timestamp | None:
+    if as_of is None:
+        return None
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31' or "
+                                    "'2025-01-31 12:00'.") from None
+    if pd.isna(ts):
+        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31'.")
+    tz = log._frame()["timestamp"].dt.tz
+    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    start, end = log.time_span
+    if ts < start:
+        raise InvalidParameterError(f"as_of={as_of!r} is before the first event of the log ({start}); "
+                                    f"choose a date between {start:%Y-%m-%d} and {end:%Y-%m-%d}.")
+    return ts
+
+
+def _epoch_us(ts) -> np.ndarray:
+    """Microseconds since the epoch (UTC) of a datetime Series, as int64."""
+    return pd.Series(ts).dt.as_unit("us").array.asi8
+
+
+def _us_scalar(ts) -> int:
+    t = pd.Timestamp(ts)
+    if t.tzinfo is not None:
+        t = t.tz_convert("UTC").tz_localize(None)
+    return int((t - pd.Timestamp(0)) // pd.Timedelta(microseconds=1))
+
+
+def _to_datetime(us: np.ndarray, tz) -> pd.Series:
+    """int64 microseconds (UTC) -> a datetime Series in the zone ``tz``."""
+    s = pd.Series(np.asarray(us, dtype=np.int64).view("datetime64[us]")).dt.tz_localize("UTC")
+    return s.dt.tz_convert(tz) if tz is not None else s
+
+
+def _arrow(series: pd.Series):
+    """The Arrow array behind a pyarrow-backed Series, or None."""
+    proto = getattr(series.array, "__arrow_array__", None)
+    if proto is None:
+        return None
+    try:
+        return proto()
+    except (TypeError, ValueError, NotImplementedError):  # pragma: no cover - cannot convert
+        return None
+
+
+def _activity_index(df: pd.DataFrame, acts: list[str]) -> np.ndarray:
+    """Per event: the position of its activity in ``acts``, or -1."""
+    arr = _arrow(df["activity"])
+    if arr is not None:  # Arrow strings: one vectorised lookup in C++
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        found = pc.index_in(arr, value_set=pa.array(acts, type=arr.type))
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return pd.Index(acts, dtype=object).get_indexer(df["activity"].astype(object))
+
+
+def _milestone_activities(journey) -> list[str]:
+    return list(dict.fromkeys(a for m in journey.milestones for a in m.activities))
+
+
+def _event_codes(df: pd.DataFrame, journey, idx: np.ndarray | None = None) -> np.ndarray:
+    """Milestone index of every event, -1 for none: the first milestone, in definition order,
+    whose activities and conditions the event matches (the rule of ``Journey.milestone_of``).
+
+    ``idx``: :func:`_activity_index` of the events over the milestone activities (first), if known."""
+    acts = _milestone_activities(journey)
+    if idx is None:
+        idx = _activity_index(df, acts)
+    ms = journey.milestones
+    # per activity: its milestone when the first milestone naming it has no condition, else
+    # "evaluate" (the events of those activities go through every milestone's conditions).
+    # Slots beyond the milestone activities (other looked-up names) and the last slot (index
+    # -1: no match) give -1.
+    size = max(len(acts), int(idx.max()) + 1 if len(idx) else 0) + 1
+    fixed = np.full(size, -1, dtype=np.int8 if len(ms) < 127 else np.int64)
+    evaluate = np.zeros(size, dtype=bool)
+    for k, a in enumerate(acts):
+        first = next(i for i, m in enumerate(ms) if a in m.activities)
+        if ms[first].conditions:
+            evaluate[k] = True
+        else:
+            fixed[k] = first
+    out = fixed[idx].astype(np.int64)
+    rows = np.flatnonzero(evaluate[idx]) if evaluate.any() else np.zeros(0, dtype=np.int64)
+    if len(rows):
+        sub = df.iloc[rows]
+        sub_codes = np.full(len(rows), -1, dtype=np.int64)
+        for i in range(len(ms) - 1, -1, -1):
+            sub_codes[ms[i].matches(sub).to_numpy(dtype=bool)] = i
+        out[rows] = sub_codes
+    return out
+
+
+def _case_starts(df: pd.DataFrame) -> np.ndarray:
+    """Per event: True where a new case starts (the frame is sorted by case)."""
+    n = len(df)
+    out = np.ones(n, dtype=bool)
+    if n < 2:
+        return out
+    arr = _arrow(df["case"])
+    if arr is not None:
+        import pyarrow.compute as pc
+
+        out[1:] = pc.not_equal(arr.slice(1), arr.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    else:
+        values = df["case"].to_numpy(dtype=object)
+        out[1:] = values[1:] != values[:-1]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class _Visits:
+    """Milestone visits (runs of one milestone's events within a case), in case and time order.
+
+    Per visit: ``case`` (index into ``case_ids``), ``code`` (milestone index), ``arrival`` and
+    ``leave`` (int64 microseconds UTC of its first and last event), ``row`` / ``last_row``
+    (their rows in ``log._frame()``). Per case that has a visit: ``case_ids``, ``first`` (index
+    of its first visit), ``count`` (number of visits). ``tz`` is the log's zone,
+    ``n_log_cases`` the number of cases of the log, ``goal_rows`` the rows of the events of
+    the goal's activity (None without a goal; conditions not applied yet).
+    """
+
+    case_ids: np.ndarray
+    case: np.ndarray
+    code: np.ndarray
+    arrival: np.ndarray
+    leave: np.ndarray
+    row: np.ndarray
+    last_row: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+    tz: Any
+    n_log_cases: int = 0
+    goal_rows: np.ndarray | None = None
+
+    @property
+    def last(self) -> np.ndarray:
+        """Per case: index of its latest visit."""
+        return self.first + self.count - 1
+
+
+def _milestone_visits(log, journey, *, as_of=None, collapse: bool = True) -> _Visits:
+    """The milestone visits of every case of ``log`` (events after ``as_of`` ignored), after
+    checking that the journey fits the log (:func:`_check_journey`)."""
+    _require_journey(journey)
+    df = log._frame()
+    acts = _milestone_activities(journey)
+    goal = journey.goal.activity if journey.goal is not None else None
+    lookup = acts + ([goal] if goal is not None and goal not in acts else [])
+    idx = _activity_index(df, lookup)
+    codes = _event_codes(df, journey, idx)
+    rows = np.flatnonzero(codes >= 0)
+    # the milestone activities seen on milestone events (a full scan only when one seems absent)
+    seen = np.bincount(idx[rows], minlength=len(lookup)) > 0
+    _check_journey(log, journey, present={a for a, s in zip(lookup, seen) if s})
+    goal_rows = np.flatnonzero(idx == lookup.index(goal)) if goal is not None else None
+    t = _epoch_us(df["timestamp"])
+    if as_of is not None:
+        rows = rows[t[rows] <= _us_scalar(as_of)]
+    starts = _case_starts(df)
+    gcase = np.cumsum(starts, dtype=np.int32)[rows]  # case number of each kept event (increasing)
+    code, t = codes[rows], t[rows]
+    n = len(rows)
+    start = np.ones(n, dtype=bool)
+    if collapse and n:
+        start[1:] = (gcase[1:] != gcase[:-1]) | (code[1:] != code[:-1])
+    fv = np.flatnonzero(start)
+    lv = np.append(fv[1:] - 1, n - 1) if n else fv
+    vg = gcase[fv]
+    new_case = np.ones(len(fv), dtype=bool)
+    new_case[1:] = vg[1:] != vg[:-1]
+    first = np.flatnonzero(new_case)
+    count = np.diff(np.append(first, len(fv)))
+    case_ids = df["case"].take(rows[fv[first]]).to_numpy(dtype=object)
+    return _Visits(case_ids, np.cumsum(new_case) - 1, code[fv].astype(np.int64), t[fv], t[lv], rows[fv], rows[lv],
+                   first, count, df["timestamp"].dt.tz, int(starts.sum()), goal_rows)
+
+
+def _variants(v: _Visits, n_codes: int) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """Variant index of each case (of ``v.case_ids``) and the code sequence of each variant,
+    variants in order of first appearance. Sequences short enough are packed exactly into one
+    uint64 (``bits`` per visit); longer ones are keyed by their tuple."""
+    n_cases = len(v.first)
+    if n_cases == 0:
+        return np.zeros(0, dtype=np.int64), []
+    bits = max(1, int(n_codes).bit_length())
+    width = 64 // bits
+    pos = np.arange(len(v.code)) - np.repeat(v.first, v.count)
+    short_case = v.count <= width
+    short_visit = np.repeat(short_case, v.count)
+    vals = np.zeros(len(v.code), dtype=np.uint64)
+    sv = short_visit & (pos < width)
+    vals[sv] = (v.code[sv] + 1).astype(np.uint64) << (bits * pos[sv]).astype(np.uint64)
+    packed = np.add.reduceat(vals, v.first)
+    keys = pd.Series(packed.view(np.int64))
+    vid = np.full(n_cases, -1, dtype=np.int64)
+    short_idx = np.flatnonzero(short_case)
+    sid, _ = pd.factorize(keys.to_numpy()[short_idx], sort=False)
+    vid[short_idx] = sid
+    n_short = int(sid.max()) + 1 if len(sid) else 0
+    long_idx = np.flatnonzero(~short_case)
+    if len(long_idx):
+        tuples = [tuple(v.code[v.first[c]:v.first[c] + v.count[c]].tolist()) for c in long_idx]
+        lid, _ = pd.factorize(pd.Series(tuples, dtype=object), sort=False)
+        vid[long_idx] = lid + n_short
+    # renumber by first appearance and decode each variant from its first case
+    order, rep = np.unique(vid, return_index=True)
+    firsts = np.sort(rep)
+    remap = np.empty(len(order), dtype=np.int64)
+    remap[vid[firsts]] = np.arange(len(firsts))
+    vid = remap[vid]
+    traces = [tuple(v.code[v.first[c]:v.first[c] + v.count[c]].tolist()) for c in firsts]
+    return vid, traces
+
+
+# --------------------------------------------------------------------------- computation
+
+
+def _fallout_of(trace: list[int], path: list[int], skip: set[int]) -> tuple[int | None, int | None, bool]:
+    """(fallout milestone, destination, off-path entry) of one trace of milestone codes."""
+    seq = [c for c in trace if c not in skip]
+    if not seq:
+        return None, None, False
+    if seq[0] != path[0]:
+        return None, None, True
+    i = 0
+    for c in seq[1:]:
+        if i == len(path) - 1:
+            return None, None, False  # completed
+        if c == path[i]:
+            continue
+        if c == path[i + 1]:
+            i += 1
+            continue
+        return path[i], c, False
+    return None, None, False
+
+
+def milestones(log, journey, *, as_of=None, lost_after=None, confidence: float = 0.95) -> Milestones:
+    """Progression through ``journey``'s milestones as of ``as_of``: reached, at, stalled,
+    fallout, attrition per milestone, and Kaplan-Meier times to the next milestone.
+
+    Parameters
+    ----------
+    log : EventLog.
+    journey : Journey (its milestones, happy path and ``stall_after``).
+    as_of : the observation time (a date or Timestamp; naive values are in the log's zone).
+        Events after it are ignored. Default: the last event of the log.
+    lost_after : inactivity (a duration such as ``"30d"``) after which a case that has not
+        completed counts as lost; default: the threshold of its latest milestone.
+    confidence : level of the Kaplan-Meier confidence bands (default 0.95).
+
+    The definitions are in the module docstring (``help(journeylab.milestones)``).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> from journeylab.journey import Journey
+    >>> j = Journey.from_dict({"name": "claim", "stall_after": {"decide": "3d"}, "milestones": [
+    ...     {"name": "register", "activities": ["register request"]},
+    ...     {"name": "decide", "activities": ["decide"]},
+    ...     {"name": "pay", "activities": ["pay compensation"]}]})
+    >>> m = milestones(jl.datasets.load_example(), j, as_of="2011-01-10")
+    >>> m.table.loc["decide", ["at", "stalled", "attrition", "threshold_source"]].to_dict()
+    {'at': 4, 'stalled': 2, 'attrition': 1, 'threshold_source': 'journey'}
+    >>> m.transitions[["from", "to", "cases", "reached"]].values.tolist()
+    [['register', 'decide', 6, 5], ['decide', 'pay', 5, 1]]
+    """
+    from ._util import to_timedelta
+    from .log import EventLog
+
+    if not isinstance(log, EventLog):
+        raise InvalidParameterError(f"log must be a journeylab EventLog, got {type(log).__name__}; build one with "
+                                    "jl.from_pandas(df, case=..., activity=..., timestamp=...).")
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise InvalidParameterError(f"confidence={confidence!r} must be a number between 0 and 1, e.g. 0.95.")
+    lost_td = to_timedelta(lost_after, name="lost_after") if lost_after is not None else None
+    _require_journey(journey)
+    cut = _as_of(log, as_of)
+    now = cut if cut is not None else log.time_span[1]
+    now_us = _us_scalar(now)
+    names = [m.name for m in journey.milestones]
+    path = [names.index(p) for p in journey.happy_path]
+    final = path[-1]
+    skip = {i for i, m in enumerate(journey.milestones) if m.optional and m.kind == "positive"}
+
+    visits = _milestone_visits(log, journey, as_of=cut, collapse=True)
+    n_cases = len(visits.case_ids)
+    codes = visits.code
+    nv = len(codes)
+    last_idx = visits.last
+    case_of_visit = visits.case
+
+    # ---- time at each visit: to the next visit of the case, or to now for the latest one
+    arrival_us = visits.arrival
+    leave_us = visits.leave
+    is_last = np.zeros(nv, dtype=bool)
+    is_last[last_idx] = True
+    nxt = np.r_[arrival_us[1:], 0] if nv else arrival_us
+    stay = np.where(is_last, now_us - arrival_us, nxt - arrival_us)
+
+    # ---- thresholds
+    thresholds, sources = {}, {}
+    for i, name in enumerate(names):
+        if i == final:  # reaching the final milestone completes the journey: nobody stalls there
+            thresholds[name], sources[name] = pd.NaT, "final"
+            continue
+        if name in journey.stall_after:
+            thresholds[name], sources[name] = journey.stall_after[name], "journey"
+            continue
+        d = stay[~is_last & (codes == i)]
+        if len(d):
+            thresholds[name] = pd.Timedelta(int(np.quantile(d, 0.9)), unit="us")
+            sources[name] = "p90"
+        else:
+            thresholds[name], sources[name] = pd.NaT, "-"
+    thr_of_code = np.array([_td_us(thresholds[n]) for n in names], dtype=float)
+
+    # ---- per case state
+    completed = np.zeros(n_cases, dtype=bool)
+    if nv:
+        np.logical_or.at(completed, case_of_visit, codes == final)
+    path_pos = np.full(len(names), -1, dtype=np.int64)
+    path_pos[path] = np.arange(len(path))
+    furthest = np.full(n_cases, -1, dtype=np.int64)
+    if nv:
+        np.maximum.at(furthest, case_of_visit, path_pos[codes])
+    cur = codes[last_idx]
+    time_at = stay[last_idx]
+    inactive = now_us - leave_us[last_idx]
+    lost_thr = np.full(n_cases, _td_us(lost_td)) if lost_td is not None else np.nan_to_num(thr_of_code[cur], nan=0.0)
+    lost = ~completed & (inactive > lost_thr)
+    with np.errstate(invalid="ignore"):
+        stalled_now = ~completed & ~lost & (time_at > thr_of_code[cur])
+    state = np.where(completed, "completed", np.where(lost, "lost", np.where(stalled_now, "stalled", "in progress")))
+    left_at = np.where(furthest >= 0, np.asarray(path, dtype=np.int64)[np.maximum(furthest, 0)], cur)
+
+    vid, traces = _variants(visits, len(names))
+    fall = [_fallout_of(list(tr), path, skip) for tr in traces]
+    fall_at = np.array([names[f[0]] if f[0] is not None else None for f in fall], dtype=object)
+    fall_to = np.array([names[f[1]] if f[1] is not None else None for f in fall], dtype=object)
+    off_entry = np.array([f[2] for f in fall], dtype=bool)
+    name_arr = np.asarray(names, dtype=object)
+    cases = pd.DataFrame({
+        "current": name_arr[cur] if n_cases else np.array([], dtype=object),
+        "arrived": _to_datetime(visits.arrival[last_idx], visits.tz).array,
+        "time_at": pd.to_timedelta(time_at, unit="us"),
+        "inactive": pd.to_timedelta(inactive, unit="us"),
+        "furthest": np.where(furthest >= 0, name_arr[np.asarray(path)[np.maximum(furthest, 0)]], None)
+        if n_cases else np.array([], dtype=object),
+        "completed": completed,
+        "state": state,
+        "attrition_at": np.where(lost, name_arr[left_at] if n_cases else left_at, None),
+        "fallout_at": fall_at[vid] if n_cases else np.array([], dtype=object),
+        "fallout_to": fall_to[vid] if n_cases else np.array([], dtype=object),
+    }, index=pd.Index(visits.case_ids, name="case", dtype=object))
+
+    # ---- stalls: visits longer than the threshold (moved on, or the latest one while active)
+    with np.errstate(invalid="ignore"):
+        over = stay > thr_of_code[codes]
+    lost_v = lost[case_of_visit] if nv else np.zeros(0, dtype=bool)
+    stalled_v = over & (~is_last | (~lost_v & ~completed[case_of_visit] if nv else over))
+    stalled_at = np.empty(n_cases, dtype=object)
+    stalled_at[:] = [()] * n_cases
+    sv = np.flatnonzero(stalled_v)
+    if len(sv):
+        pairs = pd.DataFrame({"case": case_of_visit[sv], "code": codes[sv]}).drop_duplicates()
+        for c, grp in pairs.groupby("case", sort=False)["code"]:
+            stalled_at[c] = tuple(names[k] for k in sorted(grp))
+    cases.insert(cases.columns.get_loc("state") + 1, "stalled_at", stalled_at)
+    if not cases.index.is_monotonic_increasing:
+        cases = cases.sort_index()
+
+    # ---- per milestone
+    rows = []
+    pos = {c: k for k, c in enumerate(path)}
+    for i, m in enumerate(journey.milestones):
+        mine = codes == i
+        at_m = cur == i
+        r = len(np.unique(case_of_visit[mine]))
+        row = {
+            "milestone": m.name, "kind": m.kind + (" (optional)" if m.optional else ""),
+            "on_path": pos.get(i, pd.NA), "reached": r, "at": int(at_m.sum()),
+            "in_progress": int((at_m & (state == "in progress")).sum()),
+            "stalled": len(np.unique(case_of_visit[mine & stalled_v])),
+            "stalled_now": int((at_m & stalled_now).sum()),
+            "stall_threshold": _td_us(thresholds[m.name]), "threshold_source": sources[m.name],
+            "fallout": int((cases["fallout_at"] == m.name).sum()),
+            "attrition": int((cases["attrition_at"] == m.name).sum()),
+        }
+        for k in ("stalled", "fallout", "attrition"):
+            row[f"{k}_share"] = row[k] / r if r else math.nan
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("milestone")
+    table["on_path"] = table["on_path"].astype("Int64")
+    table["stall_threshold"] = pd.to_timedelta(table["stall_threshold"].astype(float).round(), unit="us")
+
+    transitions, curves = _km(visits, path, names, now, float(confidence))
+    params = {"journey": journey.name, "as_of": as_of, "lost_after": lost_td, "confidence": float(confidence)}
+    return Milestones(journey, table, cases, transitions, curves, now, int(off_entry[vid].sum()) if n_cases else 0,
+                      params)
+
+
+def _td_us(td) -> float:
+    return math.nan if pd.isna(td) else td / pd.Timedelta(microseconds=1)
+
+
+def _km(visits: _Visits, path: list[int], names: list[str], now, confidence: float):
+    """Kaplan-Meier fits of the time from each happy-path milestone to the next."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    now_us = _us_scalar(now)
+    v = pd.DataFrame({"case": visits.case, "code": visits.code, "t": visits.arrival,
+                      "i": np.arange(len(visits.code))})
+    rows, curves = [], []
+    hour = 3_600_000_000
+    for a, b in pairwise(path):
+        first_a = v[v["code"] == a].drop_duplicates("case")
+        later_b = v[v["code"] == b].merge(first_a[["case", "i", "t"]], on="case", suffixes=("", "_a"))
+        later_b = later_b[later_b["i"] > later_b["i_a"]].drop_duplicates("case")
+        hit = first_a[["case", "t"]].merge(later_b[["case", "t"]].rename(columns={"t": "t_b"}), on="case", how="left")
+        observed = hit["t_b"].notna().to_numpy()
+        dur = np.where(observed, hit["t_b"].to_numpy(dtype=float, na_value=np.nan) - hit["t"].to_numpy(),
+                       now_us - hit["t"].to_numpy()) / hour
+        label = f"{names[a]} > {names[b]}"
+        row = {"from": names[a], "to": names[b], "cases": len(hit), "reached": int(observed.sum()),
+               "censored": int((~observed).sum()), "median": math.nan, "median_low": math.nan,
+               "median_high": math.nan}
+        if len(hit):
+            kmf = KaplanMeierFitter(alpha=1 - confidence).fit(dur, observed, label="km")
+            med = float(kmf.median_survival_time_)
+            ci = median_survival_times(kmf.confidence_interval_).iloc[0].to_numpy(dtype=float)
+            row["median"] = _finite(med)
+            row["median_low"], row["median_high"] = _finite(ci[0]), _finite(ci[1])
+            sf = kmf.survival_function_.iloc[:, 0].to_numpy()
+            band = kmf.confidence_interval_.to_numpy()
+            curves.append(pd.DataFrame({
+                "transition": label,
+                "time": pd.to_timedelta(np.round(kmf.timeline * hour), unit="us"),
+                "reached": 1 - sf,
+                "low": 1 - band[:, 1],
+                "high": 1 - band[:, 0],
+            }))
+        rows.append(row)
+    transitions = pd.DataFrame(rows, columns=["from", "to", "cases", "reached", "censored", "median", "median_low",
+                                              "median_high"])
+    for c in ("median", "median_low", "median_high"):
+        transitions[c] = pd.to_timedelta((transitions[c].astype(float) * hour).round(), unit="us")
+    curves_df = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(
+        {"transition": [], "time": pd.to_timedelta([]), "reached": [], "low": [], "high": []})
+    return transitions, curves_df
+
+
+def _finite(h: float) -> float:
+    return float(h) if h is not None and math.isfinite(h) else math.nan

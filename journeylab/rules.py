@@ -1,0 +1,522 @@
+"""Rules and actions: which customers a rule applies to now, and the action it names.
+
+A **rule** pairs a data condition on the customer's journey state with an **action**
+("stalled at payment for more than 2 days -> send_reminder"). :func:`evaluate_rules`
+computes every customer's journey state at ``as_of`` and returns, for each rule, the
+customers whose state satisfies its condition, as a table an activation system can
+consume (:meth:`RuleActions.to_csv`, :meth:`RuleActions.to_parquet`). journeylab sends
+nothing.
+
+Writing rules
+-------------
+Rules are a list of mappings (or the same list in YAML, at the top level or under
+``rules:``)::
+
+    - name: payment reminder
+      when: "stalled_at == 'payment' and stalled_for > '2d'"
+      action: send_reminder
+    - name: win back
+      when: "in_journey == false and goal_reached == false and `session.channel` == 'app'"
+      action: push_offer
+
+``when`` uses the condition language of journey definitions (see
+:mod:`journeylab.journey`): ``field op value`` joined by ``and``, operators ``==, !=, >,
+>=, <, <=, in, not in``, quoted text, numbers, ``true``/``false``; durations are quoted
+with a unit (``'2d'``, ``'36h'``). Nothing is ever evaluated as Python. For alternatives
+(``or``) write several rules with the same action. ``when`` may also be a Python callable
+taking the state table and returning a boolean Series.
+
+The state fields
+----------------
+Rules apply to the customers who entered the journey (the same model as
+:func:`~journeylab.goals.goal_attainment`), except the excluded and those suppressed by
+``as_of``. Their *current entry* is their latest one.
+
+``in_journey``
+    still in the journey (the current entry has not ended).
+``entries``, ``entered_at``, ``left``, ``left_at``
+    number of entries; when the current entry started; how and when it ended
+    (``exited``, ``timed_out``, ``active``).
+``milestone``, ``milestone_at``
+    the latest milestone reached in the current entry and when the customer arrived there
+    (first event of their latest visit to it).
+``reached_<milestone>``
+    the milestone was reached in the current entry (``reached_payment == true``; names
+    that are not identifiers go in backticks: `` `reached_my step` == true``).
+``stalled_at``, ``stalled_for``
+    while in the journey: the milestone they are at, and for how long (``as_of -
+    milestone_at``); empty when out of the journey.
+``stalled``
+    ``stalled_for`` exceeds the journey's ``stall_after`` threshold of that milestone.
+``goal_reached``, ``goal_at``
+    credited with the journey's goal (counting rules of ``goal_attainment``).
+``last_activity``, ``last_event_at``, ``since_last_event``
+    the customer's latest event and the time since it.
+attributes by name
+    every other column of the log (``channel``, ``amount``, ``loyalty_member``, ...): the
+    customer's latest known value (profile).
+``session.<name>``
+    session variables: the latest value of the column within the current entry (empty
+    when not set since the entry began - variables are cleared when a new entry starts).
+    Write them in backticks: `` `session.channel` == 'app' ``.
+
+Examples
+--------
+>>> import pandas as pd, journeylab as jl
+>>> from journeylab.journey import Journey
+>>> df = pd.DataFrame({
+...     "who": ["a", "a", "a", "b", "b", "b"],
+...     "what": ["view", "cart", "payment", "view", "cart", "payment"],
+...     "when": ["2025-05-01", "2025-05-01", "2025-05-02", "2025-05-01", "2025-05-03", "2025-05-05"],
+... })
+>>> log = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+>>> journey = Journey.from_dict({"name": "checkout", "entry": ["view"], "milestones": [
+...     {"name": "browse", "activities": ["view"]}, {"name": "cart", "activities": ["cart"]},
+...     {"name": "payment", "activities": ["payment"]}, {"name": "purchase", "activities": ["purchase"]}]})
+>>> rules = [{"name": "reminder", "when": "stalled_at == 'payment' and stalled_for > '2d'",
+...           "action": "send_reminder"}]
+>>> due = evaluate_rules(log, journey, rules)
+>>> due.actions[["customer", "rule", "action", "reason"]].values.tolist()
+[['a', 'reminder', 'send_reminder', "stalled_at = 'payment', stalled_for = 3.0 d"]]
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._util import atomic_write, closest, did_you_mean, to_timedelta
+from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
+
+__all__ = ["evaluate_rules", "Rule", "RuleActions", "STATE_FIELDS"]
+
+#: The journey-state fields a rule can use (besides attributes, ``reached_<milestone>`` and
+#: ``session.<column>``).
+STATE_FIELDS = ("in_journey", "entries", "entered_at", "left", "left_at", "milestone", "milestone_at",
+                "stalled_at", "stalled_for", "stalled", "goal_reached", "goal_at", "last_activity",
+                "last_event_at", "since_last_event")
+_KEYS = ("name", "when", "action", "description")
+_ALIASES = {"if": "when", "condition": "when", "conditions": "when", "then": "action", "do": "action",
+            "title": "name", "rule": "name"}
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: a ``name``, a condition ``when`` (text in the condition language, or a
+    callable on the state table) and the ``action`` due when it holds.
+
+    >>> Rule("reminder", "stalled_at == 'payment' and stalled_for > '2d'", "send_reminder").conditions
+    (Condition("stalled_at == 'payment'"), Condition("stalled_for > '2d'"))
+    """
+
+    name: str
+    when: Any
+    action: str
+    description: str = ""
+
+    def __post_init__(self):
+        from .journey import parse_conditions
+
+        for key in ("name", "action"):
+            value = getattr(self, key)
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidParameterError(f"rule {self.name!r}: {key}={value!r} must be a non-empty text, e.g. "
+                                            f"{key}: {'send_reminder' if key == 'action' else 'payment reminder'}.")
+        if callable(self.when):
+            return
+        if not isinstance(self.when, str) or not self.when.strip():
+            raise InvalidParameterError(f"rule {self.name!r}: when={self.when!r} must be a condition such as "
+                                        "\"stalled_at == 'payment' and stalled_for > '2d'\" (or a callable).")
+        try:
+            parse_conditions(self.when, where=f"rule {self.name!r}")
+        except JourneyDefinitionError as err:
+            raise InvalidParameterError(str(err)) from None
+
+    @property
+    def conditions(self) -> tuple:
+        """The parsed conditions (empty for a callable ``when``)."""
+        from .journey import parse_conditions
+
+        return () if callable(self.when) else parse_conditions(self.when)
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Rule:
+        """Build from ``{name, when, action, description?}``, refusing unknown keys."""
+        if not isinstance(d, Mapping):
+            raise InvalidParameterError(f"a rule is a mapping with keys name, when, action; got {d!r}.")
+        for key in d:
+            if key not in _KEYS:
+                alias = _ALIASES.get(str(key).lower())
+                hint = f" Did you mean {alias!r}?" if alias else did_you_mean(str(key), _KEYS)
+                raise InvalidParameterError(f"rule {d.get('name', '?')!r}: unknown key {key!r}.{hint} Allowed keys: "
+                                            f"{', '.join(_KEYS)}.")
+        missing = [k for k in ("name", "when", "action") if k not in d]
+        if missing:
+            raise InvalidParameterError(f"rule {d.get('name', '?')!r}: missing {', '.join(map(repr, missing))}; a rule "
+                                        "needs name, when and action.")
+        return cls(d["name"], d["when"], d["action"], d.get("description", "") or "")
+
+    def to_dict(self) -> dict:
+        """The YAML form (a callable ``when`` is shown by its name)."""
+        when = getattr(self.when, "__name__", "<callable>") if callable(self.when) else self.when
+        out = {"name": self.name, "when": when, "action": self.action}
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+def _rules(rules) -> tuple[Rule, ...]:
+    from .journey import _load_yaml
+
+    if isinstance(rules, Path) or (isinstance(rules, str) and "\n" not in rules
+                                   and rules.strip().lower().endswith((".yaml", ".yml"))):
+        p = Path(rules)
+        if not p.is_file():
+            raise InvalidParameterError(f"rules file {str(p)!r} does not exist (working directory: {Path.cwd()}).")
+        rules = _load_yaml(p.read_text(encoding="utf-8"), str(p))
+    elif isinstance(rules, str):
+        rules = _load_yaml(rules, "<rules>")
+    if isinstance(rules, Mapping) and set(rules) == {"rules"}:
+        rules = rules["rules"]
+    if isinstance(rules, (Rule, Mapping)):
+        rules = [rules]
+    if rules is None or isinstance(rules, str) or not isinstance(rules, Iterable):
+        raise InvalidParameterError(f"rules={rules!r} must be a list of rules such as [{{'name': 'reminder', 'when': "
+                                    "\"stalled_at == 'payment' and stalled_for > '2d'\", 'action': 'send_reminder'}].")
+    out = [r if isinstance(r, Rule) else Rule.from_dict(r) for r in rules]
+    if not out:
+        raise InvalidParameterError("rules is empty; give at least one rule (name, when, action).")
+    seen = set()
+    for r in out:
+        if r.name in seen:
+            raise InvalidParameterError(f"two rules are named {r.name!r}; rule names must be unique.")
+        seen.add(r.name)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- journey state
+
+
+def _state(ctx: dict, journey, *, goal_ctx) -> pd.DataFrame:
+    """Per customer in the journey: the state fields (see the module docstring)."""
+    from .goals import _credit
+
+    df, unit, as_of = ctx["df"], ctx["unit"], ctx["as_of"]
+    stints = ctx["stints"]
+    supp = ctx["suppressed_at"]
+    tdtype = df["timestamp"].dtype
+    last = stints.groupby("customer", sort=False).tail(1).set_index("customer")
+    last = last[~last.index.isin(supp.index[supp <= as_of]) & (last["left"] != "suppressed").to_numpy()]
+    idx = pd.Index(last.index, dtype=object, name="customer")
+
+    def arr(series: pd.Series, fill=None):
+        """``series`` aligned on the customers, as an array (no index alignment afterwards)."""
+        out = series.reindex(idx) if fill is None else series.reindex(idx, fill_value=fill)
+        return out.array
+
+    cols: dict[str, Any] = {}
+    cols["in_journey"] = (last["left"] == "active").to_numpy()
+    cols["entries"] = arr(stints.groupby("customer", sort=False).size(), 0).astype(np.int64)
+    cols["entered_at"] = last["entered_at"].array
+    cols["left"] = last["left"].to_numpy(dtype=object)
+    cols["left_at"] = last["left_at"].array
+
+    # events of the current entry
+    mine = df[df[unit].isin(idx)]
+    start = mine[unit].map(last["entered_at"])
+    end = mine[unit].map(last["left_at"]).fillna(as_of)
+    cur = mine[((mine["timestamp"] >= start) & (mine["timestamp"] <= end)).to_numpy()]
+    codes = journey.milestone_of(cur).cat.codes.to_numpy()
+    names = [m.name for m in journey.milestones]
+    keep = codes >= 0
+    ms = pd.DataFrame({"customer": cur[unit].to_numpy()[keep], "code": codes[keep],
+                       "t": cur["timestamp"].array[keep]})
+    n = len(idx)
+    if len(ms):
+        who, code = ms["customer"].to_numpy(), ms["code"].to_numpy()
+        newrun = np.r_[True, (who[1:] != who[:-1]) | (code[1:] != code[:-1])]
+        ms["run"] = np.cumsum(newrun)
+        last_run = ms.groupby("customer", sort=False)["run"].transform("max").to_numpy()
+        lr = ms[ms["run"].to_numpy() == last_run]
+        arrive = lr.groupby("customer", sort=False).agg(code=("code", "first"), t=("t", "min")).reindex(idx)
+        name_arr = np.asarray(names + [None], dtype=object)
+        mcode = arrive["code"].fillna(-1).to_numpy(dtype=np.int64)
+        milestone = name_arr[mcode]  # -1 -> None
+        milestone_at = pd.Series(arrive["t"].array, index=idx).astype(tdtype)
+        reached = ms.groupby(["customer", "code"]).size().unstack(fill_value=0).reindex(idx, fill_value=0)
+    else:
+        milestone = np.full(n, None, dtype=object)
+        milestone_at = pd.Series(pd.NaT, index=idx, dtype=tdtype)
+        reached = pd.DataFrame(index=idx)
+    cols["milestone"] = milestone
+    cols["milestone_at"] = milestone_at.array
+    for i, name in enumerate(names):
+        cols[f"reached_{name}"] = (reached[i].to_numpy() > 0) if i in reached.columns else np.zeros(n, dtype=bool)
+    inside = cols["in_journey"]
+    stalled_at = np.where(inside, milestone, None).astype(object)
+    stalled_for = (as_of - milestone_at).where(inside & pd.notna(milestone))
+    limit = pd.to_timedelta(pd.Series([journey.stall_after.get(m) if isinstance(m, str) else None
+                                       for m in stalled_at], index=idx, dtype=object))
+    cols["stalled_at"] = stalled_at
+    cols["stalled_for"] = stalled_for.array
+    cols["stalled"] = (stalled_for > limit).to_numpy(dtype=bool, na_value=False)
+
+    # the goal
+    if goal_ctx is not None:
+        goal, others = goal_ctx
+        credited, _ = _credit(ctx, goal, others)
+        cols["goal_reached"] = arr(credited["credited"], False).to_numpy(dtype=bool)
+        cols["goal_at"] = arr(credited["credited_at"])
+    else:
+        cols["goal_reached"] = np.zeros(n, dtype=bool)
+        cols["goal_at"] = pd.array([pd.NaT] * n, dtype=tdtype)
+
+    # the latest event, attributes (profile) and session variables
+    lastev = mine.groupby(unit, sort=False).tail(1).set_index(unit).reindex(idx)
+    cols["last_activity"] = lastev["activity"].to_numpy(dtype=object)
+    cols["last_event_at"] = lastev["timestamp"].array
+    cols["since_last_event"] = (as_of - lastev["timestamp"]).array
+    attrs = [c for c in df.columns if c not in ("case", "activity", "timestamp", "_seq", unit)]
+    clash = [c for c in attrs if c in cols or c.startswith("reached_")]
+    if clash:
+        warnings.warn(f"attribute(s) {clash} have the name of a journey state field; in rules the name means the "
+                      "state field (the attribute's value in the current entry is `session.<name>`).",
+                      DataQualityWarning, stacklevel=3)
+    profile = [c for c in attrs if c not in clash]
+    if profile:
+        prof = mine.groupby(unit, sort=False)[profile].last().reindex(idx)
+        for c in profile:
+            cols[c] = prof[c].array
+    if attrs:
+        sess = cur.groupby(unit, sort=False)[attrs].last().reindex(idx)
+        for c in attrs:
+            cols[f"session.{c}"] = sess[c].array
+    return pd.DataFrame(cols, index=idx)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _fields_help(state: pd.DataFrame) -> str:
+    cols = list(state.columns)
+    shown = ", ".join(cols[:40]) + (", ..." if len(cols) > 40 else "")
+    return f"Fields: {shown}."
+
+
+def _evaluate(rule: Rule, state: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Boolean mask over the state rows, and the fields the rule reads (for the reason)."""
+    if callable(rule.when):
+        try:
+            mask = rule.when(state.copy())
+        except Exception as err:
+            raise InvalidParameterError(f"rule {rule.name!r}: the callable 'when' failed on the state table "
+                                        f"({type(err).__name__}: {err}).") from err
+        mask = pd.Series(mask, index=state.index) if not isinstance(mask, pd.Series) else mask.reindex(state.index)
+        if not pd.api.types.is_bool_dtype(mask.dtype):
+            raise InvalidParameterError(f"rule {rule.name!r}: the callable 'when' must return a boolean Series over "
+                                        f"the state table, got dtype {mask.dtype}.")
+        return mask.to_numpy(dtype=bool, na_value=False), []
+    mask = np.ones(len(state), dtype=bool)
+    used = []
+    for cond in rule.conditions:
+        col = cond.column
+        if col not in state.columns:
+            hits = closest(col, state.columns)
+            near = f" Did you mean {' or '.join(map(repr, hits))}?" if hits else ""
+            session = " Session variables are written `session.<column>` (in backticks)." \
+                if col.startswith("session") else ""
+            raise InvalidParameterError(f"rule {rule.name!r}: {col!r} is not a state field.{near}{session} "
+                                        + _fields_help(state))
+        used.append(col)
+        values = state[col]
+        if pd.api.types.is_timedelta64_dtype(values.dtype):
+            if cond.op in ("in", "not in"):
+                raise InvalidParameterError(f"rule {rule.name!r}: {col} is a duration; compare it with <, >, <=, >= "
+                                            f"and a duration such as '2d'.")
+            try:
+                ref = to_timedelta(cond.value, name=col)
+            except InvalidParameterError as err:
+                raise InvalidParameterError(f"rule {rule.name!r}: {err}") from None
+            ops = {"==": np.equal, "!=": np.not_equal, ">": np.greater, ">=": np.greater_equal, "<": np.less,
+                   "<=": np.less_equal}
+            m = ops[cond.op](values, ref).to_numpy(dtype=bool, na_value=False) & values.notna().to_numpy()
+        else:
+            try:
+                m = cond.matches(state).to_numpy(dtype=bool)
+            except JourneyDefinitionError as err:
+                raise InvalidParameterError(f"rule {rule.name!r}: {err}") from None
+        mask &= m
+    return mask, list(dict.fromkeys(used))
+
+
+def _show(v) -> str:
+    if v is None or (not isinstance(v, (list, tuple, np.ndarray)) and pd.isna(v)):
+        return "-"
+    if isinstance(v, pd.Timedelta):
+        secs = v.total_seconds()
+        for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+            if abs(secs) >= size:
+                return f"{secs / size:.1f} {unit}"
+        return f"{secs:.0f} s"
+    if isinstance(v, pd.Timestamp):
+        return f"{v:%Y-%m-%d %H:%M}"
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return repr(v)
+    return f"{v:g}" if isinstance(v, (float, np.floating)) else str(v)
+
+
+# --------------------------------------------------------------------------- the result
+
+
+@dataclass(frozen=True, eq=False)
+class RuleActions:
+    """The actions due at ``as_of`` (see :func:`evaluate_rules`).
+
+    Attributes
+    ----------
+    actions : one row per (customer, rule) whose condition holds: ``customer``, ``rule``,
+        ``action``, ``reason`` (the values of the fields the condition reads), ``as_of``.
+        This is the table to hand to an activation system.
+    state : the journey state of every customer the rules were evaluated on (index
+        ``customer``; the fields of the module docstring).
+    rules : the rules, in order.
+    as_of : the evaluation date.
+    params : the inputs.
+    """
+
+    actions: pd.DataFrame
+    state: pd.DataFrame
+    rules: tuple
+    as_of: pd.Timestamp
+    params: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per rule (index): ``action``, ``when`` and the number of ``customers`` due."""
+        counts = self.actions.groupby("rule", sort=False).size()
+        return pd.DataFrame({
+            "action": [r.action for r in self.rules],
+            "when": [r.to_dict()["when"] for r in self.rules],
+            "customers": [int(counts.get(r.name, 0)) for r in self.rules],
+        }, index=pd.Index([r.name for r in self.rules], name="rule"))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The actions table (a copy)."""
+        return self.actions.copy()
+
+    def to_csv(self, path) -> Path:
+        """Write the actions as CSV (UTF-8, ISO timestamps) atomically; return the path."""
+        return atomic_write(path, self.actions.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z"))
+
+    def to_parquet(self, path) -> Path:
+        """Write the actions as Parquet atomically; return the path."""
+        buf = io.BytesIO()
+        self.actions.to_parquet(buf, index=False)
+        return atomic_write(path, buf.getvalue())
+
+    def __repr__(self) -> str:
+        n = len(self.actions)
+        who = self.actions["customer"].nunique() if n else 0
+        return (f"RuleActions: {len(self.rules)} rule{'s' if len(self.rules) != 1 else ''}, {n:,} action"
+                f"{'s' if n != 1 else ''} due for {who:,} of {len(self.state):,} customers as of "
+                f"{self.as_of:%Y-%m-%d %H:%M}")
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        head = self.actions.head(20).assign(as_of=lambda d: d["as_of"].astype(str))
+        more = f"<p>... {len(self.actions) - 20:,} more actions</p>" if len(self.actions) > 20 else ""
+        return (f"<div><p><b>{e(repr(self))}</b></p>" + self.summary.to_html(escape=True)
+                + head.to_html(index=False, escape=True) + more + "</div>")
+
+    def plot(self, ax=None, **kw):
+        """Customers due per rule (bars labelled ``rule -> action``). Returns the Axes."""
+        from .plotting.goals import plot_rule_actions
+
+        return plot_rule_actions(self, ax=ax, **kw)
+
+
+# --------------------------------------------------------------------------- the analysis
+
+
+def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppression=None, timeout=None,
+                   other_journeys=()) -> RuleActions:
+    """The customers for whom each rule's condition holds at ``as_of``, and the action it names.
+
+    Parameters
+    ----------
+    log : EventLog.
+    journey : Journey; its entry/exit criteria, milestones, stall thresholds and goal define
+        the state (see the module docstring for every field).
+    rules : a list of rules - mappings ``{name, when, action, description?}`` or
+        :class:`Rule` objects - or the same list as YAML (text, or the path of a ``.yaml``
+        file; at the top level or under ``rules:``).
+    as_of : the evaluation date (default: the log's last timestamp). Events after it are
+        ignored; durations (``stalled_for``, ``since_last_event``) are measured up to it.
+    exclusion, suppression, timeout, other_journeys : as in
+        :func:`~journeylab.goals.goal_attainment`; excluded customers and customers
+        suppressed by ``as_of`` get no action.
+
+    Returns
+    -------
+    RuleActions
+        ``.actions`` (customer, rule, action, reason, as_of), ready for
+        :meth:`~RuleActions.to_csv` / :meth:`~RuleActions.to_parquet`; ``.state`` the
+        journey state the rules were evaluated on.
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> from journeylab.journey import Journey
+    >>> df = pd.DataFrame({"who": ["a"], "what": ["view"], "when": ["2025-05-01"]})
+    >>> log = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+    >>> j = Journey.from_dict({"name": "j", "milestones": [{"name": "browse", "activities": ["view"]}]})
+    >>> evaluate_rules(log, j, [{"name": "r", "when": "stalled_at == 'browse'", "action": "nudge"}])
+    RuleActions: 1 rule, 1 action due for 1 of 1 customers as of 2025-05-01 00:00
+    >>> evaluate_rules(log, j, [{"name": "r", "when": "staled_at == 'browse'", "action": "nudge"}])
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: rule 'r': 'staled_at' is not a state field. Did you mean 'stalled_at' ...
+    """
+    from .goals import _other_stints, _prepare, _resolve_goal
+
+    where = "evaluate_rules"
+    parsed = _rules(rules)
+    ctx = _prepare(log, journey, exclusion=exclusion, suppression=suppression, as_of=as_of, timeout=timeout,
+                   where=where)
+    goal_ctx = None
+    if journey.goal is not None:
+        goal_ctx = (_resolve_goal(journey.goal), _other_stints(ctx, journey, other_journeys))
+    state = _state(ctx, journey, goal_ctx=goal_ctx)
+    frames = []
+    for rule in parsed:
+        mask, used = _evaluate(rule, state)
+        hit = state[mask]
+        if used:
+            reason = [", ".join(f"{c} = {_show(v)}" for c, v in zip(used, row))
+                      for row in hit[used].itertuples(index=False, name=None)]
+        else:
+            reason = [f"{getattr(rule.when, '__name__', 'callable')}(state)"] * len(hit)
+        frames.append(pd.DataFrame({"customer": hit.index.astype(str), "rule": rule.name, "action": rule.action,
+                                    "reason": reason}))
+    actions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["customer", "rule", "action", "reason"])
+    actions["customer"] = actions["customer"].astype(object)
+    actions["reason"] = actions["reason"].astype(object)
+    actions["as_of"] = pd.Series([ctx["as_of"]] * len(actions), dtype=ctx["df"]["timestamp"].dtype)
+    params = {"journey": journey.name, "rules": [r.to_dict() for r in parsed], "as_of": ctx["as_of"],
+              "exclusion": exclusion, "suppression": suppression, "timeout": ctx["timeout"], "unit": ctx["unit"]}
+    return RuleActions(actions=actions, state=state, rules=parsed, as_of=ctx["as_of"], params=params)
+
