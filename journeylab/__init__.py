@@ -17,6 +17,7 @@ from . import datasets, engine
 from .abtest import ABTest, SmallSampleWarning, ab_test
 from .attribution import Attribution, AttributionComparison, attribution, compare_attribution, conversion_paths
 from .channels import ChannelMix, channel_mix
+from .conformance import Conformance, compare
 from .contact import ContactPeaks, contact_peaks
 from .discovery import Model, Paths, ProcessMap, Variants, discover, discover_model, paths, variants
 from .exceptions import (
@@ -31,17 +32,35 @@ from .exceptions import (
     TimestampError,
 )
 from .features import JourneyVectorizer, case_attributes
+from .funnel import Funnel, funnel
 from .goals import GoalAttainment, goal_attainment
 from .identity import stitch
 from .journey import Condition, Criteria, Goal, Journey, Milestone
 from .journeymap import JourneyMap, journey_map
 from .kpi import SurveyScore, TouchpointScores, ces, csat, nps, survey_score, touchpoint_scores
 from .log import EventLog, from_pandas
+from .milestones import Milestones, milestones
 from .peakend import PeakEnd, peak_end
 from .readers import from_ibis, read_csv, read_parquet, read_xes
 from .reporting import report
 from .rules import Rule, RuleActions, evaluate_rules
 from .segments import Segmentation, SegmentComparison, cluster_journeys, compare_segments, segment_by
+
+_EXPLORERS = {
+    "process_explorer": "journeylab.widgets.process",
+    "happy_path_explorer": "journeylab.widgets.happy_path",
+    "segment_explorer": "journeylab.widgets.segments",
+}
+
+
+def __getattr__(name):
+    """The explorers import ipywidgets, so they are loaded on first use."""
+    if name in _EXPLORERS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPLORERS[name]), name)
+    raise AttributeError(f"module 'journeylab' has no attribute {name!r}")
+
 
 try:
     __version__ = version("journeylab")
@@ -71,6 +90,17 @@ __all__ = [
     "Variants",
     "Paths",
     "Model",
+    # happy path
+    "compare",
+    "Conformance",
+    "funnel",
+    "Funnel",
+    "milestones",
+    "Milestones",
+    # explorers (ipywidgets, imported on first use)
+    "process_explorer",
+    "happy_path_explorer",
+    "segment_explorer",
     # segments
     "segment_by",
     "cluster_journeys",

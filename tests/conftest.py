@@ -14,9 +14,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-pd.set_option("mode.string_storage", "python") if False else None
 
 SHARED = ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture(autouse=True)
+def _restore_pandas_string_storage():
+    """pm4py needs mode.string_storage='python'; a test that sets it must not leak it into the next."""
+    before = pd.get_option("mode.string_storage")
+    yield
+    pd.set_option("mode.string_storage", before)
 
 
 def shared_log(name: str) -> Path:
