@@ -46,6 +46,11 @@ from .reporting import report
 from .rules import Rule, RuleActions, evaluate_rules
 from .segments import Segmentation, SegmentComparison, cluster_journeys, compare_segments, segment_by
 
+from . import filters as _filters
+
+for _name in _filters.__all__:  # the exploration filters are EventLog methods too: log.filter_variants(top=5)
+    setattr(EventLog, _name, getattr(_filters, _name))
+
 _EXPLORERS = {
     "process_explorer": "journeylab.widgets.process",
     "happy_path_explorer": "journeylab.widgets.happy_path",

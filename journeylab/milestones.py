@@ -269,8 +269,11 @@ def _as_of(log, as_of) -> pd.Timestamp | None:
 
 
 def _epoch_us(ts) -> np.ndarray:
-    """Microseconds since the epoch (UTC) of a datetime Series, as int64."""
-    return pd.Series(ts).dt.as_unit("us").array.asi8
+    """Microseconds since the epoch (UTC) of a datetime Series, as int64 (no copy when possible)."""
+    arr = pd.Series(ts).array
+    if getattr(arr, "unit", None) != "us":
+        arr = pd.Series(ts).dt.as_unit("us").array
+    return arr.asi8
 
 
 def _us_scalar(ts) -> int:
@@ -305,7 +308,7 @@ def _activity_index(df: pd.DataFrame, acts: list[str]) -> np.ndarray:
         import pyarrow.compute as pc
 
         found = pc.index_in(arr, value_set=pa.array(acts, type=arr.type))
-        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)  # int32
     return pd.Index(acts, dtype=object).get_indexer(df["activity"].astype(object))
 
 
@@ -335,11 +338,11 @@ def _event_codes(df: pd.DataFrame, journey, idx: np.ndarray | None = None) -> np
             evaluate[k] = True
         else:
             fixed[k] = first
-    out = fixed[idx].astype(np.int64)
+    out = fixed[idx]
     rows = np.flatnonzero(evaluate[idx]) if evaluate.any() else np.zeros(0, dtype=np.int64)
     if len(rows):
         sub = df.iloc[rows]
-        sub_codes = np.full(len(rows), -1, dtype=np.int64)
+        sub_codes = np.full(len(rows), -1, dtype=out.dtype)
         for i in range(len(ms) - 1, -1, -1):
             sub_codes[ms[i].matches(sub).to_numpy(dtype=bool)] = i
         out[rows] = sub_codes
@@ -347,20 +350,20 @@ def _event_codes(df: pd.DataFrame, journey, idx: np.ndarray | None = None) -> np
 
 
 def _case_starts(df: pd.DataFrame) -> np.ndarray:
-    """Per event: True where a new case starts (the frame is sorted by case)."""
+    """Rows where a case starts (the frame is sorted by case), increasing int64."""
     n = len(df)
-    out = np.ones(n, dtype=bool)
     if n < 2:
-        return out
+        return np.zeros(min(n, 1), dtype=np.int64)
     arr = _arrow(df["case"])
     if arr is not None:
         import pyarrow.compute as pc
 
-        out[1:] = pc.not_equal(arr.slice(1), arr.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+        changed = pc.indices_nonzero(pc.not_equal(arr.slice(1), arr.slice(0, n - 1)))
+        later = changed.to_numpy(zero_copy_only=False).astype(np.int64) + 1
     else:
         values = df["case"].to_numpy(dtype=object)
-        out[1:] = values[1:] != values[:-1]
-    return out
+        later = np.flatnonzero(values[1:] != values[:-1]) + 1
+    return np.concatenate([[0], later]).astype(np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -413,7 +416,7 @@ def _milestone_visits(log, journey, *, as_of=None, collapse: bool = True) -> _Vi
     if as_of is not None:
         rows = rows[t[rows] <= _us_scalar(as_of)]
     starts = _case_starts(df)
-    gcase = np.cumsum(starts, dtype=np.int32)[rows]  # case number of each kept event (increasing)
+    gcase = np.searchsorted(starts, rows, side="right")  # case number (+1) of each kept event, increasing
     code, t = codes[rows], t[rows]
     n = len(rows)
     start = np.ones(n, dtype=bool)
@@ -428,7 +431,7 @@ def _milestone_visits(log, journey, *, as_of=None, collapse: bool = True) -> _Vi
     count = np.diff(np.append(first, len(fv)))
     case_ids = df["case"].take(rows[fv[first]]).to_numpy(dtype=object)
     return _Visits(case_ids, np.cumsum(new_case) - 1, code[fv].astype(np.int64), t[fv], t[lv], rows[fv], rows[lv],
-                   first, count, df["timestamp"].dt.tz, int(starts.sum()), goal_rows)
+                   first, count, df["timestamp"].dt.tz, len(starts), goal_rows)
 
 
 def _variants(v: _Visits, n_codes: int) -> tuple[np.ndarray, list[tuple[int, ...]]]:

@@ -251,6 +251,14 @@ def test_filters(small_df):
     assert log.n_events == 6  # the original is unchanged
 
 
+def test_exploration_filters_are_methods(small_df):
+    log = make(small_df)
+    assert log.filter_directly_follows("visit", "cart").n_cases == 2
+    assert log.filter_case_length(min=3).n_cases == 1
+    assert log.filter_variants(top=1).n_cases == 1
+    assert log.filter_endpoints(end="buy").n_cases == 1
+
+
 def test_filter_errors(small_df):
     log = make(small_df)
     with pytest.raises(jl.SchemaError, match="column='colour' is not a column"):

@@ -38,7 +38,7 @@ def _plot_tree(model, ax, max_leaves):
     if len(rows) > max_leaves:
         raise InvalidParameterError(
             f"the process tree has {len(rows)} leaves; more than {max_leaves} draw as an unreadable figure. "
-            "Raise noise= (e.g. discover_model(log, noise=0.2)), filter the log (log.filter_variants(coverage=0.8)), "
+            "Raise noise= (e.g. discover_model(log, noise=0.2)), keep the frequent variants (journeylab.filters.filter_variants(log, coverage=0.8)), "
             "or export model.to_bpmn('model.bpmn') for a BPMN modeler."
         )
     step = 0.42
@@ -95,7 +95,7 @@ def _plot_net(model, ax, max_nodes):
     if n_nodes > max_nodes:
         raise InvalidParameterError(
             f"the Petri net has {n_nodes} places and transitions; more than {max_nodes} draw as an unreadable figure. "
-            "Raise noise=, filter the log (log.filter_variants(coverage=0.8)), or export model.to_pnml('model.pnml')."
+            "Raise noise=, keep the frequent variants (journeylab.filters.filter_variants(log, coverage=0.8)), or export model.to_pnml('model.pnml')."
         )
     sizes, kind = {}, {}
     for p in net["places"]:

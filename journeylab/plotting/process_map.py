@@ -176,7 +176,7 @@ def plot_process_map(pm, *, ax=None, metric: str = "frequency", max_nodes: int =
         raise InvalidParameterError(
             f"this map has {what}; more than {limit} draw as an unreadable figure. Lower the sliders, e.g. "
             f"jl.discover(log, activities={min(p.get('activities', 1.0), 0.8):g}, paths={min(p.get('paths', 1.0), 0.2):g}), "
-            "filter the log (log.filter_variants(coverage=0.8)), or export pm.to_dot() for Graphviz."
+            "keep the frequent variants (journeylab.filters.filter_variants(log, coverage=0.8)), or export pm.to_dot() for Graphviz."
         )
     nodes_df = pm.nodes
     edges_df = pm.edges
