@@ -96,17 +96,15 @@ def directly_follows(log) -> pd.DataFrame:
     >>> int(dfg["count"].sum())
     36
     """
-    if not log.is_lazy:  # in memory: the numpy scans of the variant table that process maps use
-        from .discovery import END, START, _map_tables
-
-        _, edges, _ = _map_tables(log, None)
-        res = edges[(edges["source"] != START) & (edges["target"] != END)].copy()
-        return _finish_dfg(res)
-    t = log.table
-    w = ibis.window(group_by=t.case, order_by=t._seq)
-    us = _micros(t.timestamp)
-    pairs = t.select(case=t.case, source=t.activity, target=t.activity.lead().over(w), dt=(us.lead().over(w) - us))
-    pairs = pairs.filter(pairs.target.notnull())
+    t, vocab = log._coded()
+    if vocab is not None:  # in memory: successors precomputed from the row order
+        pairs = t.filter(t._next >= 0).select(case=t._case, source=t._act, target=t._next, dt=t._dt)
+    else:
+        case, act = t.case, t.activity
+        w = ibis.window(group_by=case, order_by=t._seq)
+        us = _micros(t.timestamp)
+        pairs = t.select(case=case, source=act, target=act.lead().over(w), dt=(us.lead().over(w) - us))
+        pairs = pairs.filter(pairs.target.notnull())
     agg = pairs.group_by(["source", "target"]).aggregate(
         count=pairs.count(),
         cases=pairs.case.nunique(),
@@ -115,21 +113,19 @@ def directly_follows(log) -> pd.DataFrame:
         p90_us=pairs.dt.quantile(0.9),
     )
     out = execute(agg)
-    return _finish_dfg(pd.DataFrame({
-        "source": out["source"].astype(str),
-        "target": out["target"].astype(str),
-        "count": out["count"],
-        "cases": out["cases"],
+    if vocab is not None:
+        src, tgt = vocab[out["source"].to_numpy(dtype="int64")], vocab[out["target"].to_numpy(dtype="int64")]
+    else:
+        src, tgt = out["source"], out["target"]
+    res = pd.DataFrame({
+        "source": pd.Series(src, dtype=object).astype(str),
+        "target": pd.Series(tgt, dtype=object).astype(str),
+        "count": out["count"].astype("int64"),
+        "cases": out["cases"].astype("int64"),
         "duration_mean": _td(out["mean_us"]),
         "duration_median": _td(out["median_us"]),
         "duration_p90": _td(out["p90_us"]),
-    }))
-
-
-def _finish_dfg(res: pd.DataFrame) -> pd.DataFrame:
-    res = res[["source", "target", "count", "cases", "duration_mean", "duration_median", "duration_p90"]].astype({
-        "source": str, "target": str, "count": "int64", "cases": "int64", "duration_mean": "timedelta64[us]",
-        "duration_median": "timedelta64[us]", "duration_p90": "timedelta64[us]"})
+    })
     return res.sort_values(["count", "source", "target"], ascending=[False, True, True], ignore_index=True)
 
 
@@ -197,6 +193,54 @@ def _sequences(log):
     return t.group_by(t.case).aggregate(key=seq.join(SEP), dur_us=us.max() - us.min())
 
 
+def _coded_sequences(log):
+    """Per case: its activity sequence as an array of activity codes (or names, lazy logs), and its duration."""
+    t, vocab = log._coded()
+    us = _micros(t.timestamp)
+    if vocab is None:
+        return _sequences(log), None
+    seq = t._act.collect(order_by=t._seq)
+    return t.group_by(t._case).aggregate(key=seq, dur_us=us.max() - us.min()), vocab
+
+
+NUMPY_VARIANTS = True
+
+
+def _variants_numpy(log):
+    """Variants of an in-memory log from its sorted rows (no sort, no SQL): a 64-bit
+    polynomial hash of each case's activity codes (mixed with its length) groups the cases,
+    then every case is compared with the first case of its group, so the result is exact;
+    None on a collision (the caller then uses the SQL path)."""
+    import numpy as np
+
+    log._coded()
+    a = log._cache["arrays"]
+    codes, first, us = a["codes"], a["first"], a["us"]
+    starts = np.flatnonzero(first)
+    n = len(codes)
+    lengths = np.diff(np.append(starts, n))
+    pos = np.arange(n) - np.repeat(starts, lengths)
+    maxlen = int(lengths.max())
+    with np.errstate(over="ignore"):
+        p1 = np.cumprod(np.full(maxlen, 1_000_003, dtype=np.uint64))
+        c = codes.astype(np.uint64) + np.uint64(1)
+        h1 = np.add.reduceat(c * p1[pos], starts)
+        h1 = h1 ^ (lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    grp, uniq = pd.factorize(h1)
+    # exactness: each case equals the first case of its group
+    rep_case = np.full(len(uniq), -1, dtype=np.int64)
+    rep_case[grp[::-1]] = np.arange(len(grp))[::-1]
+    rep_of_case = rep_case[grp]
+    if not (lengths == lengths[rep_of_case]).all() or not (
+            codes == codes[np.repeat(starts[rep_of_case], lengths) + pos]).all():
+        return None  # a hash collision: let the exact SQL path do it
+    dur = us[np.append(starts[1:], n) - 1] - us[starts]
+    counts = np.bincount(grp)
+    med = pd.Series(dur).groupby(grp).median().to_numpy()
+    keys = [codes[starts[r]:starts[r] + lengths[r]].tolist() for r in rep_case]
+    return pd.DataFrame({"key": keys, "count": counts, "median_us": med})
+
+
 def variants(log) -> pd.DataFrame:
     """Variants: the distinct ordered activity sequences with the number of cases.
 
@@ -209,23 +253,23 @@ def variants(log) -> pd.DataFrame:
     >>> len(v), int(v["count"].sum())
     (6, 6)
     """
-    if not log.is_lazy:  # in memory: the numpy variant scan that process maps use
-        from .discovery import _variant_rows
-
-        rows = _variant_rows(log)
-        res = pd.DataFrame({"variant": rows["variant"], "count": rows["count"].astype("int64"),
-                            "duration_median": rows["duration_median"]})
-    else:
-        per_case = _sequences(log)
+    t, vocab = log._coded()
+    out = _variants_numpy(log) if vocab is not None and NUMPY_VARIANTS else None
+    if out is None:
+        per_case, vocab = _coded_sequences(log)
         agg = per_case.group_by("key").aggregate(count=per_case.count(), median_us=per_case.dur_us.median())
         out = execute(agg)
-        res = pd.DataFrame({
-            "variant": [tuple(k.split(SEP)) for k in out["key"]],
-            "count": out["count"].astype("int64"),
-            "duration_median": _td(out["median_us"]),
-        })
-    res["duration_median"] = res["duration_median"].astype("timedelta64[us]")
-    res["_key"] = [SEP.join(v) for v in res["variant"]]
+    if vocab is not None:
+        names = vocab.tolist()
+        variant = [tuple(names[i] for i in k) for k in out["key"]]
+    else:
+        variant = [tuple(k.split(SEP)) for k in out["key"]]
+    res = pd.DataFrame({
+        "variant": variant,
+        "count": out["count"].astype("int64"),
+        "duration_median": _td(out["median_us"]),
+    })
+    res["_key"] = [SEP.join(v) for v in variant]
     res = res.sort_values(["count", "_key"], ascending=[False, True], ignore_index=True)
     return res.drop(columns="_key")
 

@@ -101,6 +101,14 @@ def test_properties_counts_and_shuffle_invariance(df, seed):
     pd.testing.assert_frame_equal(log2.to_pandas(), log.to_pandas())
 
 
+def test_numpy_and_sql_variant_paths_agree(monkeypatch):
+    log = jl.from_pandas(_generated(400, seed=3), case="case", activity="activity", timestamp="timestamp")
+    fast = engine.variants(log)
+    monkeypatch.setattr(engine, "NUMPY_VARIANTS", False)
+    fresh = jl.from_pandas(_generated(400, seed=3), case="case", activity="activity", timestamp="timestamp")
+    pd.testing.assert_frame_equal(engine.variants(fresh), fast)
+
+
 # --------------------------------------------------------------------------- Spark
 
 
