@@ -234,6 +234,140 @@ def align(trace: Sequence[str], path: Sequence[str]) -> Alignment:
     return _align_tuple(trace, path)
 
 
+# --------------------------------------------------------------------------- many alignments at once
+
+_TYPE_CODE = {t: k for k, t in enumerate(DEVIATION_TYPES)}
+_SKIPPED, _OUT_OF_ORDER, _REPEATED, _UNEXPECTED, _INCOMPLETE = range(5)
+
+
+@dataclass(frozen=True, eq=False)
+class _Batch:
+    """Alignments of many code sequences against one path, as arrays: ``cost`` and ``fitness``
+    per sequence; the deviations flat, in sequence then alignment order (``var``, ``type``
+    (index in DEVIATION_TYPES), ``milestone`` (code), ``position``, ``dcost``)."""
+
+    cost: np.ndarray
+    fitness: np.ndarray
+    var: np.ndarray
+    type: np.ndarray
+    milestone: np.ndarray
+    position: np.ndarray
+    dcost: np.ndarray
+
+    def permute(self, order: np.ndarray) -> _Batch:
+        """The same alignments with sequence ``order[k]`` renumbered k."""
+        new = np.empty(len(order), dtype=np.int64)
+        new[order] = np.arange(len(order))
+        var = new[self.var]
+        o = np.argsort(var, kind="stable")
+        return _Batch(self.cost[order], self.fitness[order], var[o], self.type[o], self.milestone[o],
+                      self.position[o], self.dcost[o])
+
+
+def _align_batch(traces: list[tuple[int, ...]], path: tuple[int, ...], n_codes: int,
+                 budget: int = 20_000_000, progress: bool = False) -> _Batch:
+    """Vectorised :func:`_align_tuple` over code sequences: the same alignments (same tie-breaking,
+    same deviation types), computed for all sequences at once with numpy, in chunks of similar
+    length so that the DP tables stay within ``budget`` cells."""
+    lens = np.fromiter((len(t) for t in traces), dtype=np.int64, count=len(traces))
+    order = np.argsort(lens, kind="stable")
+    parts, lo = [], 0
+    m = len(path)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(traces), desc="aligning milestone sequences", unit="seq")
+    while lo < len(order):
+        hi, width = lo, 0
+        while hi < len(order) and (hi - lo + 1) * (max(width, lens[order[hi]]) + 1) * (m + 1) <= budget or hi == lo:
+            width = max(width, lens[order[hi]])
+            hi += 1
+        parts.append((order[lo:hi], _align_chunk([traces[k] for k in order[lo:hi]], path, n_codes)))
+        if bar is not None:
+            bar.update(hi - lo)
+        lo = hi
+    if bar is not None:
+        bar.close()
+    n = len(traces)
+    cost, fitness = np.zeros(n, dtype=np.int64), np.ones(n, dtype=float)
+    flat = {k: [] for k in ("var", "type", "milestone", "position", "dcost")}
+    for idx, b in parts:
+        cost[idx], fitness[idx] = b.cost, b.fitness
+        flat["var"].append(idx[b.var])
+        for k in ("type", "milestone", "position", "dcost"):
+            flat[k].append(getattr(b, k))
+    cat = {k: (np.concatenate(v) if v else np.zeros(0, dtype=np.int64)) for k, v in flat.items()}
+    o = np.argsort(cat["var"], kind="stable")
+    return _Batch(cost, fitness, *(cat[k][o] for k in ("var", "type", "milestone", "position", "dcost")))
+
+
+def _align_chunk(traces: list[tuple[int, ...]], path: tuple[int, ...], n_codes: int) -> _Batch:
+    V, m = len(traces), len(path)
+    lens = np.fromiter((len(t) for t in traces), dtype=np.int64, count=V)
+    width = int(lens.max()) if V else 0
+    S = np.full((V, width + 1), -1, dtype=np.int64)  # -1 pads: never equal to a path code
+    rows = np.repeat(np.arange(V), lens)
+    cols = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+    S[rows, cols] = np.fromiter((c for t in traces for c in t), dtype=np.int64, count=int(lens.sum()))
+    P = np.asarray(path, dtype=np.int64)
+    # L[:, i, j] = LCS(trace[i:], path[j:])  (zero beyond either end)
+    L = np.zeros((V, width + 1, m + 1), dtype=np.int32)
+    for i in range(width - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            L[:, i, j] = np.where(S[:, i] == P[j], L[:, i + 1, j + 1] + 1, np.maximum(L[:, i + 1, j], L[:, i, j + 1]))
+    # the walk of _moves, for every sequence at once: 1 sync, 2 model move, 3 log move
+    steps = width + m
+    kind = np.zeros((V, steps), dtype=np.int8)
+    label = np.full((V, steps), -1, dtype=np.int64)
+    tpos = np.zeros((V, steps), dtype=np.int64)
+    ar = np.arange(V)
+    i = np.zeros(V, dtype=np.int64)
+    j = np.zeros(V, dtype=np.int64)
+    for k in range(steps):
+        can_i, can_j = i < lens, j < m
+        si = S[ar, np.minimum(i, width)]
+        pj = P[np.minimum(j, m - 1)] if m else np.full(V, -2)
+        sync = can_i & can_j & (si == pj)
+        keep_opt = L[ar, i, np.minimum(j + 1, m)] == L[ar, i, j]
+        model = ~sync & can_j & (~can_i | keep_opt)
+        logm = ~sync & ~model & can_i
+        kind[:, k] = np.where(sync, 1, np.where(model, 2, np.where(logm, 3, 0)))
+        label[:, k] = np.where(model, pj, si)
+        tpos[:, k] = i
+        i = i + (sync | logm)
+        j = j + (sync | model)
+    cost = ((kind == 2) | (kind == 3)).sum(axis=1).astype(np.int64)
+    total = lens + m
+    fitness = np.where(total > 0, 1.0 - cost / np.maximum(total, 1), 1.0)
+    # deviation types, in alignment order (the rules of _type_moves)
+    on_path = np.zeros(n_codes + 1, dtype=bool)
+    on_path[P] = True
+    lab = np.where(label >= 0, label, n_codes)  # -1 -> a spare column
+    matched = np.zeros((V, n_codes + 1), dtype=bool)
+    logged = np.zeros((V, n_codes + 1), dtype=bool)
+    sv, sk = np.nonzero(kind == 1)
+    matched[sv, lab[sv, sk]] = True
+    lv, lk = np.nonzero(kind == 3)
+    logged[lv, lab[lv, lk]] = True
+    step_no = np.broadcast_to(np.arange(steps), (V, steps))
+    last_sync = np.where(kind == 1, step_no, -1).max(axis=1) if steps else np.full(V, -1)
+    paired = np.zeros((V, n_codes + 1), dtype=bool)
+    dtype = np.full((V, steps), -1, dtype=np.int64)
+    for k in range(steps):
+        c = lab[:, k]
+        is_model, is_log = kind[:, k] == 2, kind[:, k] == 3
+        out_model = np.where(logged[ar, c], -1, np.where(k > last_sync, _INCOMPLETE, _SKIPPED))
+        first_ooo = is_log & on_path[c] & ~matched[ar, c] & ~paired[ar, c]
+        out_log = np.where(~on_path[c], _UNEXPECTED, np.where(first_ooo, _OUT_OF_ORDER, _REPEATED))
+        dtype[:, k] = np.where(is_model, out_model, np.where(is_log, out_log, -1))
+        paired[ar[first_ooo], c[first_ooo]] = True
+    dv, dk = np.nonzero(dtype >= 0)
+    t = dtype[dv, dk]
+    return _Batch(cost, fitness, dv.astype(np.int64), t, label[dv, dk], tpos[dv, dk],
+                  np.where(t == _OUT_OF_ORDER, 2, 1).astype(np.int64))
+
+
 # --------------------------------------------------------------------------- statistics
 
 
@@ -314,8 +448,8 @@ class Conformance:
         (tuple of ``"type: milestone"``), ``n_deviations``, ``start`` / ``end`` (first and
         last milestone event), ``duration``, ``goal`` (goal event at or after the start;
         missing when the journey has no goal), ``variant`` (row of ``variants``).
-    variants : one row per distinct milestone sequence: ``milestones``, ``count``,
-        ``cost``, ``fitness``, ``deviations``, ``alignment`` (:class:`Alignment`).
+    variants : one row per distinct milestone sequence, most frequent first: ``milestones``,
+        ``count``, ``cost``, ``fitness``, ``deviations``; :meth:`alignment` gives the moves.
     deviations : long table, one row per deviation of a case: ``case``, ``type``,
         ``milestone``, ``position``, ``cost``.
     path : per happy-path milestone, cases that matched it ``in_order``, matched it and
@@ -338,13 +472,31 @@ class Conformance:
     effects: pd.DataFrame
     n_outside: int
     params: dict = field(default_factory=dict)
+    _batch: Any = field(default=None, repr=False)
+    _names: tuple = field(default=(), repr=False)
 
     @cached_property
     def deviations(self) -> pd.DataFrame:
         """One row per deviation of each case: ``case``, ``type`` (categorical, in
         :data:`DEVIATION_TYPES` order), ``milestone``, ``position``, ``cost``; cases in order,
         deviations in alignment order (built on first access)."""
-        return _deviation_rows(self.cases, list(self.variants["alignment"]))
+        return _deviation_rows(self.cases, self._batch, self._names)
+
+    def alignment(self, variant: int) -> Alignment:
+        """The optimal :class:`Alignment` (moves and deviations) of a row of :attr:`variants`.
+
+        >>> import journeylab as jl
+        >>> from journeylab.journey import Journey
+        >>> j = Journey.from_dict({"name": "j", "milestones": [{"name": "reg", "activities": ["register request"]},
+        ...     {"name": "pay", "activities": ["pay compensation"]}]})
+        >>> compare(jl.datasets.load_example(), j).alignment(0).moves
+        (('reg', 'reg'), (None, 'pay'))
+        """
+        if isinstance(variant, bool) or not isinstance(variant, (int, np.integer)) or \
+                not 0 <= variant < len(self.variants):
+            raise InvalidParameterError(f"variant={variant!r} is not a row of .variants; use 0 .. "
+                                        f"{len(self.variants) - 1} (the most frequent sequence is 0).")
+        return _align_tuple(tuple(self.variants["milestones"].iloc[int(variant)]), self.happy_path)
 
     # ---- headline numbers
     @property
@@ -535,29 +687,29 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
     visits = _milestone_visits(log, journey, collapse=bool(collapse))
     n_outside = visits.n_log_cases - len(visits.case_ids)
 
-    # ---- one alignment per distinct milestone sequence
+    # ---- one alignment per distinct milestone sequence (all at once), most frequent first
     vid, traces = _variants(visits, len(names))
     counts = np.bincount(vid, minlength=len(traces)) if len(traces) else np.zeros(0, dtype=np.int64)
-    show = progress if progress is not None else len(traces) > 20_000
-    iterator = traces
-    if show:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(traces, desc="aligning milestone sequences", unit="seq")
-    aligns = [_align_tuple(tuple(names[c] for c in trace), path) for trace in iterator]
-    order = np.lexsort((np.arange(len(aligns)), -counts)) if len(aligns) else np.zeros(0, dtype=np.int64)
+    show = progress if progress is not None else len(traces) > 200_000
+    path_codes = tuple(names.index(p) for p in path)
+    batch = _align_batch(traces, path_codes, len(names), progress=show)
+    order = np.lexsort((np.arange(len(traces)), -counts)) if len(traces) else np.zeros(0, dtype=np.int64)
     remap = np.empty(len(order), dtype=np.int64)
     remap[order] = np.arange(len(order))
-    aligns = [aligns[i] for i in order]
+    batch = batch.permute(order)
+    traces = [traces[k] for k in order]
     counts = counts[order]
     vid = remap[vid] if len(vid) else vid
+    texts = [[f"{t}: {n}" for n in names] for t in DEVIATION_TYPES]
+    n_dev = np.bincount(batch.var, minlength=len(traces)).astype(np.int64)
+    bounds = np.r_[0, np.cumsum(n_dev)]
+    dev_text = [texts[t][m] for t, m in zip(batch.type.tolist(), batch.milestone.tolist())]
     variants = pd.DataFrame({
-        "milestones": _objects([a.trace for a in aligns]),
+        "milestones": _objects([tuple(names[c] for c in t) for t in traces]),
         "count": counts.astype(np.int64),
-        "cost": np.array([a.cost for a in aligns], dtype=np.int64),
-        "fitness": np.array([a.fitness for a in aligns], dtype=float),
-        "deviations": _objects([tuple(f"{d.type}: {d.milestone}" for d in a.deviations) for a in aligns]),
-        "alignment": _objects(aligns),
+        "cost": batch.cost,
+        "fitness": batch.fitness,
+        "deviations": _objects([tuple(dev_text[bounds[k]:bounds[k + 1]]) for k in range(len(traces))]),
     })
 
     # ---- cases (in log order, i.e. sorted by case)
@@ -573,7 +725,7 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
         "conforms": cost == 0,
         "last_milestone": pd.Categorical.from_codes(visits.code[last], categories=names),
         "deviations": variants["deviations"].to_numpy()[vid],
-        "n_deviations": np.array([len(a.deviations) for a in aligns], dtype=np.int64)[vid],
+        "n_deviations": n_dev[vid],
         "start": _to_datetime(start_us, visits.tz).array,
         "end": _to_datetime(end_us, visits.tz).array,
         "duration": pd.to_timedelta(end_us - start_us, unit="us"),
@@ -582,11 +734,13 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
         "variant": vid.astype(np.int64),
     }, index=pd.Index(visits.case_ids, name="case", dtype=object))  # the log's order: sorted by case
 
-    path_table = _path_table(cases, aligns, path)
-    effects = _effects(cases, aligns, float(confidence), has_goal=reached is not None)
+    done_v = np.array([path_codes[-1] in t for t in traces], dtype=bool)
+    path_table = _path_table(cases, batch, path_codes, path)
+    effects = _effects(cases, batch, done_v, float(confidence), has_goal=reached is not None)
     params = {"journey": journey.name, "happy_path": path, "collapse": bool(collapse),
               "confidence": float(confidence)}
-    return Conformance(journey, cases, variants, path_table, effects, int(n_outside), params)
+    return Conformance(journey, cases, variants, path_table, effects, int(n_outside), params,
+                       _batch=batch, _names=tuple(names))
 
 
 def _objects(items: list) -> np.ndarray:
@@ -631,47 +785,41 @@ def _align_tuple(trace: tuple[str, ...], path: tuple[str, ...]) -> Alignment:
                      tuple(_type_moves(moves, path)))
 
 
-def _deviation_rows(cases: pd.DataFrame, aligns: list[Alignment]) -> pd.DataFrame:
+def _deviation_rows(cases: pd.DataFrame, batch: _Batch, names: tuple) -> pd.DataFrame:
     """One row per deviation of each case, in case order then alignment order (vectorised)."""
-    nd = np.array([len(a.deviations) for a in aligns], dtype=np.int64)
-    flat = [d for a in aligns for d in a.deviations]
+    nv = len(batch.cost)
+    nd = np.bincount(batch.var, minlength=nv).astype(np.int64)
     var = cases["variant"].to_numpy() if len(cases) else np.zeros(0, dtype=np.int64)
     rep = nd[var] if len(var) else np.zeros(0, dtype=np.int64)
     total = int(rep.sum())
-    off = np.r_[0, np.cumsum(nd)[:-1]] if len(nd) else np.zeros(0, dtype=np.int64)
+    off = np.r_[0, np.cumsum(nd)[:-1]] if nv else np.zeros(0, dtype=np.int64)
     start = np.r_[0, np.cumsum(rep)[:-1]] if len(rep) else np.zeros(0, dtype=np.int64)
     idx = np.repeat(off[var] if len(var) else np.zeros(0, dtype=np.int64), rep) + (
         np.arange(total) - np.repeat(start, rep))
-    types = np.array([DEVIATION_TYPES.index(d.type) for d in flat], dtype=np.int64)
-    miles = np.array([d.milestone for d in flat], dtype=object)
-    pos = np.array([d.position for d in flat], dtype=np.int64)
-    cost = np.array([d.cost for d in flat], dtype=np.int64)
     return pd.DataFrame({
         "case": np.repeat(cases.index.to_numpy(dtype=object), rep),
-        "type": pd.Categorical.from_codes(types[idx] if total else np.zeros(0, dtype=np.int64),
-                                          categories=list(DEVIATION_TYPES)),
-        "milestone": miles[idx] if total else np.array([], dtype=object),
-        "position": pos[idx] if total else np.array([], dtype=np.int64),
-        "cost": cost[idx] if total else np.array([], dtype=np.int64),
+        "type": pd.Categorical.from_codes(batch.type[idx], categories=list(DEVIATION_TYPES)),
+        "milestone": np.asarray(names, dtype=object)[batch.milestone[idx]] if total else np.array([], dtype=object),
+        "position": batch.position[idx],
+        "cost": batch.dcost[idx],
     })
 
 
-def _path_table(cases: pd.DataFrame, aligns: list[Alignment], path: tuple[str, ...]) -> pd.DataFrame:
+def _path_table(cases: pd.DataFrame, batch: _Batch, path_codes: tuple, path: tuple[str, ...]) -> pd.DataFrame:
     statuses = ("in_order", "repeated", "out_of_order", "skipped", "incomplete")
-    counts = np.bincount(cases["variant"].to_numpy(), minlength=len(aligns)) if len(cases) else np.zeros(
-        len(aligns), dtype=np.int64)
-    where = {m: k for k, m in enumerate(path)}
-    # status of each happy-path milestone in each variant (0 = in order), by precedence
-    status = np.zeros((len(aligns), len(path)), dtype=np.int64)
-    rank = {"out_of_order": 4, "skipped": 3, "incomplete": 2, "repeated": 1}
-    code = {"out_of_order": 2, "skipped": 3, "incomplete": 4, "repeated": 1}
-    best = np.zeros((len(aligns), len(path)), dtype=np.int64)
-    for v, a in enumerate(aligns):
-        for d in a.deviations:
-            k = where.get(d.milestone)
-            if k is not None and rank[d.type] > best[v, k]:
-                best[v, k] = rank[d.type]
-                status[v, k] = code[d.type]
+    nv = len(batch.cost)
+    counts = np.bincount(cases["variant"].to_numpy(), minlength=nv) if len(cases) else np.zeros(nv, dtype=np.int64)
+    # status of each happy-path milestone in each variant, by precedence (0 = in order)
+    rank = np.array([3, 4, 1, 0, 2])  # per deviation type: skipped, out_of_order, repeated, unexpected, incomplete
+    status_of_rank = np.array([0, 1, 4, 3, 2])  # rank -> column of `statuses`
+    where = np.full(max(path_codes) + 1 if path_codes else 1, -1, dtype=np.int64)
+    where[list(path_codes)] = np.arange(len(path_codes))
+    on = (batch.milestone < len(where)) & (batch.type != _UNEXPECTED)
+    k = where[np.minimum(batch.milestone, len(where) - 1)]
+    on &= k >= 0
+    best = np.zeros((nv, len(path_codes)), dtype=np.int64)
+    np.maximum.at(best, (batch.var[on], k[on]), rank[batch.type[on]])
+    status = status_of_rank[best]
     table = pd.DataFrame(index=pd.Index(path, name="milestone"))
     for j, s in enumerate(statuses):
         table[s] = ((status == j) * counts[:, None]).sum(axis=0).astype(np.int64)
@@ -681,22 +829,18 @@ def _path_table(cases: pd.DataFrame, aligns: list[Alignment], path: tuple[str, .
     return table
 
 
-def _effects(cases: pd.DataFrame, aligns: list[Alignment], confidence: float, *, has_goal: bool) -> pd.DataFrame:
+def _effects(cases: pd.DataFrame, batch: _Batch, done_v: np.ndarray, confidence: float, *,
+             has_goal: bool) -> pd.DataFrame:
     """Per deviation type: frequency, and the difference with conforming cases in duration
     (completed cases) and goal attainment. Sums are taken per variant, then combined."""
     n = len(cases)
-    nv = len(aligns)
+    nv = len(batch.cost)
     var = cases["variant"].to_numpy()
     flags = np.zeros((nv, len(DEVIATION_TYPES)), dtype=bool)
     occ = np.zeros((nv, len(DEVIATION_TYPES)), dtype=np.int64)
-    for v, a in enumerate(aligns):
-        for d in a.deviations:
-            k = DEVIATION_TYPES.index(d.type)
-            flags[v, k] = True
-            occ[v, k] += 1
-    final = aligns[0].path[-1] if aligns and aligns[0].path else None
-    done_v = np.array([final in a.trace for a in aligns], dtype=bool)
-    conf_v = np.array([a.cost == 0 for a in aligns], dtype=bool)
+    flags[batch.var, batch.type] = True
+    np.add.at(occ, (batch.var, batch.type), 1)
+    conf_v = batch.cost == 0
     dur = cases["duration"].to_numpy().astype("timedelta64[us]").astype(np.int64) / 1e6
     n_v = np.bincount(var, minlength=nv).astype(np.int64)
     mean_v = np.bincount(var, weights=dur, minlength=nv) / np.maximum(n_v, 1)

@@ -309,14 +309,14 @@ def _counts_from_variants(rows: pd.DataFrame, kept: set | None):
     starts_at = ends_at - lengths + 1
     k = int(flat.max()) + 1 if len(flat) else 1
     events = np.bincount(flat, weights=w, minlength=k)
-    uniq = np.unique(var * k + flat)
+    uniq = pd.unique(var * k + flat)  # distinct (variant, activity); order is irrelevant here
     cases = np.bincount(uniq % k, weights=counts[uniq // k], minlength=k)
     same = np.ones(len(flat), dtype=bool)
     same[ends_at] = False
     src, dst, pv = flat[same], flat[np.roll(same, 1)], var[same]
     code = src * k + dst
     pair_counts = np.bincount(code, weights=counts[pv], minlength=k * k)
-    upair = np.unique(pv * (k * k) + code)
+    upair = pd.unique(pv * (k * k) + code)  # distinct (variant, pair)
     pair_cases = np.bincount(upair % (k * k), weights=counts[upair // (k * k)], minlength=k * k)
     nz = np.nonzero(pair_counts)[0]
     first = np.bincount(flat[starts_at], weights=counts, minlength=k)

@@ -17,8 +17,9 @@ had been read at that moment. A case is *in the journey* once it has a milestone
 *Threshold* of a milestone: the journey's ``stall_after`` when it gives one (source
 ``journey``), else the 90th percentile of the time spent there by the visits that moved
 on to another milestone (source ``p90``); none for the final milestone of the happy path
-(source ``final``: reaching it completes the journey). Time at a milestone runs from the arrival of the
-visit (its first event) to the next visit's arrival, or to ``as_of`` for the latest visit.
+(source ``final``: reaching it completes the journey). Time at a milestone runs from the
+arrival of the visit (its first event) to the next visit's arrival, or to ``as_of`` for the
+latest visit.
 
 ``reached``
     cases with at least one visit to the milestone.
@@ -55,6 +56,9 @@ every case that reached a enters at its first arrival at a; the event is its fir
 at b after that visit; cases without it are censored at ``as_of``. The curves are fitted with
 lifelines' Kaplan-Meier estimator (Greenwood confidence bands, exponential transform); the
 median and its confidence interval come from the same fit.
+
+This module also holds the columnar step shared with :mod:`journeylab.conformance`: events
+to milestone codes, visits, and the distinct milestone sequences (private helpers).
 
 Examples
 --------

@@ -467,3 +467,30 @@ def test_progress_bar_option(hand):
     a = compare(hand, journey(), progress=True)
     b = compare(hand, journey(), progress=False)
     pd.testing.assert_frame_equal(a.cases, b.cases)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), max_size=12).map(tuple), min_size=1, max_size=40, unique=True),
+       st.integers(50, 5000))
+def test_batch_alignment_equals_one_by_one(traces, budget):
+    from journeylab.conformance import _align_batch, _align_tuple
+
+    path = (0, 1, 2, 3)
+    b = _align_batch(traces, path, 7, budget=budget)  # small budgets force many chunks
+    for v, trace in enumerate(traces):
+        a = _align_tuple(trace, path)
+        mine = b.var == v
+        got = list(zip([DEVIATION_TYPES[t] for t in b.type[mine]], b.milestone[mine].tolist(),
+                       b.position[mine].tolist(), b.dcost[mine].tolist()))
+        assert got == [(d.type, d.milestone, d.position, d.cost) for d in a.deviations]
+        assert b.cost[v] == a.cost and b.fitness[v] == pytest.approx(a.fitness)
+
+
+def test_alignment_of_a_variant(hand):
+    res = compare(hand, journey())
+    row = res.variants.index[res.variants["milestones"] == ("A", "C", "B", "D")][0]
+    a = res.alignment(row)
+    assert a.moves == (("A", "A"), (None, "B"), ("C", "C"), ("B", None), ("D", "D"))
+    assert a.cost == res.variants.loc[row, "cost"]
+    with pytest.raises(InvalidParameterError, match=r"variant=99 is not a row of .variants; use 0 .. 5"):
+        res.alignment(99)
