@@ -640,7 +640,7 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
         row is a ``repeated`` deviation.
     confidence : level of the confidence intervals of the effects (default 0.95).
     progress : show a progress bar over the distinct milestone sequences (default: when
-        there are more than 20,000 of them).
+        there are more than 200,000 of them).
 
     Returns
     -------

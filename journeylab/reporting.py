@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from datetime import datetime, timezone
 from html import escape
 from importlib import resources
@@ -23,7 +24,7 @@ from string import Template
 import pandas as pd
 
 from ._util import atomic_write
-from .exceptions import InvalidParameterError
+from .exceptions import DataQualityWarning, InvalidParameterError
 
 __all__ = ["report", "overview"]
 
@@ -242,6 +243,17 @@ def _journey_sections(log, journey) -> list[str]:
             "No journey definition was given: add one (jl.Journey.from_yaml(...), or --journey JOURNEY.yaml) "
             "to see goal attainment, the journey map and scores per touchpoint."))]
     out = []
+    from .funnel import _report_sections
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)  # events outside sessions, said in the note
+            session_log = log.sessions(by="session_id") if "session_id" in log.attributes else log
+            for title, body in _report_sections(session_log, journey):
+                note = _note("Cases are journey sessions (session_id).") if session_log is not log else ""
+                out.append(f"<section><h2>{escape(title)}</h2>{note}{body}</section>")
+    except JourneylabError as err:
+        out.append(_section("Comparison with the happy path", _note(f"Not computed: {err}")))
     if journey.goal is None:
         out.append(_section("Goal attainment", _note("The journey has no goal: add a 'goal:' block to its definition.")))
     else:
