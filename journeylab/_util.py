@@ -76,6 +76,26 @@ def to_timedelta(value, *, name: str = "duration") -> pd.Timedelta:
     return td
 
 
+def format_timedelta(td) -> str:
+    """A duration for people: "2.5 d", "3.0 h", "12.0 min", "40 s"; "-" when missing, "never" when infinite.
+
+    >>> format_timedelta(pd.Timedelta("36h"))
+    '1.5 d'
+    >>> format_timedelta(None)
+    '-'
+    """
+    if td is None or pd.isna(td):
+        return "-"
+    secs = pd.Timedelta(td).total_seconds() if not isinstance(td, float) else td
+    if secs in (float("inf"), float("-inf")):
+        return "never"
+    sign, secs = ("-" if secs < 0 else ""), abs(secs)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if secs >= size:
+            return f"{sign}{secs / size:.1f} {unit}"
+    return f"{sign}{secs:.0f} s"
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then a rename.
 

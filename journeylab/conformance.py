@@ -91,6 +91,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._util import format_timedelta as _fmt_td
 from .exceptions import InvalidParameterError
 from .milestones import _epoch_us, _milestone_visits, _require_journey, _to_datetime, _variants
 
@@ -424,16 +425,6 @@ def _newcombe(k1: int, n1: int, k2: int, n2: int, confidence: float) -> tuple[fl
 # --------------------------------------------------------------------------- the result
 
 
-def _fmt_td(td) -> str:
-    if td is None or pd.isna(td):
-        return "-"
-    secs = pd.Timedelta(td).total_seconds()
-    sign = "-" if secs < 0 else ""
-    secs = abs(secs)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if secs >= size:
-            return f"{sign}{secs / size:.1f} {unit}"
-    return f"{sign}{secs:.0f} s"
 
 
 @dataclass(frozen=True, eq=False)

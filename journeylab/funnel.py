@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._util import closest, to_timedelta
+from ._util import closest, to_timedelta, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
 __all__ = ["funnel", "Funnel", "ORDERS", "COUNTS"]
@@ -77,14 +77,6 @@ ORDERS = ("sequential", "strict", "any")
 COUNTS = ("uniques", "totals", "sessions")
 
 
-def _fmt_td(td) -> str:
-    if td is None or pd.isna(td):
-        return "-"
-    secs = pd.Timedelta(td).total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if secs >= size:
-            return f"{secs / size:.1f} {unit}"
-    return f"{secs:.0f} s"
 
 
 def _fmt_window(td: pd.Timedelta) -> str:

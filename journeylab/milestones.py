@@ -89,22 +89,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._util import closest
+from ._util import closest, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 
 __all__ = ["milestones", "Milestones"]
 
 
-def _fmt_td(td) -> str:
-    if td is None or pd.isna(td):
-        return "-"
-    secs = pd.Timedelta(td).total_seconds()
-    if math.isinf(secs):
-        return "never"
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if secs >= size:
-            return f"{secs / size:.1f} {unit}"
-    return f"{secs:.0f} s"
 
 
 @dataclass(frozen=True, eq=False)

@@ -23,20 +23,12 @@ from string import Template
 
 import pandas as pd
 
-from ._util import atomic_write
+from ._util import atomic_write, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError
 
 __all__ = ["report", "overview"]
 
 
-def _fmt_td(td: pd.Timedelta) -> str:
-    if pd.isna(td):
-        return "-"
-    secs = td.total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if secs >= size:
-            return f"{secs / size:.1f} {unit}"
-    return f"{secs:.0f} s"
 
 
 def _table(df: pd.DataFrame, *, numeric: tuple[str, ...] = ()) -> str:
