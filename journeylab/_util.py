@@ -96,6 +96,33 @@ def format_timedelta(td) -> str:
     return f"{sign}{secs:.0f} s"
 
 
+def analysis_date(log, as_of) -> pd.Timestamp:
+    """The analysis date ``as_of`` in the log's zone (default: the log's last timestamp).
+
+    Naive dates are taken in the log's zone; a date before the first event is refused.
+
+    >>> import journeylab as jl
+    >>> analysis_date(jl.datasets.load_example(), "2011-01-01").tz is not None
+    True
+    """
+    start, end = log.time_span
+    if as_of is None:
+        return end
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31' or "
+                                    "'2025-01-31 12:00'.") from None
+    if pd.isna(ts):
+        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31'.")
+    tz = start.tz
+    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    if ts < start:
+        raise InvalidParameterError(f"as_of={as_of!r} is before the first event of the log ({start}); choose a date "
+                                    f"between {start:%Y-%m-%d} and {end:%Y-%m-%d}.")
+    return ts
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then a rename.
 

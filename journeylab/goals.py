@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._util import closest, format_timedelta as _fmt_td
+from ._util import analysis_date, closest, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 
 __all__ = ["goal_attainment", "GoalAttainment", "REASONS", "REASON_LABELS", "LEFT"]
@@ -108,24 +108,7 @@ def _check_journey(journey, where: str, *, need_goal: bool):
     return journey
 
 
-def _as_of(log, as_of) -> pd.Timestamp:
-    """The analysis date in the log's zone (default: the log's last timestamp)."""
-    start, end = log.time_span
-    if as_of is None:
-        return end
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError):
-        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31' or "
-                                    "'2025-01-31 12:00'.") from None
-    if pd.isna(ts):
-        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31'.")
-    tz = log._frame()["timestamp"].dt.tz
-    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
-    if ts < start:
-        raise InvalidParameterError(f"as_of={as_of!r} is before the first event of the log ({start}); choose a date "
-                                    f"between {start:%Y-%m-%d} and {end:%Y-%m-%d}.")
-    return ts
+_as_of = analysis_date  # the analysis date, shared with milestones()
 
 
 def _timeout(value) -> pd.Timedelta:

@@ -89,7 +89,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._util import closest, format_timedelta as _fmt_td
+from ._util import analysis_date, closest, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 
 __all__ = ["milestones", "Milestones"]
@@ -244,22 +244,7 @@ def _check_journey(log, journey, present: set | None = None) -> None:
 
 
 def _as_of(log, as_of) -> pd.Timestamp | None:
-    if as_of is None:
-        return None
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError):
-        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31' or "
-                                    "'2025-01-31 12:00'.") from None
-    if pd.isna(ts):
-        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31'.")
-    tz = log._frame()["timestamp"].dt.tz
-    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
-    start, end = log.time_span
-    if ts < start:
-        raise InvalidParameterError(f"as_of={as_of!r} is before the first event of the log ({start}); "
-                                    f"choose a date between {start:%Y-%m-%d} and {end:%Y-%m-%d}.")
-    return ts
+    return None if as_of is None else analysis_date(log, as_of)
 
 
 def _epoch_us(ts) -> np.ndarray:
