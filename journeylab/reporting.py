@@ -1,269 +1,214 @@
-"""A self-contained HTML report of an event log.
+"""``journeylab.report``: a self-contained HTML (and PDF) report of an event log.
 
-The report is one HTML file: figures are inline PNG images, there is no script and no
-request to any outside address (a Content-Security-Policy forbids them), and every
-string that comes from the data is escaped. It is written atomically.
+The report is a parameterised notebook shipped in the package (``templates/report.ipynb``,
+one cell per section). :func:`report` executes it with papermill in a kernel of the current
+Python, exports the outputs without code with nbconvert, and wraps them in one HTML page:
+figures are inline PNG images, there is no script and no request to any outside address
+(a Content-Security-Policy forbids them), and every string that comes from the data is
+escaped. The output files are written atomically: a failed run leaves no half-written report.
 
 >>> import journeylab as jl, tempfile, os
->>> out = jl.report(jl.datasets.load_example(), out=os.path.join(tempfile.mkdtemp(), "r.html"))
->>> out.name
+>>> out = jl.report(jl.datasets.load_example(), out=os.path.join(tempfile.mkdtemp(), "r.html"))  # doctest: +SKIP
+>>> out.name  # doctest: +SKIP
 'r.html'
 """
 
 from __future__ import annotations
 
-import base64
-import io
-import warnings
+import os
+import pickle
+import tempfile
 from datetime import datetime, timezone
 from html import escape
 from importlib import resources
 from pathlib import Path
 from string import Template
 
-import pandas as pd
+from ._sections import file_sha256, frame_sha256, overview  # noqa: F401  (overview: public helper)
+from ._util import atomic_write
+from .exceptions import FileFormatError, InvalidParameterError, JourneylabError
 
-from ._util import atomic_write, format_timedelta as _fmt_td
-from .exceptions import DataQualityWarning, InvalidParameterError
+__all__ = ["report", "overview", "ReportError"]
 
-__all__ = ["report", "overview"]
-
+_REMOVED_TAGS = ("parameters", "injected-parameters", "report-remove")
 
 
+class ReportError(JourneylabError, RuntimeError):
+    """The report notebook failed for a reason that is not a journeylab error (a bug: please report it)."""
 
-def _table(df: pd.DataFrame, *, numeric: tuple[str, ...] = ()) -> str:
-    head = "".join(f'<th class="{"num" if c in numeric else ""}">{escape(str(c))}</th>' for c in df.columns)
-    rows = []
-    for rec in df.itertuples(index=False):
-        cells = "".join(
-            f'<td class="{"num" if c in numeric else ""}">{escape(str(v))}</td>' for c, v in zip(df.columns, rec)
+
+def _kernel_manager_class():
+    """A kernel manager whose only kernel is this Python (not whatever ``python3`` spec is installed),
+    quiet, without progress bars and with a non-interactive matplotlib backend."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class _ThisPython(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            spec = get_kernel_dict()
+            spec["argv"] = [*spec["argv"], "--log-level=ERROR"]
+            return KernelSpec(resource_dir=RESOURCES, env={"TQDM_DISABLE": "1", "MPLBACKEND": "Agg"}, **spec)
+
+    class _ReportKernelManager(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _default_ksm(self):
+            return _ThisPython(data_dir=self.data_dir)
+
+    return _ReportKernelManager
+
+
+def _execute(params: dict, workdir: Path, *, progress: bool, timeout: int | None):
+    """Run the report notebook with ``params``; returns the executed notebook node."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from . import exceptions
+
+    nb = nbformat.reads((resources.files("journeylab.templates") / "report.ipynb").read_text(encoding="utf-8"),
+                        as_version=4)
+    try:
+        return papermill.execute_notebook(
+            nb, None, parameters=params, kernel_name="python3", kernel_manager_class=_kernel_manager_class(),
+            progress_bar=progress, cwd=str(workdir), execution_timeout=timeout, start_timeout=120,
         )
-        rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    except PapermillExecutionError as err:
+        cls = getattr(exceptions, err.ename, None)
+        if isinstance(cls, type) and issubclass(cls, JourneylabError):
+            raise cls(err.evalue) from None
+        raise ReportError(f"The report notebook failed in cell {err.exec_count} with {err.ename}: {err.evalue}. "
+                          "This is a journeylab bug; please report it with the input that caused it.") from None
 
 
-def _figure(fig) -> str:
-    """Inline PNG of a figure (or of the figure of an Axes / array of Axes that a plot() returned)."""
-    import matplotlib.pyplot as plt
-    import numpy as np
+def _export(nb) -> str:
+    """The notebook's outputs as HTML, without code, parameter cells, stderr or widgets."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
-    if isinstance(fig, np.ndarray):
-        fig = fig.flat[0]
-    fig = getattr(fig, "figure", fig)
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="figure" src="data:image/png;base64,{data}">'
-
-
-def _section(title: str, body: str) -> str:
-    return f"<section><h2>{escape(title)}</h2>{body}</section>"
-
-
-def overview(log) -> dict[str, pd.DataFrame | dict]:
-    """The numbers behind the report's overview: cards, activities, channels, variants.
-
-    >>> import journeylab as jl
-    >>> overview(jl.datasets.load_example())["cards"]["cases"]
-    '6'
-    """
-    from . import engine
-
-    df = log._frame()
-    start, end = log.time_span
-    cards = {
-        "events": f"{log.n_events:,}",
-        "cases": f"{log.n_cases:,}",
-        "activities": f"{len(log.activities):,}",
-        "time span": f"{start:%Y-%m-%d} .. {end:%Y-%m-%d}",
-    }
-    if "channel" in df.columns:
-        cards["channels"] = f"{df['channel'].nunique():,}"
-    acts = df.groupby("activity").agg(events=("case", "size"), cases=("case", "nunique"))
-    acts = acts.sort_values(["events"], ascending=False).reset_index()
-    acts["share of events"] = (acts["events"] / log.n_events).map("{:.1%}".format)
-    acts["share of cases"] = (acts["cases"] / log.n_cases).map("{:.1%}".format)
-    out: dict = {"cards": cards, "activities": acts}
-    if "channel" in df.columns:
-        ch = df.groupby("channel").agg(events=("case", "size"), cases=("case", "nunique")).reset_index()
-        ch = ch.sort_values("events", ascending=False)
-        ch["share of events"] = (ch["events"] / log.n_events).map("{:.1%}".format)
-        out["channels"] = ch
-    var = engine.variants(log)
-    var["share"] = var["count"] / log.n_cases
-    var["cumulative"] = var["share"].cumsum()
-    out["variants"] = var
-    return out
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [o for o in cell.get("outputs", [])
+                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                               and "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
+    nb.metadata.pop("widgets", None)
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=set(_REMOVED_TAGS), enabled=True),
+                                   enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
 
 
-def _warnings(log) -> str:
-    meta = log._meta
-    notes = []
-    if meta.get("duplicates"):
-        notes.append(f"{meta['duplicates']:,} exact duplicate events are kept; read with deduplicate=True to drop them.")
-    if meta.get("dropped_invalid"):
-        notes.append(f"{meta['dropped_invalid']:,} events with a missing case, activity or timestamp were dropped.")
-    if meta.get("dropped_duplicates"):
-        notes.append(f"{meta['dropped_duplicates']:,} exact duplicate events were dropped.")
-    if "naive" in str(meta.get("tz_note", "")):
-        notes.append(f"Timestamps had no zone: {meta['tz_note']}.")
-    return "".join(f'<div class="warn">{escape(n)}</div>' for n in notes)
-
-
-def _variant_table(var: pd.DataFrame, top: int) -> pd.DataFrame:
-    shown = var.head(top)
-    return pd.DataFrame({
-        "#": range(1, len(shown) + 1),
-        "variant": [" → ".join(v) for v in shown["variant"]],
-        "steps": [len(v) for v in shown["variant"]],
-        "cases": shown["count"].map("{:,}".format),
-        "share": shown["share"].map("{:.1%}".format),
-        "cumulative": shown["cumulative"].map("{:.1%}".format),
-        "median duration": shown["duration_median"].map(_fmt_td),
-    })
-
-
-def report(log=None, *, journey=None, out="build/report.html", title: str | None = None,
-           top_variants: int = 10) -> Path:
-    """Write a self-contained HTML report of ``log`` (default: the bundled retail sample and its journey).
-
-    Sections: size and time span with data-quality notes; a process map, the variant explorer
-    and the top paths; with a ``journey``: goal attainment and the journey map with scores per
-    touchpoint and contact peaks (when the log has survey and call-centre data); activities and
-    channels. A section that needs what the input lacks says what to add. Returns the path written.
-
-    >>> import journeylab as jl, tempfile, os
-    >>> p = jl.report(jl.datasets.load_example(), out=os.path.join(tempfile.mkdtemp(), "x.html"), title="<b>demo</b>")
-    >>> "&lt;b&gt;demo&lt;/b&gt;" in p.read_text()
-    True
-    """
-    import matplotlib
-
-    from . import __version__
+def _input(log, options: dict, workdir: Path) -> tuple[dict, str, str]:
+    """Notebook parameters that hand ``log`` to the kernel, the input's label and its hash."""
+    from .log import EventLog
 
     if log is None:
-        from .datasets import load_retail
+        from .datasets import retail_files
 
-        sample = load_retail()
-        log, journey = sample.log, journey if journey is not None else sample.journey
-    if not isinstance(top_variants, int) or top_variants < 1:
+        path = retail_files()["events"]
+        return {}, "the bundled retail sample", file_sha256(path)
+    if isinstance(log, EventLog):
+        pkl = workdir / "log.pkl"
+        with open(pkl, "wb") as fh:
+            pickle.dump(log, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        label = f"EventLog ({log._meta.get('source', 'DataFrame')})"
+        return {"log_pickle": str(pkl)}, label, frame_sha256(log)
+    if isinstance(log, (str, os.PathLike)):
+        path = Path(log).expanduser().resolve()
+        if not path.is_file():
+            raise FileFormatError(f"{log}: no such file; give the path of an event log (.xes, .xes.gz, .csv, "
+                                  ".parquet).")
+        return {"log_path": str(path), "read_options": options}, path.name, file_sha256(path)
+    raise InvalidParameterError(f"log must be an EventLog, the path of a log file or None (the bundled sample), "
+                                f"not {type(log).__name__}.")
+
+
+def _journey_yaml(journey) -> tuple[str | None, str | None]:
+    from .journey import Journey
+
+    if journey is None:
+        return None, None
+    if isinstance(journey, Journey):
+        return journey.to_yaml(), f"journey {journey.name!r}"
+    if isinstance(journey, (str, os.PathLike)):
+        path = Path(journey).expanduser()
+        Journey.from_yaml(path)  # a clear error now rather than from inside the notebook
+        return path.read_text(encoding="utf-8"), str(path)
+    raise InvalidParameterError(f"journey must be a Journey, the path of a YAML definition or None, "
+                                f"not {type(journey).__name__}.")
+
+
+def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: str | None = None,
+           segment_by: str | None = None, top_variants: int = 10, progress: bool = False,
+           timeout: int | None = 1800, case=None, activity=None, timestamp=None, channel=None, customer=None,
+           sep=None, tz=None) -> Path:
+    """Write a self-contained HTML report of an event log (and optionally a PDF of it).
+
+    Sections: data overview and quality warnings; process map, variants and top paths;
+    conformance with the happy path, the milestone funnel, stalls, fallout and attrition;
+    segments and their tested differences; goal attainment and the A/B verdict; the journey
+    map and KPIs per touchpoint; an appendix to reproduce it (versions, parameters, a hash
+    of the input). A section that needs what the input lacks says what to add.
+
+    Parameters
+    ----------
+    log : EventLog, the path of a log file (.xes, .xes.gz, .csv, .parquet; read with the
+        ``case``/``activity``/``timestamp``/``channel``/``customer``/``sep``/``tz`` options), or
+        None: the bundled retail sample (with its journey unless ``journey`` is given).
+    journey : Journey, the path of a YAML journey definition, or None.
+    out : the HTML file to write (its folder is created).
+    pdf : optional PDF file, printed from the HTML with a local Chromium (error if none).
+    title : the report's title (default "journeylab report").
+    segment_by : a case attribute (e.g. "region") to segment by; default: behavioural segments.
+    top_variants : how many variants the variant table shows.
+    progress : show papermill's progress bar (cell by cell).
+    timeout : seconds one section may take (None: no limit).
+
+    Returns the path of the HTML file.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> jl.report(out="build/report.html")  # doctest: +SKIP
+    PosixPath('build/report.html')
+    >>> jl.report("log.csv", case="id", activity="step", timestamp="ts", journey="journey.yaml",
+    ...           out="report.html", pdf="report.pdf")  # doctest: +SKIP
+    """
+    from . import __version__
+    from ._browser import INSTALL_HINT, find_chromium, print_pdf
+
+    if isinstance(top_variants, bool) or not isinstance(top_variants, int) or top_variants < 1:
         raise InvalidParameterError(f"top_variants={top_variants!r} must be a positive whole number, e.g. 10.")
+    if segment_by is not None and (not isinstance(segment_by, str) or not segment_by):
+        raise InvalidParameterError(f"segment_by={segment_by!r} must be a column name, e.g. 'region'.")
+    if pdf is not None and find_chromium() is None:
+        raise JourneylabError(f"No Chromium or Chrome to print {pdf} with: {INSTALL_HINT}")
+    out = Path(out)
     title = title or "journeylab report"
-    data = overview(log)
-    sections = []
-    cards = "".join(
-        f'<div class="card"><div class="v">{escape(v)}</div><div class="k">{escape(k)}</div></div>'
-        for k, v in data["cards"].items()
-    )
-    summary = log.summary().reset_index()
-    sections.append(_section("Overview", f'<div class="cards">{cards}</div>{_warnings(log)}'
-                             f"{_table(summary)}"))
-    with matplotlib.rc_context({"figure.max_open_warning": 0}):
-        sections.extend(_discovery_sections(log, data, top_variants))
-        sections.extend(_journey_sections(log, journey))
-        sections.append(_segments_section(log, journey))
-    sections.append(_section("Activities", _table(data["activities"], numeric=("events", "cases", "share of events",
-                                                                                "share of cases"))))
-    if "channels" in data:
-        sections.append(_section("Channels", _table(data["channels"], numeric=("events", "cases", "share of events"))))
-    start, end = log.time_span
+    options = {k: v for k, v in dict(case=case, activity=activity, timestamp=timestamp, channel=channel,
+                                     customer=customer, sep=sep, tz=tz).items() if v is not None}
+    journey_yaml, journey_source = _journey_yaml(journey)
+    with tempfile.TemporaryDirectory(prefix="journeylab-report-") as tmp:
+        handover, label, digest = _input(log, options, Path(tmp))
+        shown = {"log": label, **options,
+                 "journey": journey_source or ("the sample's journey" if log is None else None),
+                 "segment_by": segment_by, "top_variants": top_variants, "title": title}
+        params = {**handover, "journey_yaml": journey_yaml, "journey_source": journey_source,
+                  "segment_by": segment_by, "top_variants": top_variants, "input_label": label,
+                  "input_hash": digest, "run_params": shown}
+        nb = _execute(params, Path(tmp), progress=progress, timeout=timeout)
+    body = _export(nb)
     html = Template((resources.files("journeylab.templates") / "report.html").read_text(encoding="utf-8")).substitute(
         title=escape(title),
-        subtitle=escape(f"{log.n_cases:,} cases, {log.n_events:,} events, {start:%Y-%m-%d} .. {end:%Y-%m-%d} - "
-                        f"source: {log._meta.get('source', 'DataFrame')}"),
-        sections="\n".join(sections),
+        subtitle=escape(f"Source: {label}"),
+        sections=body,
         version=escape(__version__),
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    return atomic_write(out, html)
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{escape(text)}</p>'
-
-
-def _discovery_sections(log, data, top_variants: int) -> list[str]:
-    from .discovery import discover, paths, variants
-    from .exceptions import JourneylabError
-
-    out = []
-    try:
-        pm = discover(log, activities=0.8, paths=0.3)
-        body = _note(f"{pm!r}. The most frequent activities covering 80% of the events, and the strongest "
-                     "30% of paths that keep every activity on a path from start to end.") + _figure(pm.plot())
-    except JourneylabError as err:
-        body = _note(f"No process map: {err}")
-    out.append(_section("Process map", body))
-
-    var = data["variants"]
-    body = (_note(f"{len(var):,} variants; the top {min(top_variants, len(var))} cover "
-                  f'{var["share"].head(top_variants).sum():.1%} of cases.')
-            + _figure(variants(log, top=top_variants).plot())
-            + _table(_variant_table(var, top_variants), numeric=("steps", "cases", "share", "cumulative")))
-    out.append(_section("Top variants", body))
-
-    starts = data["activities"]["activity"].iloc[0] if len(data["activities"]) else None
-    try:
-        p = paths(log, anchor=starts, direction="next", steps=3, top=10)
-        body = _note(f"What customers do after '{starts}', the most frequent activity (3 steps).") + _figure(p.plot())
-    except JourneylabError as err:
-        body = _note(f"No paths: {err}")
-    out.append(_section("Top paths", body))
-    return out
-
-
-def _segments_section(log, journey) -> str:
-    from .exceptions import JourneylabError
-    from .segments import report_section
-
-    try:
-        return report_section(log, journey=journey)
-    except JourneylabError as err:
-        return _section("Segments", _note(f"No segments: {err}"))
-
-
-def _journey_sections(log, journey) -> list[str]:
-    """Goal attainment and the experience sections; one sentence when there is no journey."""
-    from .exceptions import JourneylabError
-    from .goals import goal_attainment
-    from .journeymap import experience_sections
-
-    if journey is None:
-        return [_section("Goals and experience", _note(
-            "No journey definition was given: add one (jl.Journey.from_yaml(...), or --journey JOURNEY.yaml) "
-            "to see goal attainment, the journey map and scores per touchpoint."))]
-    out = []
-    from .funnel import _report_sections
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataQualityWarning)  # events outside sessions, said in the note
-            session_log = log.sessions(by="session_id") if "session_id" in log.attributes else log
-            for title, body in _report_sections(session_log, journey):
-                note = _note("Cases are journey sessions (session_id).") if session_log is not log else ""
-                out.append(f"<section><h2>{escape(title)}</h2>{note}{body}</section>")
-    except JourneylabError as err:
-        out.append(_section("Comparison with the happy path", _note(f"Not computed: {err}")))
-    if journey.goal is None:
-        out.append(_section("Goal attainment", _note("The journey has no goal: add a 'goal:' block to its definition.")))
-    else:
-        try:
-            ga = goal_attainment(log, journey)
-            body = _note(repr(ga)) + _figure(ga.plot()) + _table(ga.summary.reset_index())
-        except JourneylabError as err:
-            body = _note(f"Goal attainment could not be computed: {err}")
-        out.append(_section("Goal attainment", body))
-    unit = "session_id" if "session_id" in log.columns else "case"
-    score = next((c for c in ("csat", "nps", "ces") if c in log.columns), None)
-    if score is None:
-        out.append(_section("Journey map and KPIs", _note(
-            "The log has no survey column (nps, csat or ces): add survey answers to see scores per touchpoint.")))
-        return out
-    try:
-        for title, body in experience_sections(log, journey, kpi=score, unit=unit):
-            out.append(f"<section><h2>{escape(title)}</h2>{body}</section>")
-    except JourneylabError as err:
-        out.append(_section("Journey map and KPIs", _note(f"Not computed: {err}")))
-    return out
+    written = atomic_write(out, html)
+    if pdf is not None:
+        print_pdf(written, pdf)
+    return written

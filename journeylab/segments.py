@@ -41,10 +41,10 @@ import pandas as pd
 from ._util import closest
 from .clustering import END, cluster_journeys
 from .conditions import Condition, parse_conditions
-from .exceptions import InvalidParameterError, JourneyDefinitionError
+from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
 from .features import JourneyVectorizer, _cases, _check_log, case_attributes
 
-__all__ = ["segment_by", "cluster_journeys", "compare_segments", "Segmentation", "case_attributes",
+__all__ = ["segment_by", "attribute_segmentation", "cluster_journeys", "compare_segments", "Segmentation", "case_attributes",
            "JourneyVectorizer", "SegmentComparison", "report_section"]
 
 _SURVEY = ("nps", "csat", "ces")
@@ -575,23 +575,52 @@ def _top_lift(lift: pd.Series, support: pd.Series, top: int) -> str:
     return ", ".join(f"{k} (x{v:.1f})" for k, v in cand.items()) or "-"
 
 
-def report_section(log, *, journey=None, random_state: int = 0, k_range=(2, 6)) -> str:
-    """The "Segments" section of :func:`journeylab.report`: behavioural segments found by
-    Markov clustering (k by BIC), as an HTML ``<section>`` with the profile heatmap and table.
-
-    Logs with fewer than 50 cases or 3 distinct journeys get a short note instead.
+def attribute_segmentation(log, column: str, *, journey=None, max_segments: int = 12,
+                           other: str = "other") -> Segmentation:
+    """Segments by the value of a case attribute (its value on the case's first event), e.g.
+    region or device. The ``max_segments - 1`` most frequent values keep their own segment; the
+    rest are pooled in ``other``; cases without a value are in ``"(missing)"``.
 
     >>> import journeylab as jl
-    >>> "<h2>Segments</h2>" in report_section(jl.datasets.load_example())
-    True
+    >>> seg = attribute_segmentation(jl.datasets.load_retail().log, "region")
+    >>> sorted(seg.segments)[:2]
+    ['central', 'east']
+    >>> attribute_segmentation(jl.datasets.load_retail().log, "regoin")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.SchemaError: The log has no column 'regoin'. Did you mean 'region'? ...
     """
-    from .reporting import _figure, _section, _table
+    from ._util import did_you_mean
+
+    if column in ("case", "activity", "timestamp") or column not in log.attributes:
+        raise SchemaError(f"The log has no column {column!r}.{did_you_mean(column, log.attributes)} "
+                          f"Segment by one of its attributes: {', '.join(map(str, log.attributes)) or 'none'}.")
+    if not isinstance(max_segments, int) or max_segments < 2:
+        raise InvalidParameterError(f"max_segments={max_segments!r} must be a whole number of at least 2.")
+    table = case_attributes(log, journey=journey)
+    values = log._frame().groupby("case", sort=False, observed=True)[column].first()
+    values = values.reindex(table.index).astype("string").fillna("(missing)")
+    counts = values.value_counts()
+    keep = list(counts.index[: max_segments - 1]) if len(counts) > max_segments else list(counts.index)
+    values = values.where(values.isin(keep), other)
+    cats = [v for v in keep] + ([other] if (~values.isin(keep)).any() else [])
+    labels = pd.Series(pd.Categorical(values.to_numpy(dtype=object), categories=cats), index=table.index,
+                       name="segment")
+    params = {"attribute": column, "journey": None if journey is None else journey.name,
+              "max_segments": max_segments}
+    return _build_segmentation(log, labels, method=f"attribute {column}", journey=journey, attributes=table,
+                               params=params)
+
+
+def _report_body(log, *, journey=None, random_state: int = 0, k_range=(2, 6)):
+    """(segmentation or None, HTML body) of the behavioural segments of the report."""
+    from ._sections import _figure, _table
 
     c = _cases(log)
     n_var = len(c.variants()[1])
     if c.n < 50 or n_var < 3:
-        return _section("Segments", f'<p class="note">{c.n:,} cases and {n_var:,} distinct journeys: too few to '
-                                    f"discover segments (at least 50 cases and 3 distinct journeys are needed).</p>")
+        return None, (f'<p class="note">{c.n:,} cases and {n_var:,} distinct journeys: too few to '
+                      f"discover segments (at least 50 cases and 3 distinct journeys are needed).</p>")
     seg = cluster_journeys(log, n_clusters="auto", k_range=k_range, method="markov", journey=journey,
                            random_state=random_state, progress=False)
     prof = seg.profile(top=3)
@@ -612,8 +641,23 @@ def report_section(log, *, journey=None, random_state: int = 0, k_range=(2, 6)) 
             f"(k chosen by BIC over {k_range[0]}..{k_range[1]}; reproduce with "
             f"<code>jl.segments.cluster_journeys(log, k_range={tuple(k_range)!r}, random_state={random_state})"
             f"</code>).</p>")
-    return _section("Segments", note + _figure(seg.plot().figure)
-                    + _table(shown, numeric=("cases", "share", "goal rate", "conformance rate")))
+    return seg, note + _figure(seg.plot().figure) + _table(shown, numeric=("cases", "share", "goal rate",
+                                                                           "conformance rate"))
+
+
+def report_section(log, *, journey=None, random_state: int = 0, k_range=(2, 6)) -> str:
+    """The "Segments" section of :func:`journeylab.report`: behavioural segments found by
+    Markov clustering (k by BIC), as an HTML ``<section>`` with the profile heatmap and table.
+
+    Logs with fewer than 50 cases or 3 distinct journeys get a short note instead.
+
+    >>> import journeylab as jl
+    >>> "<h2>Segments</h2>" in report_section(jl.datasets.load_example())
+    True
+    """
+    from ._sections import _section
+
+    return _section("Segments", _report_body(log, journey=journey, random_state=random_state, k_range=k_range)[1])
 
 
 # compare_segments and SegmentComparison live in segment_compare.py (imported here for one public place)

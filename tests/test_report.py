@@ -1,16 +1,24 @@
-"""The HTML report and the command line."""
+"""The report: papermill runs the packaged notebook, nbconvert exports it, the page is safe and
+self-contained, sections adapt to the input, outputs are atomic."""
 
 from __future__ import annotations
 
-import json
+import doctest
+import hashlib
+import importlib
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab import cli
+from journeylab import _sections
 from journeylab.reporting import overview
+
+from conftest import ROOT, shared_log
+
+JOURNEY_2012 = ROOT / "tests" / "data" / "bpic2012_journey.yaml"
 
 
 def hostile_log():
@@ -23,72 +31,173 @@ def hostile_log():
     return jl.from_pandas(df, case="c", activity="act", timestamp="t", channel="ch")
 
 
-def test_report_escapes_everything_from_the_data(tmp_path):
-    out = jl.report(hostile_log(), out=tmp_path / "r.html", title="<script>alert('t')</script>")
-    html = out.read_text(encoding="utf-8")
+def headings(html: str) -> list[str]:
+    return re.findall(r"<h2>(.*?)</h2>", html)
+
+
+def assert_self_contained(html: str) -> None:
     assert "<script" not in html.lower()
-    assert "<img src=x" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&lt;i&gt;app&lt;/i&gt;" in html
-    assert "pay &amp; go" in html
-    # self-contained: every image inline, no outside address
-    assert not re.search(r'(src|href)="(?!data:)', html)
+    # every image inline; links only to anchors of the page; nothing loaded from elsewhere
+    assert not re.search(r'\b(src|href)\s*=\s*"(?!data:|#)', html)
+    assert "url(" not in html and "@import" not in html
     assert "default-src 'none'" in html
 
 
-def test_report_sections_and_numbers(tmp_path):
-    log = jl.datasets.load_example()
-    html = jl.report(log, out=tmp_path / "sub" / "r.html").read_text(encoding="utf-8")
-    for heading in ("Overview", "Top variants", "Activities"):
-        assert f"<h2>{heading}</h2>" in html
+@pytest.fixture(scope="module")
+def example_report(tmp_path_factory):
+    return jl.report(jl.datasets.load_example(), out=tmp_path_factory.mktemp("ex") / "r.html",
+                     segment_by="Resource").read_text(encoding="utf-8")
+
+
+def test_report_escapes_everything_from_the_data(tmp_path):
+    out = jl.report(hostile_log(), out=tmp_path / "r.html", title="<script>alert('t')</script>")
+    html = out.read_text(encoding="utf-8")
+    assert_self_contained(html)
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#x27;t&#x27;)&lt;/script&gt;" in html  # the title
+    assert "&lt;i&gt;app&lt;/i&gt;" in html
+    assert "pay &amp; go" in html
+
+
+def test_report_sections_numbers_and_appendix(example_report):
+    html = example_report
+    assert_self_contained(html)
+    h = headings(html)
+    for heading in ("Overview", "Process map", "Top variants", "Top paths", "Comparison with the happy path",
+                    "Goals and A/B test", "Journey map and KPIs", "Appendix: reproducibility"):
+        assert heading in h
+    assert h[0] == "Overview" and h[-1] == "Appendix: reproducibility"
     assert ">42<" in html and ">6<" in html  # events and cases cards
-    data = overview(log)
+    # no journey: one sentence per section saying what to add, not an error
+    assert html.count("No journey definition was given: add one (--journey JOURNEY.yaml") == 3
+    # segments by the attribute asked for: the example's 6 cases all start with Pete, Mike or Ellen
+    assert "Segments by Resource" in h
+    first = jl.datasets.load_example()._frame().sort_values("timestamp").groupby("case")["Resource"].first()
+    for name in first.unique():
+        assert f"<td class=\"\">{name}</td>" in html
+    # appendix: the hash of the events, versions and parameters
+    assert _sections.frame_sha256(jl.datasets.load_example()) in html
+    assert f"<td class=\"\">pandas</td><td class=\"\">{pd.__version__}</td>" in html
+    assert "<td class=\"\">segment_by</td><td class=\"\">Resource</td>" in html
+    # no code, no prompts, no stderr made it into the page
+    assert "import journeylab" not in html and "In&nbsp;[" not in html and "output_stderr" not in html
+    data = overview(jl.datasets.load_example())
     assert data["variants"]["count"].sum() == 6
     assert data["activities"]["events"].sum() == 42
+
+
+@pytest.fixture(scope="module")
+def bpic2012():
+    return shared_log("bpic2012.xes.gz")
+
+
+def test_report_on_bpic2012_without_a_journey(bpic2012, tmp_path):
+    html = jl.report(bpic2012, out=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert_self_contained(html)
+    assert ">13,087<" in html and ">262,200<" in html  # published: 13,087 cases, 262,200 events
+    h = headings(html)
+    assert h[:4] == ["Overview", "Process map", "Top variants", "Top paths"]
+    assert "Segments" in h
+    assert html.count("No journey definition was given") == 3
+    assert hashlib.sha256(bpic2012.read_bytes()).hexdigest() in html
+    assert html.count('<img alt="figure" src="data:image/png;base64,') >= 5
+
+
+def test_report_on_bpic2012_with_its_journey(bpic2012, tmp_path):
+    html = jl.report(bpic2012, journey=JOURNEY_2012, out=tmp_path / "r.html", title="Loans 2012",
+                     top_variants=5).read_text(encoding="utf-8")
+    assert_self_contained(html)
+    h = headings(html)
+    for heading in ("Comparison with the happy path", "Milestone funnel", "Milestones: stalls, fallout and attrition",
+                    "Goal attainment", "A/B test", "Journey map and KPIs"):
+        assert heading in h
+    # 2,246 applications are approved in BPIC 2012 (A_APPROVED once per approved case)
+    assert "2,246 of 13,087 people credited" in html
+    assert "The log has no 'version' column" in html.replace("&#x27;", "'")
+    assert "The log has no survey column" in html
+    assert "<h1>Loans 2012</h1>" in html
+    assert html.count("<tr><td class=\"\">") >= 5
+
+
+def test_report_from_a_csv_path_and_errors_from_the_kernel(tmp_path, small_df):
+    csv = tmp_path / "events.csv"
+    small_df.to_csv(csv, index=False)
+    before = csv.read_bytes()
+    # the kernel's journeylab error comes back as the same class, nothing written
+    with pytest.raises(jl.JourneylabError, match="name the columns with --case --activity --timestamp"):
+        jl.report(csv, out=tmp_path / "none.html")
+    assert not (tmp_path / "none.html").exists()
+    out = jl.report(csv, case="client", activity="step", timestamp="ts", channel="where", out=tmp_path / "r.html")
+    html = out.read_text(encoding="utf-8")
+    assert ">3<" in html and ">6<" in html and "events.csv" in html
+    assert hashlib.sha256(before).hexdigest() in html
+    assert csv.read_bytes() == before  # the input is never modified
+
+
+def test_report_bad_arguments_fail_before_running(tmp_path):
+    with pytest.raises(jl.InvalidParameterError, match="top_variants=0"):
+        jl.report(jl.datasets.load_example(), out=tmp_path / "r.html", top_variants=0)
+    with pytest.raises(jl.InvalidParameterError, match="segment_by"):
+        jl.report(jl.datasets.load_example(), out=tmp_path / "r.html", segment_by=3)
+    with pytest.raises(jl.FileFormatError, match="no such file"):
+        jl.report(tmp_path / "missing.xes", out=tmp_path / "r.html")
+    with pytest.raises(jl.InvalidParameterError, match="EventLog, the path"):
+        jl.report(pd.DataFrame(), out=tmp_path / "r.html")
+    bad = tmp_path / "j.yaml"
+    bad.write_text("name: j\nmilestones: []\n")
+    with pytest.raises(jl.JourneyDefinitionError):
+        jl.report(jl.datasets.load_example(), journey=bad, out=tmp_path / "r.html")
+    assert list(tmp_path.iterdir()) == [bad]
 
 
 def test_report_write_is_atomic(tmp_path, monkeypatch):
     out = tmp_path / "r.html"
     out.write_text("previous report")
-    import journeylab.reporting as rep
+    rep = importlib.import_module("journeylab.reporting")
 
-    def boom(*a, **k):
+    def boom(nb):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(rep, "_discovery_sections", boom)
+    monkeypatch.setattr(rep, "_export", boom)
     with pytest.raises(RuntimeError):
         jl.report(jl.datasets.load_example(), out=out)
     assert out.read_text() == "previous report"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
 
 
-def test_report_bad_parameter(tmp_path):
-    with pytest.raises(jl.InvalidParameterError, match="top_variants=0"):
-        jl.report(jl.datasets.load_example(), out=tmp_path / "r.html", top_variants=0)
+def test_pdf_without_a_browser_says_how_to_install_one(tmp_path, monkeypatch):
+    browser = importlib.import_module("journeylab._browser")
+    monkeypatch.setattr(browser, "find_chromium", lambda: None)
+    with pytest.raises(jl.JourneylabError, match="apt-get install chromium"):
+        jl.report(jl.datasets.load_example(), out=tmp_path / "r.html", pdf=tmp_path / "r.pdf")
+    assert list(tmp_path.iterdir()) == []  # checked before anything ran
 
 
-def test_cli_summary_and_json(capsys):
-    path = str(jl.datasets.example_path())
-    assert cli.main(["summary", path]) == 0
-    assert "cases" in capsys.readouterr().out
-    assert cli.main(["summary", path, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["cases"] == "6"
+def test_report_with_pdf(tmp_path):
+    from journeylab._browser import find_chromium
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    out = jl.report(jl.datasets.load_example(), out=tmp_path / "r.html", pdf=tmp_path / "r.pdf")
+    assert out.exists()
+    pdf = (tmp_path / "r.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
 
 
-def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
-    assert cli.main(["summary", str(tmp_path / "missing.xes")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("journeylab: error: No file at") and "\n" not in err
-    csv = tmp_path / "x.csv"
-    csv.write_text("a,b,c\n1,x,2025-01-01\n")
-    assert cli.main(["summary", str(csv)]) == 2
-    assert "--case --activity --timestamp" in capsys.readouterr().err
-    assert cli.main(["summary", str(csv), "--case", "a", "--activity", "b", "--timestamp", "c"]) == 0
-    with pytest.raises(jl.FileFormatError):
-        cli.main(["--debug", "summary", str(tmp_path / "missing.xes")])
+def test_attribute_segmentation_counts():
+    log = jl.datasets.load_retail().log
+    seg = jl.segments.attribute_segmentation(log, "region")
+    first = log._frame().sort_values(["case", "timestamp"]).groupby("case")["region"].first()
+    assert seg.labels.astype(str).value_counts().to_dict() == first.value_counts().to_dict()
+    small = jl.segments.attribute_segmentation(log, "region", max_segments=3)
+    assert len(small.segments) == 3 and "other" in small.segments
+    assert small.labels.value_counts()["other"] == first.value_counts().iloc[2:].sum()
+    with pytest.raises(jl.SchemaError, match="Did you mean 'region'"):
+        jl.segments.attribute_segmentation(log, "regoin")
 
 
-def test_cli_report(tmp_path, capsys):
-    out = tmp_path / "cli.html"
-    assert cli.main(["report", str(jl.datasets.example_path()), "--out", str(out), "--title", "t"]) == 0
-    assert out.exists() and "wrote" in capsys.readouterr().out
+@pytest.mark.parametrize("module", ["journeylab._sections", "journeylab.segments"])
+def test_doctests(module):
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0 and res.failed == 0
