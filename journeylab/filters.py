@@ -26,7 +26,8 @@ import pandas as pd
 
 from . import engine
 from ._util import did_you_mean, to_timedelta
-from .discovery import _cases_in_top, _positive_int, _share, _top_rows, _variant_table
+from ._scans import _cases_in_top
+from .discovery import _positive_int, _share, _top_rows, _variant_table
 from .exceptions import InvalidParameterError
 
 __all__ = [

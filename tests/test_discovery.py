@@ -284,7 +284,7 @@ def _variants_equal_engine(log):
 
 
 def test_variant_scan_hash_collisions_fall_back_to_exact_grouping(receipt, monkeypatch):
-    import journeylab.discovery as dmod
+    import journeylab._scans as dmod
 
     monkeypatch.setattr(dmod, "_HASH_BASE", 0)  # every sequence hashes to its last activity: collisions
     dmod._clear_cache()
@@ -293,7 +293,7 @@ def test_variant_scan_hash_collisions_fall_back_to_exact_grouping(receipt, monke
 
 
 def test_variant_scan_with_a_very_long_case():
-    import journeylab.discovery as dmod
+    import journeylab._scans as dmod
 
     long = ["a", "b", "c"] * 10_000
     log = make_log([long] + [["a", "b"], ["a", "c"], ["b"]] * 40)
@@ -540,3 +540,35 @@ def test_process_explorer_shows_errors(example, monkeypatch):
 def test_variant_counter_weights(example):
     c = _pm4py.variant_counter(engine.variants(example))
     assert isinstance(c, Counter) and sum(c.values()) == 6
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.lists(st.sampled_from("abcde"), min_size=0, max_size=7).map(tuple),
+                       st.integers(1, 50), max_size=12))
+def test_one_pass_dfg_equals_pm4py(variant_counts):
+    _pm4py_mod()
+    from pm4py.util.compression import util as comut
+
+    log = Counter(variant_counts)
+    ours, ref = _pm4py.dfg_uvcl(log), comut.discover_dfg_uvcl(log)
+    for part in ("graph", "start_activities", "end_activities"):
+        # same counts and the same key order (the miner iterates these Counters)
+        assert list(getattr(ours, part).items()) == list(getattr(ref, part).items())
+
+
+def test_miner_on_many_variants_equals_pm4py_and_restores_it():
+    pm4py = _pm4py_mod()
+    from pm4py.util.compression import util as comut
+
+    from benchmarks._gen import generate
+
+    df = generate(60_000, n_activities=20)
+    log = jl.from_pandas(df, case="case_id", activity="activity", timestamp="timestamp")
+    original = comut.discover_dfg_uvcl
+    for noise in (0.0, 0.2):
+        m = discover_model(log, noise=noise, quality=False)
+        with _pm4py.python_strings():
+            ref = pm4py.discover_process_tree_inductive(log.to_pm4py(), noise_threshold=noise)
+        assert str(m.tree) == str(ref)
+    assert m.n_variants > 100
+    assert comut.discover_dfg_uvcl is original
