@@ -127,7 +127,7 @@ def worker(tool: str, task: str, n_events: int, repeat: int) -> dict:
 
     sys.path.insert(0, str(ROOT))
     import journeylab as jl
-    from journeylab import _pm4py, discovery, filters
+    from journeylab import _pm4py, _scans, discovery, filters
 
     pm4py = _pm4py._pm4py()  # both sides import pm4py before the baseline (journeylab's miner uses it)
     df = pd.read_parquet(_data_file(n_events))
@@ -175,7 +175,7 @@ def worker(tool: str, task: str, n_events: int, repeat: int) -> dict:
     result = None
     for _ in range(repeat):
         if tool == "journeylab":
-            discovery._clear_cache()  # every repetition scans the log again (no cached results)
+            _scans._clear_cache()  # every repetition scans the log again (no cached results)
         result = None
         gc.collect()
         exact = _reset_peak()
@@ -214,8 +214,11 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, nargs="*", default=[1_000_000, 5_000_000])
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--quick", action="store_true", help="100k events only (smoke run)")
     p.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.quick:
+        args.events = [100_000]
     if args.worker:
         tool, task, n, repeat = args.worker
         print(json.dumps(worker(tool, task, int(n), int(repeat))))
@@ -231,29 +234,38 @@ def main(argv=None) -> None:
                 res[(tool, task)] = _spawn(tool, task, n, repeat)
                 print(f"  {n:>9,} {task:<12} {tool:<10} {res[(tool, task)]['seconds']:8.2f} s", file=sys.stderr)
         rows.append((n, res))
-    print("| events | task | journeylab (s) | pm4py (s) | speed-up | journeylab +RSS (MB) | pm4py +RSS (MB) |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    lines: list[str] = []
+    emit = lines.append  # the table goes to stdout and to benchmarks/results/
+    emit("| events | task | journeylab (s) | pm4py (s) | speed-up | journeylab +RSS (MB) | pm4py +RSS (MB) |")
+    emit("|---:|---|---:|---:|---:|---:|---:|")
     for n, res in rows:
         b = res[("journeylab", "build")]
-        print(f"| {n:,} | build EventLog (once) | {b['seconds']:.2f} | - | - | {_extra(b)} | - |")
+        emit(f"| {n:,} | build EventLog (once) | {b['seconds']:.2f} | - | - | {_extra(b)} | - |")
         for task, label in (("map", "map: frequency + performance"), ("variants", "variants"),
                             ("filter_topk", "filter top-5 variants"), ("inductive", "inductive miner (tree)")):
             ours, ref = res[("journeylab", task)], res[("pm4py", task)]
-            print(f"| {n:,} | {label} | {ours['seconds']:.2f} | {ref['seconds']:.2f} | "
+            emit(f"| {n:,} | {label} | {ours['seconds']:.2f} | {ref['seconds']:.2f} | "
                   f"{ref['seconds'] / ours['seconds']:.1f}x | {_extra(ours)} | {_extra(ref)} |")
         ours = res[("journeylab", "map")]["seconds"] + res[("journeylab", "variants")]["seconds"]
         ref = res[("pm4py", "map")]["seconds"] + res[("pm4py", "variants")]["seconds"]
-        print(f"| {n:,} | **map + variants** (two separate runs added) | {ours:.2f} | {ref:.2f} | **{ref / ours:.1f}x** | | |")
+        emit(f"| {n:,} | **map + variants** (two separate runs added) | {ours:.2f} | {ref:.2f} | **{ref / ours:.1f}x** | | |")
         ours, ref = res[("journeylab", "session")], res[("pm4py", "session")]
-        print(f"| {n:,} | **map then variants** (one session) | {ours['seconds']:.2f} | {ref['seconds']:.2f} | "
+        emit(f"| {n:,} | **map then variants** (one session) | {ours['seconds']:.2f} | {ref['seconds']:.2f} | "
               f"**{ref['seconds'] / ours['seconds']:.1f}x** | {_extra(ours)} | {_extra(ref)} |")
         total = b["seconds"] + ours["seconds"]
-        print(f"| {n:,} | from a DataFrame: build + map then variants | {total:.2f} | {ref['seconds']:.2f} | "
+        emit(f"| {n:,} | from a DataFrame: build + map then variants | {total:.2f} | {ref['seconds']:.2f} | "
               f"{ref['seconds'] / total:.1f}x | | |")
         same = res[("journeylab", "inductive")]["tree_sha"] == res[("pm4py", "inductive")]["tree_sha"]
         kept = (res[("journeylab", "filter_topk")]["cases_kept"], res[("pm4py", "filter_topk")]["cases_kept"])
-        print(f"| {n:,} | checks | same tree: {same} | top-5 cases kept: {kept[0]:,} vs {kept[1]:,} | | "
+        emit(f"| {n:,} | checks | same tree: {same} | top-5 cases kept: {kept[0]:,} vs {kept[1]:,} | | "
               f"baseline RSS {res[('journeylab', 'map')]['baseline_mb']:,.0f} MB | |")
+    table = "\n".join(lines) + "\n"
+    sys.stdout.write(table)
+    name = "discovery_quick.md" if args.quick else "discovery.md"
+    out = Path(__file__).resolve().parent / "results" / name
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(f"# Discovery vs pm4py ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)\n\n" + table)
+    os.replace(tmp, out)
 
 
 if __name__ == "__main__":
