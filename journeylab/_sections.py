@@ -134,6 +134,12 @@ def quality_notes(log, caught=()) -> list[str]:
     return notes
 
 
+def _summary_rows(log) -> pd.DataFrame:
+    """The rows of ``log.summary()`` that the cards above do not already show."""
+    s = log.summary().reset_index()
+    return s[~s["metric"].isin(["events", "cases", "activities", "channels", "time span", "source"])]
+
+
 def overview_section(log, caught=(), *, source: str | None = None) -> str:
     """The "Overview" section: size cards, quality warnings, the summary table, activities and channels."""
     data = overview(log)
@@ -150,7 +156,7 @@ def overview_section(log, caught=(), *, source: str | None = None) -> str:
             for col in ("events", "cases"):
                 df[col] = df[col].map("{:,}".format)
     body = (f'<div class="cards">{cards}</div>' + (_note(f"Source: {source}.") if source else "") + quality
-            + _table(log.summary().reset_index())
+            + _table(_summary_rows(log))
             + "<h3>Activities</h3>" + _table(acts, numeric=("events", "cases", "share of events", "share of cases")))
     if chans is not None:
         body += "<h3>Channels</h3>" + _table(chans, numeric=("events", "cases", "share of events"))
@@ -231,7 +237,8 @@ def happy_path_sections(log, journey) -> list[str]:
                          _no_journey("the comparison with the happy path, the funnel, stalls, fallout and attrition"))]
     try:
         session_log = _session_log(log)
-        note = _note("Cases are journey sessions (session_id).") if session_log is not log else ""
+        note = (_note(f"In this comparison a case is a journey session: {session_log.n_cases:,} sessions "
+                      f"(session_id) of {log.n_cases:,} customers.") if session_log is not log else "")
         return [f"<section><h2>{escape(title)}</h2>{note}{body}</section>"
                 for title, body in _report_sections(session_log, journey)]
     except JourneylabError as err:

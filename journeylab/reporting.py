@@ -49,7 +49,11 @@ def _kernel_manager_class():
         def get_kernel_spec(self, kernel_name):
             spec = get_kernel_dict()
             spec["argv"] = [*spec["argv"], "--log-level=ERROR"]
-            return KernelSpec(resource_dir=RESOURCES, env={"TQDM_DISABLE": "1", "MPLBACKEND": "Agg"}, **spec)
+            # the kernel imports the same journeylab as this process (an installed wheel, a checkout...)
+            here = str(Path(__file__).resolve().parent.parent)
+            path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+            env = {"TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "PYTHONPATH": path}
+            return KernelSpec(resource_dir=RESOURCES, env=env, **spec)
 
     class _ReportKernelManager(AsyncKernelManager):
         @default("kernel_spec_manager")
@@ -114,7 +118,8 @@ def _input(log, options: dict, workdir: Path) -> tuple[dict, str, str]:
         pkl = workdir / "log.pkl"
         with open(pkl, "wb") as fh:
             pickle.dump(log, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        label = f"EventLog ({log._meta.get('source', 'DataFrame')})"
+        source = log._meta.get("source")
+        label = f"EventLog ({Path(str(source)).name if source else 'DataFrame'})"
         return {"log_pickle": str(pkl)}, label, frame_sha256(log)
     if isinstance(log, (str, os.PathLike)):
         path = Path(log).expanduser().resolve()

@@ -294,7 +294,7 @@ class SegmentComparison:
                 if m in self.params.get("proportions", ()) else f"{d:+,.3g}"
                 for d, lo, hi, m in zip(t["difference"], t["ci_low"], t["ci_high"], t["metric"])],
             "test": t["test"],
-            "p (adjusted)": ["-" if pd.isna(p) else f"{p:.2g}" for p in t["p_adjusted"]],
+            "p (adjusted)": ["-" if pd.isna(p) else "<0.001" if p < 0.001 else f"{p:.2g}" for p in t["p_adjusted"]],
             "effect": ["-" if pd.isna(e) else f"{e:+.2f} {m}" for e, m in zip(t["effect_size"], t["effect_measure"])],
             "significant": np.where(t["significant"], "yes", ""),
             "note": t["note"],

@@ -28,6 +28,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_contains_package_data(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "journeylab/templates/report.html" in names
+    assert "journeylab/templates/report.ipynb" in names
     assert "journeylab/datasets/data/running-example.xes" in names
     data = {n for n in names if n.startswith("journeylab/datasets/data/")}
     assert any(n.endswith(".parquet") for n in data), sorted(data)
