@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._util import did_you_mean
+from ._util import did_you_mean, format_timedelta
 from .exceptions import InvalidParameterError
 
 __all__ = ["compare_segments", "SegmentComparison", "benjamini_hochberg", "pseudo_f_test"]
@@ -278,10 +278,14 @@ class SegmentComparison:
         t = self.table
         lvl = self.params.get("confidence", 0.95)
 
-        def fmt(v, metric):
+        def fmt(v, metric, sign=False):
             if pd.isna(v):
                 return "-"
-            return f"{v:.1%}" if metric in self.params.get("proportions", ()) else f"{v:,.3g}"
+            if metric in self.params.get("proportions", ()):
+                return f"{v:.1%}"
+            if metric == "duration":  # days
+                return ("+" if v > 0 else "-" if v < 0 else "") * sign + format_timedelta(pd.Timedelta(days=abs(v)))
+            return f"{v:+,.3g}" if sign else f"{v:,.3g}"
 
         return pd.DataFrame({
             "metric": t["metric"], "comparison": t["comparison"],
@@ -291,7 +295,7 @@ class SegmentComparison:
             f"difference ({lvl:.0%} CI)": [
                 "-" if pd.isna(d) else (f"{100 * d:+.1f} pp" + ("" if pd.isna(lo) else
                                                                f" ({100 * lo:+.1f} .. {100 * hi:+.1f})"))
-                if m in self.params.get("proportions", ()) else f"{d:+,.3g}"
+                if m in self.params.get("proportions", ()) else fmt(d, m, sign=True)
                 for d, lo, hi, m in zip(t["difference"], t["ci_low"], t["ci_high"], t["metric"])],
             "test": t["test"],
             "p (adjusted)": ["-" if pd.isna(p) else "<0.001" if p < 0.001 else f"{p:.2g}" for p in t["p_adjusted"]],
