@@ -100,7 +100,9 @@ def _over_time(res, ax):
     ax.set_xticks(x[::step])
     ax.set_xticklabels([f"{d:%d %b}" for d in w.index[::step]], rotation=0, fontsize=8)
     ax.yaxis.set_major_formatter(PercentFormatter(100))
-    ax.set_ylim(0, max(100.0 * 1.0, float(np.nanmax(rate + open_share)) * 1.05) if len(w) else 100)
+    # head room above the bars for the legend, so that it never covers them
+    ax.set_ylim(0, max(100.0, float(np.nanmax(rate + open_share))) * 1.15 if len(w) else 115)
+    ax.set_yticks([0, 20, 40, 60, 80, 100])
     ax.set_ylabel("attainment rate", color=INK)
     ax.set_xlabel("week of entry (Monday)", color=INK)
     ax.set_title("Attainment by week of entry", loc="left", fontsize=11)
@@ -124,7 +126,8 @@ def _reasons(res, ax):
         ax.text(row["customers"] + top * 0.01, yi, f"{int(row['customers']):,}{extra}", va="center", fontsize=8,
                 color=INK)
     ax.set_xlim(0, top * 1.35)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel("customers", color=INK)
     ax.set_title("Credited, or why not", loc="left", fontsize=11)
     _clean(ax)
