@@ -53,20 +53,3 @@ def small_df() -> pd.DataFrame:
             "amount": [None, None, 80.0, None, None, None],
         }
     )
-
-
-# --------------------------------------------------------------------------- notebooks (nbval)
-
-
-def pytest_configure(config):
-    """Resolve the nbval sanitize file from the repository, whatever the current folder."""
-    if hasattr(config.option, "sanitize_with") and config.option.sanitize_with:
-        path = Path(config.option.sanitize_with)
-        if not path.is_absolute():
-            config.option.sanitize_with = str(config.rootpath / path)
-
-
-def pytest_collectstart(collector):
-    """nbval compares text only: ignore stderr (pm4py's banner, warnings) and widget/JS payloads."""
-    if collector.fspath and collector.fspath.ext == ".ipynb":
-        collector.skip_compare += ("stderr", "application/javascript", "application/vnd.jupyter.widget-view+json")
