@@ -2,7 +2,8 @@
 
 How it works (one read of the file, nothing is ever written):
 
-1. The bytes are read and, when they start with the gzip magic number, decompressed in memory.
+1. The bytes are read and, when they start with the gzip magic number, decompressed in memory
+   (every member; more than 250 times the file size, and above 1 GiB, is refused as a bomb).
 2. The prolog is checked: a ``<!DOCTYPE ...>`` (and so any DTD or ``<!ENTITY>`` declaration) is
    refused, and the root element must be ``<log>``.
 3. libxml2 (lxml) checks that the document is well-formed, through a parser target that builds
@@ -22,7 +23,6 @@ log-level attributes, ``<global>``, ``<classifier>`` and ``<extension>`` declara
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import re
@@ -121,6 +121,10 @@ def _read(p: Path) -> bytes:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = _gunzip(raw)
+        except _TooLarge as err:
+            raise FileFormatError(f"'{p}' expands to more than {err.args[0]:,} bytes ({_BOMB_RATIO} times its size): "
+                                  "this looks like a decompression bomb and was not read. If the file is "
+                                  "genuine, decompress it yourself (`gunzip`) and read the .xes file.") from None
         except (OSError, EOFError, zlib.error) as err:
             raise FileFormatError(f"'{p}' is a damaged or truncated gzip file ({err}). Download or "
                                   "compress it again (`gzip -t` checks it).") from None
@@ -129,10 +133,31 @@ def _read(p: Path) -> bytes:
     return raw
 
 
+#: A gzip file may expand to at most this many times its size (XES logs compress about 20x)
+#: or to _BOMB_FLOOR bytes, whichever is larger; beyond, it is refused as a decompression bomb.
+_BOMB_RATIO = 250
+_BOMB_FLOOR = 1 << 30
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _gunzip(raw: bytes) -> bytes:
-    size = int.from_bytes(raw[-4:], "little")  # the gzip trailer: uncompressed size mod 2**32
-    out = zlib.decompress(raw, 31, max(size, 1))  # exactly-sized buffer: no copy at the end
-    return out if len(out) & 0xFFFFFFFF == size else gzip.decompress(raw)  # several gzip members
+    """Decompress every gzip member of ``raw``, refusing to produce more than the bomb limit."""
+    limit = max(_BOMB_RATIO * len(raw), _BOMB_FLOOR)
+    parts, total, data = [], 0, raw
+    while data:
+        d = zlib.decompressobj(31)
+        out = d.decompress(data, limit - total + 1)
+        total += len(out)
+        if total > limit or d.unconsumed_tail:
+            raise _TooLarge(limit)
+        if not d.eof:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        parts.append(out)
+        data = d.unused_data.lstrip(b"\x00")  # the next member (trailing zero padding is allowed)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _utf8(raw: bytes, p: Path) -> bytes:

@@ -303,6 +303,30 @@ def test_truncated_gzip(tmp_path):
         parse_xes(path)
 
 
+def test_gzip_bomb_is_refused_before_it_fills_memory(tmp_path, monkeypatch):
+    import journeylab._xes as xmod
+
+    monkeypatch.setattr(xmod, "_BOMB_FLOOR", 1 << 20)  # 1 MiB instead of 1 GiB: the same check, small data
+    text = xes(trace("c1", ev("a")))
+    bomb = text.replace("<trace>", " " * (40 << 20) + "<trace>", 1).encode()  # 40 MiB of blanks, ~40 kB gzipped
+    path = tmp_path / "bomb.xes.gz"
+    path.write_bytes(gzip.compress(bomb))
+    assert len(bomb) > xmod._BOMB_RATIO * path.stat().st_size
+    with pytest.raises(FileFormatError, match=r"bomb\.xes\.gz' expands to more than .*decompression bomb.*gunzip"):
+        parse_xes(path)
+    # the same document, not compressed, is read (its size is its real size)
+    plain = tmp_path / "bomb.xes"
+    plain.write_bytes(bomb)
+    assert parse_xes(plain)["case:concept:name"].tolist() == ["c1"]
+
+
+def test_several_gzip_members_are_all_read(tmp_path):
+    text = xes(trace("c1", ev("a"), ev("b"))).encode()
+    path = tmp_path / "log.xes.gz"
+    path.write_bytes(gzip.compress(text[:100]) + gzip.compress(text[100:]) + b"\x00" * 8)
+    assert parse_xes(path)["concept:name"].tolist() == ["a", "b"]
+
+
 def test_bad_gzip(tmp_path):
     path = tmp_path / "log.xes.gz"
     path.write_bytes(b"\x1f\x8b\x08\x00" + b"not really gzip" * 10)
