@@ -137,7 +137,7 @@ def plot_paths(result, *, ax=None, height: float = 4.5, title: bool = True):
     ax.set_xlim(-1.6 if not nxt else -0.3, (n_cols - 1) * _COL_GAP + (_NODE_W + 1.9 if nxt else 0.5))
     low = min(b for (_, _, b) in pos.values())
     high = max(t for (_, t, _) in pos.values())
-    ax.set_ylim(min(low, -height / 2) - 0.3, max(high, height / 2) + 0.75)
+    ax.set_ylim(low - 0.3, high + 0.75)  # the content, not the nominal height: no empty bands
     ax.set_aspect("equal")
     st.blank(ax)
     if created:
