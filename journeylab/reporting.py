@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
 import tempfile
 from datetime import datetime, timezone
 from html import escape
@@ -34,31 +35,46 @@ _REMOVED_TAGS = ("parameters", "injected-parameters", "report-remove")
 
 
 class ReportError(JourneylabError, RuntimeError):
-    """The report notebook failed for a reason that is not a journeylab error (a bug: please report it)."""
+    """The report notebook could not finish: a section ran out of time or memory, the kernel
+    died, or an unexpected error (a bug: please report it)."""
 
 
-def _kernel_manager_class():
+def _kernel_manager_class(workdir: Path):
     """A kernel manager whose only kernel is this Python (not whatever ``python3`` spec is installed),
-    quiet, without progress bars and with a non-interactive matplotlib backend."""
+    quiet, without progress bars, with a non-interactive matplotlib backend and without the
+    user's IPython profile (its startup files would print into the report)."""
+    import site
+
     from ipykernel.kernelspec import RESOURCES, get_kernel_dict
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
+    env = {"TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "IPYTHONDIR": str(workdir / "ipython")}
+    # the kernel imports the same journeylab as this process: a checkout or a --target folder is
+    # put on its path; an installed package is found there anyway (and site-packages must not
+    # come before the standard library)
+    here = str(Path(__file__).resolve().parent.parent)
+    installed = {str(Path(p).resolve()) for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    if here not in installed:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+
     class _ThisPython(KernelSpecManager):
         def get_kernel_spec(self, kernel_name):
             spec = get_kernel_dict()
             spec["argv"] = [*spec["argv"], "--log-level=ERROR"]
-            # the kernel imports the same journeylab as this process (an installed wheel, a checkout...)
-            here = str(Path(__file__).resolve().parent.parent)
-            path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
-            env = {"TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "PYTHONPATH": path}
             return KernelSpec(resource_dir=RESOURCES, env=env, **spec)
 
     class _ReportKernelManager(AsyncKernelManager):
         @default("kernel_spec_manager")
         def _default_ksm(self):
             return _ThisPython(data_dir=self.data_dir)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # the kernel's own stderr (e.g. the tracebacks of a kernel stopped at a timeout) is noise
+            # for the caller: errors of the sections come back through the protocol
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return _ReportKernelManager
 
@@ -67,6 +83,7 @@ def _execute(params: dict, workdir: Path, *, progress: bool, timeout: int | None
     """Run the report notebook with ``params``; returns the executed notebook node."""
     import nbformat
     import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     from . import exceptions
@@ -75,15 +92,25 @@ def _execute(params: dict, workdir: Path, *, progress: bool, timeout: int | None
                         as_version=4)
     try:
         return papermill.execute_notebook(
-            nb, None, parameters=params, kernel_name="python3", kernel_manager_class=_kernel_manager_class(),
+            nb, None, parameters=params, kernel_name="python3", kernel_manager_class=_kernel_manager_class(workdir),
             progress_bar=progress, cwd=str(workdir), execution_timeout=timeout, start_timeout=120,
         )
     except PapermillExecutionError as err:
         cls = getattr(exceptions, err.ename, None)
         if isinstance(cls, type) and issubclass(cls, JourneylabError):
             raise cls(err.evalue) from None
-        raise ReportError(f"The report notebook failed in cell {err.exec_count} with {err.ename}: {err.evalue}. "
+        if err.ename == "MemoryError":
+            raise ReportError(f"The report ran out of memory in section {err.exec_count}. Report on a sample of "
+                              "the cases (e.g. log.filter_variants(coverage=0.8)) or on a larger machine.") from None
+        raise ReportError(f"The report notebook failed in section {err.exec_count} with {err.ename}: {err.evalue}. "
                           "This is a journeylab bug; please report it with the input that caused it.") from None
+    except CellTimeoutError:
+        raise ReportError(f"A section of the report took longer than timeout={timeout} s and was stopped. Give a "
+                          "larger timeout (timeout=None for no limit; --timeout SECONDS on the command line), "
+                          "or report on a sample of the cases.") from None
+    except DeadKernelError:
+        raise ReportError("The report's Python kernel died (out of memory?). Report on a sample of the cases "
+                          "or on a larger machine.") from None
 
 
 def _export(nb) -> str:
@@ -115,6 +142,10 @@ def _input(log, options: dict, workdir: Path) -> tuple[dict, str, str]:
         path = retail_files()["events"]
         return {}, "the bundled retail sample", file_sha256(path)
     if isinstance(log, EventLog):
+        if log.is_lazy:
+            raise InvalidParameterError("The report works on logs in memory, and this EventLog lives in an outside "
+                                        "engine (Ibis/Spark): collect it first (jl.from_pandas(...) on its "
+                                        "events), or report on the file it was read from.")
         pkl = workdir / "log.pkl"
         with open(pkl, "wb") as fh:
             pickle.dump(log, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -141,15 +172,16 @@ def _journey_yaml(journey) -> tuple[str | None, str | None]:
     if isinstance(journey, (str, os.PathLike)):
         path = Path(journey).expanduser()
         Journey.from_yaml(path)  # a clear error now rather than from inside the notebook
-        return path.read_text(encoding="utf-8"), str(path)
+        return path.read_text(encoding="utf-8"), path.name
     raise InvalidParameterError(f"journey must be a Journey, the path of a YAML definition or None, "
                                 f"not {type(journey).__name__}.")
 
 
 def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: str | None = None,
-           segment_by: str | None = None, top_variants: int = 10, progress: bool = False,
+           segment_by: str | None = None, top_variants: int = 10, progress: bool = True,
            timeout: int | None = 1800, case=None, activity=None, timestamp=None, channel=None, customer=None,
-           sep=None, tz=None) -> Path:
+           resource=None, lifecycle=None, value=None, sep=None, tz=None, on_invalid: str | None = None,
+           deduplicate: bool = False) -> Path:
     """Write a self-contained HTML report of an event log (and optionally a PDF of it).
 
     Sections: data overview and quality warnings; process map, variants and top paths;
@@ -160,8 +192,9 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
 
     Parameters
     ----------
-    log : EventLog, the path of a log file (.xes, .xes.gz, .csv, .parquet; read with the
-        ``case``/``activity``/``timestamp``/``channel``/``customer``/``sep``/``tz`` options), or
+    log : EventLog in memory, the path of a log file (.xes, .xes.gz, .csv, .parquet; read with
+        the ``case``/``activity``/``timestamp``/``channel``/``customer``/``resource``/
+        ``lifecycle``/``value``/``sep``/``tz``/``on_invalid``/``deduplicate`` options), or
         None: the bundled retail sample (with its journey unless ``journey`` is given).
     journey : Journey, the path of a YAML journey definition, or None.
     out : the HTML file to write (its folder is created).
@@ -169,7 +202,7 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     title : the report's title (default "journeylab report").
     segment_by : a case attribute (e.g. "region") to segment by; default: behavioural segments.
     top_variants : how many variants the variant table shows.
-    progress : show papermill's progress bar (cell by cell).
+    progress : a progress bar, section by section (papermill's, tqdm); False for none.
     timeout : seconds one section may take (None: no limit).
 
     Returns the path of the HTML file.
@@ -192,9 +225,17 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     if pdf is not None and find_chromium() is None:
         raise JourneylabError(f"No Chromium or Chrome to print {pdf} with: {INSTALL_HINT}")
     out = Path(out)
+    for name, target in (("out", out), ("pdf", pdf)):
+        if target is not None and Path(target).is_dir():
+            raise InvalidParameterError(f"{name}={str(target)!r} is a folder; give a file name, e.g. "
+                                        f"{str(Path(target) / ('report.' + ('pdf' if name == 'pdf' else 'html')))!r}.")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise InvalidParameterError(f"timeout={timeout!r} must be a positive number of seconds, or None for no limit.")
     title = title or "journeylab report"
     options = {k: v for k, v in dict(case=case, activity=activity, timestamp=timestamp, channel=channel,
-                                     customer=customer, sep=sep, tz=tz).items() if v is not None}
+                                     customer=customer, resource=resource, lifecycle=lifecycle, value=value, sep=sep,
+                                     tz=tz, on_invalid=on_invalid, deduplicate=deduplicate or None).items()
+               if v is not None}
     journey_yaml, journey_source = _journey_yaml(journey)
     with tempfile.TemporaryDirectory(prefix="journeylab-report-") as tmp:
         handover, label, digest = _input(log, options, Path(tmp))
