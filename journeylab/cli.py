@@ -47,7 +47,8 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 
 def load_log(path: str | None, *, case=None, activity=None, timestamp=None, channel=None, customer=None,
-             sep=None, tz=None, on_invalid: str | None = None, deduplicate: bool = False):
+             resource=None, lifecycle=None, value=None, sep=None, tz=None, on_invalid: str | None = None,
+             deduplicate: bool = False):
     """Read a log file by its extension (XES, CSV, Parquet); the bundled sample when ``path`` is None.
 
     ``on_invalid="drop"`` drops events with a missing case, activity or timestamp (default:
@@ -71,7 +72,7 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
     name = Path(path).name.lower()
     if name.endswith((".xes", ".xes.gz")):
         return _log.read_xes(path, **quality)
-    roles = {"channel": channel, "customer": customer}
+    roles = {"channel": channel, "customer": customer, "resource": resource, "lifecycle": lifecycle, "value": value}
     roles = {k: v for k, v in roles.items() if v}
     if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")) or name.endswith((".parquet", ".pq")):
         missing = [f"--{k}" for k, v in (("case", case), ("activity", activity), ("timestamp", timestamp)) if not v]
@@ -87,7 +88,8 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
 
 def _log_from(args):
     return load_log(args.log, case=args.case, activity=args.activity, timestamp=args.timestamp,
-                    channel=args.channel, customer=args.customer, sep=args.sep, tz=args.tz,
+                    channel=args.channel, customer=args.customer, resource=args.resource, lifecycle=args.lifecycle,
+                    value=args.value, sep=args.sep, tz=args.tz,
                     on_invalid="drop" if getattr(args, "drop_invalid", False) else None,
                     deduplicate=getattr(args, "deduplicate", False))
 
@@ -199,7 +201,7 @@ def _jsonable(obj):
 
 
 def _print_json(data) -> None:
-    print(json.dumps(_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False))
+    print(json.dumps(_jsonable(data), indent=2, ensure_ascii=True, allow_nan=False))
 
 
 def _warn(text: str) -> None:
@@ -222,7 +224,7 @@ def _one_line(text) -> str:
     out = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
     for python, cli in _CLI_WORDS:
         out = out.replace(python, cli)
-    return re.sub(r"\(e\.g\. (case|activity|timestamp|channel|customer)='([^']*)'\)", r"(e.g. --\1 \2)", out)
+    return re.sub(r"\(e\.g\. (case|activity|timestamp|channel|customer|resource|lifecycle|value)='([^']*)'\)", r"(e.g. --\1 \2)", out)
 
 
 # --------------------------------------------------------------------------- summary
@@ -509,8 +511,10 @@ def _cmd_report(args) -> int:
 
     path = reporting.report(args.log, journey=args.journey, out=args.out, pdf=args.pdf, title=args.title,
                             segment_by=args.segment_by, case=args.case, activity=args.activity,
-                            timestamp=args.timestamp, channel=args.channel, customer=args.customer, sep=args.sep,
-                            tz=args.tz, progress=True)
+                            timestamp=args.timestamp, channel=args.channel, customer=args.customer,
+                            resource=args.resource, lifecycle=args.lifecycle, value=args.value, sep=args.sep,
+                            tz=args.tz, on_invalid="drop" if args.drop_invalid else None,
+                            deduplicate=args.deduplicate, timeout=args.timeout, progress=True)
     print(f"wrote {path}")
     if args.pdf:
         print(f"wrote {args.pdf}")
@@ -518,6 +522,16 @@ def _cmd_report(args) -> int:
 
 
 # --------------------------------------------------------------------------- parser
+
+
+def _timeout(text: str) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds; write e.g. 3600") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (no limit) or more")
+    return value or None
 
 
 def _positive_int(text: str) -> int:
@@ -552,6 +566,9 @@ def _add_log_args(p: argparse.ArgumentParser, *, optional: bool = False, quality
     g.add_argument("--timestamp", help="timestamp column (CSV / Parquet)")
     g.add_argument("--channel", help="channel column (optional)")
     g.add_argument("--customer", help="customer column when the case is a session (optional)")
+    g.add_argument("--resource", help="resource column (optional)")
+    g.add_argument("--lifecycle", help="lifecycle transition column (optional)")
+    g.add_argument("--value", help="monetary value column (optional)")
     g.add_argument("--sep", help="CSV separator (default: detected)")
     g.add_argument("--tz", help="zone of naive timestamps (default UTC)")
     if quality:
@@ -681,7 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_conformance)
 
     p = add("report")
-    _add_log_args(p, optional=True, quality=False)
+    _add_log_args(p, optional=True)
     p.add_argument("--journey", default=None, metavar="YAML",
                    help="journey definition (YAML file); default: the sample's journey with the sample, else none")
     p.add_argument("--segment-by", default=None, metavar="COLUMN", help="compare segments by this column")
@@ -689,6 +706,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="build/report.html", metavar="HTML",
                    help="output HTML file (default build/report.html)")
     p.add_argument("--pdf", default=None, metavar="PDF", help="also print the report to this PDF (needs Chromium)")
+    p.add_argument("--timeout", default=1800, type=_timeout, metavar="SECONDS",
+                   help="seconds one section may take (default 1800; 0 for no limit)")
     _add_common(p, json_flag=False)
     p.set_defaults(func=_cmd_report)
     return parser

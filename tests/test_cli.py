@@ -362,11 +362,12 @@ def test_report_passes_its_options(monkeypatch, tmp_path, capsys):
     code, stdout, _ = run(capsys, "report", "events.csv", "--journey", "j.yaml", "--case", "id", "--activity", "step",
                           "--timestamp", "ts", "--channel", "ch", "--customer", "cust", "--sep", ";",
                           "--tz", "Europe/Paris", "--segment-by", "region", "--title", "T", "--out", out,
-                          "--pdf", pdf)
+                          "--pdf", pdf, "--resource", "who", "--drop-invalid", "--timeout", "600")
     assert code == 0
     assert calls == [("events.csv", dict(journey="j.yaml", out=str(out), pdf=str(pdf), title="T", segment_by="region",
                                          case="id", activity="step", timestamp="ts", channel="ch", customer="cust",
-                                         sep=";", tz="Europe/Paris", progress=True))]
+                                         resource="who", lifecycle=None, value=None, sep=";", tz="Europe/Paris",
+                                         on_invalid="drop", deduplicate=False, timeout=600, progress=True))]
     assert stdout.splitlines() == [f"wrote {out}", f"wrote {pdf}"]
 
     calls.clear()
@@ -375,6 +376,11 @@ def test_report_passes_its_options(monkeypatch, tmp_path, capsys):
     log, kwargs = calls[0]
     assert log is None and kwargs["journey"] is None and kwargs["out"] == "build/report.html"
     assert kwargs["pdf"] is None and stdout == "wrote build/report.html\n"
+    assert kwargs["timeout"] == 1800 and kwargs["on_invalid"] is None
+
+    calls.clear()
+    assert run(capsys, "report", "--timeout", "0")[0] == 0
+    assert calls[0][1]["timeout"] is None  # 0: no limit
 
 
 def test_report_options_fit_the_real_report(monkeypatch, capsys):
@@ -480,3 +486,16 @@ def test_installed_command_end_to_end(tmp_path):
     r = call("summary", tmp_path / "missing.xes")
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_resource_lifecycle_and_value_roles_can_be_named(tmp_path, capsys):
+    csv = tmp_path / "bpic_like.csv"
+    csv.write_text("id,step,ts,resource,value\n1,a,2025-01-01 10:00,ann,5\n1,b,2025-01-01 11:00,bob,7\n"
+                   "2,a,2025-01-02 10:00,ann,1\n")
+    base = ["summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts"]
+    code, _, err = run(capsys, *base)
+    assert code == 2 and "--resource resource" in err  # the fix, in command-line words
+    code, out, _ = run(capsys, *base, "--resource", "resource", "--value", "value", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["events"] == 3 and data["resources"] == 2
