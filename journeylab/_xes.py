@@ -23,6 +23,7 @@ log-level attributes, ``<global>``, ``<classifier>`` and ``<extension>`` declara
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import re
@@ -122,8 +123,9 @@ def _read(p: Path) -> bytes:
         try:
             raw = _gunzip(raw)
         except _TooLarge as err:
-            raise FileFormatError(f"'{p}' expands to more than {err.args[0]:,} bytes ({_BOMB_RATIO} times its size): "
-                                  "this looks like a decompression bomb and was not read. If the file is "
+            raise FileFormatError(f"'{p}' expands to more than {err.args[0]:,} bytes (the limit is {_BOMB_RATIO} times "
+                                  "its size, at least 1 GiB): this looks like a decompression bomb and was not read. "
+                                  "If the file is "
                                   "genuine, decompress it yourself (`gunzip`) and read the .xes file.") from None
         except (OSError, EOFError, zlib.error) as err:
             raise FileFormatError(f"'{p}' is a damaged or truncated gzip file ({err}). Download or "
@@ -144,19 +146,15 @@ class _TooLarge(Exception):
 
 
 def _gunzip(raw: bytes) -> bytes:
-    """Decompress every gzip member of ``raw``, refusing to produce more than the bomb limit."""
+    """Decompress every gzip member of ``raw`` in chunks, refusing to produce more than the bomb limit."""
     limit = max(_BOMB_RATIO * len(raw), _BOMB_FLOOR)
-    parts, total, data = [], 0, raw
-    while data:
-        d = zlib.decompressobj(31)
-        out = d.decompress(data, limit - total + 1)
-        total += len(out)
-        if total > limit or d.unconsumed_tail:
-            raise _TooLarge(limit)
-        if not d.eof:
-            raise EOFError("compressed file ended before the end-of-stream marker was reached")
-        parts.append(out)
-        data = d.unused_data.lstrip(b"\x00")  # the next member (trailing zero padding is allowed)
+    parts, total = [], 0
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
+        while chunk := fh.read(1 << 24):
+            total += len(chunk)
+            if total > limit:
+                raise _TooLarge(limit)
+            parts.append(chunk)
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
