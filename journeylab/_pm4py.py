@@ -20,6 +20,7 @@ import contextlib
 import math
 import os
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -106,19 +107,32 @@ def dfg_uvcl(log: Mapping[tuple, int]):
     return dfg
 
 
+_PATCH_LOCK = threading.Lock()
+_PATCH_DEPTH = 0
+_ORIGINAL_DFG = None
+
+
 @contextlib.contextmanager
 def _one_pass_dfg():
     """Let pm4py's inductive miner use :func:`dfg_uvcl` (its results are identical; the miner
     recomputes the graph of every sub-log it tries, and pm4py's version is quadratic in the
-    number of activities). The original function is restored on exit."""
+    number of activities). Counted, under a lock: overlapping calls from several threads
+    share the swap, and the last one out restores pm4py's function (also on error)."""
+    global _PATCH_DEPTH, _ORIGINAL_DFG
     from pm4py.util.compression import util as comut
 
-    original = comut.discover_dfg_uvcl
-    comut.discover_dfg_uvcl = dfg_uvcl
+    with _PATCH_LOCK:
+        if _PATCH_DEPTH == 0:
+            _ORIGINAL_DFG = comut.discover_dfg_uvcl
+            comut.discover_dfg_uvcl = dfg_uvcl
+        _PATCH_DEPTH += 1
     try:
         yield
     finally:
-        comut.discover_dfg_uvcl = original
+        with _PATCH_LOCK:
+            _PATCH_DEPTH -= 1
+            if _PATCH_DEPTH == 0:
+                comut.discover_dfg_uvcl = _ORIGINAL_DFG
 
 
 def inductive_tree(counter: Mapping[tuple, int], *, noise: float = 0.0):

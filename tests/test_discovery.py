@@ -572,3 +572,21 @@ def test_miner_on_many_variants_equals_pm4py_and_restores_it():
         assert str(m.tree) == str(ref)
     assert m.n_variants > 100
     assert comut.discover_dfg_uvcl is original
+
+
+def test_one_pass_dfg_swap_is_counted_and_restored_on_error():
+    _pm4py_mod()
+    from pm4py.util.compression import util as comut
+
+    original = comut.discover_dfg_uvcl
+    outer, inner = _pm4py._one_pass_dfg(), _pm4py._one_pass_dfg()
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)  # overlapping calls (threads): the first one out must not restore yet
+    assert comut.discover_dfg_uvcl is _pm4py.dfg_uvcl
+    inner.__exit__(None, None, None)
+    assert comut.discover_dfg_uvcl is original
+    with pytest.raises(RuntimeError):
+        with _pm4py._one_pass_dfg():
+            raise RuntimeError("boom")
+    assert comut.discover_dfg_uvcl is original
