@@ -292,6 +292,10 @@ def experience_sections(log, journey) -> list[str]:
     if score is None:
         return [_section("Journey map and KPIs", _note(
             "The log has no survey column (nps, csat or ces): add survey answers to see scores per touchpoint."))]
+    if not getattr(journey, "phases", None):
+        return [_section("Journey map and KPIs", _note(
+            f"The journey '{journey.name}' has no phases: add a 'phases:' block (phase name -> its activities) "
+            "to its definition to see the journey map and the scores per touchpoint."))]
     unit = "session_id" if "session_id" in log.attributes else "case"
     try:
         return [f"<section><h2>{escape(title)}</h2>{body}</section>"

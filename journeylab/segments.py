@@ -588,20 +588,29 @@ def attribute_segmentation(log, column: str, *, journey=None, max_segments: int 
     >>> attribute_segmentation(jl.datasets.load_retail().log, "regoin")
     Traceback (most recent call last):
     ...
-    journeylab.exceptions.SchemaError: The log has no column 'regoin'. Did you mean 'region'? ...
+    journeylab.exceptions.SchemaError: 'regoin' is not a column of the log. Did you mean 'region'? ...
     """
     from ._util import did_you_mean
 
-    if column in ("case", "activity", "timestamp") or column not in log.attributes:
-        raise SchemaError(f"The log has no column {column!r}.{did_you_mean(column, log.attributes)} "
-                          f"Segment by one of its attributes: {', '.join(map(str, log.attributes)) or 'none'}.")
+    usable = [c for c in log.columns if c not in ("case", "activity", "timestamp")]
+    if column not in usable:
+        what = "is the case id" if column == "case" else "changes within a case" if column in log.columns else \
+            f"is not a column of the log.{did_you_mean(column, usable)}"
+        raise SchemaError(f"{column!r} {what} Segment by one of: {', '.join(map(str, usable)) or 'none'}.")
     if not isinstance(max_segments, int) or max_segments < 2:
         raise InvalidParameterError(f"max_segments={max_segments!r} must be a whole number of at least 2.")
     table = case_attributes(log, journey=journey)
-    values = log._frame().groupby("case", sort=False, observed=True)[column].first()
-    values = values.reindex(table.index).astype("string").fillna("(missing)")
+    frame = log._frame()
+    first = frame.groupby("case", sort=False, observed=True).head(1).set_index("case")[column]  # the first event's
+    values = first.reindex(table.index).astype("string")
+    missing = "(missing)"
+    while missing in set(values.dropna()):
+        missing = f"({missing})"
+    values = values.fillna(missing)
     counts = values.value_counts()
     keep = list(counts.index[: max_segments - 1]) if len(counts) > max_segments else list(counts.index)
+    while other in keep or (other in set(values) and other not in keep):
+        other = f"{other} (pooled)"
     values = values.where(values.isin(keep), other)
     cats = [v for v in keep] + ([other] if (~values.isin(keep)).any() else [])
     labels = pd.Series(pd.Categorical(values.to_numpy(dtype=object), categories=cats), index=table.index,

@@ -201,3 +201,81 @@ def test_attribute_segmentation_counts():
 def test_doctests(module):
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0 and res.failed == 0
+
+
+def test_hostile_journey_and_file_name_are_escaped(tmp_path):
+    log_path = tmp_path / "<img src=x onerror=alert(4)>.xes"
+    log_path.write_bytes(jl.datasets.example_path().read_bytes())
+    yaml = tmp_path / "j.yaml"
+    yaml.write_text("name: '<b>claims</b>'\nmilestones:\n"
+                    "  - {name: '<script>alert(3)</script>', activities: [register request]}\n"
+                    "  - {name: decide & pay, activities: [decide]}\n"
+                    "phases:\n  '<i>intake</i>': [register request]\n")
+    html = jl.report(log_path, journey=yaml, out=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert_self_contained(html)
+    assert "<img src=x" not in html and "<b>claims" not in html and "<i>intake" not in html
+    assert "&lt;img src=x onerror=alert(4)&gt;.xes" in html  # the file name, in the header and the appendix
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in html  # a milestone name in the happy-path sections
+    assert "decide &amp; pay" in html
+    assert "Comparison with the happy path" in headings(html)
+
+
+def test_lazy_logs_folders_and_timeouts_fail_clearly(tmp_path, bpic2012):
+    import ibis
+
+    ex = jl.datasets.load_example().to_pandas()
+    lazy = jl.from_ibis(ibis.memtable(ex[["case", "activity", "timestamp"]]), case="case", activity="activity",
+                        timestamp="timestamp")
+    with pytest.raises(jl.InvalidParameterError, match="logs in memory"):
+        jl.report(lazy, out=tmp_path / "r.html")
+    with pytest.raises(jl.InvalidParameterError, match="is a folder"):
+        jl.report(jl.datasets.load_example(), out=tmp_path)
+    with pytest.raises(jl.InvalidParameterError, match="timeout=0"):
+        jl.report(jl.datasets.load_example(), out=tmp_path / "r.html", timeout=0)
+    rep = importlib.import_module("journeylab.reporting")
+    with pytest.raises(rep.ReportError, match=r"longer than timeout=1 s .*--timeout"):
+        jl.report(bpic2012, out=tmp_path / "r.html", timeout=1, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_file_is_replaced_atomically(tmp_path, monkeypatch):
+    out = tmp_path / "r.html"
+    out.write_text("previous report")
+    util = importlib.import_module("journeylab._util")
+
+    def failing_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(util.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        jl.report(jl.datasets.load_example(), out=out, progress=False)
+    assert out.read_text() == "previous report"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # the half-done temporary file is gone
+
+
+def test_journey_without_phases_says_what_to_add():
+    sample = jl.datasets.load_retail()
+    spec = sample.journey.to_dict()
+    spec.pop("phases")
+    (html,) = _sections.experience_sections(sample.log, jl.Journey.from_dict(spec))
+    assert "has no phases: add a &#x27;phases:&#x27; block" in html
+
+
+def test_attribute_segments_use_the_first_event_and_never_merge_a_real_value():
+    rows = []
+    for i in range(30):
+        rows += [(f"o{i}", "a", "2025-01-01", "other"), (f"o{i}", "b", "2025-01-02", "zzz")]
+    for i in range(40):
+        rows.append((f"v{i}", "a", "2025-01-01", f"value{i // 2}"))
+    rows += [("m", "a", "2025-01-01", None), ("m", "b", "2025-01-02", "late")]
+    df = pd.DataFrame(rows, columns=["c", "act", "t", "src"])
+    log = jl.from_pandas(df, case="c", activity="act", timestamp="t")
+    seg = jl.segments.attribute_segmentation(log, "src", max_segments=3)
+    sizes = seg.labels.astype(str).value_counts().to_dict()
+    # 'other' is a real value (30 cases, the largest): it keeps its own segment; the pool gets another name
+    assert sizes == {"other": 30, "value0": 2, "other (pooled)": 39}
+    m = jl.segments.attribute_segmentation(log, "src", max_segments=30)
+    assert m.labels["m"] == "(missing)"  # the first event has no value; a later one does not count
+    retail = jl.datasets.load_retail().log
+    by_channel = jl.segments.attribute_segmentation(retail, "channel")  # a role column is a fine attribute
+    assert by_channel.labels.notna().all() and len(by_channel.segments) > 1
