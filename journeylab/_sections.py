@@ -381,8 +381,9 @@ _PACKAGES = ("journeylab", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framewo
              "matplotlib", "lifelines", "papermill", "nbconvert")
 
 
-def appendix_section(params: dict, input_hash: str) -> str:
-    """The reproducibility appendix: package versions, the parameters of the run and a hash of the input."""
+def appendix_section(params: dict, input_hash: str, hash_of: str = "of the file") -> str:
+    """The reproducibility appendix: package versions, the parameters of the run and a hash of the
+    input (``hash_of`` says what was hashed: the file's bytes, or the events of an in-memory log)."""
     from importlib.metadata import PackageNotFoundError, version
 
     def ver(name):
@@ -396,6 +397,6 @@ def appendix_section(params: dict, input_hash: str) -> str:
     shown = pd.DataFrame({"parameter": list(params), "value": ["-" if v is None else str(v) for v in params.values()]})
     body = (_note("Everything needed to reproduce this report: the same input (check its hash), the same "
                   "parameters and the same package versions.")
-            + f"<p>Input SHA-256: <code>{escape(input_hash)}</code></p>"
+            + f"<p>Input SHA-256 ({escape(hash_of)}): <code>{escape(input_hash)}</code></p>"
             + "<h3>Parameters</h3>" + _table(shown) + "<h3>Versions</h3>" + _table(versions))
     return _section("Appendix: reproducibility", body)

@@ -78,7 +78,8 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
         missing = [f"--{k}" for k, v in (("case", case), ("activity", activity), ("timestamp", timestamp)) if not v]
         if missing:
             raise JourneylabError(f"{path}: name the columns with {' '.join(missing)} "
-                                  "(e.g. --case id --activity step --timestamp ts).")
+                                  "(e.g. --case id --activity step --timestamp ts; in Python case=, activity=, "
+                                  "timestamp=).")
         if name.endswith((".parquet", ".pq")):
             return _log.read_parquet(path, case=case, activity=activity, timestamp=timestamp, tz=tz, **roles, **quality)
         return _log.read_csv(path, case=case, activity=activity, timestamp=timestamp, sep=sep, tz=tz, **roles,
@@ -149,7 +150,15 @@ def _short(text: str, width: int = 90) -> str:
 
 
 def _steps(seq, width: int = 90) -> str:
-    """A sequence of activities / milestones as ``a > b > c``, shortened to ``width`` characters."""
+    """A sequence of activities / milestones as ``a > b > c``, shortened to ``width`` characters.
+
+    >>> _steps(["view", "cart", "buy"], 20)
+    'view > cart > buy'
+    >>> _steps(["view", "cart", "buy", "review"], 22)
+    'view > ... (+3 more)'
+    >>> _steps(["x" * 100], 30)
+    'xxxxxxxxxxxxxx...'
+    """
     seq = [str(s) for s in seq]
     full = " > ".join(seq)
     if len(full) <= width:
@@ -160,6 +169,9 @@ def _steps(seq, width: int = 90) -> str:
         if len(" > ".join(shown + [s])) + len(tail) > width:
             break
         shown.append(s)
+    if not shown:  # even the first step is too long: cut it
+        first = seq[0][: max(width - 16, 8)] + "..."
+        return first + (f" > ... (+{len(seq) - 1} more)" if len(seq) > 1 else "")
     return " > ".join(shown) + f" > ... (+{len(seq) - len(shown)} more)"
 
 

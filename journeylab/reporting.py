@@ -151,7 +151,8 @@ def _input(log, options: dict, workdir: Path) -> tuple[dict, str, str]:
             pickle.dump(log, fh, protocol=pickle.HIGHEST_PROTOCOL)
         source = log._meta.get("source")
         label = f"EventLog ({Path(str(source)).name if source else 'DataFrame'})"
-        return {"log_pickle": str(pkl)}, label, frame_sha256(log)
+        return {"log_pickle": str(pkl), "hash_of": "of the events: their row hashes in order"}, label, \
+            frame_sha256(log)
     if isinstance(log, (str, os.PathLike)):
         path = Path(log).expanduser().resolve()
         if not path.is_file():
