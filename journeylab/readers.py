@@ -190,6 +190,15 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
             f"column(s) {clash} have the name of a role but are not used as that role; journeylab reserves "
             f"the names {list(ROLES)}. Pass them as the role or rename them (table.rename(...))."
         )
+    seen: dict[str, str] = {}
+    for name in [r for r in ROLES if r in given] + [c for c in cols if c not in by_col]:
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            raise SchemaError(
+                f"columns {other!r} and {name!r} of the log differ only in upper/lower case, and SQL engines "
+                f"(DuckDB, Spark) take them for one column. Rename or drop {name!r} where the table is made "
+                f"(e.g. in the DataFrame or the query); role columns are named {list(given)} in the log."
+            )
     exprs = []
     for r in ROLES:
         if r in given:

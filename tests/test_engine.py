@@ -217,3 +217,16 @@ def test_from_ibis_duckdb_memtable():
         jl.from_ibis(t2, case="case", activity="activity", timestamp="when")
     with pytest.raises(jl.SchemaError, match="reserves the names"):
         jl.from_ibis(ibis.memtable(df.assign(channel="web")), case="case", activity="activity", timestamp="timestamp")
+
+
+def test_from_ibis_refuses_columns_that_differ_only_in_case():
+    import ibis
+
+    df = _generated(20)
+    t = ibis.memtable(df.assign(Activity=df["activity"].str.upper()))
+    with pytest.raises(jl.SchemaError, match=r"'activity' and 'Activity' of the log differ only in upper/lower case"):
+        jl.from_ibis(t, case="case", activity="activity", timestamp="timestamp")
+    # renamed where the table is made, the log reads and its events come back
+    t = ibis.memtable(df.assign(activity_upper=df["activity"].str.upper()))
+    ok = jl.from_ibis(t, case="case", activity="activity", timestamp="timestamp")
+    assert ok.to_pandas()["activity_upper"].tolist() == ok.to_pandas()["activity"].str.upper().tolist()
