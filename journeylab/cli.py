@@ -442,7 +442,9 @@ def _cmd_conformance(args) -> int:
               "goal_rate": r.get("goal_rate"), "goal_diff": r.get("goal_diff"),
               "goal_diff_low": r.get("goal_diff_low"), "goal_diff_high": r.get("goal_diff_high")}
              for t, r in e.iterrows()]
-    path = [{"milestone": str(m), **{k: r[k] for k in c.path.columns}} for m, r in c.path.iterrows()]
+    # counts as whole numbers (iterrows gives floats when the row mixes counts and shares)
+    path = [{"milestone": str(m), **{k: (r[k] if k.startswith("share") else int(r[k])) for k in c.path.columns}}
+            for m, r in c.path.iterrows()]
     top_dev = _top_deviations(c, args.top)
     seqs = [{"milestones": list(r.milestones), "cases": int(r.count), "share": r.count / max(n, 1),
              "cost": int(r.cost), "fitness": float(r.fitness), "deviations": list(r.deviations)}

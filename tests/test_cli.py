@@ -296,6 +296,8 @@ def test_conformance_json_equals_compare(capsys, claim):
         rows = d[(d["type"] == top["type"]) & (d["milestone"] == top["milestone"])]
         assert top["cases"] == rows["case"].nunique() and top["occurrences"] == len(rows)
     assert [s["cases"] for s in data["top_sequences"]] == c.variants["count"].head(10).tolist()
+    for m in data["milestones"]:  # counts are whole numbers in JSON, equal to the comparison's
+        assert isinstance(m["in_order"], int) and m["in_order"] == c.path.loc[m["milestone"], "in_order"]
 
 
 def test_conformance_table(capsys, claim):
