@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._stats import newcombe, normal_quantile, wilson, z_score
 from ._util import closest, did_you_mean
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
@@ -79,32 +80,6 @@ class SmallSampleWarning(DataQualityWarning):
 
 
 # --------------------------------------------------------------------------- statistics
-
-
-def _z(q: float) -> float:
-    from scipy import stats
-
-    return float(stats.norm.ppf(q))
-
-
-def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
-    if n == 0:
-        return math.nan, math.nan
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def _newcombe(k1: int, n1: int, k2: int, n2: int, confidence: float) -> tuple[float, float]:
-    """Newcombe's hybrid score interval for p1 - p2 (method 10)."""
-    z = _z(0.5 + confidence / 2)
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = _wilson(k1, n1, z)
-    l2, u2 = _wilson(k2, n2, z)
-    d = p1 - p2
-    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
 def _p_value(k1: int, n1: int, k2: int, n2: int) -> tuple[float, str]:
@@ -139,7 +114,7 @@ def _required_n(p1: float, p2: float, alpha: float, power: float) -> float:
     """Customers per version to detect p1 vs p2 (two-sided, normal approximation)."""
     if p1 == p2 or any(map(math.isnan, (p1, p2))):
         return math.inf
-    za, zb = _z(1 - alpha / 2), _z(power)
+    za, zb = normal_quantile(1 - alpha / 2), normal_quantile(power)
     pbar = (p1 + p2) / 2
     num = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
     return math.ceil(num ** 2 / (p1 - p2) ** 2)
@@ -374,19 +349,19 @@ def ab_test(log, journey, *, version: str = "version", metric: str = "goal", con
     k = g.sum().reindex(order).astype(np.int64)
     m = len(order) - 1
     alpha = 1 - confidence
-    z = _z(0.5 + confidence / 2)
+    z = z_score(confidence)
     ci_level = 1 - alpha / m
     rows = []
     for v in order:
         nv, kv = int(n[v]), int(k[v])
-        lo, hi = _wilson(kv, nv, z)
+        lo, hi = wilson(kv, nv, z)
         row = {"customers": nv, "conversions": kv, "rate": kv / nv, "rate_low": lo, "rate_high": hi}
         if v == control:
             row.update(lift=0.0, lift_low=math.nan, lift_high=math.nan, relative_lift=0.0, p_value=math.nan,
                        test=None, required_n=math.nan)
         else:
             nc, kc = int(n[control]), int(k[control])
-            a, b = _newcombe(kv, nv, kc, nc, ci_level)
+            a, b = newcombe(kv, nv, kc, nc, z_score(ci_level))
             p, test = _p_value(kv, nv, kc, nc)
             pc = kc / nc
             row.update(lift=kv / nv - pc, lift_low=a, lift_high=b,

@@ -91,6 +91,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._stats import newcombe, z_score
 from ._util import format_timedelta as _fmt_td
 from .exceptions import InvalidParameterError
 from .milestones import _epoch_us, _milestone_visits, _require_journey, _to_datetime, _variants
@@ -398,28 +399,6 @@ def _welch_stats(a: tuple, b: tuple, confidence: float) -> tuple[float, float, f
     dof = (v1 + v2) ** 2 / ((v1 ** 2 / (n1 - 1)) + (v2 ** 2 / (n2 - 1)))
     q = float(stdtrit(dof, 0.5 + confidence / 2))
     return diff, diff - q * se, diff + q * se
-
-
-def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
-
-
-def _newcombe(k1: int, n1: int, k2: int, n2: int, confidence: float) -> tuple[float, float, float]:
-    """Difference of proportions k1/n1 - k2/n2 with Newcombe's hybrid score interval."""
-    from statistics import NormalDist
-
-    if n1 == 0 or n2 == 0:
-        return math.nan, math.nan, math.nan
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = _wilson(k1, n1, z)
-    l2, u2 = _wilson(k2, n2, z)
-    d = p1 - p2
-    return d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
 # --------------------------------------------------------------------------- the result
@@ -862,8 +841,8 @@ def _effects(cases: pd.DataFrame, batch: _Batch, done_v: np.ndarray, confidence:
         if has_goal:
             k1 = int(round(goal_v[sel].sum()))
             row["goal_rate"] = k1 / cnt if cnt else math.nan
-            row["goal_diff"], row["goal_diff_low"], row["goal_diff_high"] = _newcombe(k1, cnt, k_ref, ref[0],
-                                                                                    confidence)
+            row["goal_diff"] = k1 / cnt - k_ref / ref[0] if cnt and ref[0] else math.nan
+            row["goal_diff_low"], row["goal_diff_high"] = newcombe(k1, cnt, k_ref, ref[0], z_score(confidence))
         else:
             row.update(goal_rate=math.nan, goal_diff=math.nan, goal_diff_low=math.nan, goal_diff_high=math.nan)
         rows.append(row)

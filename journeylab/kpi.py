@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._stats import wilson, z_score
 from ._util import closest
 from .exceptions import EmptyLogError, InvalidParameterError, JourneyDefinitionError, SchemaError
 
@@ -171,14 +172,10 @@ def _fmt_num(x, digits: int = 1, signed: bool = False) -> str:
 # =========================================================================== interval kernels (vectorised)
 
 
-def _z(confidence: float) -> float:
-    return float(stats.norm.ppf(0.5 + confidence / 2))
-
-
 def _nps_interval(n, promoters, detractors, confidence):
     """Adjusted-Wald interval of the NPS (points); arrays in, arrays out (Rocks 2016)."""
     n = np.asarray(n, dtype=float)
-    z = _z(confidence)
+    z = z_score(confidence)
     na = n + 3.0
     p = (np.asarray(promoters, float) + 0.75) / na
     d = (np.asarray(detractors, float) + 0.75) / na
@@ -187,19 +184,6 @@ def _nps_interval(n, promoters, detractors, confidence):
     lo = np.clip(centre - half, -1, 1) * 100
     hi = np.clip(centre + half, -1, 1) * 100
     return lo, hi
-
-
-def _wilson(k, n, confidence):
-    """Wilson score interval of k successes out of n (shares 0..1); arrays in, arrays out."""
-    k = np.asarray(k, float)
-    n = np.asarray(n, float)
-    z = _z(confidence)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def _t_interval(mean, sd, n, confidence):
@@ -360,7 +344,7 @@ def _stats_frame(values: pd.Series, keys: list[pd.Series] | None, sc: _Scale, co
         elif sc.kind == "csat":
             top = g["_top"].to_numpy()
             out["score"] = 100 * top / n
-            lo, hi = _wilson(top, n, confidence)
+            lo, hi = wilson(top, n, z_score(confidence))
             out["ci_low"], out["ci_high"] = 100 * lo, 100 * hi
             out["satisfied"] = top.astype("int64")
         else:
@@ -371,7 +355,7 @@ def _stats_frame(values: pd.Series, keys: list[pd.Series] | None, sc: _Scale, co
             out["ci_low"], out["ci_high"] = _t_interval(mean, sd, n, confidence)
             low = g["_low"].to_numpy()
             out["low_effort"] = 100 * low / n
-            lo, hi = _wilson(low, n, confidence)
+            lo, hi = wilson(low, n, z_score(confidence))
             out["low_effort_ci_low"], out["low_effort_ci_high"] = 100 * lo, 100 * hi
     return out
 

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._stats import newcombe
 from ._util import did_you_mean, format_timedelta
 from .exceptions import InvalidParameterError
 
@@ -96,24 +97,6 @@ def benjamini_hochberg(p) -> np.ndarray:
     return out
 
 
-def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
-    if n == 0:
-        return math.nan, math.nan
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return centre - half, centre + half
-
-
-def _newcombe(k1, n1, k2, n2, z) -> tuple[float, float]:
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = _wilson(k1, n1, z)
-    l2, u2 = _wilson(k2, n2, z)
-    d = p1 - p2
-    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-
-
 def _chi2_stat(table: np.ndarray) -> float:
     tot = table.sum()
     exp = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / tot
@@ -153,7 +136,7 @@ def _proportion_pair(a: np.ndarray, b: np.ndarray, z: float) -> dict:
     else:
         stat, p, _, _ = stats.chi2_contingency(table, correction=True)
         test = "chi-square"
-    lo, hi = _newcombe(k1, n1, k2, n2, z)
+    lo, hi = newcombe(k1, n1, k2, n2, z)
     p1, p2 = k1 / n1, k2 / n2
     h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
     return {"estimate_a": p1, "estimate_b": p2, "difference": p1 - p2, "ci_low": lo, "ci_high": hi, "test": test,

@@ -12,9 +12,15 @@ import pytest
 from scipy import stats
 
 import journeylab as jl
-from journeylab.abtest import ABTest, SmallSampleWarning, _holm, _newcombe, _required_n, ab_test
+from journeylab._stats import newcombe, z_score
+from journeylab.abtest import ABTest, SmallSampleWarning, _holm, _required_n, ab_test
 from journeylab.exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError, SchemaError
 from journeylab.journey import Criteria, Journey
+
+
+def _newcombe(k1, n1, k2, n2, confidence):
+    return newcombe(k1, n1, k2, n2, z_score(confidence))
+
 
 matplotlib.use("Agg")
 

@@ -11,9 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journeylab as jl
-from journeylab.conformance import DEVIATION_TYPES, Alignment, Conformance, _newcombe, _welch, align, compare
+from journeylab._stats import newcombe, z_score
+from journeylab.conformance import DEVIATION_TYPES, Alignment, Conformance, _welch, align, compare
 from journeylab.exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 from journeylab.journey import Journey
+
+
+def _newcombe(k1, n1, k2, n2, confidence):
+    """(difference, low, high) of k1/n1 - k2/n2 with Newcombe's interval."""
+    return (k1 / n1 - k2 / n2, *newcombe(k1, n1, k2, n2, z_score(confidence)))
+
 
 pytestmark = pytest.mark.filterwarnings("ignore::journeylab.exceptions.DataQualityWarning")
 
