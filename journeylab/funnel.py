@@ -553,14 +553,10 @@ def _report_sections(log, journey, *, window="14d") -> list[tuple[str, str]]:
     >>> [title for title, _ in _report_sections(jl.datasets.load_example(), j)]
     ['Comparison with the happy path', 'Milestone funnel', 'Milestones: stalls, fallout and attrition']
     """
-    import base64
-
+    from ._sections import _figure as img
     from .conformance import compare
     from .milestones import milestones
-    from .plotting.conformance import figure_png, plot_conformance, plot_funnel, plot_milestones
-
-    def img(ax) -> str:
-        return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(figure_png(ax)).decode("ascii")}">'
+    from .plotting.conformance import plot_conformance, plot_funnel, plot_milestones
 
     def table(df: pd.DataFrame) -> str:
         return df.to_html(index=False, escape=True, border=0)

@@ -296,18 +296,8 @@ def experience_sections(log, journey, *, kpi: str = "nps", score: str | None = N
     >>> experience_sections(jl.datasets.load_example(), None)
     []
     """
-    import base64
-    import io
-
-    import matplotlib.pyplot as plt
-
+    from ._sections import _figure as fig_html
     from .kpi import touchpoint_scores
-
-    def fig_html(fig) -> str:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode("ascii")}">'
 
     def table(df: pd.DataFrame) -> str:
         return df.to_html(index=False, escape=True, na_rep="-", border=0)

@@ -398,13 +398,3 @@ def _fmt_dur(secs: float) -> str:
         if secs >= size:
             return f"{secs / size:.1f} {unit}"
     return f"{secs:.0f} s"
-
-
-def figure_png(ax, *, dpi: int = 110) -> bytes:
-    """The figure of ``ax`` as PNG bytes; the figure is closed (for reports)."""
-    import io
-
-    buf = io.BytesIO()
-    ax.figure.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(ax.figure)
-    return buf.getvalue()
