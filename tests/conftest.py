@@ -53,3 +53,16 @@ def small_df() -> pd.DataFrame:
             "amount": [None, None, 80.0, None, None, None],
         }
     )
+
+
+def hostile_log():
+    """Markup and script in every string of a small log (case ids, activities, channel)."""
+    import journeylab as jl
+
+    df = pd.DataFrame({
+        "c": ["<b>1</b>", "<b>1</b>", "2"],
+        "act": ["<script>alert(1)</script>", "pay & go", "<img src=x onerror=alert(2)>"],
+        "t": ["2025-01-01", "2025-01-02", "2025-01-03"],
+        "ch": ["web", "<i>app</i>", "web"],
+    })
+    return jl.from_pandas(df, case="c", activity="act", timestamp="t", channel="ch")

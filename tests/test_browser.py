@@ -15,13 +15,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pandas as pd
 import pytest
 
 import journeylab as jl
 import journeylab._browser as browser_mod
 from journeylab._browser import find_chromium, print_pdf
 from journeylab.exceptions import FileFormatError, InvalidParameterError, JourneylabError
+
+from conftest import hostile_log
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "build" / "test-artifacts"
@@ -46,17 +47,6 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the fake browse
 
 EXPECTED_HEADINGS = ("Overview", "Top variants")  # sections every report of the bundled sample has
 LOCAL_SCHEMES = {"file", "data", "about", "blob"}
-
-
-def hostile_log():
-    """Markup and script in every string of the log (the same log as tests/test_report.py)."""
-    df = pd.DataFrame({
-        "c": ["<b>1</b>", "<b>1</b>", "2"],
-        "act": ["<script>alert(1)</script>", "pay & go", "<img src=x onerror=alert(2)>"],
-        "t": ["2025-01-01", "2025-01-02", "2025-01-03"],
-        "ch": ["web", "<i>app</i>", "web"],
-    })
-    return jl.from_pandas(df, case="c", activity="act", timestamp="t", channel="ch")
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -7,7 +7,6 @@ import doctest
 import hashlib
 import importlib
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,19 +15,9 @@ import journeylab as jl
 from journeylab import _sections
 from journeylab.reporting import overview
 
-from conftest import ROOT, shared_log
+from conftest import ROOT, hostile_log, shared_log
 
 JOURNEY_2012 = ROOT / "tests" / "data" / "bpic2012_journey.yaml"
-
-
-def hostile_log():
-    df = pd.DataFrame({
-        "c": ["<b>1</b>", "<b>1</b>", "2"],
-        "act": ["<script>alert(1)</script>", "pay & go", "<img src=x onerror=alert(2)>"],
-        "t": ["2025-01-01", "2025-01-02", "2025-01-03"],
-        "ch": ["web", "<i>app</i>", "web"],
-    })
-    return jl.from_pandas(df, case="c", activity="act", timestamp="t", channel="ch")
 
 
 def headings(html: str) -> list[str]:
