@@ -74,16 +74,9 @@ def _compact(log) -> _Compact:
         if log.is_lazy:
             t = log.table
             return _Compact(table=t.select(case=t.case, act=t.activity, us=engine._micros(t.timestamp), seq=t._seq))
-        df = log._frame()
-        case, _ = pd.factorize(df["case"], sort=False)
-        act, acts = pd.factorize(df["activity"], sort=False)
-        us = df["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None).dt.as_unit("us").to_numpy().view("int64")
-        order = np.arange(len(df))
-        if len(case) > 1 and (np.diff(case) < 0).any():  # cases not contiguous: group them, time order kept
-            order = np.argsort(case, kind="stable")
-            case, act, us = case[order], act[order], us[order]
-        return _Compact(acts=np.asarray(acts, dtype=object), case=case.astype("int64"), act=act.astype("int64"),
-                        us=us, order=order)
+        a = log._arrays()  # the same arrays as the engine's (the frame is sorted by case then time)
+        return _Compact(acts=a["vocab"], case=np.cumsum(a["first"], dtype=np.int64) - 1,
+                        act=a["codes"].astype("int64"), us=a["us"], order=np.arange(len(a["codes"])))
 
     return _cached(log, "compact", build)
 

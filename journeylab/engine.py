@@ -136,7 +136,7 @@ def _distinct_cases_per_pair(log, n_acts: int):
     """
     import numpy as np
 
-    arrays = log._cache["arrays"]
+    arrays = log._arrays()
     codes, first = arrays["codes"].astype("int64"), arrays["first"]
     same_case = ~first[1:]  # event i and i + 1 belong to one case
     pair = codes[:-1][same_case] * n_acts + codes[1:][same_case]
@@ -229,8 +229,7 @@ def _variants_numpy(log):
     None on a collision (the caller then uses the SQL path)."""
     import numpy as np
 
-    log._coded()
-    a = log._cache["arrays"]
+    a = log._arrays()
     codes, first, us = a["codes"], a["first"], a["us"]
     starts = np.flatnonzero(first)
     n = len(codes)

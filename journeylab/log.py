@@ -249,39 +249,53 @@ class EventLog:
             self._cache["table"] = ibis.memtable(self._df)
         return self._cache["table"]
 
+    def _arrays(self) -> dict:
+        """The in-memory events as numpy arrays, computed once and shared by the engine and the
+        discovery scans: ``codes`` (int32 activity codes, alphabetical), ``vocab`` (the activity
+        of each code), ``first`` (True where a case starts; the frame is sorted by case then
+        time) and ``us`` (microseconds since the epoch). Lazy logs: None.
+        """
+        if self._df is None:
+            return None
+        if "arrays" not in self._cache:
+            df = self._df
+            codes, vocab = pd.factorize(df["activity"], sort=True)
+            first = df["case"].ne(df["case"].shift()).to_numpy()
+            ts = df["timestamp"]
+            if isinstance(ts.dtype, pd.DatetimeTZDtype):
+                ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+            us = ts.to_numpy().astype("datetime64[us]").view("int64")
+            self._cache["arrays"] = dict(codes=codes.astype(np.int32), vocab=np.asarray(vocab, dtype=object),
+                                         first=first, us=us)
+        return self._cache["arrays"]
+
     def _coded(self):
         """(Ibis table, activity vocabulary) for the engine: the events with integer keys.
 
         In memory the frame is sorted by case then time, so the successor of an event is
         the next row: ``_case`` (int64), ``_act`` (int32 index into the vocabulary),
         ``_next`` (activity code of the next event of the case, -1 for the last event) and
-        ``_dt`` (microseconds to it) are added here with numpy, without a window.
-        Lazy logs: (log.table, None).
+        ``_dt`` (microseconds to it) are added here with numpy (from :meth:`_arrays`),
+        without a window. Lazy logs: (log.table, None).
         """
         if self._df is None:
             return self.table, None
         if "coded" not in self._cache:
             import ibis
 
-            df = self._df
-            codes, vocab = pd.factorize(df["activity"], sort=True)
-            codes = codes.astype(np.int32)
-            first = df["case"].ne(df["case"].shift()).to_numpy()
-            ts = df["timestamp"]
-            if isinstance(ts.dtype, pd.DatetimeTZDtype):
-                ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-            us = ts.to_numpy().astype("datetime64[us]").view("int64")
+            a = self._arrays()
+            codes, first, us = a["codes"], a["first"], a["us"]
             nxt = np.empty_like(codes)
             nxt[:-1] = codes[1:]
             nxt[-1] = -1
             nxt[np.flatnonzero(first[1:])] = -1  # the next row starts another case
-            dt = np.zeros(len(df), dtype=np.int64)
+            dt = np.zeros(len(codes), dtype=np.int64)
             dt[:-1] = us[1:] - us[:-1]
             # integer columns only: no string column is converted for DuckDB
+            df = self._df
             frame = pd.DataFrame({"_seq": df["_seq"], "timestamp": df["timestamp"],
                                   "_case": np.cumsum(first, dtype=np.int64) - 1, "_act": codes, "_next": nxt, "_dt": dt})
-            self._cache["coded"] = (ibis.memtable(frame), np.asarray(vocab, dtype=object))
-            self._cache["arrays"] = dict(codes=codes, first=first, us=us)
+            self._cache["coded"] = (ibis.memtable(frame), a["vocab"])
         return self._cache["coded"]
 
     @property
