@@ -52,40 +52,19 @@ RETAIL_SETTINGS = {"n_customers": 20_000, "random_state": 20250101}
 RETAIL_NAME = "retail"
 
 
-def _simulate_frame(
-    n_customers: int,
-    *,
-    start="2025-01-01",
-    days: int = 180,
-    random_state: int | None = None,
-    segment_weights: dict[str, float] | None = None,
-    abandonment: dict[str, float] | None = None,
-    p_skip: float = 0.08,
-    p_out_of_order: float = 0.05,
-    p_loop: float = 0.10,
-    p_support: float = 0.12,
-    p_stall: float = 0.10,
-    reentry: float = 1.0,
-    p_in_progress: float = 0.05,
-    ab_lift: float = 0.05,
-    p_excluded: float = 0.03,
-    p_suppressed: float = 0.04,
-    p_late_purchase: float = 0.15,
-    incidents="default",
-    p_panel: float = 0.25,
-    peak_weight: float = 0.4,
-    end_weight: float = 0.4,
-    friction_effect: float = 1.0,
-    attribute_strength: float = 0.5,
-    p_new_cookie: float = 0.1,
-    p_phone: float = 0.7,
-    progress: bool | None = None,
-):
-    """Simulate, returning ``(events DataFrame, journey dict, JourneyTruth)`` (see :func:`make_journeys`)."""
+def _simulate_frame(n_customers: int, *, progress: bool | None = None, **params):
+    """Simulate, returning ``(events DataFrame, journey dict, JourneyTruth)``: :func:`make_journeys`
+    without the EventLog, with its parameters and defaults (its signature is the one list of them)."""
+    import inspect
+
     from ._simulate import generate
 
-    kwargs = {k: v for k, v in locals().items() if k not in ("n_customers", "progress", "generate")}
-    return generate(resolve(n_customers, **kwargs), progress=progress)
+    defaults = {k: p.default for k, p in inspect.signature(make_journeys).parameters.items()
+                if p.kind is p.KEYWORD_ONLY and k != "progress"}
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise TypeError(f"_simulate_frame() got unknown parameters {unknown}")
+    return generate(resolve(n_customers, **{**defaults, **params}), progress=progress)
 
 
 def make_journeys(
@@ -193,8 +172,8 @@ def make_journeys(
     ...
     journeylab.exceptions.InvalidParameterError: n_customers=-5 is out of range; it must be between 1 and 50,000,000.
     """
-    kwargs = {k: v for k, v in locals().items() if k != "n_customers"}
-    frame, journey, truth = _simulate_frame(n_customers, **kwargs)
+    params = {k: v for k, v in locals().items() if k not in ("n_customers", "progress")}
+    frame, journey, truth = _simulate_frame(n_customers, progress=progress, **params)
     return _sample(frame, journey, truth)
 
 
