@@ -164,13 +164,18 @@ def filter_case_length(log, *, min: int | None = None, max: int | None = None, k
         raise InvalidParameterError("give min=... and/or max=... (numbers of events per case).")
     if lo is not None and hi is not None and lo > hi:
         raise InvalidParameterError(f"min={lo} is above max={hi}; swap them.")
-    length = engine.case_table(log)["length"]
-    mask = pd.Series(True, index=length.index)
+    return _keep_between(log, "length", lo, hi, keep)
+
+
+def _keep_between(log, column: str, lo, hi, keep: bool):
+    """The cases whose ``column`` of the case table lies in [lo, hi] (None: no bound)."""
+    values = engine.case_table(log)[column]
+    mask = pd.Series(True, index=values.index)
     if lo is not None:
-        mask &= length >= lo
+        mask &= values >= lo
     if hi is not None:
-        mask &= length <= hi
-    return _keep_cases(log, length.index[mask.to_numpy()], keep)
+        mask &= values <= hi
+    return _keep_cases(log, values.index[mask.to_numpy()], keep)
 
 
 def filter_case_duration(log, *, min=None, max=None, keep: bool = True):  # noqa: A002
@@ -190,10 +195,4 @@ def filter_case_duration(log, *, min=None, max=None, keep: bool = True):  # noqa
         raise InvalidParameterError("give min=... and/or max=... as durations, e.g. max='2d'.")
     if lo is not None and hi is not None and lo > hi:
         raise InvalidParameterError(f"min={min!r} is longer than max={max!r}; swap them.")
-    dur = engine.case_table(log)["duration"]
-    mask = pd.Series(True, index=dur.index)
-    if lo is not None:
-        mask &= dur >= lo
-    if hi is not None:
-        mask &= dur <= hi
-    return _keep_cases(log, dur.index[mask.to_numpy()], keep)
+    return _keep_between(log, "duration", lo, hi, keep)
