@@ -36,6 +36,7 @@ import ipywidgets as W
 
 from ..exceptions import JourneylabError
 from ..funnel import COUNTS, ORDERS, funnel
+from ._common import in_kernel
 
 __all__ = ["happy_path_explorer", "HappyPathExplorer"]
 
@@ -92,14 +93,7 @@ class HappyPathExplorer:
             "by": None if self.by.value == _NO_BREAKDOWN else self.by.value,
         }
 
-    @staticmethod
-    def _in_kernel() -> bool:
-        try:
-            from IPython import get_ipython
-        except ImportError:  # pragma: no cover - ipywidgets needs IPython
-            return False
-        shell = get_ipython()
-        return shell is not None and getattr(shell, "kernel", None) is not None
+    _in_kernel = staticmethod(in_kernel)
 
     def _update(self, change=None):
         params = self._current_params()

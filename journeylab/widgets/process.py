@@ -31,6 +31,7 @@ import ipywidgets as W
 
 from ..discovery import discover
 from ..exceptions import JourneylabError
+from ._common import in_kernel
 
 __all__ = ["process_explorer", "ProcessExplorer"]
 
@@ -128,14 +129,7 @@ class ProcessExplorer:
             src = f"log.filter_values({s['column']!r}, {s['values']!r}, level='case')"
         return f"jl.discover({src}, activities={p['activities']!r}, paths={p['paths']!r}).plot(metric={p['metric']!r})"
 
-    @staticmethod
-    def _in_kernel() -> bool:
-        try:
-            from IPython import get_ipython
-        except ImportError:  # pragma: no cover - ipywidgets needs IPython
-            return False
-        shell = get_ipython()
-        return shell is not None and getattr(shell, "kernel", None) is not None
+    _in_kernel = staticmethod(in_kernel)
 
     def _segment_log(self, segment):
         if not segment:

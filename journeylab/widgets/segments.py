@@ -35,6 +35,7 @@ from ..clustering import METHODS
 from ..exceptions import JourneylabError
 from ..features import FEATURE_GROUPS
 from ..segments import cluster_journeys
+from ._common import in_kernel
 
 __all__ = ["segment_explorer", "SegmentExplorer"]
 
@@ -100,14 +101,7 @@ class SegmentExplorer:
         journey = ", journey=journey" if self.journey is not None else ""
         return f"jl.segments.cluster_journeys(log, {args}{journey})"
 
-    @staticmethod
-    def _in_kernel() -> bool:
-        try:
-            from IPython import get_ipython
-        except ImportError:  # pragma: no cover - ipywidgets needs IPython
-            return False
-        shell = get_ipython()
-        return shell is not None and getattr(shell, "kernel", None) is not None
+    _in_kernel = staticmethod(in_kernel)
 
     def _show_error(self, out, err) -> None:
         from IPython.display import HTML, display
