@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
+import reprlib
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +26,82 @@ def closest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     lower = {c.lower(): c for c in choices}
     hits = difflib.get_close_matches(str(name).lower(), list(lower), n=n, cutoff=0.5)
     return [lower[h] for h in hits]
+
+
+class _ShortRepr(reprlib.Repr):
+    """reprlib.Repr that also bounds subclasses, non-dict mappings, huge ints and hostile reprs."""
+
+    def __init__(self, limit: int):
+        super().__init__()  # keyword arguments only from Python 3.12
+        self.maxlevel, self.maxlong, self.maxstring, self.maxother = 3, 40, max(limit // 2, 10), limit
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = self.maxdeque = 8
+        self.maxarray = 8
+
+    def repr1(self, x, level):
+        if isinstance(x, bool) or x is None:
+            return repr(x)
+        if isinstance(x, int):
+            digits = int(abs(int(x)).bit_length() * 0.30103) + 1
+            return repr(int(x)) if digits <= self.maxlong else f"<{'-' if x < 0 else ''}number of ~{digits:,} digits>"
+        if isinstance(x, (bytes, bytearray)):
+            return repr(bytes(x[: self.maxstring])) + ("..." if len(x) > self.maxstring else "")
+        for base in (str, list, tuple, dict, set, frozenset):
+            if isinstance(x, base):
+                return getattr(self, f"repr_{base.__name__}")(x, level)
+        if isinstance(x, Mapping):
+            if level <= 0:
+                return f"{type(x).__name__}({{...}})"
+            items = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
+                     for k, v in itertools.islice(x.items(), self.maxdict)]
+            more = ", ..." if len(x) > self.maxdict else ""
+            return f"{type(x).__name__}({{{', '.join(items)}{more}}})"
+        return super().repr1(x, level)
+
+    def repr_instance(self, x, level):
+        try:
+            text = repr(x)
+        except Exception:  # a hostile __repr__
+            return f"<{type(x).__name__}>"
+        text = re.sub(r"\s*\n\s*", " ", text[: self.maxother * 4])  # a pandas or numpy repr spans lines
+        return text if len(text) <= self.maxother else text[: self.maxother - 3] + "..."
+
+
+def cut(value, limit: int = 80, *, quote: bool = True) -> str:
+    """``repr(value)`` (``str`` for text with ``quote=False``) in at most about ``limit`` characters.
+
+    For error messages: a user value can be huge (a 2 GB string, a list built from YAML
+    aliases that would print as gigabytes, a number of 5,000 digits). Text shows its start
+    and its length; containers are shortened without ever building their full repr.
+
+    Parameters
+    ----------
+    value : any
+        The value to show.
+    limit : int, default 80
+        About the longest text returned.
+    quote : bool, default True
+        Quote text like ``repr``; ``False`` shows text as it is.
+
+    Examples
+    --------
+    >>> cut("x" * 1000, 20)
+    "'xxxxxxxxxxxxxxx... (1,000 characters)"
+    >>> cut(["a", "b"])
+    "['a', 'b']"
+    >>> cut(10**5000)
+    '<number of ~5,001 digits>'
+    """
+    if isinstance(value, str):
+        head = value[:limit]
+        text = repr(head) if quote else head
+        if len(value) <= limit and len(text) <= limit + 2:
+            return text
+        return f"{text[: max(limit - 4, 8)]}... ({len(value):,} characters)"
+    try:
+        text = _ShortRepr(limit).repr(value)
+    except Exception:  # a hostile __len__, __iter__ or __eq__ inside a container
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
