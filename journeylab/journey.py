@@ -759,6 +759,10 @@ class Journey:
     def from_yaml(cls, path) -> Journey:
         """Load a journey from a YAML file (read safely: no tags, no object construction).
 
+        Hostile files get a JourneyDefinitionError before they cost time or memory: over
+        2 MB, over 50,000 values, nested deeper than 50 levels, or with aliases that would
+        repeat more than 10,000 values (see the module docstring).
+
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "j.yaml"
         >>> _ = p.write_text("name: j\\nmilestones:\\n  - {name: cart, activities: [add_to_cart]}\\n")
