@@ -98,8 +98,9 @@ def cut(value, limit: int = 80, *, quote: bool = True) -> str:
             return text
         return f"{text[: max(limit - 4, 8)]}... ({len(value):,} characters)"
     try:
-        text = _ShortRepr(limit).repr(value)
-    except Exception:  # a hostile __len__, __iter__ or __eq__ inside a container
+        plain = not quote and not isinstance(value, (int, bytes, bytearray, list, tuple, set, frozenset, Mapping))
+        text = str(value)[: limit * 4] if plain else _ShortRepr(limit).repr(value)  # str(): a path, a date
+    except Exception:  # a hostile __str__, __len__, __iter__ or __eq__ inside a container
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
