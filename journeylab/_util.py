@@ -26,6 +26,36 @@ def closest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     return [lower[h] for h in hits]
 
 
+def cut(value, limit: int = 80, *, quote: bool = True) -> str:
+    """``repr(value)`` (``str`` with ``quote=False``) in at most about ``limit`` characters, for messages.
+
+    User values can be huge (a 2 GB string, a list of a million names): a message shows their
+    start and, for text, its length. Containers are shortened without building their full repr.
+
+    >>> cut("x" * 1000, 20)
+    "'xxxxxxxxxxxxxxx... (1,000 characters)"
+    >>> cut(["a", "b"])
+    "['a', 'b']"
+    """
+    import reprlib
+
+    if isinstance(value, str):
+        head = value[:limit]
+        text = repr(head) if quote else head
+        if len(value) <= limit and len(text) <= limit + 2:
+            return text
+        return f"{text[: max(limit - 4, 8)]}... ({len(value):,} characters)"
+    short = reprlib.Repr()  # keyword arguments only from Python 3.12
+    short.maxlevel, short.maxlong, short.maxstring, short.maxother = 3, 40, max(limit // 2, 10), limit
+    short.maxdict = short.maxlist = short.maxtuple = short.maxset = short.maxfrozenset = short.maxdeque = 8
+    short.maxarray = 8
+    try:
+        text = short.repr(value) if quote else str(value)[: limit + 1]
+    except Exception:  # a hostile __repr__ / __str__
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """A ' Did you mean ...?' sentence, or '' when nothing is close."""
     hits = closest(name, choices)

@@ -48,12 +48,15 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 def load_log(path: str | None, *, case=None, activity=None, timestamp=None, channel=None, customer=None,
              resource=None, lifecycle=None, value=None, sep=None, tz=None, on_invalid: str | None = None,
-             deduplicate: bool = False):
+             deduplicate: bool = False, classifier=None, encoding=None):
     """Read a log file by its extension (XES, CSV, Parquet); the bundled sample when ``path`` is None.
 
-    ``on_invalid="drop"`` drops events with a missing case, activity or timestamp (default:
-    refuse them); ``deduplicate=True`` drops exact duplicate events (default: keep them, with
-    a warning).
+    Roles left at None take the readers' defaults (for XES: the standard keys, and
+    ``lifecycle:transition`` / ``org:resource`` when the file has them). ``classifier`` (XES
+    only) builds the activity from a declared classifier or several keys; ``encoding`` (CSV
+    only) is the file's text encoding. ``on_invalid="drop"`` drops events with a missing case,
+    activity or timestamp (default: refuse them); ``deduplicate=True`` drops exact duplicate
+    events (default: keep them, with a warning).
 
     >>> import journeylab as jl
     >>> load_log(str(jl.datasets.example_path())).n_cases
@@ -70,10 +73,16 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
     if not Path(path).is_file():
         raise FileFormatError(f"No file at {path}. Check the path (journeylab reads .xes, .xes.gz, .csv, .csv.gz, .parquet).")
     name = Path(path).name.lower()
-    if name.endswith((".xes", ".xes.gz")):
-        return _log.read_xes(path, **quality)
     roles = {"channel": channel, "customer": customer, "resource": resource, "lifecycle": lifecycle, "value": value}
     roles = {k: v for k, v in roles.items() if v}
+    if name.endswith((".xes", ".xes.gz")):
+        if encoding:
+            raise JourneylabError(f"{path}: --encoding is for CSV files; an XES file declares its own encoding.")
+        named = {k: v for k, v in (("case", case), ("activity", activity), ("timestamp", timestamp)) if v}
+        return _log.read_xes(path, **named, **roles, classifier=classifier, tz=tz, **quality)
+    if classifier:
+        raise JourneylabError(f"{path}: --classifier is for XES files; for CSV / Parquet name the column with "
+                              "--activity.")
     if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")) or name.endswith((".parquet", ".pq")):
         missing = [f"--{k}" for k, v in (("case", case), ("activity", activity), ("timestamp", timestamp)) if not v]
         if missing:
@@ -83,16 +92,25 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
         if name.endswith((".parquet", ".pq")):
             return _log.read_parquet(path, case=case, activity=activity, timestamp=timestamp, tz=tz, **roles, **quality)
         return _log.read_csv(path, case=case, activity=activity, timestamp=timestamp, sep=sep, tz=tz, **roles,
-                             **quality)
+                             **quality, **({"encoding": encoding} if encoding else {}))
     raise FileFormatError(f"{path}: unknown file type; journeylab reads .xes, .xes.gz, .csv, .csv.gz and .parquet.")
 
 
 def _log_from(args):
     return load_log(args.log, case=args.case, activity=args.activity, timestamp=args.timestamp,
                     channel=args.channel, customer=args.customer, resource=args.resource, lifecycle=args.lifecycle,
-                    value=args.value, sep=args.sep, tz=args.tz,
+                    value=args.value, sep=args.sep, tz=args.tz, classifier=_classifier(args.classifier),
+                    encoding=args.encoding,
                     on_invalid="drop" if getattr(args, "drop_invalid", False) else None,
                     deduplicate=getattr(args, "deduplicate", False))
+
+
+def _classifier(text):
+    """--classifier NAME, or several keys separated by commas: "concept:name,lifecycle:transition"."""
+    if not text:
+        return None
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    return keys if len(keys) > 1 else text
 
 
 def _journey_from(path):
@@ -271,7 +289,7 @@ def _cmd_summary(args) -> int:
             "timezone_note": meta.get("tz_note", ""),
         }
         for role in ("channel", "lifecycle", "resource", "customer"):
-            if role in df.columns:
+            if log.has_role(role):
                 data[f"{role}s"] = int(df[role].nunique())
         data["attributes"] = list(log.attributes)
         data["duplicates_kept"] = int(meta.get("duplicates", 0))
@@ -528,6 +546,7 @@ def _cmd_report(args) -> int:
                             timestamp=args.timestamp, channel=args.channel, customer=args.customer,
                             resource=args.resource, lifecycle=args.lifecycle, value=args.value, sep=args.sep,
                             tz=args.tz, on_invalid="drop" if args.drop_invalid else None,
+                            classifier=_classifier(args.classifier), encoding=args.encoding,
                             deduplicate=args.deduplicate, timeout=args.timeout, progress=True)
     print(f"wrote {path}")
     if args.pdf:
@@ -575,15 +594,19 @@ def _add_log_args(p: argparse.ArgumentParser, *, optional: bool = False, quality
                    help="event log file (.xes, .xes.gz, .csv, .csv.gz, .parquet)"
                         + ("; default: the bundled sample" if optional else ""))
     g = p.add_argument_group("reading the log (CSV / Parquet need --case, --activity and --timestamp)")
-    g.add_argument("--case", help="case id column (CSV / Parquet)")
-    g.add_argument("--activity", help="activity column (CSV / Parquet)")
-    g.add_argument("--timestamp", help="timestamp column (CSV / Parquet)")
+    g.add_argument("--case", help="case id column (XES default: case:concept:name)")
+    g.add_argument("--activity", help="activity column (XES default: concept:name)")
+    g.add_argument("--timestamp", help="timestamp column (XES default: time:timestamp)")
     g.add_argument("--channel", help="channel column (optional)")
     g.add_argument("--customer", help="customer column when the case is a session (optional)")
     g.add_argument("--resource", help="resource column (optional)")
     g.add_argument("--lifecycle", help="lifecycle transition column (optional)")
     g.add_argument("--value", help="monetary value column (optional)")
+    g.add_argument("--classifier", metavar="NAME|KEYS",
+                   help="XES: the activity from a classifier the file declares, or from keys joined by commas "
+                        "(e.g. concept:name,lifecycle:transition)")
     g.add_argument("--sep", help="CSV separator (default: detected)")
+    g.add_argument("--encoding", help="CSV text encoding (default utf-8; e.g. latin-1, cp1252, utf-16)")
     g.add_argument("--tz", help="zone of naive timestamps (default UTC)")
     if quality:
         g.add_argument("--drop-invalid", action="store_true",

@@ -182,7 +182,7 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
            segment_by: str | None = None, top_variants: int = 10, progress: bool = True,
            timeout: int | None = 1800, case=None, activity=None, timestamp=None, channel=None, customer=None,
            resource=None, lifecycle=None, value=None, sep=None, tz=None, on_invalid: str | None = None,
-           deduplicate: bool = False) -> Path:
+           deduplicate: bool = False, classifier=None, encoding: str | None = None) -> Path:
     """Write a self-contained HTML report of an event log (and optionally a PDF of it).
 
     Sections: data overview and quality warnings; process map, variants and top paths;
@@ -195,7 +195,8 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     ----------
     log : EventLog in memory, the path of a log file (.xes, .xes.gz, .csv, .parquet; read with
         the ``case``/``activity``/``timestamp``/``channel``/``customer``/``resource``/
-        ``lifecycle``/``value``/``sep``/``tz``/``on_invalid``/``deduplicate`` options), or
+        ``lifecycle``/``value``/``sep``/``tz``/``on_invalid``/``deduplicate``/``classifier`` (XES)/
+        ``encoding`` (CSV) options), or
         None: the bundled retail sample (with its journey unless ``journey`` is given).
     journey : Journey, the path of a YAML journey definition, or None.
     out : the HTML file to write (its folder is created).
@@ -235,7 +236,8 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     title = title or "journeylab report"
     options = {k: v for k, v in dict(case=case, activity=activity, timestamp=timestamp, channel=channel,
                                      customer=customer, resource=resource, lifecycle=lifecycle, value=value, sep=sep,
-                                     tz=tz, on_invalid=on_invalid, deduplicate=deduplicate or None).items()
+                                     tz=tz, on_invalid=on_invalid, deduplicate=deduplicate or None,
+                                     classifier=classifier, encoding=encoding).items()
                if v is not None}
     journey_yaml, journey_source = _journey_yaml(journey)
     with tempfile.TemporaryDirectory(prefix="journeylab-report-") as tmp:

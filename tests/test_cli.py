@@ -369,7 +369,8 @@ def test_report_passes_its_options(monkeypatch, tmp_path, capsys):
     assert calls == [("events.csv", dict(journey="j.yaml", out=str(out), pdf=str(pdf), title="T", segment_by="region",
                                          case="id", activity="step", timestamp="ts", channel="ch", customer="cust",
                                          resource="who", lifecycle=None, value=None, sep=";", tz="Europe/Paris",
-                                         on_invalid="drop", deduplicate=False, timeout=600, progress=True))]
+                                         on_invalid="drop", classifier=None, encoding=None, deduplicate=False,
+                                         timeout=600, progress=True))]
     assert stdout.splitlines() == [f"wrote {out}", f"wrote {pdf}"]
 
     calls.clear()
@@ -431,9 +432,12 @@ def test_errors_are_one_line_with_the_fix(tmp_path, capsys, claim):
 
 def test_library_advice_in_command_line_words(tmp_path, capsys):
     csv = tmp_path / "clash.csv"
-    csv.write_text("id,step,ts,channel\n1,a,2025-01-01 10:00,web\n")
-    assert_one_line_error(*run(capsys, "summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts"),
-                          "(e.g. --channel channel)")
+    csv.write_text("id,step,ts,channel\n1,a,2025-01-01 10:00,web\n1,a,2025-01-01 10:00,web\n")
+    code, out, err = run(capsys, "summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts")
+    assert code == 0 and "--deduplicate" in out + err and "deduplicate=True" not in out + err
+    # a column named like a role is an attribute unless it is given as the role (issue 13)
+    code, out, _ = run(capsys, "summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts", "--json")
+    assert code == 0 and json.loads(out)["attributes"] == ["channel"] and "channels" not in json.loads(out)
     code, out, _ = run(capsys, "summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts",
                        "--channel", "channel", "--json")
     assert code == 0 and json.loads(out)["channels"] == 1
@@ -495,8 +499,8 @@ def test_resource_lifecycle_and_value_roles_can_be_named(tmp_path, capsys):
     csv.write_text("id,step,ts,resource,value\n1,a,2025-01-01 10:00,ann,5\n1,b,2025-01-01 11:00,bob,7\n"
                    "2,a,2025-01-02 10:00,ann,1\n")
     base = ["summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts"]
-    code, _, err = run(capsys, *base)
-    assert code == 2 and "--resource resource" in err  # the fix, in command-line words
+    code, out, _ = run(capsys, *base, "--json")  # issue 13: columns named like roles load as attributes
+    assert code == 0 and json.loads(out)["attributes"] == ["resource", "value"] and "resources" not in json.loads(out)
     code, out, _ = run(capsys, *base, "--resource", "resource", "--value", "value", "--json")
     assert code == 0
     data = json.loads(out)
