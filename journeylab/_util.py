@@ -125,6 +125,64 @@ def analysis_date(log, as_of) -> pd.Timestamp:
     return ts
 
 
+#: What a spreadsheet runs as a formula when a cell starts with it (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def defuse_formula(value):
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets the prefix
+    (OWASP's advice against CSV injection); text that is a plain number (``-5``, ``+3.5e2``)
+    and every non-text value are returned unchanged.
+
+    >>> print(defuse_formula('=HYPERLINK("http://x.example", "click")'))
+    '=HYPERLINK("http://x.example", "click")
+    >>> defuse_formula("-12.5"), defuse_formula(-3), defuse_formula("pay")
+    ('-12.5', -3, 'pay')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_text(frame: pd.DataFrame, *, safe_formulas: bool = True, **options) -> str:
+    """``frame`` as CSV text that reads back as written, for files journeylab hands to other systems.
+
+    Every cell holding a line break - a carriage return alone included - is quoted (pandas
+    quotes only ``\\n`` with its default line end), rows end with ``\\n``. With
+    ``safe_formulas`` (default) text cells and column names that a spreadsheet would run as
+    a formula get a leading ``'`` (see :func:`defuse_formula`); numbers, dates and plain
+    numbers written as text are unchanged. ``frame`` itself is not modified. ``options``
+    go to :meth:`pandas.DataFrame.to_csv` (not ``lineterminator`` or ``quoting``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(csv_text(pd.DataFrame({"who": ["=1+1", "a\\rb"], "n": [-1, 2]}), index=False), end="")
+    who,n
+    '=1+1,-1
+    "a\rb",2
+    """
+    if safe_formulas:
+        frame = frame.copy()
+        for col in frame.columns:
+            values = frame[col]
+            if values.dtype.kind in "biufcmM":  # numbers, booleans, dates, durations: never formulas
+                continue
+            as_objects = values.astype(object)
+            defused = as_objects.map(defuse_formula)
+            if not defused.equals(as_objects):
+                frame[col] = defused
+        frame.columns = [defuse_formula(c) for c in frame.columns]
+    # with "\r\n" as the line end the csv module quotes every cell with a "\r" or a "\n"; then the
+    # row ends (the only "\r\n" outside quotes: unquoted cells hold no line break) become "\n"
+    parts = frame.to_csv(lineterminator="\r\n", **options).split('"')
+    parts[::2] = [p.replace("\r\n", "\n") for p in parts[::2]]
+    return '"'.join(parts)
+
+
 _SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
                   (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
