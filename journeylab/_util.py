@@ -378,7 +378,8 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, name: str = "pat
                         os.fchown(fh.fileno(), previous.st_uid, previous.st_gid)
                     except OSError:  # only root may give a file away: the new file is this user's
                         pass
-                os.chmod(fh.fileno(), stat.S_IMODE(previous.st_mode) & 0o777)
+                if os.chmod in os.supports_fd:
+                    os.chmod(fh.fileno(), stat.S_IMODE(previous.st_mode) & 0o777)
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
@@ -396,5 +397,5 @@ def _remove(tmp) -> None:
     if tmp is not None:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:  # already gone, or the folder turned read-only: the first error is the one to tell
             pass
