@@ -26,6 +26,8 @@ Examples (shell)::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import math
 import os
@@ -38,7 +40,7 @@ from pathlib import Path
 from ._util import format_timedelta
 from .exceptions import DataQualityWarning, FileFormatError, JourneylabError
 
-__all__ = ["main", "build_parser", "load_log", "format_table"]
+__all__ = ["main", "build_parser", "load_log", "format_table", "printable"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -121,10 +123,66 @@ def _journey_from(path):
 
 # --------------------------------------------------------------------------- output
 
+#: What can move the cursor, erase, recolour or reorder text on a terminal: the C0 and C1 control
+#: characters (ANSI escape sequences start with ESC or CSI), DEL, the Unicode line and paragraph
+#: separators and the bidirectional controls ("Trojan source").
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                                 "\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    c = match.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def printable(text, *, newlines: bool = False) -> str:
+    """``text`` safe to show on a terminal: control characters (and with them every ANSI escape
+    sequence), line breaks and bidirectional overrides are shown as escapes (``\\x1b``, ``\\n``,
+    ``\\u202e``), so a value from a log cannot clear the screen, recolour it or fake lines.
+    ``newlines=True`` keeps ``\\n`` (for whole blocks of output).
+
+    >>> printable("\\x1b[2Jpay\\nnow")
+    '\\\\x1b[2Jpay\\\\nnow'
+    >>> print(printable("pay \\u202eyap"))
+    pay \\u202eyap
+    """
+    return (_UNSAFE_BUT_NEWLINE if newlines else _UNSAFE).sub(_escape, str(text))
+
+
+class _Printable(io.TextIOBase):
+    """A text stream that escapes control characters (not newlines) on their way to ``stream``:
+    everything the commands print for people passes through it (JSON needs no escaping)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text, newlines=True))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    @property
+    def encoding(self):
+        return getattr(self._stream, "encoding", "utf-8")
+
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence], *, right: Sequence[str] = ()) -> str:
     """An aligned plain-text table: a header, a rule, the rows; columns named in ``right``
-    are right-aligned (numbers), the others left-aligned. Cells are shown with ``str``.
+    are right-aligned (numbers), the others left-aligned. Cells are shown with ``str``, control
+    characters and line breaks escaped (see :func:`printable`).
 
     >>> print(format_table(["activity", "events"], [["pay", "1,204"], ["register", "87"]], right=["events"]))
     activity  events
@@ -132,7 +190,9 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence], *, right: Sequ
     pay        1,204
     register      87
     """
-    cells = [[str(c) for c in row] for row in rows]
+    header = [printable(h) for h in header]
+    right = [printable(h) for h in right]
+    cells = [[printable(c) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     flags = [h in right for h in header]
 
@@ -144,6 +204,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence], *, right: Sequ
 
 def _pairs(rows: Sequence[tuple[str, object]]) -> str:
     """Label/value lines, values aligned."""
+    rows = [(printable(k), printable(v)) for k, v in rows]
     width = max((len(k) for k, _ in rows), default=0)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
@@ -177,7 +238,7 @@ def _steps(seq, width: int = 90) -> str:
     >>> _steps(["x" * 100], 30)
     'xxxxxxxxxxxxxx...'
     """
-    seq = [str(s) for s in seq]
+    seq = [printable(s) for s in seq]
     full = " > ".join(seq)
     if len(full) <= width:
         return full or "-"
@@ -235,7 +296,7 @@ def _print_json(data) -> None:
 
 
 def _warn(text: str) -> None:
-    print(f"journeylab: warning: {_one_line(text)}", file=sys.stderr)
+    print(f"journeylab: warning: {printable(_one_line(text))}", file=sys.stderr)
 
 
 #: The library's advice in Python words, and its command-line spelling.
@@ -777,8 +838,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
+    # what is printed for people passes a filter: a hostile log cannot rewrite the terminal
+    screen = sys.stdout if getattr(args, "json", False) else _Printable(sys.stdout)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(screen):
             warnings.simplefilter("always", DataQualityWarning)
             if not debug:
                 warnings.simplefilter("ignore", FutureWarning)
@@ -805,7 +868,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - one line for people, the traceback with --debug
         if debug:
             raise
-        print(f"journeylab: error: {_error_text(err)}", file=sys.stderr)
+        print(f"journeylab: error: {printable(_error_text(err))}", file=sys.stderr)
         return EXIT_ERROR
 
 
