@@ -41,8 +41,8 @@ def _sniff(path: Path, encoding: str) -> str:
     try:
         with _open_text(path, encoding) as fh:
             sample = fh.read(65536)
-    except UnicodeDecodeError as err:
-        raise _encoding_error(path, encoding, f"byte {err.start} cannot be decoded") from None
+    except UnicodeError as err:
+        raise _encoding_error(path, encoding, _decode_detail(err)) from None
     except (OSError, EOFError, zlib.error) as err:
         gz = _is_gzip(path)
         what = "a damaged or truncated gzip file" if gz else "unreadable"
@@ -51,6 +51,12 @@ def _sniff(path: Path, encoding: str) -> str:
     if not sample.strip():
         raise EmptyLogError(f"'{path}' is empty; there is no header and no event.")
     return sample
+
+
+def _decode_detail(err: UnicodeError) -> str:
+    if isinstance(err, UnicodeDecodeError):
+        return f"byte {err.start:,} cannot be decoded: {err.reason}"
+    return cut(str(err), 100, quote=False)
 
 
 def _encoding_error(path, encoding, detail) -> FileFormatError:
@@ -85,8 +91,8 @@ def _to_utf8(path: Path, encoding: str, folder: str) -> Path:
         with _open_text(path, encoding) as src, open(out, "w", encoding="utf-8", newline="") as dst:
             while block := src.read(1 << 22):
                 dst.write(block)
-    except UnicodeDecodeError as err:
-        raise _encoding_error(path, encoding, f"byte {err.start} of a block cannot be decoded") from None
+    except UnicodeError as err:
+        raise _encoding_error(path, encoding, _decode_detail(err)) from None
     return out
 
 

@@ -395,3 +395,43 @@ def test_cli_summary_of_a_role_named_xes_in_a_fresh_process(role_named_xes):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "customer" in out.stdout
+
+
+# --------------------------------------------------------------------------- fuzz: hostile files
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=400), gz=st.booleans(), encoding=st.sampled_from(["utf-8", "latin-1", "utf-16"]))
+def test_any_bytes_as_csv_give_a_log_or_a_journeylab_error(body, gz, encoding, tmp_path_factory):
+    p = tmp_path_factory.mktemp("fz") / ("x.csv.gz" if gz else "x.csv")
+    data = b"id,step,ts\n" + body
+    p.write_bytes(gzip.compress(data) if gz else data)
+    written = p.read_bytes()
+    try:
+        jl.read_csv(p, case="id", activity="step", timestamp="ts", encoding=encoding)
+    except jl.JourneylabError:
+        pass
+    assert p.read_bytes() == written  # the input is only read
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.text(max_size=6), st.text(max_size=6), st.text(max_size=20)), max_size=8))
+def test_any_text_table_gives_the_same_answer_from_csv_and_dataframe(rows, tmp_path_factory):
+    """The CSV reader and from_pandas agree: the same log, or both refuse with a JourneylabError."""
+    df = pd.DataFrame(rows, columns=["id", "step", "ts"], dtype=object)
+    p = tmp_path_factory.mktemp("fz") / "t.csv"
+    df.to_csv(p, index=False)
+    outcomes = []
+    for read in (lambda: jl.read_csv(p, case="id", activity="step", timestamp="ts", na_values=[""]),
+                 lambda: jl.from_pandas(pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""]),
+                                        case="id", activity="step", timestamp="ts")):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", jl.DataQualityWarning)
+                outcomes.append(read().to_pandas())
+        except jl.JourneylabError as err:
+            outcomes.append(type(err))
+    if isinstance(outcomes[0], pd.DataFrame) and isinstance(outcomes[1], pd.DataFrame):
+        pd.testing.assert_frame_equal(outcomes[0], outcomes[1])
+    else:
+        assert not isinstance(outcomes[0], pd.DataFrame) and not isinstance(outcomes[1], pd.DataFrame), outcomes
