@@ -53,7 +53,10 @@ def read_csv(
 
     Case and customer ids are read as strings: ``"NA"``, ``"null"`` or ``"None"`` in an
     id column are ids, not missing values (elsewhere they are missing). ``sep=None``
-    detects the separator. Other keyword arguments are those of :func:`from_pandas`.
+    detects the separator. Other keyword arguments are those of :func:`from_pandas`,
+    among them ``format=`` and ``dayfirst=``: True reads ``03/04/2025`` as 3 April,
+    False as 4 March, None (default) infers one order for the whole column and refuses
+    a column where every value reads both ways.
 
     >>> import journeylab as jl, tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "log.csv")
@@ -90,11 +93,12 @@ def read_csv(
         con.close()
     return _build(df, roles=_roles(case, activity, timestamp, kwargs), tz=tz, format=kwargs.pop("format", None),
                   on_invalid=kwargs.pop("on_invalid", "raise"), deduplicate=kwargs.pop("deduplicate", False),
-                  source=str(p))
+                  source=str(p), dayfirst=kwargs.pop("dayfirst", None))
 
 
 def _roles(case, activity, timestamp, kwargs) -> dict:
-    allowed = {"channel", "lifecycle", "resource", "customer", "value", "format", "on_invalid", "deduplicate"}
+    allowed = {"channel", "lifecycle", "resource", "customer", "value", "format", "dayfirst", "on_invalid",
+               "deduplicate"}
     unknown = set(kwargs) - allowed
     if unknown:
         raise InvalidParameterError(f"unknown argument(s) {sorted(unknown)}; allowed: {sorted(allowed)}.")
@@ -104,6 +108,10 @@ def _roles(case, activity, timestamp, kwargs) -> dict:
 
 def read_parquet(path, *, case: str, activity: str, timestamp: str, tz: str | None = None, **kwargs) -> EventLog:
     """Read an event log from a Parquet file (other keyword arguments as :func:`from_pandas`).
+
+    Timestamp, date (``date32``) and text columns are all accepted; for text,
+    ``format=`` or ``dayfirst=`` (True: ``03/04/2025`` is 3 April, False: 4 March,
+    None: one order inferred for the whole column) say how to read it.
 
     >>> import journeylab as jl, tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "log.parquet")
@@ -121,7 +129,7 @@ def read_parquet(path, *, case: str, activity: str, timestamp: str, tz: str | No
         raise FileFormatError(f"cannot read '{p}' as Parquet: {str(err).splitlines()[0]}. Is it a Parquet file?") from None
     return _build(df, roles=_roles(case, activity, timestamp, kwargs), tz=tz, format=kwargs.get("format"),
                   on_invalid=kwargs.get("on_invalid", "raise"), deduplicate=kwargs.get("deduplicate", False),
-                  source=str(p))
+                  source=str(p), dayfirst=kwargs.get("dayfirst"))
 
 
 def read_xes(path, *, on_invalid: str = "raise", deduplicate: bool = False) -> EventLog:
