@@ -382,7 +382,7 @@ def _prepare(log, journey, *, exclusion, suppression, as_of, timeout=None, where
     if timeout is not None:
         timeout = _timeout(timeout)
     frame = log._frame()
-    unit = "customer" if "customer" in frame.columns else "case"
+    unit = "customer" if log.has_role("customer") else "case"
     df = frame[frame["timestamp"] <= as_of]
     df = df.sort_values([unit, "timestamp", "_seq"], kind="stable").reset_index(drop=True)
     if journey.entry is not None and journey.entry.activities:

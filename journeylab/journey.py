@@ -821,7 +821,7 @@ class Journey:
                          default_flow_style=False, width=100)
         if path is None:
             return text
-        return atomic_write(path, text)
+        return atomic_write(path, text, example="journey.yaml")
 
     # ------------------------------------------------------------------ vocabulary
 

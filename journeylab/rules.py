@@ -94,7 +94,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._util import atomic_write, closest, cut, did_you_mean, to_timedelta
+from ._util import atomic_write, check_output, closest, csv_text, cut, did_you_mean, to_timedelta
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 
 __all__ = ["evaluate_rules", "Rule", "RuleActions", "STATE_FIELDS"]
@@ -432,15 +432,60 @@ class RuleActions:
         """The actions table (a copy)."""
         return self.actions.copy()
 
-    def to_csv(self, path) -> Path:
-        """Write the actions as CSV (UTF-8, ISO timestamps) atomically; return the path."""
-        return atomic_write(path, self.actions.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z"))
+    def to_csv(self, path, *, safe_formulas: bool = True) -> Path:
+        """Write the actions as CSV (UTF-8, ISO timestamps) atomically; return the path.
+
+        Parameters
+        ----------
+        path : the file to write (its folder is created; a symbolic link is followed and its
+            target replaced, keeping its permissions). A folder, a FIFO or device, or a
+            read-only place raises :class:`~journeylab.exceptions.OutputError`.
+        safe_formulas : bool, default True
+            Text cells that a spreadsheet would run as a formula - starting with ``=``, ``+``,
+            ``-``, ``@``, a tab or a carriage return, e.g. a customer id ``=HYPERLINK(...)``
+            from the log - are written with a leading ``'`` (OWASP's advice against CSV
+            injection). Numbers, timestamps and plain numbers written as text (``-5``,
+            ``+3312345678``) are unchanged. ``False`` writes every value exactly, for a system
+            that is no spreadsheet.
+
+        Cells with line breaks, quotes or commas are quoted, so ``pd.read_csv(path)`` gives
+        the values back (with ``safe_formulas=False``: exactly).
+
+        Examples
+        --------
+        >>> import pandas as pd, tempfile, os, journeylab as jl
+        >>> from journeylab.journey import Journey
+        >>> df = pd.DataFrame({"who": ["=cmd()"], "what": ["view"], "when": ["2025-05-01"]})
+        >>> log = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+        >>> j = Journey.from_dict({"name": "j", "milestones": [{"name": "browse", "activities": ["view"]}]})
+        >>> due = evaluate_rules(log, j, [{"name": "r", "when": "stalled_at == 'browse'", "action": "nudge"}])
+        >>> path = due.to_csv(os.path.join(tempfile.mkdtemp(), "actions.csv"))
+        >>> pd.read_csv(path)["customer"].tolist()
+        ["'=cmd()"]
+        >>> pd.read_csv(due.to_csv(path, safe_formulas=False))["customer"].tolist()
+        ['=cmd()']
+        """
+        check_output(path, example="actions.csv")  # before the work
+        text = csv_text(self.actions, safe_formulas=bool(safe_formulas), index=False,
+                        date_format="%Y-%m-%dT%H:%M:%S%z")
+        return atomic_write(path, text, example="actions.csv")
 
     def to_parquet(self, path) -> Path:
-        """Write the actions as Parquet atomically; return the path."""
+        """Write the actions as Parquet atomically; return the path (see :meth:`to_csv` for ``path``).
+
+        >>> import pandas as pd, tempfile, os, journeylab as jl
+        >>> from journeylab.journey import Journey
+        >>> df = pd.DataFrame({"who": ["a"], "what": ["view"], "when": ["2025-05-01"]})
+        >>> log = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+        >>> j = Journey.from_dict({"name": "j", "milestones": [{"name": "browse", "activities": ["view"]}]})
+        >>> due = evaluate_rules(log, j, [{"name": "r", "when": "stalled_at == 'browse'", "action": "nudge"}])
+        >>> pd.read_parquet(due.to_parquet(os.path.join(tempfile.mkdtemp(), "actions.parquet")))["action"].tolist()
+        ['nudge']
+        """
+        check_output(path, example="actions.parquet")
         buf = io.BytesIO()
         self.actions.to_parquet(buf, index=False)
-        return atomic_write(path, buf.getvalue())
+        return atomic_write(path, buf.getvalue(), example="actions.parquet")
 
     def __repr__(self) -> str:
         n = len(self.actions)
