@@ -8,12 +8,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Hypothesis profiles: "fast" by default; JOURNEYLAB_FUZZ=thorough for long fuzzing runs (e.g. nightly).
+settings.register_profile("fast", max_examples=100, deadline=None)
+settings.register_profile("thorough", max_examples=2_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("JOURNEYLAB_FUZZ") or "fast")
 
 SHARED = ROOT.parent / "shared" / "datasets"
 
