@@ -81,6 +81,23 @@ def parse_xes(path) -> pd.DataFrame:
         ``df.attrs["xes_trace_classifiers"]`` does the same for classifiers with
         ``scope="trace"``.
 
+    Raises
+    ------
+    FileFormatError
+        The file is missing or unreadable, is not XML or not XES, is malformed, declares a DTD,
+        inflates past the bomb limit, has a trace without ``concept:name``, or a value that does
+        not fit its declared type. The message says what and where, and how to fix it.
+    EmptyXesError
+        No event inside a trace (``<log/>``, traces without events, events only outside traces).
+        It is both an :class:`~journeylab.exceptions.EmptyLogError` and a ``FileFormatError``.
+
+    Warns
+    -----
+    DataQualityWarning
+        An attribute was renamed, an ``<int>`` was kept as text, events outside traces or
+        elements that are not XES attributes were skipped, or a ``<classifier>`` without a name or
+        keys was skipped.
+
     Notes
     -----
     **Columns.** ``case:concept:name`` (the trace's ``concept:name``), every other trace attribute
@@ -118,9 +135,8 @@ def parse_xes(path) -> pd.DataFrame:
 
     **Safety.** A file that declares a DTD or entities is refused (no XXE, no entity expansion),
     no network access is made, the input file is only read, and a gzip bomb is stopped before it
-    fills memory. Every problem raises a :class:`~journeylab.exceptions.FileFormatError` saying
-    what is wrong and how to fix it; a log with no event in a trace raises
-    :class:`EmptyXesError`, which is both an ``EmptyLogError`` and a ``FileFormatError``.
+    fills memory: the first bytes must look like XML and the inflated size may not pass 250 times
+    the file size (at least 1 GiB).
 
     Examples
     --------
@@ -147,7 +163,10 @@ def parse_xes(path) -> pd.DataFrame:
         finally:
             checked.result()  # a malformed file is reported first, with its line number
     if ir is None:
-        ir = _general(raw)
+        try:
+            ir = _general(raw)
+        except etree.XMLSyntaxError as err:  # what the checking parser lets through (undeclared namespace prefix)
+            raise _malformed(err, p) from None
     return _frame(ir, p)
 
 
@@ -245,13 +264,21 @@ class _Sink:
 
 
 def _validate(raw, p: Path) -> None:
+    parser = etree.XMLParser(target=_Sink(), **_SAFE)
     try:
-        etree.fromstring(raw, etree.XMLParser(target=_Sink(), **_SAFE))
+        etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as err:
-        line, col = err.position
-        what = re.sub(r", line \d+, column \d+$", "", err.msg or "syntax error")
-        raise FileFormatError(f"'{p}' is not well-formed XML at line {line}, column {col}: {what[:200]}. The file is "
-                              "probably truncated or damaged; export or download it again.") from None
+        raise _malformed(err, p) from None
+    for e in parser.error_log:  # namespace errors (an undeclared prefix) do not stop this parser: they stop ours
+        if e.level >= etree.ErrorLevels.ERROR:
+            raise _malformed(etree.XMLSyntaxError(e.message, e.type, e.line, e.column), p)
+
+
+def _malformed(err: etree.XMLSyntaxError, p: Path) -> FileFormatError:
+    line, col = err.position
+    what = re.sub(r", line \d+, column \d+$", "", err.msg or "syntax error")
+    return FileFormatError(f"'{p}' is not well-formed XML at line {line}, column {col}: {what[:200]}. The file is "
+                           "probably truncated or damaged; export or download it again.")
 
 
 def _local(tag) -> str | None:
@@ -443,6 +470,8 @@ def _general(raw) -> _IR:
             if not any(_local(a.tag) == "trace" for a in trace.iterancestors()):
                 classifiers.append((trace.get("name"), trace.get("keys"), trace.get("scope") or "event"))
             continue
+        if trace.getparent() is None or trace.getparent().getparent() is not None:
+            continue  # a <trace> inside another element: reported as not an attribute, where it is
         t = len(lines)
         lines.append(trace.sourceline)
         for child in trace:

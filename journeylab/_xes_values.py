@@ -38,7 +38,10 @@ def scalar(typ: str, v, json_ready: bool = False):
         return None
     if typ == "int":
         if INT.fullmatch(v):  # more than 19 digits is beyond int64 (and int() refuses thousands of digits)
-            return int(v) if len(v.strip().lstrip("+-").lstrip("0")) <= 19 else (v if json_ready else HUGE)
+            digits = v.strip().lstrip("+-").lstrip("0") or "0"
+            if len(digits) > 19:
+                return v if json_ready else HUGE
+            return -int(digits) if v.strip().startswith("-") else int(digits)
         f = float(v) if FLOAT.fullmatch(v) else math.nan
         out = int(f) if math.isfinite(f) and f.is_integer() else BAD
     elif typ == "float":

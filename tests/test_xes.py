@@ -737,3 +737,30 @@ def test_hostile_keys_and_values_load_as_text_exactly(tmp_path, fast):
 def test_characters_xml_forbids_are_refused(tmp_path, value):
     with pytest.raises(FileFormatError, match=r"is not well-formed XML at line \d+, column \d+"):
         parse_xes(write(tmp_path, xes(trace("c1", ev(value)))))
+
+
+@pytest.mark.parametrize("text", [
+    '<x:log><trace><string key="concept:name" value="c"/><event><string key="concept:name" value="a"/></event>'
+    "</trace></x:log>",
+    '<log><trace><string key="concept:name" value="c"/><event><y:string key="concept:name" value="a"/></event>'
+    "</trace></log>",
+], ids=["root", "attribute"])
+def test_undeclared_namespace_prefix(tmp_path, text):
+    with pytest.raises(FileFormatError, match=r"is not well-formed XML at line 1, column \d+: Namespace prefix [xy] on "
+                                              r"(log|string) is not defined\. The file is probably truncated or damaged"):
+        parse_xes(write(tmp_path, text))
+
+
+def test_trace_inside_a_trace_is_reported_not_read(tmp_path):
+    inner = trace("inner", ev("x"))
+    text = xes(trace("outer", ev("a"), inner, ev("b")))
+    with pytest.warns(DataQualityWarning, match=r"not XES attributes were skipped inside traces/events: 1 <trace> "
+                                                r"element"):
+        df = parse_xes(write(tmp_path, text))
+    assert df["case:concept:name"].tolist() == ["outer", "outer"] and df["concept:name"].tolist() == ["a", "b"]
+
+
+@PATHS
+def test_int_with_thousands_of_leading_zeros(tmp_path, fast):
+    df = load(tmp_path, one_event(n=("int", ["0" * 5000 + "42", "-" + "0" * 5000 + "7", "+0"])), fast)
+    assert df["n"].tolist() == [42, -7, 0]
