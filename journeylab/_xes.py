@@ -198,8 +198,7 @@ def _read(p: Path) -> bytearray:
             fh.seek(0)
             if gz != b"\x1f\x8b":
                 return stream.read_plain(fh)
-            size = os.fstat(fh.fileno()).st_size
-            return stream.read_gzip(fh, size, max(_BOMB_RATIO * size, _BOMB_FLOOR))
+            return stream.read_gzip(fh, max(_BOMB_RATIO * os.fstat(fh.fileno()).st_size, _BOMB_FLOOR))
     except stream.NotXml as err:
         line, head = err.args
         where = " of its decompressed content" if gz == b"\x1f\x8b" else ""

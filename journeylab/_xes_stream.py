@@ -6,7 +6,6 @@ not pass a size limit: both are checked as the bytes arrive, so a bomb costs at 
 
 from __future__ import annotations
 
-import os
 import re
 import zlib
 
@@ -32,14 +31,9 @@ def read_plain(fh) -> bytearray:
     return out
 
 
-def read_gzip(fh, size: int, limit: int) -> bytearray:
+def read_gzip(fh, limit: int) -> bytearray:
     """Inflate every gzip member of ``fh`` as it is read, refusing to produce more than ``limit`` bytes."""
-    hint = 0
-    if size >= 4:  # the last member's trailer holds its size (mod 4 GiB): room is made once, not grown
-        fh.seek(-4, os.SEEK_END)
-        hint = min(int.from_bytes(fh.read(4), "little"), limit)
-        fh.seek(0)
-    out, n, sniff = bytearray(), 0, Sniffer()
+    out, sniff = bytearray(), Sniffer()  # grows in place (realloc), never copied whole
     d, members, data, at_end = None, 0, b"", False
     while True:
         if not data and not at_end:
@@ -49,7 +43,6 @@ def read_gzip(fh, size: int, limit: int) -> bytearray:
             data = data.lstrip(b"\0") if members else data
             if not data:
                 if at_end:
-                    del out[n:]
                     return out
                 continue
             d = zlib.decompressobj(31)
@@ -62,20 +55,10 @@ def read_gzip(fh, size: int, limit: int) -> bytearray:
                 raise EOFError("the file ends inside a gzip member")
         if d.eof:
             d, members = None, members + 1
-        if n + len(chunk) > limit:
+        if len(out) + len(chunk) > limit:
             raise TooLarge(limit)
-        if n + len(chunk) <= len(out):
-            out[n:n + len(chunk)] = chunk  # same length: a copy into the room made, no resize
-        else:
-            del out[n:]
-            out += chunk
-        n += len(chunk)
-        if sniff.open:
-            sniff(out)
-            if not sniff.open and hint > n:  # it looks like XML: make room for all of it at once
-                room = bytearray(hint)  # zero pages are only touched as they fill
-                room[:n] = out
-                out = room
+        out += chunk
+        sniff(out)
 
 
 XML_BLANK = {1: re.compile(rb"[ \t\r\n]*"), 2: re.compile(rb"(?:[ \t\r\n]\x00)*"),  # UTF-8, UTF-16 LE, BE
