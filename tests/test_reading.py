@@ -387,6 +387,9 @@ def test_bpic2012_lifecycle_classifier_gives_the_published_36_event_classes():
     assert len(log.activities) == 36  # the published figure (activity + lifecycle transition)
     assert log.n_cases == 13087 and log.n_events == 262200
     assert len(jl.read_xes(path).activities) == 24
+    declared = jl.read_xes(path, classifier="Activity classifier")  # the classifier the file declares
+    assert declared.activities == log.activities
+    assert jl.read_xes(jl.datasets.example_path(), classifier="activity classifier").n_events == 42
 
 
 def test_cli_summary_of_a_role_named_xes_in_a_fresh_process(role_named_xes):
