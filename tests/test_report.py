@@ -235,7 +235,7 @@ def test_lazy_logs_folders_and_timeouts_fail_clearly(tmp_path, bpic2012):
 def test_report_file_is_replaced_atomically(tmp_path, monkeypatch):
     out = tmp_path / "r.html"
     out.write_text("previous report")
-    util = importlib.import_module("journeylab._util")
+    util = importlib.import_module("journeylab._core.io")
 
     def failing_replace(src, dst):
         raise OSError("disk full")
