@@ -26,7 +26,6 @@ EventLog: 3 events, 2 cases, 2 activities, 2025-01-01 .. 2025-01-02 (UTC)
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._timestamps import drop_sub_microseconds, parse_timestamps
 from ._util import closest, cut, to_timedelta
 from .exceptions import (
     DataQualityWarning,
@@ -54,7 +54,6 @@ _ID_ROLES = ("case", "customer")
 _TEXT_ROLES = ("activity", "channel", "lifecycle", "resource")
 _REQUIRED = {"case": "case (or customer) id of each event", "activity": "name of each event",
              "timestamp": "time of each event"}
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -85,90 +84,6 @@ def _missing_column(role: str, name: str, columns: Sequence[str]) -> SchemaError
         f"{role}={name!r} is not a column of the log.{near_txt} "
         f"Available: {list(map(str, columns))}. Pass {role}=... or rename the column."
     )
-
-
-def _parse_timestamps(raw: pd.Series, *, tz: str | None, fmt: str | None) -> tuple[pd.Series, str]:
-    """Parse a timestamp column; return the tz-aware series and a note on the zone handling."""
-    target_tz = tz or "UTC"
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        if tz is not None:
-            raise InvalidParameterError(
-                f"tz={tz!r} was given but the timestamps already carry a zone ({raw.dtype.tz}); "
-                "drop tz=... (it only applies to naive timestamps)."
-            )
-        return raw.dt.as_unit("us"), f"timezone-aware input kept ({raw.dtype.tz})"
-    if pd.api.types.is_datetime64_dtype(raw.dtype):
-        parsed = raw.dt.as_unit("us")
-        note = f"naive timestamps taken as {target_tz}"
-    elif pd.api.types.is_numeric_dtype(raw.dtype) and not raw.isna().all():
-        raise TimestampError(
-            f"the timestamp column holds numbers ({raw.dtype}), not dates. Convert it first, e.g. "
-            "pd.to_datetime(df[col], unit='s'), so the unit is not guessed."
-        )
-    else:
-        text = raw.astype("str") if not pd.api.types.is_string_dtype(raw.dtype) else raw
-        notnull = raw.notna()
-        # the regex runs on the distinct value endings only (a per-value regex costs ~2 s per 5M)
-        tail = text[notnull].str.rstrip().str.slice(-6)
-        zoned = [u for u in pd.unique(tail) if isinstance(u, str) and _TZ_SUFFIX.search(u)]
-        has_zone = tail.isin(zoned)
-        n_zoned = int(has_zone.sum())
-        n_present = int(notnull.sum())
-        if 0 < n_zoned < n_present:
-            ex_naive = text[notnull][~has_zone].iloc[0]
-            ex_zoned = text[notnull][has_zone].iloc[0]
-            raise TimestampError(
-                f"the timestamp column mixes {n_zoned:,} values with a UTC offset (e.g. {ex_zoned!r}) and "
-                f"{n_present - n_zoned:,} without (e.g. {ex_naive!r}); the naive ones are ambiguous. "
-                "Give every value an offset, or strip them all and pass tz=..."
-            )
-        kwargs = {"format": fmt or "ISO8601"}
-        try:
-            parsed = pd.to_datetime(raw, errors="coerce", **kwargs)
-            note = ""
-        except ValueError:  # mixed offsets
-            parsed = pd.to_datetime(raw, errors="coerce", utc=True, **kwargs)
-            note = "mixed UTC offsets normalised to UTC"
-        if fmt is None and parsed[notnull].isna().any():
-            # not ISO 8601: let pandas infer a format per value
-            try:
-                alt = pd.to_datetime(raw, errors="coerce", format="mixed")
-            except ValueError:
-                alt = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
-                note = "mixed UTC offsets normalised to UTC"
-            if alt[notnull].isna().sum() < parsed[notnull].isna().sum():
-                parsed = alt
-        bad = notnull & parsed.isna()
-        if bad.any():
-            rows = list(raw.index[bad][:5])
-            examples = [str(v) for v in raw[bad].iloc[:5]]
-            raise TimestampError(
-                f"{int(bad.sum()):,} timestamp value(s) cannot be parsed, e.g. {examples} at rows {rows}. "
-                "Fix or remove those rows, or pass format='%d/%m/%Y %H:%M' (a strftime pattern) "
-                "that matches them."
-            )
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.as_unit("us")
-            if tz is not None:
-                raise InvalidParameterError(
-                    f"tz={tz!r} was given but the timestamps carry UTC offsets; drop tz=... "
-                    "(it only applies to naive timestamps)."
-                )
-            return parsed, note or f"timezone-aware input kept ({parsed.dtype.tz})"
-        parsed = parsed.dt.as_unit("us")
-        note = f"naive timestamps taken as {target_tz}"
-    try:
-        localized = parsed.dt.tz_localize(target_tz, ambiguous="NaT", nonexistent="NaT")
-    except Exception as err:  # unknown zone name
-        raise InvalidParameterError(f"tz={tz!r} is not a time zone name; use e.g. 'UTC' or 'Europe/Paris'.") from err
-    lost = localized.isna() & parsed.notna()
-    if lost.any():
-        raise TimestampError(
-            f"{int(lost.sum()):,} naive timestamp(s) do not exist or are ambiguous in {target_tz} "
-            f"(daylight-saving change), e.g. {list(parsed[lost].astype(str).iloc[:3])}. "
-            "Give the values UTC offsets, or pass tz='UTC'."
-        )
-    return localized, note
 
 
 def _as_str_ids(s: pd.Series) -> pd.Series:
@@ -826,7 +741,7 @@ def _build(
         if role in out:
             out[role] = out[role].astype("str").where(out[role].notna(), None)
 
-    ts, note = _parse_timestamps(out["timestamp"], tz=tz, fmt=format)
+    ts, note = parse_timestamps(out["timestamp"], tz=tz, format=format, dayfirst=dayfirst)
     out["timestamp"] = ts
     meta: dict[str, Any] = {"source": source, "tz_note": note}
 
@@ -864,6 +779,7 @@ def _build(
             )
 
     out = out.iloc[_event_order(out["case"], out["timestamp"])].reset_index(drop=True)
+    out["timestamp"] = drop_sub_microseconds(out["timestamp"], stacklevel=3)  # after ordering on full precision
     # concat, not out["_seq"] = ...: a frame of thousands of columns is not copied once more per column
     out = pd.concat([out, pd.Series(np.arange(len(out), dtype="int64"), name="_seq")], axis=1)
     return EventLog(out, roles={r: c for r, c in given.items()}, meta=meta)
@@ -884,6 +800,7 @@ def from_pandas(
     format: str | None = None,
     on_invalid: str = "raise",
     deduplicate: bool = False,
+    dayfirst: bool | None = None,
 ) -> EventLog:
     """Build an :class:`EventLog` from a pandas DataFrame (the frame is not modified).
 
@@ -894,10 +811,14 @@ def from_pandas(
     channel, lifecycle, resource, customer, value : optional role columns (``customer``
         when the case is a session; ``value`` a monetary amount).
     tz : zone of naive timestamps (default UTC); refused when they carry offsets.
-    format : strftime pattern for string timestamps (default: ISO 8601, then inferred).
+    format : strftime pattern for string timestamps. Default: ISO 8601, else ONE pattern
+        inferred from the whole column; values that fit no single pattern are refused.
     on_invalid : ``"raise"`` (default) or ``"drop"`` rows with a missing case, activity
         or timestamp (with a :class:`DataQualityWarning`).
     deduplicate : drop exact duplicate events (otherwise they are kept with a warning).
+    dayfirst : for an inferred pattern, True reads ``03/04/2025`` as 3 April, False as
+        4 March; None (default) infers the order from the column and refuses a column
+        where every value reads both ways (no day above 12).
 
     Examples
     --------
@@ -905,8 +826,11 @@ def from_pandas(
     >>> df = pd.DataFrame({"id": [1, 1], "a": ["x", "y"], "t": ["2025-01-01", "2025-01-02"]})
     >>> jl.from_pandas(df, case="id", activity="a", timestamp="t").n_cases
     1
+    >>> uk = pd.DataFrame({"id": [1, 1], "a": ["x", "y"], "t": ["03/04/2025", "05/04/2025"]})
+    >>> jl.from_pandas(uk, case="id", activity="a", timestamp="t", dayfirst=True).time_span[0]
+    Timestamp('2025-04-03 00:00:00+0000', tz='UTC')
     """
     roles = dict(case=case, activity=activity, timestamp=timestamp, channel=channel, lifecycle=lifecycle,
                  resource=resource, customer=customer, value=value)
     return _build(df, roles=roles, tz=tz, format=format, on_invalid=on_invalid, deduplicate=deduplicate,
-                  source="DataFrame")
+                  source="DataFrame", dayfirst=dayfirst)

@@ -112,8 +112,10 @@ def read_csv(
 
     Case and customer ids are read as strings: ``"NA"``, ``"null"`` or ``"None"`` in an
     id column are ids, not missing values (elsewhere they are missing, see ``na_values``). ``sep=None``
-    detects the separator. Other keyword arguments are those of :func:`from_pandas`
-    (the optional roles, ``format``, ``dayfirst``, ``on_invalid``, ``deduplicate``).
+    detects the separator. Other keyword arguments are those of :func:`from_pandas` (the optional
+    roles, ``on_invalid``, ``deduplicate``, and ``format=`` / ``dayfirst=``: True reads ``03/04/2025``
+    as 3 April, False as 4 March, None (default) infers one order for the whole column and refuses
+    a column where every value reads both ways).
 
     Parameters
     ----------
@@ -221,6 +223,10 @@ def _roles(case, activity, timestamp, kwargs, *, allowed=_OPTIONAL_ROLES + _BUIL
 
 def read_parquet(path, *, case: str, activity: str, timestamp: str, tz: str | None = None, **kwargs) -> EventLog:
     """Read an event log from a Parquet file (other keyword arguments as :func:`from_pandas`).
+
+    Timestamp, date (``date32``) and text columns are all accepted; for text,
+    ``format=`` or ``dayfirst=`` (True: ``03/04/2025`` is 3 April, False: 4 March,
+    None: one order inferred for the whole column) say how to read it.
 
     Parameters
     ----------
