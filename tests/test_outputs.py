@@ -274,7 +274,7 @@ def test_public_writers_refuse_paths_they_cannot_write(tmp_path, due):
     os.mkfifo(fifo)
     journey = Journey("j", [Milestone("a", ["x"])])
     model = jl.discover_model(jl.datasets.load_example(), quality=False)
-    from journeylab._browser import print_pdf
+    from journeylab._report.browser import print_pdf
 
     html = tmp_path / "r.html"
     html.write_text("<p>r</p>")

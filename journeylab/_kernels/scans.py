@@ -16,7 +16,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from . import engine
+from .. import engine
 
 #: name of the artificial start node of a process map (and of a path that reaches the case start)
 START = "[start]"
