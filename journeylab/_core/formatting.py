@@ -8,8 +8,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import re
+import reprlib
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -17,32 +21,79 @@ __all__ = ["cut", "show_path", "format_duration", "duration_spec", "format_count
            "format_number", "format_pvalue", "DURATION_UNITS"]
 
 
+class _ShortRepr(reprlib.Repr):
+    """reprlib.Repr that also bounds subclasses, non-dict mappings, huge ints and hostile reprs."""
+
+    def __init__(self, limit: int):
+        super().__init__()  # keyword arguments only from Python 3.12
+        self.maxlevel, self.maxlong, self.maxstring, self.maxother = 3, 40, max(limit // 2, 10), limit
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = self.maxdeque = 8
+        self.maxarray = 8
+
+    def repr1(self, x, level):
+        if isinstance(x, bool) or x is None:
+            return repr(x)
+        if isinstance(x, int):
+            digits = int(abs(int(x)).bit_length() * 0.30103) + 1
+            return repr(int(x)) if digits <= self.maxlong else f"<{'-' if x < 0 else ''}number of ~{digits:,} digits>"
+        if isinstance(x, (bytes, bytearray)):
+            return repr(bytes(x[: self.maxstring])) + ("..." if len(x) > self.maxstring else "")
+        for base in (str, list, tuple, dict, set, frozenset):
+            if isinstance(x, base):
+                return getattr(self, f"repr_{base.__name__}")(x, level)
+        if isinstance(x, Mapping):
+            if level <= 0:
+                return f"{type(x).__name__}({{...}})"
+            items = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
+                     for k, v in itertools.islice(x.items(), self.maxdict)]
+            more = ", ..." if len(x) > self.maxdict else ""
+            return f"{type(x).__name__}({{{', '.join(items)}{more}}})"
+        return super().repr1(x, level)
+
+    def repr_instance(self, x, level):
+        try:
+            text = repr(x)
+        except Exception:  # a hostile __repr__
+            return f"<{type(x).__name__}>"
+        text = re.sub(r"\s*\n\s*", " ", text[: self.maxother * 4])  # a pandas or numpy repr spans lines
+        return text if len(text) <= self.maxother else text[: self.maxother - 3] + "..."
+
+
 def cut(value, limit: int = 80, *, quote: bool = True) -> str:
-    """``repr(value)`` (``str`` with ``quote=False``) in at most about ``limit`` characters, for messages.
+    """``repr(value)`` (``str`` for text with ``quote=False``) in at most about ``limit`` characters.
 
-    User values can be huge (a 2 GB string, a list of a million names): a message shows their
-    start and, for text, its length. Containers are shortened without building their full repr.
+    For error messages: a user value can be huge (a 2 GB string, a list built from YAML
+    aliases that would print as gigabytes, a number of 5,000 digits). Text shows its start
+    and its length; containers are shortened without ever building their full repr.
 
+    Parameters
+    ----------
+    value : any
+        The value to show.
+    limit : int, default 80
+        About the longest text returned.
+    quote : bool, default True
+        Quote text like ``repr``; ``False`` shows text as it is.
+
+    Examples
+    --------
     >>> cut("x" * 1000, 20)
     "'xxxxxxxxxxxxxxx... (1,000 characters)"
     >>> cut(["a", "b"])
     "['a', 'b']"
+    >>> cut(10**5000)
+    '<number of ~5,001 digits>'
     """
-    import reprlib
-
     if isinstance(value, str):
         head = value[:limit]
         text = repr(head) if quote else head
         if len(value) <= limit and len(text) <= limit + 2:
             return text
         return f"{text[: max(limit - 4, 8)]}... ({len(value):,} characters)"
-    short = reprlib.Repr()  # keyword arguments only from Python 3.12
-    short.maxlevel, short.maxlong, short.maxstring, short.maxother = 3, 40, max(limit // 2, 10), limit
-    short.maxdict = short.maxlist = short.maxtuple = short.maxset = short.maxfrozenset = short.maxdeque = 8
-    short.maxarray = 8
     try:
-        text = short.repr(value) if quote else str(value)[: limit + 1]
-    except Exception:  # a hostile __repr__ / __str__
+        plain = not quote and not isinstance(value, (int, bytes, bytearray, list, tuple, set, frozenset, Mapping))
+        text = str(value)[: limit * 4] if plain else _ShortRepr(limit).repr(value)  # str(): a path, a date
+    except Exception:  # a hostile __str__, __len__, __iter__ or __eq__ inside a container
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
