@@ -107,6 +107,7 @@ def read_csv(
     tz: str | None = None,
     encoding: str = "utf-8",
     na_values: Sequence[str] | None = None,
+    quote: str = '"',
     **kwargs,
 ) -> EventLog:
     """Read an event log from a CSV file (optionally gzipped), with DuckDB's fast reader.
@@ -136,6 +137,9 @@ def read_csv(
         ``N/A``, ``null``, ``NULL``, ``None``, ``NaN``, ``nan``). ``na_values=[""]`` keeps
         every text as it is, e.g. to read back exactly a log written with
         ``log.to_pandas().to_csv(...)``.
+    quote : str, default '"'
+        The quoting character (RFC 4180: a quote inside a quoted field is doubled). It is never
+        guessed, so a value such as ``'`` or ``"`` alone reads as itself.
 
     Returns
     -------
@@ -159,7 +163,8 @@ def read_csv(
         sep = _sniff_sep(sample)
     with tempfile.TemporaryDirectory(prefix="journeylab-csv-") as tmp:
         src = p if enc == "utf-8" else _to_utf8(p, enc, tmp)
-        df = _read_csv_frame(src, p, sep=sep, roles=roles, encoding=enc, na_values=_na_values(na_values))
+        df = _read_csv_frame(src, p, sep=sep, roles=roles, encoding=enc, na_values=_na_values(na_values),
+                             quote=_one_char(quote, "quote"))
     return _build(df, roles=roles, tz=tz, format=kwargs.get("format"), dayfirst=kwargs.get("dayfirst"),
                   on_invalid=kwargs.get("on_invalid", "raise"), deduplicate=kwargs.get("deduplicate", False),
                   source=str(p))
@@ -176,7 +181,13 @@ def _na_values(values) -> list[str]:
     return list(values)
 
 
-def _read_csv_frame(src: Path, p: Path, *, sep: str, roles: dict, encoding: str, na_values: list[str]):
+def _one_char(value, name: str) -> str:
+    if not isinstance(value, str) or len(value) != 1:
+        raise InvalidParameterError(f"{name}={cut(value)} must be one character, e.g. {name}='\"'.")
+    return value
+
+
+def _read_csv_frame(src: Path, p: Path, *, sep: str, roles: dict, encoding: str, na_values: list[str], quote: str):
     """The CSV as a DataFrame: types detected by DuckDB, except ids (text, only '' missing) and the
     activity and timestamp (text, parsed by journeylab)."""
     import duckdb
@@ -185,12 +196,12 @@ def _read_csv_frame(src: Path, p: Path, *, sep: str, roles: dict, encoding: str,
     id_cols = [c for c in (roles["case"], roles.get("customer")) if isinstance(c, str)]
     con = duckdb.connect()
     try:
-        raw = con.read_csv(str(src), sep=sep, header=True, all_varchar=True)
+        raw = con.read_csv(str(src), sep=sep, header=True, all_varchar=True, quotechar=quote, escapechar=quote)
         cols = raw.columns
         for role, col in roles.items():
             if isinstance(col, str) and col not in cols:
                 raise _missing_column(role, col, cols)
-        df = con.read_csv(str(src), sep=sep, header=True, na_values=na_values,
+        df = con.read_csv(str(src), sep=sep, header=True, na_values=na_values, quotechar=quote, escapechar=quote,
                           dtype={c: "VARCHAR" for c in texts}).to_arrow_table().to_pandas()
         if id_cols:  # ids are read again as text, where only an empty field is missing
             ids = raw.select(*[duckdb.ColumnExpression(c) for c in id_cols]).to_arrow_table().to_pandas()

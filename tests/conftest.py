@@ -21,8 +21,8 @@ SHARED = ROOT.parent / "shared" / "datasets"
 # Hypothesis profiles: "fast" (the default: the suite stays quick) and "thorough" (JOURNEYLAB_FUZZ=thorough, for a
 # long fuzzing run). Tests that set max_examples themselves keep it; the fuzz suite scales with the profile.
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-settings.register_profile("fast", max_examples=6, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True)
-settings.register_profile("thorough", max_examples=300, deadline=None, suppress_health_check=_SLOW_OK,
+settings.register_profile("fast", max_examples=100, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True)
+settings.register_profile("thorough", max_examples=2_000, deadline=None, suppress_health_check=_SLOW_OK,
                           print_blob=True)
 settings.load_profile("thorough" if os.environ.get("JOURNEYLAB_FUZZ", "").strip().lower() == "thorough" else "fast")
 

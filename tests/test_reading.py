@@ -387,6 +387,9 @@ def test_bpic2012_lifecycle_classifier_gives_the_published_36_event_classes():
     assert len(log.activities) == 36  # the published figure (activity + lifecycle transition)
     assert log.n_cases == 13087 and log.n_events == 262200
     assert len(jl.read_xes(path).activities) == 24
+    declared = jl.read_xes(path, classifier="Activity classifier")  # the classifier the file declares
+    assert declared.activities == log.activities
+    assert jl.read_xes(jl.datasets.example_path(), classifier="activity classifier").n_events == 42
 
 
 def test_cli_summary_of_a_role_named_xes_in_a_fresh_process(role_named_xes):
@@ -435,3 +438,13 @@ def test_any_text_table_gives_the_same_answer_from_csv_and_dataframe(rows, tmp_p
         pd.testing.assert_frame_equal(outcomes[0], outcomes[1])
     else:
         assert not isinstance(outcomes[0], pd.DataFrame) and not isinstance(outcomes[1], pd.DataFrame), outcomes
+
+
+def test_csv_quote_is_never_guessed(tmp_path):
+    """Found by the round-trip property: a column of lone apostrophes made the sniffer take ' for the quote."""
+    p = tmp_path / "apostrophes.csv"
+    p.write_text("id,step,ts\n1,',2025-01-01 10:00\n1,',2025-01-01 10:05\n1,0,2025-01-01 10:09\n")
+    log = jl.read_csv(p, case="id", activity="step", timestamp="ts")
+    assert log.to_pandas()["activity"].tolist() == ["'", "'", "0"]
+    with pytest.raises(jl.InvalidParameterError, match="quote='ab' must be one character"):
+        jl.read_csv(p, case="id", activity="step", timestamp="ts", quote="ab")
