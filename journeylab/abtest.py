@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._stats import newcombe, normal_quantile, wilson, z_score
+from ._core.stats import newcombe, normal_quantile, wilson, z_score
 from ._util import closest, did_you_mean
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 

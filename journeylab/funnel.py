@@ -553,7 +553,7 @@ def _report_sections(log, journey, *, window="14d") -> list[tuple[str, str]]:
     >>> [title for title, _ in _report_sections(jl.datasets.load_example(), j)]
     ['Comparison with the happy path', 'Milestone funnel', 'Milestones: stalls, fallout and attrition']
     """
-    from ._sections import _figure as img
+    from ._report.sections import _figure as img
     from .conformance import compare
     from .milestones import milestones
     from .plotting.conformance import plot_conformance, plot_funnel, plot_milestones

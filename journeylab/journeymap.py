@@ -296,7 +296,7 @@ def experience_sections(log, journey, *, kpi: str = "nps", score: str | None = N
     >>> experience_sections(jl.datasets.load_example(), None)
     []
     """
-    from ._sections import _figure as fig_html
+    from ._report.sections import _figure as fig_html
     from .kpi import touchpoint_scores
 
     def table(df: pd.DataFrame) -> str:
