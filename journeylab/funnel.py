@@ -522,11 +522,15 @@ def _build(log, df, labels, W, order, count, ex, by, unit_col, rec_unit, rec_no,
         if seg_s.isna().any():
             sel = seg_s.isna().to_numpy()
             t = _step_table(labels, attempts["reached"].to_numpy()[counted][sel], times[counted][sel])
-            t.insert(0, "segment", "(missing)")
+            missing = "(missing)"
+            while missing in set(seg_s.dropna().astype(str)):  # never merged with a real value "(missing)"
+                missing = f"({missing})"
+            t.insert(0, "segment", missing)
             parts.append(t)
         if parts:
             breakdown = pd.concat(parts, ignore_index=True)
-            order_seg = breakdown[breakdown["step"] == labels[0]].sort_values("reached", ascending=False)["segment"]
+            # each part has one row per step; its first row is the entry step (a step may repeat: view > cart > view)
+            order_seg = breakdown.iloc[::K].sort_values("reached", ascending=False, kind="stable")["segment"]
             breakdown["segment"] = pd.Categorical(breakdown["segment"], categories=list(order_seg))
             breakdown = breakdown.sort_values(["segment"], kind="stable").set_index(["segment", "step"])
         else:
