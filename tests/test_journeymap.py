@@ -231,3 +231,19 @@ def test_map_plot_draws_an_interval_that_excludes_its_score():
     assert row["score"] == -100 and not row["ci_low"] <= row["score"] <= row["ci_high"]
     ax = m.plot()
     assert ax.figure is not None
+
+
+def test_channel_mix_without_any_channel_value_says_so():
+    # every channel missing: the result used to be empty and its plot failed inside matplotlib (a legend of 0 columns)
+    df = pd.DataFrame({"case": ["c0", "c1", "c1"], "activity": ["visit", "visit", "buy"],
+                       "t": pd.date_range("2025-03-01", periods=3, freq="h"), "channel": [None, None, None],
+                       "tier": [None, None, None]})
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="t", channel="channel")
+    with pytest.raises(SchemaError, match="channel_mix needs channel values, and the channel of every one of the "
+                                          "log's 3 events is missing; fill the channel column"):
+        channel_mix(log)
+    df["channel"] = ["web", "app", None]
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="t", channel="channel")
+    with pytest.raises(InvalidParameterError, match="no event has both a channel and a segment"):
+        channel_mix(log, segment="tier")
+    assert channel_mix(log).plot() is not None
