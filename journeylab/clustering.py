@@ -56,7 +56,7 @@ from scipy.special import logsumexp
 
 from ._util import did_you_mean
 from .exceptions import InvalidParameterError
-from .features import JourneyVectorizer, _cases, _check_log
+from .features import JourneyVectorizer, _cases, _check_log, case_attributes
 
 __all__ = ["cluster_journeys", "MarkovMixture", "METHODS", "fit_markov_mixture", "kmedoids"]
 
@@ -616,6 +616,9 @@ def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=
     c = _cases(log)
     n_units = c.n if method == "kmeans" else len(c.variants()[1])
     ks, auto = _k_values(n_clusters, k_range, n_units)
+    # the journey's columns now, not on first use: a journey that does not fit the log is refused here, not by
+    # the repr or a profile later (the profiles and tests read this table anyway)
+    table = case_attributes(log, journey=journey) if journey is not None else None
     show = progress if progress is not None else c.n > 50_000
     if method == "markov":
         fit = _fit_markov(log, ks, auto, rng=rng, smoothing=float(smoothing), n_init=n_init or 5,
@@ -642,5 +645,6 @@ def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=
               "smoothing": smoothing, "max_iter": max_iter, "journey": None if journey is None else journey.name,
               **fit["extra"]}
     seg: Segmentation = _build_segmentation(log, labels, method=method, journey=journey, probabilities=probs,
-                                            model=model, k_scores=k_scores, params=params, exclusive=True)
+                                            model=model, k_scores=k_scores, params=params, exclusive=True,
+                                            attributes=table)
     return seg

@@ -484,3 +484,19 @@ def test_markov_never_returns_an_empty_segment():
         cluster_journeys(log, method="markov", random_state=0)
     seg = cluster_journeys(_tiny(TINY["3 cases"]), method="markov", random_state=0)  # auto used to pick an empty one
     assert (seg.sizes["cases"] > 0).all()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_journey_that_does_not_fit_is_refused_by_the_call_not_by_the_repr(method):
+    df = pd.DataFrame({"case": list("aabbc"), "activity": ["x", "y", "x", "x", "y"],
+                       "t": pd.date_range("2025-01-01", periods=5, freq="h"), "amount": [1.0, 9, 3, 4, 5]})
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="t", value="amount")
+    bad = jl.Journey.from_dict({"name": "j", "milestones": [{"name": "m", "activities": ["x"]}],
+                                "goal": {"type": "custom", "activity": "y", "when": "amount >= 5"}})
+    with pytest.raises(jl.JourneyDefinitionError, match="condition 'amount >= 5': the events have no column 'amount'"):
+        cluster_journeys(log, method=method, n_clusters=2, journey=bad, random_state=0)
+    good = jl.Journey.from_dict({"name": "j", "milestones": [{"name": "m", "activities": ["x"]}],
+                                 "goal": {"type": "custom", "activity": "y", "when": "value >= 5"}})
+    seg = cluster_journeys(log, method=method, n_clusters=2, journey=good, random_state=0)
+    assert seg.attributes["goal"].tolist() == [True, False, False]  # c never entered the journey: no credit
+    assert "<table" in seg._repr_html_()
