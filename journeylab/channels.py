@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
 from .kpi import _column, _html, _segment_series
 
@@ -147,6 +148,8 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
                           "channel='<column>' (e.g. jl.from_pandas(df, ..., channel='touchpoint_channel')).")
     df = log._frame()
     who = "case" if unit == "case" else _column(log, unit, "unit")
+    if who == "customer":
+        df = known_customers(df)  # a case without a customer id is its own customer
     seg = _segment_series(log, segment, df)
     if journey is not None:
         if not getattr(journey, "phases", None):

@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._units import known_customers
 from ._util import closest, to_timedelta, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
@@ -380,6 +381,8 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
     if by in ("case", "timestamp"):
         raise InvalidParameterError(f"by={by!r}: a breakdown needs an attribute with few values (e.g. 'channel').")
     df = log._frame()
+    if count != "sessions":  # a case without a customer id is its own customer
+        df = known_customers(df)
     if count == "sessions" and "customer" not in df.columns:
         raise InvalidParameterError(
             "count='sessions' counts journey sessions, but this log has no customer role: each case is a customer. "

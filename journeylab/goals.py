@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._units import known_customers
 from ._util import analysis_date, closest, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 
@@ -381,7 +382,7 @@ def _prepare(log, journey, *, exclusion, suppression, as_of, timeout=None, where
     as_of = _as_of(log, as_of)
     if timeout is not None:
         timeout = _timeout(timeout)
-    frame = log._frame()
+    frame = known_customers(log._frame())  # a case without a customer id is its own customer
     unit = "customer" if "customer" in frame.columns else "case"
     df = frame[frame["timestamp"] <= as_of]
     df = df.sort_values([unit, "timestamp", "_seq"], kind="stable").reset_index(drop=True)
