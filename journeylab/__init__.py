@@ -28,6 +28,7 @@ from .exceptions import (
     JourneyDefinitionError,
     JourneylabError,
     MissingValuesError,
+    OutputError,
     SchemaError,
     TimestampError,
 )
@@ -154,6 +155,7 @@ __all__ = [
     "MissingValuesError",
     "FileFormatError",
     "JourneyDefinitionError",
+    "OutputError",
     "DataQualityWarning",
     "__version__",
 ]

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ._util import atomic_write
+from ._util import atomic_write, check_output
 from .exceptions import FileFormatError, InvalidParameterError, JourneylabError
 
 __all__ = ["find_chromium", "print_pdf"]
@@ -125,8 +125,10 @@ def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *, time
     starts with ``%PDF``; on any failure no file is left and a previous ``pdf_path`` is
     untouched. Raises :class:`~journeylab.exceptions.JourneylabError` when no browser is
     found (with how to install one), when the browser fails or takes longer than ``timeout``
-    seconds (with the last line of its error output), and
-    :class:`~journeylab.exceptions.FileFormatError` when ``html_path`` does not exist.
+    seconds (with the last line of its error output),
+    :class:`~journeylab.exceptions.FileFormatError` when ``html_path`` does not exist, and
+    :class:`~journeylab.exceptions.OutputError` when ``pdf_path`` cannot be written (a
+    folder, a FIFO or device, a read-only place; checked before the browser starts).
 
     >>> print_pdf("build/report.html", "build/report.pdf")  # doctest: +SKIP
     PosixPath('build/report.pdf')
@@ -140,10 +142,8 @@ def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *, time
         what = "is a folder, not a file" if html.is_dir() else "does not exist"
         raise FileFormatError(f"html_path={str(html_path)!r} {what}; give the HTML file to print, "
                               "e.g. the path jl.report(...) returned.")
-    pdf = Path(pdf_path)
-    if pdf.is_dir():
-        raise InvalidParameterError(f"pdf_path={str(pdf_path)!r} is a folder; give a file name, "
-                                    f"e.g. {str(pdf / (html.stem + '.pdf'))!r}.")
+    check_output(pdf_path, name="pdf_path", example=html.stem + ".pdf")  # OutputError before the browser runs
+    pdf = Path(pdf_path).expanduser()
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise InvalidParameterError(f"timeout={timeout!r} must be a positive number of seconds, e.g. 120.")
     browser = find_chromium()
@@ -183,4 +183,4 @@ def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *, time
         if not data.startswith(b"%PDF"):
             what = "wrote no PDF" if not data else "wrote a file that is not a PDF"
             raise JourneylabError(f"{browser} {what} for {str(html)!r}: {message}")
-    return atomic_write(pdf, data)
+    return atomic_write(pdf, data, name="pdf_path", example=html.stem + ".pdf")

@@ -484,19 +484,25 @@ class Model:
         return plot_model(self, ax=ax, kind=kind, **kwargs)
 
     def to_bpmn(self, path=None) -> str:
-        """BPMN 2.0 XML text of the model; also written to ``path`` when given (atomically)."""
-        from ._util import atomic_write
+        """BPMN 2.0 XML text of the model; also written to ``path`` when given (atomically; a path that
+        cannot be written raises :class:`~journeylab.exceptions.OutputError`)."""
+        from ._util import atomic_write, check_output
 
+        if path is not None:
+            check_output(path, example="model.bpmn")  # a clear OutputError before the conversion
         text = bpmn_xml(self.bpmn)
         if path is not None:
-            atomic_write(path, text)
+            atomic_write(path, text, example="model.bpmn")
         return text
 
     def to_pnml(self, path=None) -> str:
-        """PNML text of the Petri net; also written to ``path`` when given (atomically)."""
-        from ._util import atomic_write
+        """PNML text of the Petri net; also written to ``path`` when given (atomically; a path that
+        cannot be written raises :class:`~journeylab.exceptions.OutputError`)."""
+        from ._util import atomic_write, check_output
 
+        if path is not None:
+            check_output(path, example="model.pnml")  # a clear OutputError before the conversion
         text = pnml_xml(self.net, self.initial_marking, self.final_marking)
         if path is not None:
-            atomic_write(path, text)
+            atomic_write(path, text, example="model.pnml")
         return text

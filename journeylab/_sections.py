@@ -90,14 +90,14 @@ def overview(log) -> dict[str, pd.DataFrame | dict]:
         "activities": f"{len(log.activities):,}",
         "time span": f"{start:%Y-%m-%d} .. {end:%Y-%m-%d}",
     }
-    if "channel" in df.columns:
+    if log.has_role("channel"):
         cards["channels"] = f"{df['channel'].nunique():,}"
     acts = df.groupby("activity").agg(events=("case", "size"), cases=("case", "nunique"))
     acts = acts.sort_values(["events"], ascending=False).reset_index()
     acts["share of events"] = (acts["events"] / log.n_events).map("{:.1%}".format)
     acts["share of cases"] = (acts["cases"] / log.n_cases).map("{:.1%}".format)
     out: dict = {"cards": cards, "activities": acts}
-    if "channel" in df.columns:
+    if log.has_role("channel"):
         ch = df.groupby("channel").agg(events=("case", "size"), cases=("case", "nunique")).reset_index()
         ch = ch.sort_values("events", ascending=False)
         ch["share of events"] = (ch["events"] / log.n_events).map("{:.1%}".format)

@@ -2,8 +2,11 @@
 
 How it works (one read of the file, nothing is ever written):
 
-1. The bytes are read and, when they start with the gzip magic number, decompressed in memory
-   (every member; more than 250 times the file size, and above 1 GiB, is refused as a bomb).
+1. The file is read in chunks. A gzip file (gzip magic number) is inflated as it streams in, member
+   after member. The first bytes that arrive must look like XML (an optional byte-order mark,
+   blanks, then ``<?xml``, ``<!--`` or an element): anything else stops the reading at once. The
+   output may not grow past 250 times the file size (at least 1 GiB): beyond, the file is refused
+   as a decompression bomb as soon as it passes the limit, so memory stays bounded by the limit.
 2. The prolog is checked: a ``<!DOCTYPE ...>`` (and so any DTD or ``<!ENTITY>`` declaration) is
    refused, and the root element must be ``<log>``.
 3. libxml2 (lxml) checks that the document is well-formed, through a parser target that builds
@@ -13,20 +16,18 @@ How it works (one read of the file, nothing is ever written):
    is ``<type key="..." value="..."/>`` and traces/events are bare tags, so the double quotes
    delimit every key and value. numpy finds the quotes, Arrow slices keys and values zero-copy
    out of the buffer, and the few distinct gaps between them ("/>, </event><event>, <date key=")
-   are checked against a strict grammar. Anything else (comments, CDATA, nested or list
-   attributes, single quotes, extra XML attributes) sends the file to step 5.
+   are checked against a strict grammar; the ``<classifier>`` tags of the log header are read
+   with a regular expression. Anything else (comments, CDATA, nested or list attributes, single
+   quotes, extra XML attributes, events outside traces) sends the file to step 5.
 5. General path: ``lxml.etree.iterparse`` trace by trace, freeing each trace once read.
-
-Nested attributes (children of an attribute), ``<list>`` and ``<container>`` attributes, and the
-log-level attributes, ``<global>``, ``<classifier>`` and ``<extension>`` declarations are skipped.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
+import json
 import os
 import re
+import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,11 +38,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from lxml import etree
 
-from .exceptions import FileFormatError
+from . import _xes_stream as stream
+from ._xes_values import column, cut, scalar
+from .exceptions import DataQualityWarning, EmptyLogError, FileFormatError
 
-__all__ = ["parse_xes"]
+__all__ = ["parse_xes", "EmptyXesError"]
 
 TYPES = ("string", "date", "int", "float", "boolean", "id")
+_ATTRS = TYPES + ("list", "container")
 _T = "|".join(TYPES).encode()
 # Gaps between consecutive attributes: close the previous one, then optional structure, then open.
 _GAP = re.compile(rb'"\s*/>\s*(</event>\s*)?(</trace>\s*)?(<trace>\s*)?(<event>\s*)?<(' + _T + rb')\s+key\s*=\s*"')
@@ -56,26 +60,86 @@ _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 
 
+class EmptyXesError(EmptyLogError, FileFormatError):
+    """An XES file that is well-formed but holds no event inside a trace (both an empty log and a bad file)."""
+
+
 def parse_xes(path) -> pd.DataFrame:
     """Read an XES event log (``.xes`` or ``.xes.gz``) into a DataFrame, one row per event.
 
-    Columns: ``case:concept:name`` (the trace's ``concept:name``), every other trace attribute as
-    ``case:<key>``, and every event attribute under its XES key (``concept:name``,
-    ``time:timestamp``, ``lifecycle:transition``, ``org:resource``, ...). Rows keep file order:
-    trace by trace, events in the order written. Types follow the XES declaration: ``string`` and
-    ``id`` -> pandas ``str``, ``date`` -> ``datetime64[us, UTC]`` (each value's offset applied,
-    so mixed offsets become comparable UTC instants; a date without offset is read as UTC),
-    ``int`` -> ``Int64``, ``float`` -> ``float64``, ``boolean`` -> ``boolean``. A key written with
-    different types in different places is kept as text. An attribute missing on some events is
-    missing (``NaN`` / ``NaT`` / ``<NA>``) there: the caller decides what is required.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.xes`` file, plain or gzip-compressed (one or several gzip members).
 
-    Nested attributes, ``<list>`` / ``<container>`` attributes, log-level attributes and the
-    ``<extension>``, ``<global>`` and ``<classifier>`` declarations are ignored.
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event, in file order (trace by trace, events in the order written).
+        ``df.attrs["xes_classifiers"]`` maps the name of each event classifier declared in the
+        log header (``<classifier name="..." keys="..."/>``) to the list of its columns, in order;
+        ``df.attrs["xes_trace_classifiers"]`` does the same for classifiers with
+        ``scope="trace"``.
 
-    Safety: a file that declares a DTD or entities is refused (no XXE, no entity expansion), no
-    network access is made, and the input file is only read. Every problem raises
-    :class:`~journeylab.exceptions.FileFormatError` saying what is wrong and how to fix it.
+    Raises
+    ------
+    FileFormatError
+        The file is missing or unreadable, is not XML or not XES, is malformed, declares a DTD,
+        inflates past the bomb limit, has a trace without ``concept:name``, or a value that does
+        not fit its declared type. The message says what and where, and how to fix it.
+    EmptyXesError
+        No event inside a trace (``<log/>``, traces without events, events only outside traces).
+        It is both an :class:`~journeylab.exceptions.EmptyLogError` and a ``FileFormatError``.
 
+    Warns
+    -----
+    DataQualityWarning
+        An attribute was renamed, an ``<int>`` was kept as text, events outside traces or
+        elements that are not XES attributes were skipped, or a ``<classifier>`` without a name or
+        keys was skipped.
+
+    Notes
+    -----
+    **Columns.** ``case:concept:name`` (the trace's ``concept:name``), every other trace attribute
+    as ``case:<key>``, and every event attribute under its XES key (``concept:name``,
+    ``time:timestamp``, ``lifecycle:transition``, ``org:resource``, ...). A column prefixed
+    ``case:`` is always a trace attribute: an *event* attribute whose key starts with ``case:``
+    (e.g. ``case:concept:name`` written on every event) is loaded as ``event:<key>``
+    (``event:case:concept:name``) and a :class:`~journeylab.exceptions.DataQualityWarning` says
+    so. Nested attributes (children of an attribute, and the attributes of a ``<container>``) get
+    their own columns named by the path of keys joined by dots (``details.supplier``, or
+    ``case:details.supplier`` in a trace), typed like any attribute. A ``<list>`` attribute becomes
+    a text column holding JSON: an array with one ``[key, value]`` pair per item, in order
+    (``[["item", "a"], ["item", 2]]``); an item's value is a JSON number or boolean when it is a
+    valid ``<int>``, finite ``<float>`` or ``<boolean>``, else its text as written; a nested list
+    is an array of pairs, a container an object by key, an item with children
+    ``{"value": ..., "meta": {...}}``. If two attributes would still get the same column name
+    (a key that contains a dot, say), the later one gets ``#2`` appended and a warning says so.
+    Log-level attributes and the ``<extension>`` and ``<global>`` declarations are not read.
+
+    **Types** follow the XES declaration: ``string`` and ``id`` -> pandas ``str``, ``date`` ->
+    ``datetime64[us, UTC]`` (each value's offset applied, so mixed offsets become comparable UTC
+    instants; ``Z`` is UTC, a date without offset is read as UTC, fractional seconds of any number
+    of digits are truncated to microseconds, ``24:00:00`` is midnight of the next day), ``int`` ->
+    ``Int64``, ``float`` -> ``float64`` (``NaN``, ``INF``, ``-INF`` as in XML Schema; ``NaN``
+    reads as missing), ``boolean`` -> ``boolean`` (``true``/``false``/``1``/``0``, any case). An
+    ``<int>`` attribute with a value beyond the 64-bit range (``99999999999999999999``) is kept as
+    text, exactly as written, with a warning: it never wraps around. A key written with different
+    types in different places is kept as text. A value that does not fit its declared type raises
+    :class:`~journeylab.exceptions.FileFormatError`. An attribute missing on some events is
+    missing (``NaN`` / ``NaT`` / ``<NA>``) there: the caller decides what is required (e.g.
+    ``time:timestamp``).
+
+    **Classifier keys** are separated by blanks; a key with blanks is written between single
+    quotes (``keys="concept:name 'my key'"``), and a backslash escapes a quote, as in OpenXES.
+
+    **Safety.** A file that declares a DTD or entities is refused (no XXE, no entity expansion),
+    no network access is made, the input file is only read, and a gzip bomb is stopped before it
+    fills memory: the first bytes must look like XML and the inflated size may not pass 250 times
+    the file size (at least 1 GiB).
+
+    Examples
+    --------
     >>> import journeylab as jl
     >>> from journeylab._xes import parse_xes
     >>> df = parse_xes(jl.datasets.example_path())
@@ -85,6 +149,8 @@ def parse_xes(path) -> pd.DataFrame:
     ['3', 'register request']
     >>> str(df["time:timestamp"].dtype)
     'datetime64[us, UTC]'
+    >>> df.attrs["xes_classifiers"]  # as declared: this file's classifiers name a key no event has
+    {'Activity': ['Activity'], 'activity classifier': ['Activity']}
     """
     p = _existing(path)
     raw = _read(p)
@@ -97,7 +163,10 @@ def parse_xes(path) -> pd.DataFrame:
         finally:
             checked.result()  # a malformed file is reported first, with its line number
     if ir is None:
-        ir = _general(raw)
+        try:
+            ir = _general(raw)
+        except etree.XMLSyntaxError as err:  # what the checking parser lets through (undeclared namespace prefix)
+            raise _malformed(err, p) from None
     return _frame(ir, p)
 
 
@@ -106,33 +175,13 @@ def _existing(path) -> Path:
     try:
         p = Path(os.fspath(path))
     except TypeError:
-        raise FileFormatError(f"path={path!r} is not a file path; pass a str or pathlib.Path to an .xes file.") from None
+        shown = repr(path) if len(repr(path)) <= 80 else repr(path)[:80] + "..."
+        raise FileFormatError(f"path={shown} is not a file path; pass a str or pathlib.Path to an .xes file.") from None
     if not p.is_file():
         what = "is a folder, not a file" if p.is_dir() else "does not exist"
         raise FileFormatError(f"'{p}' {what}. Pass the path of an .xes or .xes.gz file "
                               f"(relative paths start at {os.getcwd()}).")
     return p
-
-
-def _read(p: Path) -> bytes:
-    try:
-        raw = p.read_bytes()
-    except OSError as err:
-        raise FileFormatError(f"cannot read '{p}': {err.strerror or err}. Check the file's permissions.") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = _gunzip(raw)
-        except _TooLarge as err:
-            raise FileFormatError(f"'{p}' expands to more than {err.args[0]:,} bytes (the limit is {_BOMB_RATIO} times "
-                                  "its size, at least 1 GiB): this looks like a decompression bomb and was not read. "
-                                  "If the file is "
-                                  "genuine, decompress it yourself (`gunzip`) and read the .xes file.") from None
-        except (OSError, EOFError, zlib.error) as err:
-            raise FileFormatError(f"'{p}' is a damaged or truncated gzip file ({err}). Download or "
-                                  "compress it again (`gzip -t` checks it).") from None
-    if not raw or raw.isspace():
-        raise FileFormatError(f"'{p}' is empty. An XES file starts with <?xml ...?> and a <log> element.")
-    return raw
 
 
 #: A gzip file may expand to at most this many times its size (XES logs compress about 20x)
@@ -141,39 +190,51 @@ _BOMB_RATIO = 250
 _BOMB_FLOOR = 1 << 30
 
 
-class _TooLarge(Exception):
-    pass
+def _read(p: Path) -> bytearray:
+    """The file's bytes (inflated when gzip), stopped as soon as they cannot be an XML document."""
+    try:
+        with open(p, "rb") as fh:
+            gz = fh.read(2)
+            fh.seek(0)
+            if gz != b"\x1f\x8b":
+                return stream.read_plain(fh)
+            return stream.read_gzip(fh, max(_BOMB_RATIO * os.fstat(fh.fileno()).st_size, _BOMB_FLOOR))
+    except stream.NotXml as err:
+        line, head = err.args
+        where = " of its decompressed content" if gz == b"\x1f\x8b" else ""
+        raise FileFormatError(f"'{p}' is not an XML file: at line {line}{where} it reads {cut(head, 40)} "
+                              "where an element should start, so it was not read further. Is this the right file (an "
+                              ".xes or .xes.gz export)?") from None
+    except stream.TooLarge as err:
+        raise FileFormatError(f"'{p}' expands to more than {err.args[0]:,} bytes (the limit is {_BOMB_RATIO} times "
+                              "its size, at least 1 GiB): this looks like a decompression bomb and was not read. "
+                              "If the file is genuine, decompress it yourself (`gunzip`) and read the .xes file."
+                              ) from None
+    except (EOFError, zlib.error) as err:
+        raise FileFormatError(f"'{p}' is a damaged or truncated gzip file ({err}). Download or "
+                              "compress it again (`gzip -t` checks it).") from None
+    except OSError as err:
+        raise FileFormatError(f"cannot read '{p}': {err.strerror or err}. Check the file's permissions.") from None
 
 
-def _gunzip(raw: bytes) -> bytes:
-    """Decompress every gzip member of ``raw`` in chunks, refusing to produce more than the bomb limit."""
-    limit = max(_BOMB_RATIO * len(raw), _BOMB_FLOOR)
-    parts, total = [], 0
-    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
-        while chunk := fh.read(1 << 24):
-            total += len(chunk)
-            if total > limit:
-                raise _TooLarge(limit)
-            parts.append(chunk)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def _utf8(raw: bytes, p: Path) -> bytes:
+def _utf8(raw, p: Path):
     """The document as UTF-8 bytes (``raw`` itself when it already is)."""
     m = _DECL_ENC.match(raw, 3 if raw.startswith(b"\xef\xbb\xbf") else 0)
     enc = m.group(1).decode().lower().replace("_", "-") if m else "utf-8"
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         enc = "utf-16"
+    if not raw or raw.isspace():
+        raise FileFormatError(f"'{p}' is empty. An XES file starts with <?xml ...?> and a <log> element.")
     if enc in ("utf-8", "utf8", "us-ascii", "ascii"):
         return raw
     try:
         return raw.decode(enc).encode("utf-8")
     except (LookupError, UnicodeError) as err:
-        raise FileFormatError(f"cannot decode '{p}' as {enc!r}, the encoding it declares ({err}). "
-                              "Re-encode the file as UTF-8 (e.g. iconv -t utf-8).") from None
+        raise FileFormatError(f"cannot decode '{p}' as {cut(enc, 40)}, the encoding it declares "
+                              f"({cut(str(err), 120)}). Re-encode the file as UTF-8 (e.g. iconv -t utf-8).") from None
 
 
-def _check_prolog(text: bytes, p: Path) -> int:
+def _check_prolog(text, p: Path) -> int:
     """Refuse DTDs; return the offset of the root element, which must be <log>."""
     pos = _PROLOG.match(text).end()
     if text[pos:pos + 9].upper() == b"<!DOCTYPE" or b"<!ENTITY" in text[:pos + 9]:
@@ -185,11 +246,11 @@ def _check_prolog(text: bytes, p: Path) -> int:
     m = _ROOT.match(text, pos)
     if m is None:
         line = text.count(b"\n", 0, pos) + 1
-        raise FileFormatError(f"'{p}' is not an XML file: at line {line} it reads {text[pos:pos + 40]!r} where "
+        raise FileFormatError(f"'{p}' is not an XML file: at line {line} it reads {cut(text[pos:pos + 40], 40)} where "
                               "an element should start. Is this the right file (an .xes export)?")
     name = m.group(1).decode("utf-8", "replace")
     if name.rpartition(":")[2] != "log":
-        raise FileFormatError(f"'{p}' is XML but not XES: its root element is <{name}>, expected <log>. "
+        raise FileFormatError(f"'{p}' is XML but not XES: its root element is <{name[:60]}>, expected <log>. "
                               "Export the event log as XES (IEEE 1849), or read tables with jl.read_csv.")
     return pos
 
@@ -201,27 +262,65 @@ class _Sink:
         return None
 
 
-def _validate(raw: bytes, p: Path) -> None:
+def _validate(raw, p: Path) -> None:
+    parser = etree.XMLParser(target=_Sink(), **_SAFE)
     try:
-        etree.fromstring(raw, etree.XMLParser(target=_Sink(), **_SAFE))
+        etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as err:
-        line, col = err.position
-        what = re.sub(r", line \d+, column \d+$", "", err.msg or "syntax error")
-        raise FileFormatError(f"'{p}' is not well-formed XML at line {line}, column {col}: {what}. The file is "
-                              "probably truncated or damaged; export or download it again.") from None
+        raise _malformed(err, p) from None
+    for e in parser.error_log:  # namespace errors (an undeclared prefix) do not stop this parser: they stop ours
+        if e.level >= etree.ErrorLevels.ERROR:
+            raise _malformed(etree.XMLSyntaxError(e.message, e.type, e.line, e.column), p)
+
+
+def _malformed(err: etree.XMLSyntaxError, p: Path) -> FileFormatError:
+    line, col = err.position
+    what = re.sub(r", line \d+, column \d+$", "", err.msg or "syntax error")
+    return FileFormatError(f"'{p}' is not well-formed XML at line {line}, column {col}: {what[:200]}. The file is "
+                           "probably truncated or damaged; export or download it again.")
+
+
+def _local(tag) -> str | None:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else None
+
+
+def _split_keys(keys: str) -> list[str]:
+    """Classifier keys: blank-separated, a key with blanks between single quotes, a backslash escapes."""
+    out, cur, quoted, escaped = [], [], False, False
+    for c in keys:
+        if escaped:
+            cur.append(c)
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == "'":
+            quoted = not quoted
+        elif c.isspace() and not quoted:
+            if cur:
+                out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(c)
+    if "".join(cur).strip():
+        out.append("".join(cur).strip())
+    return [k for k in out if k]
 
 
 # ---------------------------------------------------------------- the fast path
 class _IR:
-    """What both paths produce: sizes, each event's trace, and per (scope, key) the values."""
+    """What both paths produce: sizes, each event's trace, and per (scope, key path) the values."""
 
-    def __init__(self, n_traces, ev_trace, attrs, locate):
+    def __init__(self, n_traces, ev_trace, attrs, locate, classifiers, stray=0, skipped=None):
         self.n_traces, self.ev_trace, self.attrs, self.locate = n_traces, ev_trace, attrs, locate
+        self.classifiers, self.stray, self.skipped = classifiers, stray, skipped or {}
 
 
-def _fast(text: bytes, root: int) -> _IR | None:
+def _fast(text, root: int) -> _IR | None:
     start = text.find(b"<trace", root)
-    if start < 0 or any(text.find(s, root, start) >= 0 for s in (b"<!--", b"<![CDATA[", b"<?")):
+    if start < 0 or any(text.find(s, root, start) >= 0 for s in (b"<!--", b"<![CDATA[", b"<?", b"<event")):
+        return None
+    classifiers = _header_classifiers(text, root, start)
+    if classifiers is None:
         return None
     n_quotes = text.count(b'"', start)
     if n_quotes == 0 or n_quotes % 4:
@@ -270,13 +369,33 @@ def _fast(text: bytes, root: int) -> _IR | None:
         g = gid[sel[0]]
         values = _unescape(pieces.take(sel * 4 + 2).view(pa.large_string()))  # UTF-8: libxml2 checked it
         scope = "event" if (g // 8) % 2 else "trace"
-        attrs.setdefault((scope, names[g // 16]), []).append((TYPES[g % 8], owner[sel], values))
+        attrs.setdefault((scope, (names[g // 16],)), []).append((TYPES[g % 8], owner[sel], values))
 
     def locate(trace: int) -> int:
         i = int(np.argmax((tr_open - 1) == trace))
         return text.count(b"\n", 0, text.rfind(b"<trace", 0, int(offs[4 * i]))) + 1  # its <trace> tag
 
-    return _IR(int(tr_open[-1]), ev_trace, attrs, locate)
+    return _IR(int(tr_open[-1]), ev_trace, attrs, locate, classifiers)
+
+
+_CLASSIFIER = re.compile(rb"<classifier((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>")
+_XATTR = re.compile(rb"([^\s=]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _header_classifiers(text, root: int, start: int) -> list | None:
+    """The <classifier> tags before the first trace, read without a parser (no comment or CDATA there)."""
+    found, i = [], text.find(b"<classifier", root, start)
+    while i >= 0:
+        m = _CLASSIFIER.match(text, i, start)
+        if m is None:
+            return None  # not a plain classifier tag: the general path reads it
+        try:
+            a = {k.decode(): _unxml((v if v or not w else w).decode()) for k, v, w in _XATTR.findall(m.group(1))}
+        except UnicodeDecodeError:
+            return None
+        found.append((a.get("name"), a.get("keys"), a.get("scope") or "event"))
+        i = text.find(b"<classifier", m.end(), start)
+    return found
 
 
 def _unxml(s: str) -> str:
@@ -303,88 +422,144 @@ def _unescape(values: pa.Array) -> pa.Array:
 
 
 # ---------------------------------------------------------------- the general path
-def _general(raw: bytes) -> _IR:
+class _View:
+    """A file-like reader over a buffer, so that iterparse reads a bytearray without copying it whole."""
+
+    def __init__(self, buf):
+        self.mv, self.pos = memoryview(buf), 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self.mv) if n is None or n < 0 else min(self.pos + n, len(self.mv))
+        out, self.pos = bytes(self.mv[self.pos:end]), end
+        return out
+
+
+def _general(raw) -> _IR:
     found: dict = {}
     ev_trace: list[int] = []
     lines: list[int] = []
+    skipped: dict = {}
 
-    def add(scope, el, owner):
-        tag = el.tag
-        if isinstance(tag, str) and tag.rpartition("}")[2] in TYPES and el.get("key") is not None:
-            found.setdefault((scope, el.get("key")), []).append((tag.rpartition("}")[2], owner, el.get("value")))
+    def add(scope, el, owner, path):
+        """One attribute element (and its children) of a trace or event, under the key path ``path``."""
+        name, key = _local(el.tag), el.get("key")
+        if key is None or name not in _ATTRS:
+            what = f"<{name}> without key" if name in _ATTRS else f"<{name}> element"
+            skipped[what] = skipped.get(what, 0) + 1
+            return
+        path = path + (key,)
+        if name == "list":
+            found.setdefault((scope, path), []).append(("list", owner, json.dumps(_node(el), ensure_ascii=False)))
+            if any(_local(c.tag) == "values" for c in el):  # then its other children are its own attributes
+                for child in el:
+                    if _local(child.tag) not in (None, "values"):
+                        add(scope, child, owner, path)
+            return
+        if name != "container":
+            found.setdefault((scope, path), []).append((name, owner, el.get("value")))
+        for child in el:
+            if isinstance(child.tag, str):
+                add(scope, child, owner, path)
 
-    events = etree.iterparse(io.BytesIO(raw), events=("end",), tag="{*}trace", remove_comments=True,
+    classifiers, stray = [], 0
+    events = etree.iterparse(_View(raw), events=("end",), tag=("{*}trace", "{*}classifier"), remove_comments=True,
                              remove_pis=True, **_SAFE)
     for _, trace in events:
+        if _local(trace.tag) == "classifier":
+            if not any(_local(a.tag) == "trace" for a in trace.iterancestors()):
+                classifiers.append((trace.get("name"), trace.get("keys"), trace.get("scope") or "event"))
+            continue
+        if trace.getparent() is None or trace.getparent().getparent() is not None:
+            continue  # a <trace> inside another element: reported as not an attribute, where it is
         t = len(lines)
         lines.append(trace.sourceline)
         for child in trace:
-            if isinstance(child.tag, str) and child.tag.rpartition("}")[2] == "event":
+            if _local(child.tag) == "event":
                 for a in child:
-                    add("event", a, len(ev_trace))
+                    if isinstance(a.tag, str):
+                        add("event", a, len(ev_trace), ())
                 ev_trace.append(t)
-            else:
-                add("trace", child, t)
+            elif isinstance(child.tag, str):
+                add("trace", child, t, ())
         trace.clear()
         while trace.getprevious() is not None:
+            stray += _local(trace.getparent()[0].tag) == "event"  # an event outside traces, dropped here
             del trace.getparent()[0]
+    stray += sum(_local(c.tag) == "event" for c in events.root) if events.root is not None else 0
     attrs = {}
     for sk, rows in found.items():
         for typ in dict.fromkeys(r[0] for r in rows):
             sub = [r for r in rows if r[0] == typ]
             attrs.setdefault(sk, []).append((typ, np.array([r[1] for r in sub], dtype=np.int64),
                                              pa.array([r[2] for r in sub], pa.large_string())))
-    return _IR(len(lines), np.array(ev_trace, dtype=np.int64), attrs, lambda t: lines[t])
+    return _IR(len(lines), np.array(ev_trace, dtype=np.int64), attrs, lambda t: lines[t], classifiers, stray,
+               skipped)
 
 
-# ---------------------------------------------------------------- columns
-def _column(parts, n: int, key: str, p: Path) -> pa.Array:
-    """Scatter one attribute's values to its owners (events or traces) and convert its type."""
-    if len(parts) == 1:
-        typ, idx, values = parts[0]
-    else:  # the same key written with different types: keep it as text
-        typ = "string"
-        idx = np.concatenate([x[1] for x in parts])
-        order = np.argsort(idx, kind="stable")
-        idx, values = idx[order], pa.concat_arrays([x[2] for x in parts]).take(order)
-    last = np.ones(len(idx), dtype=bool)
-    last[:-1] = idx[1:] != idx[:-1]  # a key repeated in one event: the last value wins
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[idx[last]] = np.flatnonzero(last)
-    values = values.take(pa.array(pos, mask=pos < 0))
-    if typ in ("string", "id"):
-        return values
-    target = {"date": pa.timestamp("us", "UTC"), "int": pa.int64(), "float": pa.float64(), "boolean": pa.bool_()}
-    try:
-        return values.cast(target[typ])
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    s = pd.Series(values.to_pandas(), dtype=object).str.strip()
-    if typ == "date":
-        out = pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
-    elif typ == "boolean":
-        out = s.str.lower().map({"true": True, "false": False, "1": True, "0": False})
-    else:
-        out = pd.to_numeric(s, errors="coerce")
-        if typ == "int":
-            out = out.where(out == out.round())
-    bad = s.notna() & out.isna()
-    if bad.any():
-        raise FileFormatError(f"'{p}': attribute {key!r} is declared <{typ}> but has the value "
-                              f"{s[bad].iloc[0]!r} ({int(bad.sum()):,} such values). Fix the values or "
-                              "declare the attribute as <string>.")
-    if typ == "date":
-        return pa.array(out).cast(target[typ], safe=False)
-    return pa.array(out.astype({"int": "Int64", "float": "float64", "boolean": "boolean"}[typ]), target[typ])
+def _node(el):
+    """An attribute element inside a <list>, as JSON data (see parse_xes)."""
+    name = _local(el.tag)
+    kids = [c for c in el if isinstance(c.tag, str)]
+    if name == "list":
+        values = next((c for c in kids if _local(c.tag) == "values"), None)
+        items = kids if values is None else [c for c in values if isinstance(c.tag, str)]
+        return [[c.get("key"), _node(c)] for c in items]
+    if name == "container":
+        return {c.get("key") or "": _node(c) for c in kids}
+    value = scalar(name, el.get("value"), json_ready=True)
+    return {"value": value, "meta": {c.get("key") or "": _node(c) for c in kids}} if kids else value
+
+
+# ---------------------------------------------------------------- the frame
+def _names(ir: _IR, p: Path) -> dict:
+    """Column name per (scope, key path): see the parse_xes docstring for the rule."""
+    def want(scope, path):
+        base = ".".join(path)
+        if scope == "trace":
+            return "case:" + base, 0 if len(path) == 1 else 2
+        if base.startswith("case:"):
+            return "event:" + base, 3
+        return base, 1 if len(path) == 1 else 2
+
+    plan = {sk: want(*sk) for sk in ir.attrs if sk != ("trace", ("concept:name",))}
+    taken, out, moved = {"case:concept:name"}, {}, []
+    for sk in sorted(plan, key=lambda sk: plan[sk][1]):  # stable: file order within a priority
+        name = plan[sk][0]
+        i = 2
+        while name in taken:
+            name, i = f"{plan[sk][0]}#{i}", i + 1
+        taken.add(name)
+        out[sk] = name
+        if plan[sk][1] == 3 or name != plan[sk][0]:
+            moved.append((sk, name))
+    if moved:
+        shown = ", ".join(f"{sk[0]} attribute {' > '.join(cut(k, 40) for k in sk[1][:3])} -> {cut(name, 50)}"
+                          for sk, name in moved[:5])
+        more = f" (and {len(moved) - 5:,} more)" if len(moved) > 5 else ""
+        warnings.warn(f"'{p}': some attributes would clash with other columns and were renamed: {shown}{more}. Columns "
+                      "'case:<key>' hold trace attributes; an event attribute whose key starts with 'case:' is loaded "
+                      "as 'event:<key>'. Use the new names to read them.", DataQualityWarning, stacklevel=4)
+    return out
 
 
 def _frame(ir: _IR, p: Path) -> pd.DataFrame:
     n_events = len(ir.ev_trace)
     if n_events == 0:
-        raise FileFormatError(f"'{p}' is an XES log without events ({ir.n_traces:,} traces). "
-                              "Export the log again with its events.")
-    case_parts = ir.attrs.get(("trace", "concept:name"))
-    case = _column(case_parts, ir.n_traces, "concept:name", p) if case_parts else pa.nulls(ir.n_traces)
+        stray = "" if not ir.stray else (
+            f" and {ir.stray:,} <event> element(s) directly in <log>, outside any <trace>; journeylab reads events "
+            "grouped in traces (the case). Put them in <trace> elements with a concept:name")
+        raise EmptyXesError(f"'{p}' is an XES log without events ({ir.n_traces:,} traces){stray}. "
+                            "Export the log again with its events.")
+    if ir.stray:
+        warnings.warn(f"'{p}': {ir.stray:,} <event> element(s) directly in <log>, outside any <trace>, were skipped "
+                      "(journeylab reads events grouped in traces).", DataQualityWarning, stacklevel=3)
+    if ir.skipped:
+        what = ", ".join(f"{n:,} {cut(k, 40)[1:-1]}" for k, n in list(ir.skipped.items())[:5])
+        warnings.warn(f"'{p}': elements that are not XES attributes were skipped inside traces/events: {what}. "
+                      "An XES attribute is <string|date|int|float|boolean|id|list|container key=\"...\" .../>.",
+                      DataQualityWarning, stacklevel=3)
+    case_parts = ir.attrs.get(("trace", ("concept:name",)))
+    case = column(case_parts, ir.n_traces, "concept:name", p) if case_parts else pa.nulls(ir.n_traces)
     case = case.cast(pa.large_string())
     if case.null_count:
         t = int(np.flatnonzero(case.is_null().to_numpy(zero_copy_only=False))[0])
@@ -393,13 +568,14 @@ def _frame(ir: _IR, p: Path) -> pd.DataFrame:
             f"{ir.locate(t)}); journeylab uses it as the case id. Add "
             '<string key="concept:name" value="..."/> to every <trace>.')
     ev_trace = pa.array(ir.ev_trace)
+    cols = _names(ir, p)
     names, arrays = ["case:concept:name"], [case.take(ev_trace)]
     for scope in ("event", "trace"):
-        for (sc, key), parts in ir.attrs.items():
-            if sc != scope or (scope, key) == ("trace", "concept:name"):
+        for (sc, path), parts in ir.attrs.items():
+            if sc != scope or (sc, path) not in cols:
                 continue
-            col = _column(parts, n_events if scope == "event" else ir.n_traces, key, p)
-            names.append(key if scope == "event" else f"case:{key}")
+            col = column(parts, n_events if scope == "event" else ir.n_traces, ".".join(path), p)
+            names.append(cols[(sc, path)])
             arrays.append(col if scope == "event" else col.take(ev_trace))
     table = pa.Table.from_arrays(arrays, names=names)
     mapper = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
@@ -407,4 +583,22 @@ def _frame(ir: _IR, p: Path) -> pd.DataFrame:
     for name, arr in zip(names, arrays, strict=True):
         if pa.types.is_large_string(arr.type) and df[name].dtype != "str":
             df[name] = df[name].astype("str")
+    df.attrs["xes_classifiers"], df.attrs["xes_trace_classifiers"] = _classifiers(ir.classifiers, cols, p)
     return df
+
+
+def _classifiers(declared, cols: dict, p: Path) -> tuple[dict, dict]:
+    """Classifier name -> its columns, for event and for trace classifiers."""
+    out: tuple[dict, dict] = ({}, {})
+    for name, keys, scope in declared:
+        if not name or not keys or not _split_keys(keys) or scope not in ("event", "trace"):
+            warnings.warn(f"'{p}': a <classifier> declaration without a name, keys or a known scope was skipped "
+                          f"(name={cut(name or '')}, keys={cut(keys or '')}, scope={cut(scope)}).",
+                          DataQualityWarning, stacklevel=4)
+            continue
+        if scope == "event":
+            out[0][name] = [cols.get(("event", (k,)), k) for k in _split_keys(keys)]
+        else:
+            out[1][name] = ["case:concept:name" if k == "concept:name" else cols.get(("trace", (k,)), f"case:{k}")
+                            for k in _split_keys(keys)]
+    return out

@@ -147,9 +147,9 @@ def _touch_labels(log, df: pd.DataFrame, touchpoints, conv: pd.Series) -> tuple[
 
 def _build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[_Paths, dict]:
     df = log._frame()
-    who = unit or ("customer" if "customer" in df.columns else "case")
+    who = unit or ("customer" if log.has_role("customer") else "case")
     _check_choice(who, "unit", ("case", "customer"))
-    if who == "customer" and "customer" not in df.columns:
+    if who == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
     if who == "customer":
         df = known_customers(df)  # a case without a customer id is its own customer

@@ -143,7 +143,7 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
     0   store   80.0    0.8
     1     web   20.0    0.2
     """
-    if "channel" not in log.columns:
+    if not log.has_role("channel"):
         raise SchemaError("channel_mix needs a channel column, and the log has none; build the log with "
                           "channel='<column>' (e.g. jl.from_pandas(df, ..., channel='touchpoint_channel')).")
     df = log._frame()
@@ -207,7 +207,7 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
     per_case.index.name = who
 
     # spend
-    spend_col = spend if spend is not None else ("value" if "value" in df.columns else None)
+    spend_col = spend if spend is not None else ("value" if log.has_role("value") else None)
     spend_tab = soc = None
     if spend_col is not None:
         _column(log, spend_col, "spend")

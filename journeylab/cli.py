@@ -26,6 +26,8 @@ Examples (shell)::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import math
 import os
@@ -38,7 +40,7 @@ from pathlib import Path
 from ._util import format_timedelta
 from .exceptions import DataQualityWarning, FileFormatError, JourneylabError
 
-__all__ = ["main", "build_parser", "load_log", "format_table"]
+__all__ = ["main", "build_parser", "load_log", "format_table", "printable"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -48,12 +50,15 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 def load_log(path: str | None, *, case=None, activity=None, timestamp=None, channel=None, customer=None,
              resource=None, lifecycle=None, value=None, sep=None, tz=None, on_invalid: str | None = None,
-             deduplicate: bool = False):
+             deduplicate: bool = False, classifier=None, encoding=None):
     """Read a log file by its extension (XES, CSV, Parquet); the bundled sample when ``path`` is None.
 
-    ``on_invalid="drop"`` drops events with a missing case, activity or timestamp (default:
-    refuse them); ``deduplicate=True`` drops exact duplicate events (default: keep them, with
-    a warning).
+    Roles left at None take the readers' defaults (for XES: the standard keys, and
+    ``lifecycle:transition`` / ``org:resource`` when the file has them). ``classifier`` (XES
+    only) builds the activity from a declared classifier or several keys; ``encoding`` (CSV
+    only) is the file's text encoding. ``on_invalid="drop"`` drops events with a missing case,
+    activity or timestamp (default: refuse them); ``deduplicate=True`` drops exact duplicate
+    events (default: keep them, with a warning).
 
     >>> import journeylab as jl
     >>> load_log(str(jl.datasets.example_path())).n_cases
@@ -70,10 +75,16 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
     if not Path(path).is_file():
         raise FileFormatError(f"No file at {path}. Check the path (journeylab reads .xes, .xes.gz, .csv, .csv.gz, .parquet).")
     name = Path(path).name.lower()
-    if name.endswith((".xes", ".xes.gz")):
-        return _log.read_xes(path, **quality)
     roles = {"channel": channel, "customer": customer, "resource": resource, "lifecycle": lifecycle, "value": value}
     roles = {k: v for k, v in roles.items() if v}
+    if name.endswith((".xes", ".xes.gz")):
+        if encoding:
+            raise JourneylabError(f"{path}: --encoding is for CSV files; an XES file declares its own encoding.")
+        named = {k: v for k, v in (("case", case), ("activity", activity), ("timestamp", timestamp)) if v}
+        return _log.read_xes(path, **named, **roles, classifier=classifier, tz=tz, **quality)
+    if classifier:
+        raise JourneylabError(f"{path}: --classifier is for XES files; for CSV / Parquet name the column with "
+                              "--activity.")
     if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")) or name.endswith((".parquet", ".pq")):
         missing = [f"--{k}" for k, v in (("case", case), ("activity", activity), ("timestamp", timestamp)) if not v]
         if missing:
@@ -83,16 +94,25 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
         if name.endswith((".parquet", ".pq")):
             return _log.read_parquet(path, case=case, activity=activity, timestamp=timestamp, tz=tz, **roles, **quality)
         return _log.read_csv(path, case=case, activity=activity, timestamp=timestamp, sep=sep, tz=tz, **roles,
-                             **quality)
+                             **quality, **({"encoding": encoding} if encoding else {}))
     raise FileFormatError(f"{path}: unknown file type; journeylab reads .xes, .xes.gz, .csv, .csv.gz and .parquet.")
 
 
 def _log_from(args):
     return load_log(args.log, case=args.case, activity=args.activity, timestamp=args.timestamp,
                     channel=args.channel, customer=args.customer, resource=args.resource, lifecycle=args.lifecycle,
-                    value=args.value, sep=args.sep, tz=args.tz,
+                    value=args.value, sep=args.sep, tz=args.tz, classifier=_classifier(args.classifier),
+                    encoding=args.encoding,
                     on_invalid="drop" if getattr(args, "drop_invalid", False) else None,
                     deduplicate=getattr(args, "deduplicate", False))
+
+
+def _classifier(text):
+    """--classifier NAME, or several keys separated by commas: "concept:name,lifecycle:transition"."""
+    if not text:
+        return None
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    return keys if len(keys) > 1 else text
 
 
 def _journey_from(path):
@@ -103,10 +123,66 @@ def _journey_from(path):
 
 # --------------------------------------------------------------------------- output
 
+#: What can move the cursor, erase, recolour or reorder text on a terminal: the C0 and C1 control
+#: characters (ANSI escape sequences start with ESC or CSI), DEL, the Unicode line and paragraph
+#: separators and the bidirectional controls ("Trojan source").
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                                 "\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    c = match.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def printable(text, *, newlines: bool = False) -> str:
+    """``text`` safe to show on a terminal: control characters (and with them every ANSI escape
+    sequence), line breaks and bidirectional overrides are shown as escapes (``\\x1b``, ``\\n``,
+    ``\\u202e``), so a value from a log cannot clear the screen, recolour it or fake lines.
+    ``newlines=True`` keeps ``\\n`` (for whole blocks of output).
+
+    >>> printable("\\x1b[2Jpay\\nnow")
+    '\\\\x1b[2Jpay\\\\nnow'
+    >>> print(printable("pay \\u202eyap"))
+    pay \\u202eyap
+    """
+    return (_UNSAFE_BUT_NEWLINE if newlines else _UNSAFE).sub(_escape, str(text))
+
+
+class _Printable(io.TextIOBase):
+    """A text stream that escapes control characters (not newlines) on their way to ``stream``:
+    everything the commands print for people passes through it (JSON needs no escaping)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text, newlines=True))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    @property
+    def encoding(self):
+        return getattr(self._stream, "encoding", "utf-8")
+
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence], *, right: Sequence[str] = ()) -> str:
     """An aligned plain-text table: a header, a rule, the rows; columns named in ``right``
-    are right-aligned (numbers), the others left-aligned. Cells are shown with ``str``.
+    are right-aligned (numbers), the others left-aligned. Cells are shown with ``str``, control
+    characters and line breaks escaped (see :func:`printable`).
 
     >>> print(format_table(["activity", "events"], [["pay", "1,204"], ["register", "87"]], right=["events"]))
     activity  events
@@ -114,7 +190,9 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence], *, right: Sequ
     pay        1,204
     register      87
     """
-    cells = [[str(c) for c in row] for row in rows]
+    header = [printable(h) for h in header]
+    right = [printable(h) for h in right]
+    cells = [[printable(c) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     flags = [h in right for h in header]
 
@@ -126,6 +204,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence], *, right: Sequ
 
 def _pairs(rows: Sequence[tuple[str, object]]) -> str:
     """Label/value lines, values aligned."""
+    rows = [(printable(k), printable(v)) for k, v in rows]
     width = max((len(k) for k, _ in rows), default=0)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
@@ -159,7 +238,7 @@ def _steps(seq, width: int = 90) -> str:
     >>> _steps(["x" * 100], 30)
     'xxxxxxxxxxxxxx...'
     """
-    seq = [str(s) for s in seq]
+    seq = [printable(s) for s in seq]
     full = " > ".join(seq)
     if len(full) <= width:
         return full or "-"
@@ -217,7 +296,7 @@ def _print_json(data) -> None:
 
 
 def _warn(text: str) -> None:
-    print(f"journeylab: warning: {_one_line(text)}", file=sys.stderr)
+    print(f"journeylab: warning: {printable(_one_line(text))}", file=sys.stderr)
 
 
 #: The library's advice in Python words, and its command-line spelling.
@@ -271,7 +350,7 @@ def _cmd_summary(args) -> int:
             "timezone_note": meta.get("tz_note", ""),
         }
         for role in ("channel", "lifecycle", "resource", "customer"):
-            if role in df.columns:
+            if log.has_role(role):
                 data[f"{role}s"] = int(df[role].nunique())
         data["attributes"] = list(log.attributes)
         data["duplicates_kept"] = int(meta.get("duplicates", 0))
@@ -528,6 +607,7 @@ def _cmd_report(args) -> int:
                             timestamp=args.timestamp, channel=args.channel, customer=args.customer,
                             resource=args.resource, lifecycle=args.lifecycle, value=args.value, sep=args.sep,
                             tz=args.tz, on_invalid="drop" if args.drop_invalid else None,
+                            classifier=_classifier(args.classifier), encoding=args.encoding,
                             deduplicate=args.deduplicate, timeout=args.timeout, progress=True)
     print(f"wrote {path}")
     if args.pdf:
@@ -575,15 +655,19 @@ def _add_log_args(p: argparse.ArgumentParser, *, optional: bool = False, quality
                    help="event log file (.xes, .xes.gz, .csv, .csv.gz, .parquet)"
                         + ("; default: the bundled sample" if optional else ""))
     g = p.add_argument_group("reading the log (CSV / Parquet need --case, --activity and --timestamp)")
-    g.add_argument("--case", help="case id column (CSV / Parquet)")
-    g.add_argument("--activity", help="activity column (CSV / Parquet)")
-    g.add_argument("--timestamp", help="timestamp column (CSV / Parquet)")
+    g.add_argument("--case", help="case id column (XES default: case:concept:name)")
+    g.add_argument("--activity", help="activity column (XES default: concept:name)")
+    g.add_argument("--timestamp", help="timestamp column (XES default: time:timestamp)")
     g.add_argument("--channel", help="channel column (optional)")
     g.add_argument("--customer", help="customer column when the case is a session (optional)")
     g.add_argument("--resource", help="resource column (optional)")
     g.add_argument("--lifecycle", help="lifecycle transition column (optional)")
     g.add_argument("--value", help="monetary value column (optional)")
+    g.add_argument("--classifier", metavar="NAME|KEYS",
+                   help="XES: the activity from a classifier the file declares, or from keys joined by commas "
+                        "(e.g. concept:name,lifecycle:transition)")
     g.add_argument("--sep", help="CSV separator (default: detected)")
+    g.add_argument("--encoding", help="CSV text encoding (default utf-8; e.g. latin-1, cp1252, utf-16)")
     g.add_argument("--tz", help="zone of naive timestamps (default UTC)")
     if quality:
         g.add_argument("--drop-invalid", action="store_true",
@@ -754,8 +838,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
+    # what is printed for people passes a filter: a hostile log cannot rewrite the terminal
+    screen = sys.stdout if getattr(args, "json", False) else _Printable(sys.stdout)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(screen):
             warnings.simplefilter("always", DataQualityWarning)
             if not debug:
                 warnings.simplefilter("ignore", FutureWarning)
@@ -782,7 +868,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - one line for people, the traceback with --debug
         if debug:
             raise
-        print(f"journeylab: error: {_error_text(err)}", file=sys.stderr)
+        print(f"journeylab: error: {printable(_error_text(err))}", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -1,13 +1,17 @@
 """Conditions on event attributes, as written in journey definitions and rules.
 
 A condition reads like ``amount > 50 and channel == 'web'``: a column, an operator
-(``==, !=, >, >=, <, <=, in, not in``) and a literal (number, quoted text, true/false,
-or a list for ``in``), joined with ``and``. The text is parsed by a small parser of
-journeylab's own; nothing is ever evaluated as code.
+(``==, !=, >, >=, <, <=, in, not in``) and a literal (a number, signed or not: ``-3.5``;
+quoted text, which is also how dates and durations are written: ``'2025-01-31'``, ``'2d'``;
+true/false; or a list for ``in``), joined with ``and``. The text is parsed by a small
+parser of journeylab's own; nothing is ever evaluated as code, and any text gives
+conditions or a :class:`~journeylab.exceptions.JourneyDefinitionError` that says why.
 
 >>> from journeylab.conditions import parse_conditions
 >>> [str(c) for c in parse_conditions("amount > 50 and channel == 'web'")]
 ['amount > 50', "channel == 'web'"]
+>>> parse_conditions("delay >= -3.5 and wait > '2d'")
+(Condition('delay >= -3.5'), Condition("wait > '2d'"))
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._util import closest, did_you_mean
+from ._util import closest, cut, did_you_mean
 from .exceptions import JourneyDefinitionError, SchemaError
 
 __all__ = ["Condition", "parse_conditions", "FrozenMap", "OPERATORS", "GOAL_TYPES", "MILESTONE_KINDS"]
@@ -118,7 +122,7 @@ def _text(value, where: str, what: str = "name") -> str:
     kind = ("a boolean" if isinstance(value, bool) else "a number" if isinstance(value, numbers.Number)
             else "a list" if isinstance(value, (list, tuple)) else "a mapping" if isinstance(value, Mapping)
             else f"a {type(value).__name__}")
-    raise _fail(where, f"{what} {value!r} is {kind}, not text{hint}.")
+    raise _fail(where, f"{what} {cut(value)} is {kind}, not text{hint}.")
 
 
 def _activity_tuple(value, where: str, *, allow_empty: bool = False) -> tuple[str, ...]:
@@ -127,7 +131,7 @@ def _activity_tuple(value, where: str, *, allow_empty: bool = False) -> tuple[st
     if isinstance(value, str):
         value = (value,)
     if isinstance(value, Mapping) or not isinstance(value, Iterable):
-        raise _fail(where, f"activities must be a list of activity names, got {value!r}.")
+        raise _fail(where, f"activities must be a list of activity names, got {cut(value)}.")
     out = tuple(dict.fromkeys(_text(a, where, "activity") for a in value))
     if not out and not allow_empty:
         raise _fail(where, "no activities; list the activities that mark it, e.g. activities: [add_to_cart].")
@@ -146,14 +150,17 @@ _KEY_ALIASES = {
 
 def _check_keys(d, allowed: tuple[str, ...], where: str, required: tuple[str, ...] = ()) -> None:
     if not isinstance(d, Mapping):
-        raise _fail(where, f"expected a mapping (key: value) with keys {', '.join(allowed)}; got {d!r}.")
-    problems = []
-    for key in d:
-        if key not in allowed:
-            alias = _KEY_ALIASES.get(str(key).lower())
-            hint = f" Did you mean {alias!r}?" if alias in allowed else did_you_mean(str(key), allowed)
-            problems.append(f"unknown key {key!r}.{hint}")
-    if problems:
+        raise _fail(where, f"expected a mapping (key: value) with keys {', '.join(allowed)}; got {cut(d)}.")
+    unknown = [key for key in d if key not in allowed]
+    if unknown:
+        problems = []
+        for key in unknown[:5]:
+            alias = _KEY_ALIASES.get(key.lower()) if isinstance(key, str) else None
+            hint = (f" Did you mean {alias!r}?" if alias in allowed
+                    else did_you_mean(key, allowed) if isinstance(key, str) else "")
+            problems.append(f"unknown key {cut(key, 60)}.{hint}")
+        if len(unknown) > 5:
+            problems.append(f"({len(unknown) - 5:,} more unknown keys.)")
         raise _fail(where, " ".join(problems) + f" Allowed keys: {', '.join(allowed)}.")
     missing = [k for k in required if k not in d]
     if missing:
@@ -166,27 +173,51 @@ _UNITS = (("d", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s"
           ("us", 10**3), ("ns", 1))
 
 
+def _parse_duration_text(text: str) -> pd.Timedelta:
+    """A duration written as text ('2d', '-36h', '1d12h', '2 days'); ValueError when it is none."""
+    s = text.strip()
+    if len(s) > 100:
+        raise ValueError("longer than 100 characters")
+    if _BARE_NUMBER.fullmatch(s):
+        raise ValueError("a bare number")
+    try:
+        td = pd.Timedelta(_UNIT_FIX.sub(lambda m: {"d": "D", "w": "W", "H": "h"}[m.group(1)], s))
+    except (ValueError, TypeError, OverflowError) as err:
+        raise ValueError(str(err)) from None
+    if pd.isna(td):
+        raise ValueError("not a time")
+    return td
+
+
 def _duration(value, where: str, *, allow_zero: bool = False) -> pd.Timedelta:
     """Parse '2d', '36h', '90min', '1d12h', '2 days' or a Timedelta; refuse bare numbers."""
     example = "'30min', '12h', '2d' or '1d12h'"
     if isinstance(value, (bool, numbers.Number)) and not isinstance(value, (np.timedelta64, _dt.timedelta)):
-        raise _fail(where, f"{value!r} is a bare number; give a duration with a unit, e.g. '{value}d' or '{value}h'.")
+        raise _fail(where, f"{cut(value)} is a bare number; give a duration with a unit, e.g. "
+                           f"'{cut(value, 20)}d' or '{cut(value, 20)}h'.")
     if isinstance(value, (pd.Timedelta, _dt.timedelta, np.timedelta64)):
-        td = pd.Timedelta(value)
+        try:
+            td = pd.Timedelta(value)
+        except (ValueError, OverflowError):
+            raise _fail(where, f"{cut(value)} is too long a duration (the longest is about 292 years).") from None
     elif isinstance(value, str):
         s = value.strip()
         if _BARE_NUMBER.fullmatch(s):
-            raise _fail(where, f"{value!r} is a bare number; give a duration with a unit, e.g. '{s}d' or '{s}h'.")
+            raise _fail(where, f"{cut(value)} is a bare number; give a duration with a unit, e.g. "
+                               f"{cut(s + 'd')} or {cut(s + 'h')}.")
         try:
-            td = pd.Timedelta(_UNIT_FIX.sub(lambda m: {"d": "D", "w": "W", "H": "h"}[m.group(1)], s))
-        except (ValueError, TypeError, OverflowError):
-            raise _fail(where, f"{value!r} is not a duration; write it like {example}.") from None
+            td = _parse_duration_text(s)
+        except ValueError:
+            raise _fail(where, f"{cut(value)} is not a duration; write it like {example}.") from None
     else:
-        raise _fail(where, f"{value!r} is not a duration; write it like {example}.")
+        raise _fail(where, f"{cut(value)} is not a duration; write it like {example}.")
     if pd.isna(td):
-        raise _fail(where, f"{value!r} is not a duration; write it like {example}.")
-    if td < pd.Timedelta(0) or (td == pd.Timedelta(0) and not allow_zero):
-        raise _fail(where, f"{value!r} must be a positive duration, e.g. {example}.")
+        raise _fail(where, f"{cut(value)} is not a duration; write it like {example}.")
+    if td < pd.Timedelta(0):
+        raise _fail(where, f"{cut(value)} must be a positive duration: it is a length of time, which cannot be "
+                           f"negative; write it like {example}.")
+    if td == pd.Timedelta(0) and not allow_zero:
+        raise _fail(where, f"{cut(value)} must be a positive duration, e.g. {example}.")
     return td
 
 
@@ -216,6 +247,10 @@ class _Token:
     text: str
 
 
+_DURATION_HELP = "a duration is quoted text with a unit, e.g. '2d', '36h', '90min' or '1d12h'"
+#: Text that looks like a duration written without quotes ('2d', '-1d12h').
+_LOOKS_LIKE_DURATION = re.compile(r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)\s*(?i:min|ms|us|ns|[wdhs]))+\Z")
+_MAX_NUMBER_CHARS = 100
 _SCAN = re.compile(
     r"(?P<num>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
@@ -257,24 +292,39 @@ def _tokenize(text: str, err) -> Iterator[_Token]:
             continue
         m = _SCAN.match(text, i)
         if m is None:
+            if c.isalnum():  # a letter or digit outside ASCII
+                raise err(f"the character {c!r} at position {i} cannot start a name; column names with characters "
+                          f"other than A-Z, a-z, 0-9 and _ go in backticks (e.g. `prix_\u20ac`), text in quotes")
             advice = {
+                "-": f"unexpected character '-' at position {i}; arithmetic is not allowed, and a sign touches its "
+                     f"number: write -1, not - 1",
+                "+": f"unexpected character '+' at position {i}; arithmetic is not allowed, and a sign touches its "
+                     f"number: write +1, not + 1",
                 "=": "'=' is not an operator; write '==' to test equality",
                 ".": "attribute access ('.') is not allowed; put a column name with dots in backticks, "
                      "e.g. `order.amount`",
                 "&": "'&' is not allowed; join conditions with 'and'",
                 "|": "'|' (or) is not supported; conditions are joined with 'and' only",
                 "!": "'!' is not allowed; use '!=' or 'not in'",
-            }.get(c, f"unexpected character {c!r} at position {i}; arithmetic, calls and other Python are not allowed")
+            }.get(c, f"unexpected character {c!r} at position {i}; arithmetic, calls and other Python are not allowed "
+                     f"(a column name with other characters goes in backticks, e.g. `order amount`)")
             raise err(advice)
         kind = m.lastgroup
         tok = m.group()
         if kind == "num":
             end = m.end()
             if end < n and (text[end].isalnum() or text[end] in "_."):
-                word = re.match(r"[\w.]+", text[i:]).group()
-                raise err(f"{word!r} at position {i} is not a number; quote text, e.g. '{word}'")
+                word = _WORD.match(text, i).group()
+                hint = f" ({_DURATION_HELP})" if _LOOKS_LIKE_DURATION.match(word) else ""
+                raise err(f"{cut(word, 40)} at position {i} is not a number; quote text, e.g. "
+                          f"{cut(word, 40)}{hint}")
+            if len(tok) > _MAX_NUMBER_CHARS:
+                raise err(f"the number at position {i} has {len(tok):,} characters (at most {_MAX_NUMBER_CHARS}): "
+                          f"{cut(tok, 40, quote=False)}")
             value = float(tok) if any(ch in tok for ch in ".eE") else int(tok)
-            yield _Token("num", value, i, tok)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise err(f"the number {tok} at position {i} is too large (the largest is about 1.8e308)")
+            yield _Token(kind, value, i, tok)
         elif kind == "name":
             yield _Token("name", tok, i, tok)
         else:
@@ -283,10 +333,13 @@ def _tokenize(text: str, err) -> Iterator[_Token]:
     yield _Token("end", None, n, "end of text")
 
 
+_WORD = re.compile(r"[-+]?[\w.]+")
+
+
 def _shown(tok: _Token) -> str:
     if tok.kind == "end":
         return "the end"
-    return tok.text if tok.kind == "str" else repr(tok.text)
+    return cut(tok.text, 60, quote=False) if tok.kind == "str" else cut(tok.text, 60)
 
 
 class _Parser:
@@ -298,7 +351,7 @@ class _Parser:
         self.i = 0
 
     def error(self, problem: str) -> JourneyDefinitionError:
-        return _fail(self.where, f"condition {self.text!r}: {problem}. {_CONDITION_HELP}.")
+        return _fail(self.where, f"condition {cut(self.text, 120)}: {problem}. {_CONDITION_HELP}.")
 
     def peek(self, k: int = 0) -> _Token:
         while len(self.tokens) <= self.i + k and (not self.tokens or self.tokens[-1].kind != "end"):
@@ -330,12 +383,12 @@ class _Parser:
             elif tok.text == "(":
                 raise self.error("function calls are not allowed")
             else:
-                raise self.error(f"unexpected {tok.text!r} at position {tok.pos}; join conditions with 'and'")
+                raise self.error(f"unexpected {_shown(tok)} at position {tok.pos}; join conditions with 'and'")
 
     def condition(self) -> Condition:
         tok = self.take()
         if tok.kind == "name" and self.peek().text == "(":
-            raise self.error(f"function calls are not allowed ({tok.value}(...))")
+            raise self.error(f"function calls are not allowed ({cut(tok.value, 40, quote=False)}(...))")
         if tok.kind == "name" and tok.value.lower() in _KEYWORDS:
             if tok.value.lower() == "not":
                 raise self.error("'not' is only allowed in 'not in'; use '!=' to negate a comparison")
@@ -354,8 +407,9 @@ class _Parser:
             self.take()
             return Condition(column, "not in", self.literal_list())
         if op_tok.text == "(":
-            raise self.error(f"function calls are not allowed ({column}(...))")
-        raise self.error(f"expected an operator ({', '.join(OPERATORS)}) after {column!r}, got {_shown(op_tok)}")
+            raise self.error(f"function calls are not allowed ({cut(column, 40, quote=False)}(...))")
+        raise self.error(f"expected an operator ({', '.join(OPERATORS)}) after {cut(column, 60)}, got "
+                         f"{_shown(op_tok)}")
 
     def literal(self, *, after: str, in_list: bool = False):
         tok = self.take()
@@ -368,10 +422,10 @@ class _Parser:
         if tok.kind == "end":
             raise self.error(f"expected a value after {after!r}")
         if tok.kind == "name" and self.peek().text == "(":
-            raise self.error(f"function calls are not allowed ({tok.value}(...))")
+            raise self.error(f"function calls are not allowed ({cut(tok.value, 40, quote=False)}(...))")
         if tok.kind in ("name", "col"):
-            raise self.error(f"{tok.text} is not a value: quote text (e.g. '{tok.value}'); comparing two columns "
-                             f"is not supported")
+            raise self.error(f"{cut(tok.text, 60, quote=False)} is not a value: quote text (e.g. "
+                             f"{cut(tok.value, 60)}); comparing two columns is not supported")
         if tok.text in ("[", "(") and in_list:
             raise self.error("lists cannot be nested; write in ['a', 'b']")
         if tok.text in ("[", "("):
@@ -413,7 +467,7 @@ def parse_conditions(text: str, *, where: str = "") -> tuple[Condition, ...]:
     journeylab.exceptions.JourneyDefinitionError: condition "__import__('os')": function calls are not allowed ...
     """
     if not isinstance(text, str):
-        raise _fail(where, f"a condition must be text such as \"amount > 50\", got {text!r}.")
+        raise _fail(where, f"a condition must be text such as \"amount > 50\", got {cut(text)}.")
     return _Parser(text, where).parse()
 
 
@@ -424,7 +478,7 @@ def _conditions(value, where: str) -> tuple[Condition, ...]:
     if isinstance(value, (str, Condition)):
         value = [value]
     if isinstance(value, Mapping) or not isinstance(value, Iterable):
-        raise _fail(where, f"conditions must be text such as \"amount > 50\" (or a list of such), got {value!r}.")
+        raise _fail(where, f"conditions must be text such as \"amount > 50\" (or a list of such), got {cut(value)}.")
     out: list[Condition] = []
     for item in value:
         if isinstance(item, Condition):
@@ -443,18 +497,31 @@ def _format_literal(value) -> str:
 
 
 def _check_literal(value, where: str):
+    if isinstance(value, (pd.Timedelta, _dt.timedelta, np.timedelta64)):
+        raise _fail(where, f"the value {cut(value)} is a duration object; write it as text with a unit, e.g. '2d'.")
+    if isinstance(value, (_dt.date, np.datetime64)):
+        raise _fail(where, f"the value {cut(value)} is a date object; write it as text, e.g. '2025-01-31'.")
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bool) or isinstance(value, str):
         return value
     if isinstance(value, numbers.Integral):
-        return int(value)
+        value = int(value)
+        if abs(value).bit_length() > 330:  # about 100 digits, the longest number a condition may hold
+            raise _fail(where, f"the number {cut(value)} has more than {_MAX_NUMBER_CHARS} digits.")
+        return value
     if isinstance(value, numbers.Real):
         value = float(value)
         if not math.isfinite(value):
-            raise _fail(where, f"the value {value!r} is not a finite number.")
+            raise _fail(where, f"the value {cut(value)} is not a finite number.")
         return value
-    raise _fail(where, f"the value {value!r} is not a number, text or true/false.")
+    raise _fail(where, f"the value {cut(value)} is not a number, text or true/false.")
+
+
+def _names(names, n: int = 40) -> str:
+    """Up to ``n`` names, each cut, for an 'Available: ...' list."""
+    names = [str(c) for c in names]
+    return "[" + ", ".join(cut(c, 60) for c in names[:n]) + (", ..." if len(names) > n else "") + "]"
 
 
 def _column(df: pd.DataFrame, column: str, what: str) -> pd.Series:
@@ -464,9 +531,9 @@ def _column(df: pd.DataFrame, column: str, what: str) -> pd.Series:
     if column not in df.columns:
         cols = [str(c) for c in df.columns]
         hits = closest(column, cols)
-        near = f" Closest: {', '.join(repr(h) for h in hits)}." if hits else ""
-        raise JourneyDefinitionError(f"{what}: the events have no column {column!r}.{near} Available: {cols}. "
-                                     f"Fix the column name in the condition.")
+        near = f" Closest: {', '.join(cut(h) for h in hits)}." if hits else ""
+        raise JourneyDefinitionError(f"{what}: the events have no column {cut(column)}.{near} Available: "
+                                     f"{_names(cols)}. Fix the column name in the condition.")
     return df[column]
 
 
@@ -478,7 +545,7 @@ def _events(events, *, need_activity: bool = True) -> pd.DataFrame:
         raise JourneyDefinitionError(f"expected the events DataFrame of a log (log.to_pandas()) or an EventLog, "
                                      f"got {type(events).__name__}.")
     if need_activity and "activity" not in events.columns:
-        raise SchemaError(f"the events have no 'activity' column (columns: {[str(c) for c in events.columns]}). "
+        raise SchemaError(f"the events have no 'activity' column (columns: {_names(events.columns)}). "
                           f"Pass log.to_pandas(), whose columns are canonical (case, activity, timestamp, ...).")
     return events
 
@@ -508,13 +575,14 @@ class Condition:
         where = "condition"
         column = _text(self.column, where, "column name")
         if "`" in column:
-            raise _fail(where, f"column name {column!r} contains a backtick, which is not supported.")
-        if self.op not in OPERATORS:
-            raise _fail(where, f"unknown operator {self.op!r}. Allowed: {', '.join(OPERATORS)}."
-                        + did_you_mean(str(self.op), OPERATORS))
+            raise _fail(where, f"column name {cut(column)} contains a backtick, which is not supported.")
+        if not isinstance(self.op, str) or self.op not in OPERATORS:
+            raise _fail(where, f"unknown operator {cut(self.op)}. Allowed: {', '.join(OPERATORS)}."
+                        + (did_you_mean(self.op, OPERATORS) if isinstance(self.op, str) else ""))
         if self.op in ("in", "not in"):
             if isinstance(self.value, (str, bytes, Mapping)) or not isinstance(self.value, Iterable):
-                raise _fail(where, f"{self.op!r} expects a list of values such as ['web', 'app'], got {self.value!r}.")
+                raise _fail(where, f"{self.op!r} expects a list of values such as ['web', 'app'], got "
+                                   f"{cut(self.value)}.")
             value = tuple(_check_literal(v, where) for v in self.value)
             if not value:
                 raise _fail(where, f"the list after {self.op!r} is empty.")
@@ -532,8 +600,8 @@ class Condition:
         """
         found = parse_conditions(text)
         if len(found) != 1:
-            raise JourneyDefinitionError(f"condition {text!r}: holds {len(found)} conditions; Condition.parse takes "
-                                         f"one. Use parse_conditions() for conditions joined by 'and'.")
+            raise JourneyDefinitionError(f"condition {cut(text, 120)}: holds {len(found)} conditions; Condition.parse "
+                                         f"takes one. Use parse_conditions() for conditions joined by 'and'.")
         return found[0]
 
     def __str__(self) -> str:
@@ -554,23 +622,27 @@ class Condition:
         >>> Condition.parse("channel != 'web'").matches(pd.DataFrame({"channel": ["web", "app", None]})).tolist()
         [False, True, False]
         """
-        what = f"condition {str(self)!r}"
+        what = f"condition {cut(str(self), 120)}"
         col = _column(_events(events, need_activity=False), self.column, what)
         value = self.value
         _check_types(col, value if self.op in ("in", "not in") else (value,), self.column, what)
         try:
-            if self.op in ("in", "not in"):
-                mask = col.isin(list(value))
-                if self.op == "not in":
-                    mask = ~mask
-            else:
-                if isinstance(value, str) and isinstance(col.dtype, pd.DatetimeTZDtype | np.dtypes.DateTime64DType):
-                    value = _as_timestamp(value, col, what)
-                mask = _COMPARE[self.op](col, value)
-        except (TypeError, ValueError) as err:
+            with np.errstate(over="ignore", invalid="ignore"):  # 1e308 against a float32 column is just False
+                if self.op in ("in", "not in"):
+                    value = [_coerce(v, col, what) for v in value]
+                    mask = col.isin(value)
+                    if self.op == "not in":
+                        mask = ~mask
+                else:
+                    value = _coerce(value, col, what)
+                    mask = _COMPARE[self.op](col, value)
+        except JourneyDefinitionError:
+            raise
+        except (TypeError, ValueError, OverflowError) as err:
             raise JourneyDefinitionError(
-                f"{what}: cannot compare column {self.column!r} (dtype {col.dtype}) with {value!r} ({err}). "
-                f"Compare numbers with numbers and text with 'quoted text'."
+                f"{what}: cannot compare column {cut(self.column)} (dtype {col.dtype}) with {cut(value)} "
+                f"({cut(str(err), 100, quote=False)}). Compare numbers with numbers, durations with durations "
+                f"and text with 'quoted text'."
             ) from None
         values = np.asarray(pd.Series(mask).to_numpy(dtype=bool, na_value=False), dtype=bool)
         return pd.Series(values & col.notna().to_numpy(), index=events.index, name=str(self))
@@ -583,24 +655,47 @@ def _check_types(col: pd.Series, values: tuple, column: str, what: str) -> None:
         return
     numeric = pd.api.types.is_numeric_dtype(dtype)
     text = pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype)
+    durations = pd.api.types.is_timedelta64_dtype(dtype)
     for v in values:
         if numeric and isinstance(v, str):
-            raise JourneyDefinitionError(f"{what}: column {column!r} holds numbers (dtype {dtype}) but is compared "
-                                         f"with the text {v!r}; write the number without quotes.")
+            raise JourneyDefinitionError(f"{what}: column {cut(column)} holds numbers (dtype {dtype}) but is compared "
+                                         f"with the text {cut(v)}; write the number without quotes.")
         if text and isinstance(v, (int, float)) and not isinstance(v, bool):
-            raise JourneyDefinitionError(f"{what}: column {column!r} holds text (dtype {dtype}) but is compared with "
-                                         f"the number {v!r}; quote it: '{v}'.")
+            raise JourneyDefinitionError(f"{what}: column {cut(column)} holds text (dtype {dtype}) but is compared "
+                                         f"with the number {cut(v)}; quote it: '{cut(v, quote=False)}'.")
+        if durations and isinstance(v, (int, float)) and not isinstance(v, bool):
+            raise JourneyDefinitionError(f"{what}: column {cut(column)} holds durations (dtype {dtype}) but is "
+                                         f"compared with the bare number {cut(v)}; write a duration with a "
+                                         f"unit in quotes, e.g. '{cut(v, 20)}d' or '{cut(v, 20)}h'.")
+
+
+def _coerce(value, col: pd.Series, what: str):
+    """Text compared with a date or duration column, read as a date or a duration."""
+    if isinstance(value, str):
+        if isinstance(col.dtype, pd.DatetimeTZDtype | np.dtypes.DateTime64DType):
+            return _as_timestamp(value, col, what)
+        if pd.api.types.is_timedelta64_dtype(col.dtype):
+            try:
+                return _parse_duration_text(value)
+            except ValueError:
+                raise JourneyDefinitionError(f"{what}: {cut(value)} is not a duration; {_DURATION_HELP}.") from None
+    return value
 
 
 def _as_timestamp(value: str, col: pd.Series, what: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise JourneyDefinitionError(f"{what}: {value!r} is not a date or time; write it like '2025-01-31' "
+    except (ValueError, TypeError, OverflowError):
+        raise JourneyDefinitionError(f"{what}: {cut(value)} is not a date or time; write it like '2025-01-31' "
                                      f"or '2025-01-31 12:00'.") from None
     tz = getattr(col.dt, "tz", None)
     if tz is not None and ts.tzinfo is None:
-        ts = ts.tz_localize(tz)
+        try:
+            ts = ts.tz_localize(tz)
+        except ValueError:  # a local time skipped or repeated by a daylight-saving change
+            raise JourneyDefinitionError(f"{what}: {cut(value)} does not exist or is ambiguous in the time zone "
+                                         f"{tz} (a daylight-saving change); give the offset, e.g. "
+                                         f"'2025-03-30 03:30+02:00'.") from None
     elif tz is None and ts.tzinfo is not None:
         ts = ts.tz_convert(None)
     return ts

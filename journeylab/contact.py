@@ -143,12 +143,12 @@ def _as_list(value, name) -> list[str] | None:
     raise InvalidParameterError(f"{name}={value!r} must be a name or a list of names.")
 
 
-def _contact_mask(df: pd.DataFrame, channel, activities) -> tuple[pd.Series, tuple[str, ...]]:
+def _contact_mask(log, df: pd.DataFrame, channel, activities) -> tuple[pd.Series, tuple[str, ...]]:
     channels = _as_list(channel, "channel")
     acts = _as_list(activities, "activities")
     mask = pd.Series(True, index=df.index)
     if channels is not None:
-        if "channel" not in df.columns:
+        if not log.has_role("channel"):
             raise SchemaError(f"channel={channel!r} needs a channel column, and the log has none; build the log with "
                               f"channel=... or pick the contact events with activities=[...] and channel=None.")
         present = sorted(df["channel"].dropna().unique().tolist())
@@ -272,13 +272,13 @@ def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", sca
     min_volume = _check_int(min_volume, "min_volume", minimum=0, example=5)
     top = _check_int(top, "top", minimum=0, example=3)
     df = log._frame()
-    who = unit or ("customer" if "customer" in df.columns else "case")
+    who = unit or ("customer" if log.has_role("customer") else "case")
     _check_choice(who, "unit", ("case", "customer"))
-    if who == "customer" and "customer" not in df.columns:
+    if who == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
     if who == "customer":
         df = known_customers(df)  # a case without a customer id is its own customer
-    mask, label = _contact_mask(df, channel, activities)
+    mask, label = _contact_mask(log, df, channel, activities)
     zone = tz or str(df["timestamp"].dt.tz)
     try:
         wall = df["timestamp"].dt.tz_convert(zone).dt.tz_localize(None)

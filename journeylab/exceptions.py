@@ -24,6 +24,7 @@ __all__ = [
     "MissingValuesError",
     "FileFormatError",
     "JourneyDefinitionError",
+    "OutputError",
     "DataQualityWarning",
 ]
 
@@ -58,6 +59,31 @@ class FileFormatError(JourneylabError, ValueError):
 
 class JourneyDefinitionError(JourneylabError, ValueError):
     """A journey definition (YAML or code) that is invalid, or does not fit a log."""
+
+
+class OutputError(InvalidParameterError, OSError):
+    """An output path that cannot be written: a folder, a path under a file, a FIFO or device,
+    a read-only folder or file system, or a write that failed (e.g. the disk is full).
+
+    It is an :class:`InvalidParameterError` (choose another path) and an :class:`OSError`
+    (``errno`` and ``filename`` are set when the system gave them), so ``except OSError``
+    around a write keeps working. The message names the path and what to do.
+
+    >>> import journeylab as jl
+    >>> try:
+    ...     jl.Journey("j", [jl.Milestone("a", ["x"])]).to_yaml("/dev/null")
+    ... except jl.OutputError as err:
+    ...     print(str(err)[:60])
+    path='/dev/null' is a character device, not a regular file; 
+    """
+
+    def __init__(self, message: str, errno: int | None = None, filename: str | None = None):
+        super().__init__(message)
+        self.errno = errno
+        self.filename = filename
+
+    def __str__(self) -> str:  # the message only (OSError would show "[Errno ...]" once errno is set)
+        return str(self.args[0]) if self.args else ""
 
 
 class DataQualityWarning(UserWarning):

@@ -110,6 +110,7 @@ class _Cases:
     def __init__(self, log):
         df = log._frame()
         self.frame = df
+        self.has_channel = log.has_role("channel")
         case_codes, cases = pd.factorize(df["case"], sort=True)
         self.cases = pd.Index(cases.astype(str), name="case")
         self.n = len(self.cases)
@@ -220,7 +221,7 @@ def case_attributes(log, *, journey=None, conformance=None) -> pd.DataFrame:
     acts = np.asarray(c.activities, dtype=object)
     out["first_activity"] = acts[c.codes[first]]
     out["last_activity"] = acts[c.codes[last]]
-    if "channel" in df.columns:
+    if log.has_role("channel"):
         ch_codes, chans = pd.factorize(df["channel"], sort=True)
         chans = [str(x) for x in chans]
         valid = ch_codes >= 0
@@ -238,7 +239,7 @@ def case_attributes(log, *, journey=None, conformance=None) -> pd.DataFrame:
             share_names[f"share_{identifier(name)}"] = ch[:, j] / tot
     else:
         share_names = {}
-    if "value" in df.columns:
+    if log.has_role("value"):
         val = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=float)
         ok = ~np.isnan(val)
         out["value_sum"] = np.bincount(c.case_codes[ok], weights=val[ok], minlength=c.n)
@@ -543,7 +544,7 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         if is_log:
             df = c.frame
             self.channels_ = tuple(sorted(str(x) for x in df["channel"].dropna().unique())) \
-                if "channel" in df.columns else ()
+                if c.has_channel else ()
             if "channels" in groups and not self.channels_:
                 if self.features != "auto":
                     raise SchemaError("features 'channels' needs a log with a channel column; build the log with "
@@ -655,7 +656,7 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
     def _channels(self, c: _Cases) -> np.ndarray:
         df = c.frame
         C = len(self.channels_)
-        if "channel" not in df.columns or not C:
+        if not c.has_channel or not C:
             return np.zeros((c.n, C))
         code = pd.Index(self.channels_).get_indexer(df["channel"].astype(object).where(df["channel"].notna(), None))
         ok = code >= 0

@@ -381,14 +381,14 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
     if by in ("case", "timestamp"):
         raise InvalidParameterError(f"by={by!r}: a breakdown needs an attribute with few values (e.g. 'channel').")
     df = log._frame()
-    if count != "sessions":  # a case without a customer id is its own customer
+    if count != "sessions" and log.has_role("customer"):  # a case without a customer id is its own customer
         df = known_customers(df)
-    if count == "sessions" and "customer" not in df.columns:
+    if count == "sessions" and not log.has_role("customer"):
         raise InvalidParameterError(
             "count='sessions' counts journey sessions, but this log has no customer role: each case is a customer. "
             "Split it into sessions first, e.g. funnel(log.sessions('30min'), ...) or log.sessions(restart_on=[...]); "
             "or use count='uniques'.")
-    unit_col = "case" if count == "sessions" or "customer" not in df.columns else "customer"
+    unit_col = "case" if count == "sessions" or not log.has_role("customer") else "customer"
 
     K = len(labels)
     bits = np.zeros(len(df), dtype=np.int64)

@@ -382,8 +382,10 @@ def _prepare(log, journey, *, exclusion, suppression, as_of, timeout=None, where
     as_of = _as_of(log, as_of)
     if timeout is not None:
         timeout = _timeout(timeout)
-    frame = known_customers(log._frame())  # a case without a customer id is its own customer
-    unit = "customer" if "customer" in frame.columns else "case"
+    frame = log._frame()
+    unit = "customer" if log.has_role("customer") else "case"
+    if unit == "customer":
+        frame = known_customers(frame)  # a case without a customer id is its own customer
     df = frame[frame["timestamp"] <= as_of]
     df = df.sort_values([unit, "timestamp", "_seq"], kind="stable").reset_index(drop=True)
     if journey.entry is not None and journey.entry.activities:

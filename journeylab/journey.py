@@ -50,10 +50,16 @@ Conditions
 A condition compares an event attribute (a column of the log) with a literal:
 ``amount > 50``, ``channel == 'web'``, ``channel in ['web', 'app']``, ``is_member == true``,
 ``timestamp >= '2025-01-01'``. Operators: ``==, !=, >, >=, <, <=, in, not in``; literals:
-numbers, quoted text, ``true``/``false``, lists (for ``in``). Several conditions are joined
+numbers (``-3.5``, ``+5``), quoted text (also for dates and durations: ``'2d'``),
+``true``/``false``, lists (for ``in``). Several conditions are joined
 with ``and``. Column names that are not plain identifiers go in backticks
 (`` `order amount` > 5 ``). Conditions are read by a small parser of their own - nothing
 is ever evaluated as Python - and an event whose attribute is missing never matches.
+
+Hostile files are refused with a clear error before they can cost time or memory: a file
+over 2 MB, more than 50,000 values, nesting deeper than 50 levels, or YAML aliases
+(``*name``) that would repeat anchored values into more than 10,000 values (a "billion
+laughs" document). Aliases are allowed within that budget, to repeat small values.
 
 Examples
 --------
@@ -91,7 +97,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ._util import atomic_write, closest, did_you_mean
+from ._util import atomic_write, closest, cut, did_you_mean
 from .exceptions import JourneyDefinitionError
 
 from .conditions import (  # the condition language lives in conditions.py
@@ -224,16 +230,16 @@ class Milestone:
 
     def __post_init__(self):
         name = _text(self.name, "milestone", "milestone name")
-        where = f"milestone {name!r}"
+        where = f"milestone {cut(name)}"
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "activities", _activity_tuple(self.activities, where))
         object.__setattr__(self, "conditions", _conditions(self.conditions, where))
         if not isinstance(self.optional, (bool, np.bool_)):
-            raise _fail(where, f"optional={self.optional!r} must be true or false.")
+            raise _fail(where, f"optional={cut(self.optional)} must be true or false.")
         object.__setattr__(self, "optional", bool(self.optional))
         if self.kind not in MILESTONE_KINDS:
-            raise _fail(where, f"kind={self.kind!r} is not allowed; use 'positive' or 'negative'."
-                        + did_you_mean(str(self.kind), MILESTONE_KINDS))
+            raise _fail(where, f"kind={cut(self.kind)} is not allowed; use 'positive' or 'negative'."
+                        + (did_you_mean(self.kind, MILESTONE_KINDS) if isinstance(self.kind, str) else ""))
 
     @classmethod
     def from_dict(cls, d) -> Milestone:
@@ -242,7 +248,8 @@ class Milestone:
         >>> Milestone.from_dict({"name": "cart", "activities": "add_to_cart"}).activities
         ('add_to_cart',)
         """
-        where = f"milestone {d['name']!r}" if isinstance(d, Mapping) and isinstance(d.get("name"), str) else "milestone"
+        named = isinstance(d, Mapping) and isinstance(d.get("name"), str)
+        where = f"milestone {cut(d['name'])}" if named else "milestone"
         _check_keys(d, cls._KEYS, where, required=("name", "activities"))
         return cls(d["name"], d["activities"], conditions=d.get("when"), optional=d.get("optional", False),
                    kind=d.get("kind", "positive"))
@@ -298,10 +305,10 @@ class Goal:
     def __post_init__(self):
         where = "goal"
         if self.type not in GOAL_TYPES:
-            raise _fail(where, f"type={self.type!r} is not a goal type. Allowed: {', '.join(GOAL_TYPES)}."
-                        + did_you_mean(str(self.type), GOAL_TYPES))
+            raise _fail(where, f"type={cut(self.type)} is not a goal type. Allowed: {', '.join(GOAL_TYPES)}."
+                        + (did_you_mean(self.type, GOAL_TYPES) if isinstance(self.type, str) else ""))
         if isinstance(self.activity, (list, tuple)):
-            raise _fail(where, f"activity={list(self.activity)!r}: a goal has one trigger activity; give one name "
+            raise _fail(where, f"activity={cut(list(self.activity))}: a goal has one trigger activity; give one name "
                                f"(add conditions with 'when').")
         object.__setattr__(self, "activity", _text(self.activity, where, "activity"))
         object.__setattr__(self, "conditions", _conditions(self.conditions, where))
@@ -310,13 +317,13 @@ class Goal:
         if self.target is not None:
             t = self.target
             if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t <= 0:
-                raise _fail(where, f"target={t!r} must be a positive whole number of people (e.g. 1000), or a "
+                raise _fail(where, f"target={cut(t)} must be a positive whole number of people (e.g. 1000), or a "
                                    f"percentage written as '25%'.")
             object.__setattr__(self, "target", int(t))
         if self.target_pct is not None:
             p = self.target_pct
             if isinstance(p, bool) or not isinstance(p, numbers.Real) or not math.isfinite(p) or not 0 < p <= 100:
-                raise _fail(where, f"target percentage {p!r}% must be above 0 and at most 100 (a share of the "
+                raise _fail(where, f"target percentage {cut(p)}% must be above 0 and at most 100 (a share of the "
                                    f"people in the journey).")
             object.__setattr__(self, "target_pct", float(p))
         object.__setattr__(self, "window", _duration(self.window, "goal window", allow_zero=True))
@@ -333,15 +340,15 @@ class Goal:
         if isinstance(target, str):
             s = target.strip()
             if not s.endswith("%"):
-                raise _fail("goal", f"target={target!r} must be a count (e.g. 1000) or a percentage ending in "
+                raise _fail("goal", f"target={cut(target)} must be a count (e.g. 1000) or a percentage ending in "
                                     f"'%' (e.g. '25%').")
             try:
                 pct = float(s[:-1])
             except ValueError:
-                raise _fail("goal", f"target={target!r} is not a percentage; write it like '25%'.") from None
+                raise _fail("goal", f"target={cut(target)} is not a percentage; write it like '25%'.") from None
             target = None
         elif isinstance(target, float) and not isinstance(target, bool):
-            raise _fail("goal", f"target={target!r} must be a positive whole number of people (e.g. 1000), or a "
+            raise _fail("goal", f"target={cut(target)} must be a positive whole number of people (e.g. 1000), or a "
                                 f"percentage written as '25%'.")
         return cls(d["type"], d["activity"], conditions=d.get("when"), target=target, target_pct=pct,
                    window=d.get("window", _DEFAULT_WINDOW))
@@ -382,8 +389,122 @@ class Goal:
 # --------------------------------------------------------------------------- YAML loading
 
 
+#: Limits on a YAML journey or rules file: hostile input gets a clear error, never a hang or a
+#: RecursionError. A journey file is a few KB and nests 4 levels deep (journey > milestones >
+#: milestone > activities); PyYAML reads about 30,000 values a second.
+_MAX_YAML_SIZE = 2_000_000  # characters of text, bytes of a file; refused before parsing
+_MAX_YAML_VALUES = 50_000  # values (scalars, lists, mappings) in the document
+_MAX_YAML_DEPTH = 50  # nesting levels, also counted through aliases
+_MAX_ALIAS_VALUES = 10_000  # values that aliases (*name) may add by repeating anchored ones
+_MAX_NUMBER_CHARS = 100  # characters of one number
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A YAML document refused by journeylab (too big, too deep, an alias bomb, an unreadable value);
+    ``problem`` is the whole message after the location."""
+
+    def __init__(self, problem: str, mark=None):
+        super().__init__(problem=problem, problem_mark=mark)
+
+
 class _SafeLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that also refuses duplicate keys (which PyYAML silently overwrites)."""
+    """yaml.SafeLoader that refuses duplicate keys (which PyYAML silently overwrites), documents
+    that are too big or too deep, alias bombs, over-long numbers and unreadable values."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._values = 0
+        self._aliases: list = []  # (anchor, mark, node) of every alias used
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = super().compose_node(parent, index)
+            self._aliases.append((event.anchor, event.start_mark, node))
+            return node
+        mark = self.peek_event().start_mark
+        self._values += 1
+        if self._values > _MAX_YAML_VALUES:
+            raise _Refused(f"the YAML holds more than {_MAX_YAML_VALUES:,} values; a journey or rules file holds a "
+                           f"few hundred. Check that this is the right file, or split it.", mark)
+        if self._depth >= _MAX_YAML_DEPTH:
+            raise _Refused(f"the YAML is nested more than {_MAX_YAML_DEPTH} levels deep; a journey definition "
+                           f"needs 4 (journey > milestones > milestone > activities). Remove the extra nesting.",
+                           mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_document(self):
+        node = super().compose_document()
+        _check_aliases(node, self._aliases)
+        self._aliases = []
+        return node
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, IndexError, KeyError, AttributeError, TypeError) as err:
+            # PyYAML's scalar constructors fail so on a date such as 2025-02-30, on `!!int abc`, or on
+            # an empty or odd value with an explicit tag (`!!float`, `!!bool maybe`, `!!timestamp 2025`)
+            what = node.tag.replace("tag:yaml.org,2002:", "")
+            why = f" ({cut(str(err), 100, quote=False)})" if isinstance(err, ValueError) else ""
+            raise _Refused(f"the value {cut(node.value, 60)} is not a valid {cut(what, 40, quote=False)}{why}; correct "
+                           f"it, or quote it if it is text.", node.start_mark) from None
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_aliases(root, aliases: list) -> None:
+    """Refuse a document whose aliases repeat more than ``_MAX_ALIAS_VALUES`` values, nest it
+    deeper than ``_MAX_YAML_DEPTH``, or refer to the value that contains them.
+
+    Walks the node graph once (iteratively, each node once): a "billion laughs" document of a
+    few hundred bytes, which would expand to 10**9 values, is measured, not expanded.
+    """
+    if not aliases:
+        return
+    done: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded values, expanded depth)
+    active: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        key = id(node)
+        if closing:
+            kids = [done[id(k)] for k in _children(node)]
+            # saturated, so that the sums stay small numbers even for 10**100000 values
+            done[key] = (min(1 + sum(k[0] for k in kids), 10**12), 1 + max((k[1] for k in kids), default=0))
+            active.discard(key)
+            continue
+        if key in done:
+            continue
+        if key in active:
+            anchor, mark = next(((a, m) for a, m, n in aliases if n is node), (None, None))
+            raise _Refused(f"the alias *{cut(anchor, 40, quote=False)} is used inside the value it names, which "
+                           f"would repeat forever; write the value out instead of the alias.", mark)
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in done)
+    values, depth = done[id(root)]
+    if values - len(done) > _MAX_ALIAS_VALUES or depth > _MAX_YAML_DEPTH:
+        anchor, mark, _ = max(aliases, key=lambda a: done[id(a[2])][0])
+        if depth > _MAX_YAML_DEPTH:
+            problem = f"the aliases nest the values more than {_MAX_YAML_DEPTH} levels deep"
+        else:
+            shown = f"{values:,}" if values < 10**12 else "more than 10**12"
+            problem = (f"the aliases (*name) repeat anchored values into {shown} values (at most "
+                       f"{_MAX_ALIAS_VALUES:,} may come from aliases: this is a 'billion laughs' document)")
+        raise _Refused(f"{problem}; the largest is *{cut(anchor, 40, quote=False)}. A journey or rules file may use "
+                       f"aliases only to repeat small values: write the values out, or use fewer aliases.", mark)
 
 
 def _construct_mapping(loader: _SafeLoader, node: yaml.MappingNode, deep: bool = False):
@@ -397,34 +518,74 @@ def _construct_mapping(loader: _SafeLoader, node: yaml.MappingNode, deep: bool =
             continue  # unhashable key: construct_mapping reports it
         if duplicate:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (each key may appear once per mapping)", key_node.start_mark)
+                None, None, f"duplicate key {cut(key, 60)} (each key may appear once per mapping)", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
 
+def _construct_number(loader: _SafeLoader, node: yaml.ScalarNode):
+    """An int or float, refusing over-long ones (a number of 5,000 digits is no journey's)."""
+    text = node.value if isinstance(node.value, str) else ""
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise _Refused(f"the number {cut(text, 40)} has {len(text):,} characters (at most {_MAX_NUMBER_CHARS}); "
+                       f"quote it if it is text.", node.start_mark)
+    if node.tag.endswith(":int"):
+        return loader.construct_yaml_int(node)
+    return loader.construct_yaml_float(node)
+
+
 _SafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_number)
+_SafeLoader.add_constructor("tag:yaml.org,2002:float", _construct_number)
+
+
+def _read_yaml_file(path: Path, what: str) -> str:
+    """The text of a YAML file, refusing one over ``_MAX_YAML_SIZE`` bytes before reading it all."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(_MAX_YAML_SIZE + 1)
+    except OSError as err:
+        raise JourneyDefinitionError(f"{what} {cut(str(path))} cannot be read ({err.strerror or err}); check the "
+                                     f"path and its permissions.") from None
+    if len(data) > _MAX_YAML_SIZE:
+        raise JourneyDefinitionError(f"{what} {cut(str(path))} is larger than {_MAX_YAML_SIZE:,} bytes; a journey or "
+                                     f"rules file is a few KB. Check that this is the right file, or split it.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise JourneyDefinitionError(f"{what} {cut(str(path))} is not UTF-8 text; save it as UTF-8 YAML.") from None
 
 
 def _load_yaml(text: str, source: str):
+    """Parse YAML text safely (see ``_SafeLoader``); every problem is a JourneyDefinitionError."""
+    if not isinstance(text, str):
+        raise JourneyDefinitionError(f"{source}: expected YAML text (a str), got {type(text).__name__}; pass the "
+                                     f"text, or the path of the file to Journey.from_yaml().")
+    if len(text) > _MAX_YAML_SIZE:
+        raise JourneyDefinitionError(f"{source}: the YAML text has {len(text):,} characters (at most "
+                                     f"{_MAX_YAML_SIZE:,}); a journey or rules file is a few KB. Check that this is "
+                                     f"the right text, or split it.")
     try:
         return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = str(err.problem or err.context or err)
-        tag = re.search(r"constructor for the tag '([^']*)'", problem)
+        if isinstance(err, _Refused):
+            raise JourneyDefinitionError(f"{source}{at}: {err.problem}") from None
+        problem = cut(str(err.problem or err.context or err), 200, quote=False)
+        tag = re.search(r"constructor for the tag '([^']*)", problem)
         if tag:
             name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
             raise JourneyDefinitionError(
-                f"{source}{at}: the tag {name!r} is not allowed. Journey files are plain YAML (mappings, lists, text, "
-                f"numbers) and are loaded safely, without constructing objects; remove the tag.") from None
-        context = f" ({err.context})" if err.context and err.problem else ""
+                f"{source}{at}: the tag {cut(name, 60)} is not allowed. Journey files are plain YAML (mappings, lists, "
+                f"text, numbers) and are loaded safely, without constructing objects; remove the tag.") from None
+        context = f" ({cut(err.context, 100, quote=False)})" if err.context and err.problem else ""
         if problem.startswith("duplicate key"):
             raise JourneyDefinitionError(f"{source}{at}: {problem}; remove or rename one of them.") from None
         raise JourneyDefinitionError(f"{source}{at}: invalid YAML: {problem}{context}. Fix the YAML syntax "
                                      f"(indent with spaces, quote text containing ': ' or '#').") from None
     except yaml.YAMLError as err:
-        raise JourneyDefinitionError(f"{source}: invalid YAML: {err}.") from None
+        raise JourneyDefinitionError(f"{source}: invalid YAML: {cut(str(err), 200, quote=False)}.") from None
 
 
 class _Dumper(yaml.SafeDumper):
@@ -479,13 +640,13 @@ class Journey:
 
     def __post_init__(self):
         name = _text(self.name, "journey", "journey name")
-        where = f"journey {name!r}"
+        where = f"journey {cut(name)}"
         object.__setattr__(self, "name", name)
 
         # milestones
         ms = self.milestones
         if ms is None or isinstance(ms, (str, Mapping, Milestone)) or not isinstance(ms, Iterable):
-            raise _fail(where, f"milestones must be a list of milestones, got {ms!r}.")
+            raise _fail(where, f"milestones must be a list of milestones, got {cut(ms)}.")
         built = []
         for i, m in enumerate(ms):
             if isinstance(m, Milestone):
@@ -494,14 +655,14 @@ class Journey:
                 with _located("milestone:", f"milestones[{i}]:"):
                     built.append(Milestone.from_dict(m))
             else:
-                raise _fail(where, f"milestones[{i}] must be a milestone (name, activities, ...), got {m!r}.")
+                raise _fail(where, f"milestones[{i}] must be a milestone (name, activities, ...), got {cut(m)}.")
         if not built:
             raise _fail(where, "the milestone list is empty; a journey needs at least one milestone "
                                "(usually 3-5), e.g. - {name: cart, activities: [add_to_cart]}.")
         seen: dict[str, int] = {}
         for i, m in enumerate(built):
             if m.name in seen:
-                raise _fail(where, f"duplicate milestone name {m.name!r} (milestones[{seen[m.name]}] and "
+                raise _fail(where, f"duplicate milestone name {cut(m.name)} (milestones[{seen[m.name]}] and "
                                    f"milestones[{i}]); milestone names must be unique.")
             seen[m.name] = i
         if not any(not m.optional and m.kind == "positive" for m in built):
@@ -520,32 +681,35 @@ class Journey:
         # stall_after
         stall = self.stall_after if self.stall_after is not None else {}
         if not isinstance(stall, Mapping):
-            raise _fail(where, f"stall_after must map milestone names to durations, e.g. {{cart: 2d}}; got {stall!r}.")
+            raise _fail(where, f"stall_after must map milestone names to durations, e.g. {{cart: 2d}}; got "
+                               f"{cut(stall)}.")
         names = [m.name for m in built]
         parsed = {}
         for key, value in stall.items():
             if key not in seen:
-                raise _fail(where, f"stall_after names {key!r}, which is not a milestone. Milestones: "
+                raise _fail(where, f"stall_after names {cut(key)}, which is not a milestone. Milestones: "
                                    f"{', '.join(names)}.{did_you_mean(str(key), names)}")
-            parsed[key] = _duration(value, f"stall_after[{key!r}]")
+            parsed[key] = _duration(value, f"stall_after[{cut(key)}]")
         object.__setattr__(self, "stall_after", FrozenMap(parsed))
 
         # phases
         phases = self.phases if self.phases is not None else {}
         if not isinstance(phases, Mapping):
             raise _fail(where, f"phases must map phase names to activities, e.g. {{awareness: [ad_click]}}; "
-                               f"got {phases!r}.")
+                               f"got {cut(phases)}.")
         owner: dict[str, str] = {}
         parsed_phases = {}
         for phase, acts in phases.items():
             phase = _text(phase, "phases", "phase name")
             if acts is None:
-                raise _fail(where, f"phase {phase!r} lists no activities; give a list, e.g. {phase}: [ad_click] "
+                raise _fail(where, f"phase {cut(phase)} lists no activities; give a list, e.g. "
+                                   f"{cut(phase, quote=False)}: [ad_click] "
                                    f"(or [] for an empty phase).")
-            acts = _activity_tuple(acts, f"phase {phase!r}", allow_empty=True)
+            acts = _activity_tuple(acts, f"phase {cut(phase)}", allow_empty=True)
             for a in acts:
                 if a in owner:
-                    raise _fail(where, f"activity {a!r} is in two phases ({owner[a]!r} and {phase!r}); a touchpoint "
+                    raise _fail(where, f"activity {cut(a)} is in two phases ({cut(owner[a])} and {cut(phase)}); a "
+                                       f"touchpoint "
                                        f"belongs to one phase.")
                 owner[a] = phase
             parsed_phases[phase] = acts
@@ -595,6 +759,10 @@ class Journey:
     def from_yaml(cls, path) -> Journey:
         """Load a journey from a YAML file (read safely: no tags, no object construction).
 
+        Hostile files get a JourneyDefinitionError before they cost time or memory: over
+        2 MB, over 50,000 values, nested deeper than 50 levels, or with aliases that would
+        repeat more than 10,000 values (see the module docstring).
+
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "j.yaml"
         >>> _ = p.write_text("name: j\\nmilestones:\\n  - {name: cart, activities: [add_to_cart]}\\n")
@@ -604,19 +772,21 @@ class Journey:
         try:
             p = Path(path)
         except TypeError:
-            raise JourneyDefinitionError(f"path={path!r} is not a file path; give the path of a .yaml file.") from None
-        if not p.exists():
+            raise JourneyDefinitionError(f"path={cut(path)} is not a file path; give the path of a .yaml "
+                                         f"file.") from None
+        try:
+            exists = p.exists()
+        except (OSError, ValueError) as err:  # a name too long for the file system
+            raise JourneyDefinitionError(f"journey file {cut(str(p))} cannot be read "
+                                         f"({cut(str(err), 60, quote=False)}); check the path.") from None
+        if not exists:
             siblings = [f.name for f in p.parent.glob("*.y*ml")] if p.parent.is_dir() else []
             raise JourneyDefinitionError(
-                f"journey file {str(p)!r} does not exist (working directory: {Path.cwd()})."
+                f"journey file {cut(str(p))} does not exist (working directory: {Path.cwd()})."
                 f"{did_you_mean(p.name, siblings)} Check the path.")
         if p.is_dir():
-            raise JourneyDefinitionError(f"journey file {str(p)!r} is a folder; give the path of a .yaml file.")
-        try:
-            text = p.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise JourneyDefinitionError(f"journey file {str(p)!r} is not UTF-8 text; save it as UTF-8 YAML.") from None
-        return cls.from_yaml_string(text, source=str(p))
+            raise JourneyDefinitionError(f"journey file {cut(str(p))} is a folder; give the path of a .yaml file.")
+        return cls.from_yaml_string(_read_yaml_file(p, "journey file"), source=str(p))
 
     @classmethod
     def from_yaml_string(cls, text: str, *, source: str = "<yaml>") -> Journey:
@@ -651,7 +821,7 @@ class Journey:
                          default_flow_style=False, width=100)
         if path is None:
             return text
-        return atomic_write(path, text)
+        return atomic_write(path, text, example="journey.yaml")
 
     # ------------------------------------------------------------------ vocabulary
 
@@ -684,7 +854,7 @@ class Journey:
                     places[a].append(place)
 
         for m in self.milestones:
-            add(m.activities, f"milestone {m.name!r}")
+            add(m.activities, f"milestone {cut(m.name)}")
         for key in ("entry", "exit"):
             crit = getattr(self, key)
             if crit is not None:
@@ -692,12 +862,12 @@ class Journey:
         if self.goal is not None:
             add((self.goal.activity,), "goal")
         for phase, acts in self.phases.items():
-            add(acts, f"phase {phase!r}")
+            add(acts, f"phase {cut(phase)}")
         return places
 
     def _condition_places(self) -> dict[str, list[str]]:
         places: dict[str, list[str]] = {}
-        groups = [(f"milestone {m.name!r}", m.conditions) for m in self.milestones]
+        groups = [(f"milestone {cut(m.name)}", m.conditions) for m in self.milestones]
         groups += [(k, getattr(self, k).conditions) for k in ("entry", "exit") if getattr(self, k) is not None]
         if self.goal is not None:
             groups.append(("goal", self.goal.conditions))
@@ -718,8 +888,10 @@ class Journey:
             if m.name == name:
                 return m
         names = [m.name for m in self.milestones]
-        raise JourneyDefinitionError(f"journey {self.name!r} has no milestone {name!r}. Milestones: "
-                                     f"{', '.join(names)}.{did_you_mean(str(name), names)}")
+        shown = ", ".join(cut(n, 40, quote=False) for n in names[:20]) + (", ..." if len(names) > 20 else "")
+        hint = did_you_mean(name, names) if isinstance(name, str) else ""
+        raise JourneyDefinitionError(f"journey {cut(self.name)} has no milestone {cut(name)}. Milestones: "
+                                     f"{shown}.{hint}")
 
     def phase_of(self, activity):
         """The phase of an activity (None if no phase lists it); given a Series of activities,
@@ -782,11 +954,11 @@ class Journey:
                 continue
             hits = closest(activity, present)
             if hits:
-                hint = "closest: " + ", ".join(repr(h) for h in hits)
+                hint = "closest: " + ", ".join(cut(h) for h in hits)
             else:
-                shown = ", ".join(repr(a) for a in present[:8]) + (", ..." if len(present) > 8 else "")
+                shown = ", ".join(cut(a) for a in present[:8]) + (", ..." if len(present) > 8 else "")
                 hint = f"nothing close; the log has {len(present)} activities ({shown})"
-            out.append(f"activity {activity!r} ({', '.join(places)}) is not in the log; {hint}.")
+            out.append(f"activity {cut(activity)} ({', '.join(places)}) is not in the log; {hint}.")
         roles = getattr(log, "roles", None)
         renamed = {str(v): str(k) for k, v in roles.items()} if isinstance(roles, Mapping) else {}
         for column, places in self._condition_places().items():
@@ -795,12 +967,13 @@ class Journey:
             hits = closest(column, columns)
             if renamed.get(column) in columns:
                 hint = (f"the log names its {renamed[column]} role {renamed[column]!r} (canonical name): write "
-                        f"{renamed[column]} instead of {column}")
+                        f"{renamed[column]} instead of {cut(column, quote=False)}")
             elif hits:
-                hint = "closest: " + ", ".join(repr(h) for h in hits)
+                hint = "closest: " + ", ".join(cut(h) for h in hits)
             else:
-                hint = f"columns: {', '.join(columns)}"
-            out.append(f"condition column {column!r} ({', '.join(places)}) is not a column of the log; {hint}.")
+                more = ", ..." if len(columns) > 40 else ""
+                hint = "columns: " + ", ".join(cut(c, quote=False) for c in columns[:40]) + more
+            out.append(f"condition column {cut(column)} ({', '.join(places)}) is not a column of the log; {hint}.")
         return out
 
     def check(self, log) -> Journey:
@@ -815,7 +988,8 @@ class Journey:
         found = self.problems(log)
         if found:
             raise JourneyDefinitionError(
-                f"journey {self.name!r} does not fit the log ({len(found)} problem{'s' if len(found) > 1 else ''}):\n"
+                f"journey {cut(self.name)} does not fit the log ({len(found)} "
+                f"problem{'s' if len(found) > 1 else ''}):\n"
                 + "\n".join(f"  - {p}" for p in found)
                 + "\nFix the names in the journey definition, or rename the log's activities/columns.")
         return self

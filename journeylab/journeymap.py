@@ -319,7 +319,7 @@ def experience_sections(log, journey, *, kpi: str = "nps", score: str | None = N
     ax = ts.plot()
     out.append((f"{jm.label} per touchpoint", f'<p class="note">{escape(repr(ts))}</p>' + fig_html(ax.figure)
                 + table(ts.summary)))
-    if "channel" in log.columns and "call_centre" in set(log._frame()["channel"].dropna().unique()):
+    if log.has_role("channel") and "call_centre" in set(log._frame()["channel"].dropna().unique()):
         from .contact import contact_peaks
 
         cp = contact_peaks(log, **(contacts or {}))

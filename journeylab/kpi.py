@@ -130,7 +130,7 @@ def _column(log, name, role: str) -> str:
 
 def _unit_column(log, unit: str) -> str:
     """The column that identifies one experience: 'case', 'customer' or any id column (e.g. a session id)."""
-    if unit == "customer" and "customer" not in log.columns:
+    if unit == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column, and the log has none; build the log with "
                           "customer=... or use unit='case' (or a session id column).")
     return _column(log, unit, "unit")
@@ -148,7 +148,7 @@ def _segment_series(log, segment, df: pd.DataFrame) -> pd.Series | None:
     if isinstance(segment, pd.Series):
         seg = segment.copy()
         seg.index = seg.index.astype(str)
-        key = "customer" if "customer" in df.columns and df["customer"].isin(seg.index).any() \
+        key = "customer" if log.has_role("customer") and df["customer"].isin(seg.index).any() \
             and not df["case"].isin(seg.index).any() else "case"
         out = df[key].map(seg)
         if out.notna().sum() == 0:

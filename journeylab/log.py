@@ -26,7 +26,6 @@ EventLog: 3 events, 2 cases, 2 activities, 2025-01-01 .. 2025-01-02 (UTC)
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -35,7 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._util import closest, to_timedelta
+from ._timestamps import drop_sub_microseconds, parse_timestamps
+from ._util import closest, cut, to_timedelta
 from .exceptions import (
     DataQualityWarning,
     EmptyLogError,
@@ -51,7 +51,9 @@ __all__ = ["EventLog", "from_pandas", "ROLES"]
 #: Roles a column can play, in canonical order. The first three are required.
 ROLES = ("case", "activity", "timestamp", "channel", "lifecycle", "resource", "customer", "value")
 _ID_ROLES = ("case", "customer")
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
+_TEXT_ROLES = ("activity", "channel", "lifecycle", "resource")
+_REQUIRED = {"case": "case (or customer) id of each event", "activity": "name of each event",
+             "timestamp": "time of each event"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -82,90 +84,6 @@ def _missing_column(role: str, name: str, columns: Sequence[str]) -> SchemaError
         f"{role}={name!r} is not a column of the log.{near_txt} "
         f"Available: {list(map(str, columns))}. Pass {role}=... or rename the column."
     )
-
-
-def _parse_timestamps(raw: pd.Series, *, tz: str | None, fmt: str | None) -> tuple[pd.Series, str]:
-    """Parse a timestamp column; return the tz-aware series and a note on the zone handling."""
-    target_tz = tz or "UTC"
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        if tz is not None:
-            raise InvalidParameterError(
-                f"tz={tz!r} was given but the timestamps already carry a zone ({raw.dtype.tz}); "
-                "drop tz=... (it only applies to naive timestamps)."
-            )
-        return raw.dt.as_unit("us"), f"timezone-aware input kept ({raw.dtype.tz})"
-    if pd.api.types.is_datetime64_dtype(raw.dtype):
-        parsed = raw.dt.as_unit("us")
-        note = f"naive timestamps taken as {target_tz}"
-    elif pd.api.types.is_numeric_dtype(raw.dtype) and not raw.isna().all():
-        raise TimestampError(
-            f"the timestamp column holds numbers ({raw.dtype}), not dates. Convert it first, e.g. "
-            "pd.to_datetime(df[col], unit='s'), so the unit is not guessed."
-        )
-    else:
-        text = raw.astype("str") if not pd.api.types.is_string_dtype(raw.dtype) else raw
-        notnull = raw.notna()
-        # the regex runs on the distinct value endings only (a per-value regex costs ~2 s per 5M)
-        tail = text[notnull].str.rstrip().str.slice(-6)
-        zoned = [u for u in pd.unique(tail) if isinstance(u, str) and _TZ_SUFFIX.search(u)]
-        has_zone = tail.isin(zoned)
-        n_zoned = int(has_zone.sum())
-        n_present = int(notnull.sum())
-        if 0 < n_zoned < n_present:
-            ex_naive = text[notnull][~has_zone].iloc[0]
-            ex_zoned = text[notnull][has_zone].iloc[0]
-            raise TimestampError(
-                f"the timestamp column mixes {n_zoned:,} values with a UTC offset (e.g. {ex_zoned!r}) and "
-                f"{n_present - n_zoned:,} without (e.g. {ex_naive!r}); the naive ones are ambiguous. "
-                "Give every value an offset, or strip them all and pass tz=..."
-            )
-        kwargs = {"format": fmt or "ISO8601"}
-        try:
-            parsed = pd.to_datetime(raw, errors="coerce", **kwargs)
-            note = ""
-        except ValueError:  # mixed offsets
-            parsed = pd.to_datetime(raw, errors="coerce", utc=True, **kwargs)
-            note = "mixed UTC offsets normalised to UTC"
-        if fmt is None and parsed[notnull].isna().any():
-            # not ISO 8601: let pandas infer a format per value
-            try:
-                alt = pd.to_datetime(raw, errors="coerce", format="mixed")
-            except ValueError:
-                alt = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
-                note = "mixed UTC offsets normalised to UTC"
-            if alt[notnull].isna().sum() < parsed[notnull].isna().sum():
-                parsed = alt
-        bad = notnull & parsed.isna()
-        if bad.any():
-            rows = list(raw.index[bad][:5])
-            examples = [str(v) for v in raw[bad].iloc[:5]]
-            raise TimestampError(
-                f"{int(bad.sum()):,} timestamp value(s) cannot be parsed, e.g. {examples} at rows {rows}. "
-                "Fix or remove those rows, or pass format='%d/%m/%Y %H:%M' (a strftime pattern) "
-                "that matches them."
-            )
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.as_unit("us")
-            if tz is not None:
-                raise InvalidParameterError(
-                    f"tz={tz!r} was given but the timestamps carry UTC offsets; drop tz=... "
-                    "(it only applies to naive timestamps)."
-                )
-            return parsed, note or f"timezone-aware input kept ({parsed.dtype.tz})"
-        parsed = parsed.dt.as_unit("us")
-        note = f"naive timestamps taken as {target_tz}"
-    try:
-        localized = parsed.dt.tz_localize(target_tz, ambiguous="NaT", nonexistent="NaT")
-    except Exception as err:  # unknown zone name
-        raise InvalidParameterError(f"tz={tz!r} is not a time zone name; use e.g. 'UTC' or 'Europe/Paris'.") from err
-    lost = localized.isna() & parsed.notna()
-    if lost.any():
-        raise TimestampError(
-            f"{int(lost.sum()):,} naive timestamp(s) do not exist or are ambiguous in {target_tz} "
-            f"(daylight-saving change), e.g. {list(parsed[lost].astype(str).iloc[:3])}. "
-            "Give the values UTC offsets, or pass tz='UTC'."
-        )
-    return localized, note
 
 
 def _as_str_ids(s: pd.Series) -> pd.Series:
@@ -308,7 +226,14 @@ class EventLog:
         return engine.backend_name(self._table)
 
     def to_pandas(self) -> pd.DataFrame:
-        """The events as a new pandas DataFrame (canonical role names, attributes kept).
+        """The events as a new pandas DataFrame: the role columns under their canonical names
+        (``case``, ``activity``, ``timestamp``, then ``channel``... when the log has them), then
+        the attributes under their own names.
+
+        It reads back into the same log: write it to Parquet or CSV and pass each role by its
+        canonical name (``jl.read_parquet(p, case="case", activity="activity",
+        timestamp="timestamp", channel="channel")`` - the roles the log has, see
+        :attr:`roles`). A column named like a role that is not passed as one is an attribute.
 
         >>> import journeylab as jl
         >>> jl.datasets.load_example().to_pandas().columns[:3].tolist()
@@ -390,8 +315,26 @@ class EventLog:
 
     @property
     def attributes(self) -> tuple[str, ...]:
-        """Columns that play no role (kept as they came)."""
-        return tuple(c for c in self.columns if c not in ROLES)
+        """Columns that play no role, under their own names (even when named like a role, e.g. ``value``).
+
+        >>> import pandas as pd, journeylab as jl
+        >>> df = pd.DataFrame({"id": ["a"], "step": ["x"], "t": ["2025-01-01"], "value": [3]})
+        >>> jl.from_pandas(df, case="id", activity="step", timestamp="t").attributes
+        ('value',)
+        """
+        return tuple(c for c in self.columns if c not in self._roles)
+
+    def has_role(self, role: str) -> bool:
+        """True when a column plays ``role`` in this log (``"channel"``, ``"customer"``, ``"value"``...).
+
+        An attribute that only has the name of a role does not play it.
+
+        >>> import journeylab as jl
+        >>> log = jl.datasets.load_example()
+        >>> log.has_role("resource"), log.has_role("channel")
+        (True, False)
+        """
+        return role in self._roles
 
     @property
     def roles(self) -> dict[str, str]:
@@ -434,7 +377,7 @@ class EventLog:
             ("timezone", f"{self.timezone} - {self._meta.get('tz_note', '')}"),
         ]
         for role in ("channel", "lifecycle", "resource", "customer"):
-            if role in df.columns:
+            if self.has_role(role):
                 rows.append((f"{role}s", f"{df[role].nunique():,}"))
         rows.append(("attributes", ", ".join(self.attributes) or "-"))
         rows.append(("source", str(self._meta.get("source", "DataFrame"))))
@@ -576,7 +519,7 @@ class EventLog:
                 f"Closest: {[closest(a, self.activities) for a in unknown]}."
             )
         df = self._frame().drop(columns=["_seq"])
-        who = df["customer"] if "customer" in df.columns else df["case"]
+        who = df["customer"] if self.has_role("customer") else df["case"]
         order = _event_order(who, df["timestamp"])
         df = df.iloc[order].reset_index(drop=True)
         who = who.iloc[order].reset_index(drop=True)
@@ -586,10 +529,8 @@ class EventLog:
         if restart:
             starts |= df["activity"].isin(restart)
         n = starts.astype("int64").groupby(who, sort=False).cumsum()
-        out = df.copy()
-        out["customer"] = who
-        out["case"] = who + "#" + n.astype(str)
         roles = {**self._roles, "customer": self._roles.get("customer", self._roles["case"])}
+        out = _with_roles(df, self._roles, roles, customer=who, case=who + "#" + n.astype(str))
         log = EventLog(out, roles=roles, meta={**self._meta, "sessions": f"gap={gap_td}, restart_on={restart}"})
         return log._derive(out.iloc[_event_order(out["case"], out["timestamp"])])
 
@@ -604,12 +545,137 @@ class EventLog:
             warnings.warn(f"dropped {int(missing.sum()):,} event(s) with no {column!r} (outside any session).",
                           DataQualityWarning, stacklevel=3)
             df = df[~missing]
-        out = df.drop(columns=[column])
-        out["customer"] = df["customer"] if "customer" in df.columns else df["case"]
-        out["case"] = _as_str_ids(df[column])
         roles = {**self._roles, "customer": self._roles.get("customer", self._roles["case"]), "case": column}
+        out = _with_roles(df.drop(columns=[column]), self._roles, roles,
+                          customer=df["customer"] if self.has_role("customer") else df["case"],
+                          case=_as_str_ids(df[column]))
         log = EventLog(out, roles=roles, meta={**self._meta, "sessions": f"by={column}"})
         return log._derive(out.iloc[_event_order(out["case"], out["timestamp"])])
+
+
+def _with_roles(df: pd.DataFrame, old: dict, new: dict, **values: pd.Series) -> pd.DataFrame:
+    """The frame of a log whose roles were ``old``, with the roles ``new``: the columns in ``values``
+    set, roles first (in ROLES order), then the attributes under the names :func:`_attribute_names`
+    gives them (an attribute named like a role the log starts to use here is kept, never overwritten).
+    """
+    attrs = [c for c in df.columns if c not in old and c != "_seq"]
+    names = _attribute_names(attrs, new)
+    data = {}
+    for role in ROLES:
+        if role in values:
+            data[role] = values[role].reset_index(drop=True)
+        elif role in new:
+            data[role] = df[role].reset_index(drop=True)
+    for c in attrs:
+        data[names[c]] = df[c].reset_index(drop=True)
+    return pd.DataFrame(data, copy=False)
+
+
+def _check_roles(roles: dict, df_columns, *, source: str) -> tuple[dict[str, str], list[str]]:
+    """Check the role arguments against the columns of a frame: (role -> column, column names as text).
+
+    Column names are text (a DataFrame with integer labels is read with ``str(label)``); names that
+    repeat are refused, since which of them is meant could only be guessed.
+    """
+    columns = [str(c) for c in df_columns]
+    if len(set(columns)) < len(columns):
+        seen, dups = set(), []
+        for c in columns:
+            if c in seen and c not in dups:
+                dups.append(c)
+            seen.add(c)
+        raise SchemaError(
+            f"the log from {cut(source, 120, quote=False)} has {len(dups)} column name(s) that appear more than once: "
+            f"{cut(dups)}. Give every column its own name (e.g. df.columns = [...]) or drop the copies "
+            "(df.loc[:, ~df.columns.duplicated()])."
+        )
+    given: dict[str, str] = {}
+    for role, col in roles.items():
+        if col is None:
+            if role in _REQUIRED:
+                raise SchemaError(f"{role}=None: the {role} column is required. Name the column that holds the "
+                                  f"{_REQUIRED[role]}, e.g. {role}='{role}'.")
+            continue
+        if isinstance(col, (int, np.integer)) and not isinstance(col, bool):
+            col = str(col)
+        if not isinstance(col, str):
+            raise SchemaError(f"{role}={cut(col)} is not a column name; pass the name of a column as text.")
+        if col not in columns:
+            raise _missing_column(role, col, columns)
+        given[role] = col
+    seen: dict[str, str] = {}
+    for role, col in given.items():
+        if col in seen:
+            raise SchemaError(f"column {cut(col)} is given for both {seen[col]}= and {role}=; each role needs its own "
+                              "column.")
+        seen[col] = role
+    return given, columns
+
+
+def _attribute_names(attributes: Sequence[str], roles: Iterable[str]) -> dict[str, str]:
+    """The name each attribute gets in the log: its own, unless a role of this log is called so.
+
+    Roles and attributes are kept apart: an attribute named ``customer`` stays an attribute named
+    ``customer`` (it never plays the customer role unless passed as ``customer=``). Only when the
+    log uses that role for another column (or the name is the internal ``_seq``) would two columns
+    share a name; then the attribute is kept as ``attribute:<name>``, with a warning.
+    """
+    taken = set(roles) | {"_seq"}
+    names, renamed = {}, []
+    for col in attributes:
+        name = col
+        if col in taken:
+            name, k, used = f"attribute:{col}", 1, set(attributes) | set(names.values())
+            while name in used:  # absurd, but never lose a column: attribute:value, attribute:value#2...
+                k += 1
+                name = f"attribute:{col}#{k}"
+            renamed.append((col, name))
+        names[col] = name
+    if renamed:
+        text = ", ".join(f"{cut(a)} as {cut(b)}" for a, b in renamed[:5])
+        warnings.warn(
+            f"attribute(s) named like a role this log uses for another column are kept under another name: {text}. "
+            "Rename them in the input to choose the names yourself.",
+            DataQualityWarning, stacklevel=4)
+    return names
+
+
+def _check_unicode(df: pd.DataFrame, source_names: dict) -> None:
+    """Refuse text that is not valid Unicode (lone surrogates, e.g. from bytes decoded with
+    ``errors="surrogateescape"``): Arrow, DuckDB and every file format would fail on it later.
+    Only object columns can hold such text (pandas' own string dtype refuses it)."""
+    import pyarrow as pa
+
+    for col in df.columns:
+        s = df[col]
+        if s.dtype != object:
+            continue
+        try:
+            pa.array(s, from_pandas=True)
+        except UnicodeEncodeError as err:
+            bad = s.map(lambda v: isinstance(v, str) and not _encodable(v))
+            row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+            raise SchemaError(
+                f"column {cut(source_names.get(col, col))} holds text that is not valid Unicode ({err.reason}: "
+                f"{int(bad.sum()):,} value(s), the first at row {row}, {cut(s.iloc[row], 60)}). Decode the raw "
+                "bytes with their real encoding, or replace the bad characters, e.g. "
+                "df[col] = df[col].str.encode('utf-8', 'replace').str.decode('utf-8')."
+            ) from None
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            continue  # mixed or unusual types: kept as they are
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _column_at(df: pd.DataFrame, pos: int) -> pd.Series:
+    """Column ``pos`` of ``df`` as a Series with a fresh 0..n-1 index (no copy of the values)."""
+    return df.iloc[:, pos].reset_index(drop=True)
 
 
 def _exact_duplicates(df: pd.DataFrame) -> pd.Series:
@@ -646,46 +712,36 @@ def _build(
     on_invalid: str,
     deduplicate: bool,
     source: str,
+    dayfirst: bool | None = None,
 ) -> EventLog:
     if not isinstance(df, pd.DataFrame):
         raise SchemaError(f"expected a pandas DataFrame, got {type(df).__name__}; pass a DataFrame or use jl.read_csv(...).")
     if on_invalid not in ("raise", "drop"):
-        raise InvalidParameterError(f"on_invalid={on_invalid!r} is not allowed; use 'raise' or 'drop'.")
-    columns = [str(c) for c in df.columns]
-    given = {r: c for r, c in roles.items() if c is not None}
-    for role, col in given.items():
-        if col not in df.columns:
-            raise _missing_column(role, col, columns)
-    seen: dict[str, str] = {}
-    for role, col in given.items():
-        if col in seen:
-            raise SchemaError(f"column {col!r} is given for both {seen[col]}= and {role}=; each role needs its own column.")
-        seen[col] = role
-    clash = [c for c in df.columns if c in ROLES and c not in seen and c not in given.values()]
-    if clash:
-        raise SchemaError(
-            f"column(s) {clash} have the name of a role but are not used as that role; journeylab reserves "
-            f"the names {list(ROLES)}. Pass them as the role (e.g. {clash[0]}={clash[0]!r}) or rename them."
-        )
+        raise InvalidParameterError(f"on_invalid={cut(on_invalid)} is not allowed; use 'raise' or 'drop'.")
+    given, columns = _check_roles(roles, df.columns, source=source)
     if len(df) == 0:
         raise EmptyLogError(f"the log from {source} has no events; check the file or the filter that produced it.")
 
-    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    # one pass over the columns, one frame built at once (inserting 5,000 columns one by one is quadratic)
+    by_col = {c: r for r, c in given.items()}
+    names = _attribute_names([c for c in columns if c not in by_col], given)
+    data: dict[str, Any] = {}
     for role in ROLES:
         if role in given:
-            out[role] = df[given[role]].to_numpy() if False else df[given[role]].reset_index(drop=True)
-    for col in df.columns:
-        if col not in seen:
-            out[str(col)] = df[col].reset_index(drop=True)
+            data[role] = _column_at(df, columns.index(given[role]))
+    for pos, col in enumerate(columns):
+        if col not in by_col:
+            data[names[col]] = _column_at(df, pos)
+    out = pd.DataFrame(data, copy=False)
+    _check_unicode(out, {v: k for k, v in names.items()} | {r: given[r] for r in given})
     for role in _ID_ROLES:
         if role in out:
             out[role] = _as_str_ids(out[role])
-    out["activity"] = out["activity"].astype("str").where(out["activity"].notna(), None)
-    for role in ("channel", "lifecycle", "resource"):
+    for role in _TEXT_ROLES:
         if role in out:
             out[role] = out[role].astype("str").where(out[role].notna(), None)
 
-    ts, note = _parse_timestamps(out["timestamp"], tz=tz, fmt=format)
+    ts, note = parse_timestamps(out["timestamp"], tz=tz, format=format, dayfirst=dayfirst)
     out["timestamp"] = ts
     meta: dict[str, Any] = {"source": source, "tz_note": note}
 
@@ -723,7 +779,9 @@ def _build(
             )
 
     out = out.iloc[_event_order(out["case"], out["timestamp"])].reset_index(drop=True)
-    out["_seq"] = np.arange(len(out), dtype="int64")
+    out["timestamp"] = drop_sub_microseconds(out["timestamp"], stacklevel=3)  # after ordering on full precision
+    # concat, not out["_seq"] = ...: a frame of thousands of columns is not copied once more per column
+    out = pd.concat([out, pd.Series(np.arange(len(out), dtype="int64"), name="_seq")], axis=1)
     return EventLog(out, roles={r: c for r, c in given.items()}, meta=meta)
 
 
@@ -742,6 +800,7 @@ def from_pandas(
     format: str | None = None,
     on_invalid: str = "raise",
     deduplicate: bool = False,
+    dayfirst: bool | None = None,
 ) -> EventLog:
     """Build an :class:`EventLog` from a pandas DataFrame (the frame is not modified).
 
@@ -752,10 +811,14 @@ def from_pandas(
     channel, lifecycle, resource, customer, value : optional role columns (``customer``
         when the case is a session; ``value`` a monetary amount).
     tz : zone of naive timestamps (default UTC); refused when they carry offsets.
-    format : strftime pattern for string timestamps (default: ISO 8601, then inferred).
+    format : strftime pattern for string timestamps. Default: ISO 8601, else ONE pattern
+        inferred from the whole column; values that fit no single pattern are refused.
     on_invalid : ``"raise"`` (default) or ``"drop"`` rows with a missing case, activity
         or timestamp (with a :class:`DataQualityWarning`).
     deduplicate : drop exact duplicate events (otherwise they are kept with a warning).
+    dayfirst : for an inferred pattern, True reads ``03/04/2025`` as 3 April, False as
+        4 March; None (default) infers the order from the column and refuses a column
+        where every value reads both ways (no day above 12).
 
     Examples
     --------
@@ -763,8 +826,11 @@ def from_pandas(
     >>> df = pd.DataFrame({"id": [1, 1], "a": ["x", "y"], "t": ["2025-01-01", "2025-01-02"]})
     >>> jl.from_pandas(df, case="id", activity="a", timestamp="t").n_cases
     1
+    >>> uk = pd.DataFrame({"id": [1, 1], "a": ["x", "y"], "t": ["03/04/2025", "05/04/2025"]})
+    >>> jl.from_pandas(uk, case="id", activity="a", timestamp="t", dayfirst=True).time_span[0]
+    Timestamp('2025-04-03 00:00:00+0000', tz='UTC')
     """
     roles = dict(case=case, activity=activity, timestamp=timestamp, channel=channel, lifecycle=lifecycle,
                  resource=resource, customer=customer, value=value)
     return _build(df, roles=roles, tz=tz, format=format, on_invalid=on_invalid, deduplicate=deduplicate,
-                  source="DataFrame")
+                  source="DataFrame", dayfirst=dayfirst)

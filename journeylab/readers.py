@@ -7,8 +7,10 @@ validation as :func:`journeylab.from_pandas`; files are never modified.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
+from ._util import cut, did_you_mean
 from .exceptions import (
     EmptyLogError,
     FileFormatError,
@@ -16,26 +18,82 @@ from .exceptions import (
     MissingValuesError,
     SchemaError,
 )
-from .log import ROLES, EventLog, _build, _check_path, _missing_column
+from .log import ROLES, EventLog, _attribute_names, _build, _check_path, _check_roles, _missing_column
 
 __all__ = ["read_csv", "read_parquet", "read_xes", "from_ibis"]
 
 
-def _sniff_sep(path: Path) -> str:
+def _open_text(path: Path, encoding: str):
     import gzip
 
-    opener = gzip.open if path.suffix == ".gz" else open
+    return (gzip.open if _is_gzip(path) else open)(path, "rt", encoding=encoding, errors="strict", newline="")
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _sniff(path: Path, encoding: str) -> str:
+    """The first 64 KiB of the file as text; errors that say what is wrong with the file."""
+    import zlib
+
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+        with _open_text(path, encoding) as fh:
             sample = fh.read(65536)
-    except (OSError, EOFError) as err:
-        raise FileFormatError(f"cannot read '{path}': {err}. Is it a (gzipped) CSV file?") from None
+    except UnicodeError as err:
+        raise _encoding_error(path, encoding, _decode_detail(err)) from None
+    except (OSError, EOFError, zlib.error) as err:
+        gz = _is_gzip(path)
+        what = "a damaged or truncated gzip file" if gz else "unreadable"
+        raise FileFormatError(f"cannot read '{path}': it is {what} ({cut(str(err), 120, quote=False)})."
+                              + (" Compress it again (`gzip -t` checks it)." if gz else " Check the file.")) from None
     if not sample.strip():
         raise EmptyLogError(f"'{path}' is empty; there is no header and no event.")
+    return sample
+
+
+def _decode_detail(err: UnicodeError) -> str:
+    if isinstance(err, UnicodeDecodeError):
+        return f"byte {err.start:,} cannot be decoded: {err.reason}"
+    return cut(str(err), 100, quote=False)
+
+
+def _encoding_error(path, encoding, detail) -> FileFormatError:
+    return FileFormatError(
+        f"'{path}' is not {encoding} text ({detail}): check its encoding and pass it, e.g. "
+        "jl.read_csv(..., encoding='latin-1') (also 'cp1252', 'utf-16'; on the command line --encoding latin-1).")
+
+
+def _sniff_sep(sample: str) -> str:
     try:
         return csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n", delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
+
+
+def _check_encoding(encoding) -> str:
+    import codecs
+
+    if not isinstance(encoding, str):
+        raise InvalidParameterError(f"encoding={cut(encoding)} is not an encoding name; e.g. 'utf-8' or 'latin-1'.")
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise InvalidParameterError(f"encoding={cut(encoding)} is not an encoding Python knows; e.g. 'utf-8', "
+                                    "'latin-1', 'cp1252' or 'utf-16'.") from None
+
+
+def _to_utf8(path: Path, encoding: str, folder: str) -> Path:
+    """A UTF-8 copy of a CSV in another encoding (streamed in blocks; the input is only read)."""
+    out = Path(folder) / "utf8.csv"
+    try:
+        with _open_text(path, encoding) as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            while block := src.read(1 << 22):
+                dst.write(block)
+    except UnicodeError as err:
+        raise _encoding_error(path, encoding, _decode_detail(err)) from None
+    return out
 
 
 def read_csv(
@@ -47,64 +105,158 @@ def read_csv(
     sep: str | None = None,
     tz: str | None = None,
     encoding: str = "utf-8",
+    na_values: Sequence[str] | None = None,
+    quote: str = '"',
     **kwargs,
 ) -> EventLog:
     """Read an event log from a CSV file (optionally gzipped), with DuckDB's fast reader.
 
     Case and customer ids are read as strings: ``"NA"``, ``"null"`` or ``"None"`` in an
-    id column are ids, not missing values (elsewhere they are missing). ``sep=None``
-    detects the separator. Other keyword arguments are those of :func:`from_pandas`.
+    id column are ids, not missing values (elsewhere they are missing, see ``na_values``). ``sep=None``
+    detects the separator. Other keyword arguments are those of :func:`from_pandas` (the optional
+    roles, ``on_invalid``, ``deduplicate``, and ``format=`` / ``dayfirst=``: True reads ``03/04/2025``
+    as 3 April, False as 4 March, None (default) infers one order for the whole column and refuses
+    a column where every value reads both ways).
 
+    Parameters
+    ----------
+    path : str or Path
+        The ``.csv`` or ``.csv.gz`` file.
+    case, activity, timestamp : str
+        Names of the required role columns.
+    sep : str, optional
+        The field separator (detected from the header when not given).
+    tz : str, optional
+        Zone of naive timestamps (default UTC).
+    encoding : str, default "utf-8"
+        The file's text encoding (``"latin-1"``, ``"cp1252"``, ``"utf-16"``...). Files in
+        another encoding than UTF-8 are converted to a temporary UTF-8 copy first.
+    na_values : list of str, optional
+        The fields that mean "missing" outside the id columns (default: empty, ``NA``,
+        ``N/A``, ``null``, ``NULL``, ``None``, ``NaN``, ``nan``). ``na_values=[""]`` keeps
+        every text as it is, e.g. to read back exactly a log written with
+        ``log.to_pandas().to_csv(...)``.
+    quote : str, default '"'
+        The quoting character (RFC 4180: a quote inside a quoted field is doubled). It is never
+        guessed, so a value such as ``'`` or ``"`` alone reads as itself.
+
+    Returns
+    -------
+    EventLog
+
+    Examples
+    --------
     >>> import journeylab as jl, tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "log.csv")
     >>> _ = open(p, "w").write("id;step;ts\\nNA;visit;2025-01-01 10:00\\nNA;buy;2025-01-01 10:05\\n")
     >>> jl.read_csv(p, case="id", activity="step", timestamp="ts").to_pandas()["case"].tolist()
     ['NA', 'NA']
     """
-    import duckdb
+    import tempfile
 
     p = _check_path(path)
+    enc = _check_encoding(encoding)
+    roles = _roles(case, activity, timestamp, kwargs)
+    sample = _sniff(p, enc)
     if sep is None:
-        sep = _sniff_sep(p)
-    id_cols = [c for c in (case, kwargs.get("customer")) if c]
-    if encoding.lower().replace("-", "") not in ("utf8",):
-        raise InvalidParameterError(f"encoding={encoding!r}: only UTF-8 files are read; re-encode the file (iconv -t utf-8).")
-    con = duckdb.connect()
-    try:
-        rel = con.read_csv(str(p), sep=sep, header=True, all_varchar=True)
-        cols = rel.columns
-        for role, col in (("case", case), ("activity", activity), ("timestamp", timestamp)):
-            if col not in cols:
-                raise _missing_column(role, col, cols)
-        nulls = ["", "NA", "N/A", "null", "NULL", "None", "NaN", "nan"]
-        df = con.read_csv(str(p), sep=sep, header=True, na_values=nulls,
-                          dtype={c: "VARCHAR" for c in (activity, timestamp)}).to_arrow_table().to_pandas()
-        if id_cols:  # ids are read again as text, where only an empty field is missing
-            ids = con.read_csv(str(p), sep=sep, header=True, all_varchar=True).select(*[f'"{c}"' for c in id_cols]).to_arrow_table().to_pandas()
-            for c in id_cols:
-                df[c] = ids[c].to_numpy()
-    except duckdb.Error as err:
-        msg = str(err).splitlines()[0]
-        raise FileFormatError(f"cannot read '{p}' as CSV (sep={sep!r}): {msg}. Check the separator and quoting.") from None
-    finally:
-        con.close()
-    return _build(df, roles=_roles(case, activity, timestamp, kwargs), tz=tz, format=kwargs.pop("format", None),
-                  on_invalid=kwargs.pop("on_invalid", "raise"), deduplicate=kwargs.pop("deduplicate", False),
+        sep = _sniff_sep(sample)
+    with tempfile.TemporaryDirectory(prefix="journeylab-csv-") as tmp:
+        src = p if enc == "utf-8" else _to_utf8(p, enc, tmp)
+        df = _read_csv_frame(src, p, sep=sep, roles=roles, encoding=enc, na_values=_na_values(na_values),
+                             quote=_one_char(quote, "quote"))
+    return _build(df, roles=roles, tz=tz, format=kwargs.get("format"), dayfirst=kwargs.get("dayfirst"),
+                  on_invalid=kwargs.get("on_invalid", "raise"), deduplicate=kwargs.get("deduplicate", False),
                   source=str(p))
 
 
-def _roles(case, activity, timestamp, kwargs) -> dict:
-    allowed = {"channel", "lifecycle", "resource", "customer", "value", "format", "on_invalid", "deduplicate"}
-    unknown = set(kwargs) - allowed
+_NA_VALUES = ("", "NA", "N/A", "null", "NULL", "None", "NaN", "nan")
+
+
+def _na_values(values) -> list[str]:
+    if values is None:
+        return list(_NA_VALUES)
+    if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+        raise InvalidParameterError(f"na_values={cut(values)} must be a list of texts, e.g. ['', 'NA'].")
+    return list(values)
+
+
+def _one_char(value, name: str) -> str:
+    if not isinstance(value, str) or len(value) != 1:
+        raise InvalidParameterError(f"{name}={cut(value)} must be one character, e.g. {name}='\"'.")
+    return value
+
+
+def _read_csv_frame(src: Path, p: Path, *, sep: str, roles: dict, encoding: str, na_values: list[str], quote: str):
+    """The CSV as a DataFrame: types detected by DuckDB, except ids (text, only '' missing) and the
+    activity and timestamp (text, parsed by journeylab)."""
+    import duckdb
+
+    texts = [c for c in (roles["activity"], roles["timestamp"]) if isinstance(c, str)]
+    id_cols = [c for c in (roles["case"], roles.get("customer")) if isinstance(c, str)]
+    con = duckdb.connect()
+    try:
+        raw = con.read_csv(str(src), sep=sep, header=True, all_varchar=True, quotechar=quote, escapechar=quote)
+        cols = raw.columns
+        for role, col in roles.items():
+            if isinstance(col, str) and col not in cols:
+                raise _missing_column(role, col, cols)
+        df = con.read_csv(str(src), sep=sep, header=True, na_values=na_values, quotechar=quote, escapechar=quote,
+                          dtype={c: "VARCHAR" for c in texts}).to_arrow_table().to_pandas()
+        if id_cols:  # ids are read again as text, where only an empty field is missing
+            ids = raw.select(*[duckdb.ColumnExpression(c) for c in id_cols]).to_arrow_table().to_pandas()
+            for c in id_cols:
+                df[c] = ids[c].to_numpy()
+    except duckdb.Error as err:
+        msg = str(err)
+        if "invalid unicode" in msg.lower():
+            raise _encoding_error(p, encoding, cut(msg.splitlines()[0], 160, quote=False)) from None
+        raise FileFormatError(f"cannot read '{p}' as CSV (sep={sep!r}): {cut(msg.splitlines()[0], 300, quote=False)}. "
+                              "Check the separator and quoting.") from None
+    finally:
+        con.close()
+    return df
+
+
+_OPTIONAL_ROLES = ("channel", "lifecycle", "resource", "customer", "value")
+_BUILD_OPTIONS = ("format", "dayfirst", "on_invalid", "deduplicate")
+
+
+def _roles(case, activity, timestamp, kwargs, *, allowed=_OPTIONAL_ROLES + _BUILD_OPTIONS) -> dict:
+    """The role arguments (``case=``... and the optional roles in ``kwargs``); unknown keywords are refused."""
+    unknown = set(kwargs) - set(allowed)
     if unknown:
-        raise InvalidParameterError(f"unknown argument(s) {sorted(unknown)}; allowed: {sorted(allowed)}.")
+        names = sorted(map(str, unknown))
+        raise InvalidParameterError(f"unknown argument(s) {cut(names)}; allowed: {sorted(allowed)}."
+                                    f"{did_you_mean(names[0], allowed)}")
     return dict(case=case, activity=activity, timestamp=timestamp,
-                **{r: kwargs.get(r) for r in ("channel", "lifecycle", "resource", "customer", "value")})
+                **{r: kwargs.get(r) for r in _OPTIONAL_ROLES if r in allowed})
 
 
 def read_parquet(path, *, case: str, activity: str, timestamp: str, tz: str | None = None, **kwargs) -> EventLog:
     """Read an event log from a Parquet file (other keyword arguments as :func:`from_pandas`).
 
+    Timestamp, date (``date32``) and text columns are all accepted; for text,
+    ``format=`` or ``dayfirst=`` (True: ``03/04/2025`` is 3 April, False: 4 March,
+    None: one order inferred for the whole column) say how to read it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The Parquet file.
+    case, activity, timestamp : str
+        Names of the required role columns.
+    tz : str, optional
+        Zone of naive timestamps (default UTC).
+    **kwargs
+        The optional roles (``channel``, ``lifecycle``, ``resource``, ``customer``, ``value``),
+        ``format``, ``dayfirst``, ``on_invalid``, ``deduplicate``, as in :func:`from_pandas`.
+
+    Returns
+    -------
+    EventLog
+
+    Examples
+    --------
     >>> import journeylab as jl, tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "log.parquet")
     >>> jl.datasets.load_example().to_pandas().to_parquet(p)
@@ -115,40 +267,147 @@ def read_parquet(path, *, case: str, activity: str, timestamp: str, tz: str | No
     import pyarrow.parquet as pq
 
     p = _check_path(path)
+    roles = _roles(case, activity, timestamp, kwargs)
     try:
         df = pq.read_table(p).to_pandas()
     except (pa.ArrowException, OSError) as err:
-        raise FileFormatError(f"cannot read '{p}' as Parquet: {str(err).splitlines()[0]}. Is it a Parquet file?") from None
-    return _build(df, roles=_roles(case, activity, timestamp, kwargs), tz=tz, format=kwargs.get("format"),
+        raise FileFormatError(f"cannot read '{p}' as Parquet: {cut(str(err).splitlines()[0], 300, quote=False)}. "
+                              "Is it a Parquet file?") from None
+    return _build(df, roles=roles, tz=tz, format=kwargs.get("format"), dayfirst=kwargs.get("dayfirst"),
                   on_invalid=kwargs.get("on_invalid", "raise"), deduplicate=kwargs.get("deduplicate", False),
                   source=str(p))
 
 
-def read_xes(path, *, on_invalid: str = "raise", deduplicate: bool = False) -> EventLog:
+_AUTO = object()  # "use this XES column for the role when the file has it"
+
+
+def read_xes(
+    path,
+    *,
+    case: str = "case:concept:name",
+    activity: str | None = "concept:name",
+    timestamp: str = "time:timestamp",
+    classifier: str | Sequence[str] | None = None,
+    channel: str | None = None,
+    lifecycle: str | None = _AUTO,
+    resource: str | None = _AUTO,
+    customer: str | None = None,
+    value: str | None = None,
+    tz: str | None = None,
+    on_invalid: str = "raise",
+    deduplicate: bool = False,
+    **kwargs,
+) -> EventLog:
     """Read an XES event log (``.xes`` or ``.xes.gz``) with a fast, safe streaming parser.
 
-    DTDs and entity declarations are refused (no XXE, no entity expansion). The trace's
-    ``concept:name`` is the case, ``concept:name`` the activity, ``time:timestamp`` the
-    timestamp; ``lifecycle:transition`` and ``org:resource`` keep their roles; trace
-    attributes are kept as ``case:<key>`` columns.
+    DTDs and entity declarations are refused (no XXE, no entity expansion). Columns are the XES
+    keys: the trace's ``concept:name`` is ``case:concept:name`` and every trace attribute is
+    ``case:<key>``; event attributes keep their keys (``concept:name``, ``time:timestamp``,
+    ``org:resource``...). Roles take columns by those names, as in the other readers; an
+    attribute named like a role (an event attribute ``customer``, ``value`` or ``channel``) stays
+    an attribute under its own name unless you pass it as the role.
 
+    Parameters
+    ----------
+    path : str or Path
+        The ``.xes`` / ``.xes.gz`` file.
+    case, activity, timestamp : str
+        Columns of the three required roles (defaults: the XES standard keys).
+    classifier : str or sequence of str, optional
+        Build the activity from several keys instead of ``activity``: the name of a
+        ``<classifier>`` declared in the file (e.g. ``"Activity classifier"``) or the keys
+        themselves, e.g. ``("concept:name", "lifecycle:transition")``; the values are joined
+        with ``"+"`` (``"W_Completeren aanvraag+COMPLETE"``), as ProM and pm4py do.
+    channel, lifecycle, resource, customer, value : str, optional
+        Columns of the optional roles. ``lifecycle`` and ``resource`` default to
+        ``lifecycle:transition`` and ``org:resource`` when the file has them; pass ``None``
+        to keep those as plain attributes.
+    tz, on_invalid, deduplicate, format, dayfirst
+        As in :func:`~journeylab.from_pandas`.
+
+    Returns
+    -------
+    EventLog
+
+    Examples
+    --------
     >>> import journeylab as jl
     >>> jl.read_xes(jl.datasets.example_path()).n_cases
     6
+    >>> log = jl.read_xes(jl.datasets.example_path(), classifier=["concept:name", "org:resource"])
+    >>> log.activities[0]
+    'check ticket+Mike'
     """
     from ._xes import parse_xes
 
     p = _check_path(path)
     df = parse_xes(p)
-    roles = dict(case="case:concept:name", activity="concept:name", timestamp="time:timestamp")
-    if "lifecycle:transition" in df.columns:
-        roles["lifecycle"] = "lifecycle:transition"
-    if "org:resource" in df.columns:
-        roles["resource"] = "org:resource"
-    for role, col in (("activity", "concept:name"), ("timestamp", "time:timestamp")):
-        if col not in df.columns:
-            raise FileFormatError(f"'{p}' has no event attribute '{col}' ({role}); journeylab needs it on every event.")
-    return _build(df, roles=roles, tz=None, format=None, on_invalid=on_invalid, deduplicate=deduplicate, source=str(p))
+    optional = {"lifecycle": (lifecycle, "lifecycle:transition"), "resource": (resource, "org:resource")}
+    roles: dict = dict(case=case, activity=activity, timestamp=timestamp, channel=channel, customer=customer,
+                       value=value)
+    for role, (given, default) in optional.items():
+        roles[role] = (default if default in df.columns else None) if given is _AUTO else given
+    if classifier is not None:
+        df, roles["activity"] = _classify(df, classifier, activity, p)
+    for role, col in (("case", case), ("activity", roles["activity"]), ("timestamp", timestamp)):
+        if col is not None and col not in df.columns and col == _XES_KEYS.get(role):
+            raise FileFormatError(f"'{p}' has no {'trace' if role == 'case' else 'event'} attribute "
+                                  f"{cut(col.removeprefix('case:'))} ({role}); journeylab needs it on every "
+                                  f"{'trace' if role == 'case' else 'event'}, or pass {role}=... naming another "
+                                  f"attribute. The file's columns: {cut(sorted(map(str, df.columns)), 200)}.")
+    extra = _roles(case, activity, timestamp, kwargs, allowed=("format", "dayfirst"))
+    return _build(df, roles=roles, tz=tz, format=extra.get("format"), dayfirst=extra.get("dayfirst"),
+                  on_invalid=on_invalid, deduplicate=deduplicate, source=str(p))
+
+
+_XES_KEYS = {"case": "case:concept:name", "activity": "concept:name", "timestamp": "time:timestamp"}
+
+
+def _classify(df, classifier, activity, p):
+    """(frame with the classifier's activity column, its name): the keys' values joined with '+'."""
+    import pandas as pd
+
+    declared = df.attrs.get("xes_classifiers", {}) or {}
+    if isinstance(classifier, str):
+        if classifier in declared:
+            keys = list(declared[classifier])
+        elif classifier in df.columns:
+            keys = [classifier]
+        else:
+            raise InvalidParameterError(
+                f"classifier={cut(classifier)} is neither a classifier declared in '{p}' "
+                f"({cut(sorted(declared), 200) if declared else 'it declares none'}) nor one of its attributes."
+                f"{did_you_mean(classifier, list(declared) + [str(c) for c in df.columns])} Pass a declared name "
+                "or the keys, e.g. classifier=('concept:name', 'lifecycle:transition').")
+    else:
+        try:
+            keys = [str(k) if isinstance(k, str) else None for k in classifier]
+        except TypeError:
+            keys = [None]
+        if not keys or None in keys:
+            raise InvalidParameterError(f"classifier={cut(classifier)} must be a classifier name or a list of "
+                                        "attribute keys, e.g. ('concept:name', 'lifecycle:transition').")
+    if activity not in (None, "concept:name"):
+        raise InvalidParameterError(f"classifier= and activity={cut(activity)} both say what the activity is; "
+                                    "pass one of them.")
+    missing = [k for k in keys if k not in df.columns]
+    if missing:
+        raise SchemaError(f"the classifier's key(s) {cut(missing)} are not attributes of the events in '{p}'."
+                          f"{did_you_mean(missing[0], map(str, df.columns))}")
+    name = "+".join(keys)
+    if name in df.columns and len(keys) > 1:
+        raise SchemaError(f"'{p}' already has an attribute {cut(name)}; rename it, or pass activity=... instead "
+                          "of classifier=.")
+    if len(keys) == 1:
+        return df, keys[0]
+    parts = [df[k] for k in keys]
+    missing_any = pd.concat([s.isna() for s in parts], axis=1).any(axis=1)
+    joined = parts[0].astype("str")
+    for s in parts[1:]:
+        joined = joined + "+" + s.astype("str")
+    out = df.assign(**{name: joined.where(~missing_any, None)})
+    out.attrs = dict(df.attrs)
+    return out, name
 
 
 def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> EventLog:
@@ -169,29 +428,15 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
 
     if not isinstance(table, ibis.expr.types.Table):
         raise SchemaError(f"expected an Ibis table, got {type(table).__name__}; use jl.from_pandas for DataFrames.")
-    given = {"case": case, "activity": activity, "timestamp": timestamp}
-    for r, c in roles.items():
+    for r in roles:
         if r not in ROLES:
-            raise InvalidParameterError(f"unknown role {r!r}; allowed: {list(ROLES)}.")
-        if c is not None:
-            given[r] = c
-    cols = list(table.columns)
-    for r, c in given.items():
-        if c not in cols:
-            raise _missing_column(r, c, cols)
-    by_col: dict[str, str] = {}
-    for r, c in given.items():
-        if c in by_col:
-            raise SchemaError(f"column {c!r} is given for both {by_col[c]}= and {r}=; each role needs its own column.")
-        by_col[c] = r
-    clash = [c for c in cols if c in ROLES and c not in by_col]
-    if clash:
-        raise SchemaError(
-            f"column(s) {clash} have the name of a role but are not used as that role; journeylab reserves "
-            f"the names {list(ROLES)}. Pass them as the role or rename them (table.rename(...))."
-        )
+            raise InvalidParameterError(f"unknown role {cut(r)}; allowed: {list(ROLES)}.{did_you_mean(r, ROLES)}")
+    given, cols = _check_roles({"case": case, "activity": activity, "timestamp": timestamp, **roles},
+                               table.columns, source="the Ibis table")
+    by_col = {c: r for r, c in given.items()}
+    names = _attribute_names([c for c in cols if c not in by_col], given)
     seen: dict[str, str] = {}
-    for name in [r for r in ROLES if r in given] + [c for c in cols if c not in by_col]:
+    for name in [r for r in ROLES if r in given] + list(names.values()):
         other = seen.setdefault(name.lower(), name)
         if other != name:
             raise SchemaError(
@@ -206,7 +451,7 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
             if r in ("case", "customer", "activity", "channel", "lifecycle", "resource"):
                 e = e.cast("string")
             exprs.append(e.name(r))
-    exprs += [table[c] for c in cols if c not in by_col]
+    exprs += [table[c].name(names[c]) for c in cols if c not in by_col]
     t = table.select(*exprs)
     if not t.timestamp.type().is_timestamp():
         raise SchemaError(f"timestamp={timestamp!r} has type {t.timestamp.type()}, not a timestamp; cast it in the table first.")

@@ -26,8 +26,8 @@ from pathlib import Path
 from string import Template
 
 from ._sections import file_sha256, frame_sha256, overview  # noqa: F401  (overview: public helper)
-from ._util import atomic_write
-from .exceptions import FileFormatError, InvalidParameterError, JourneylabError
+from ._util import show_path, atomic_write, check_output
+from .exceptions import FileFormatError, InvalidParameterError, JourneylabError, OutputError
 
 __all__ = ["report", "overview", "ReportError"]
 
@@ -37,6 +37,56 @@ _REMOVED_TAGS = ("parameters", "injected-parameters", "report-remove")
 class ReportError(JourneylabError, RuntimeError):
     """The report notebook could not finish: a section ran out of time or memory, the kernel
     died, or an unexpected error (a bug: please report it)."""
+
+
+_START_TIMEOUT = 120  # seconds a kernel may take to start (a loaded machine is slow)
+_KERNEL_LINK = ("The report runs its notebook in a local Jupyter kernel, a second Python process that talks to "
+                "this one over TCP on 127.0.0.1 (the loopback interface).")
+
+
+def _check_loopback(timeout: float = 3.0) -> None:
+    """Check that a TCP connection to 127.0.0.1 works, in ``timeout`` seconds at most.
+
+    The kernel that runs the report talks to this process over the loopback interface; when
+    it is down (a network namespace or sandbox without ``lo``) or blocked by a firewall, the
+    kernel would start and never be heard - jupyter_client waits two minutes, then fails
+    with a bare RuntimeError. This says so at once, with what to do.
+
+    >>> _check_loopback()  # nothing to say on a normal machine
+    """
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            server.settimeout(timeout)
+            with socket.create_connection(server.getsockname(), timeout=timeout):
+                conn, _ = server.accept()
+                conn.close()
+    except OSError as err:
+        why = err.strerror or str(err) or type(err).__name__
+        raise ReportError(f"{_KERNEL_LINK} A test connection to 127.0.0.1 failed ({why}), so the kernel could not "
+                          "answer. Bring the loopback interface up (as root: `ip link set lo up`) or allow local "
+                          "connections to 127.0.0.1 in the firewall or sandbox, then run again.") from None
+
+
+def _check_outputs(out, pdf, log, journey) -> None:
+    """The report's output files can be written and are not its inputs (or each other)."""
+    target = check_output(out, name="out", example="report.html")
+    pdf_target = None if pdf is None else check_output(pdf, name="pdf", example="report.pdf")
+    if pdf_target == target:
+        raise OutputError(f"pdf={show_path(pdf)} is the same file as out=; give the PDF its own name, e.g. "
+                          f"pdf={show_path(Path(target).with_suffix('.pdf').name)}.")
+    for what, source in (("log", log), ("journey", journey)):
+        if not isinstance(source, (str, os.PathLike)):
+            continue
+        read = Path(os.path.realpath(Path(source).expanduser()))
+        for name, written, given in (("out", target, out), ("pdf", pdf_target, pdf)):
+            if written == read:
+                raise OutputError(f"{name}={show_path(given)} is the {what} file the report reads; writing the "
+                                  f"report there would replace it. Give another name, e.g. "
+                                  f"{name}={'report.pdf' if name == 'pdf' else 'report.html'!r}.")
 
 
 def _kernel_manager_class(workdir: Path):
@@ -93,7 +143,7 @@ def _execute(params: dict, workdir: Path, *, progress: bool, timeout: int | None
     try:
         return papermill.execute_notebook(
             nb, None, parameters=params, kernel_name="python3", kernel_manager_class=_kernel_manager_class(workdir),
-            progress_bar=progress, cwd=str(workdir), execution_timeout=timeout, start_timeout=120,
+            progress_bar=progress, cwd=str(workdir), execution_timeout=timeout, start_timeout=_START_TIMEOUT,
         )
     except PapermillExecutionError as err:
         cls = getattr(exceptions, err.ename, None)
@@ -111,6 +161,12 @@ def _execute(params: dict, workdir: Path, *, progress: bool, timeout: int | None
     except DeadKernelError:
         raise ReportError("The report's Python kernel died (out of memory?). Report on a sample of the cases "
                           "or on a larger machine.") from None
+    except RuntimeError as err:
+        if not str(err).startswith("Kernel didn't respond"):  # jupyter_client's start timeout
+            raise
+        raise ReportError(f"The report's Python kernel did not answer within {_START_TIMEOUT} s of starting. "
+                          f"{_KERNEL_LINK} Check that local connections to 127.0.0.1 work and that the machine is "
+                          "not overloaded, then run again.") from None
 
 
 def _export(nb) -> str:
@@ -182,7 +238,7 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
            segment_by: str | None = None, top_variants: int = 10, progress: bool = True,
            timeout: int | None = 1800, case=None, activity=None, timestamp=None, channel=None, customer=None,
            resource=None, lifecycle=None, value=None, sep=None, tz=None, on_invalid: str | None = None,
-           deduplicate: bool = False) -> Path:
+           deduplicate: bool = False, classifier=None, encoding: str | None = None) -> Path:
     """Write a self-contained HTML report of an event log (and optionally a PDF of it).
 
     Sections: data overview and quality warnings; process map, variants and top paths;
@@ -195,11 +251,15 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     ----------
     log : EventLog in memory, the path of a log file (.xes, .xes.gz, .csv, .parquet; read with
         the ``case``/``activity``/``timestamp``/``channel``/``customer``/``resource``/
-        ``lifecycle``/``value``/``sep``/``tz``/``on_invalid``/``deduplicate`` options), or
+        ``lifecycle``/``value``/``sep``/``tz``/``on_invalid``/``deduplicate``/``classifier`` (XES)/
+        ``encoding`` (CSV) options), or
         None: the bundled retail sample (with its journey unless ``journey`` is given).
     journey : Journey, the path of a YAML journey definition, or None.
-    out : the HTML file to write (its folder is created).
-    pdf : optional PDF file, printed from the HTML with a local Chromium (error if none).
+    out : the HTML file to write (its folder is created). Checked before the work starts: a
+        folder, a path under a file, a FIFO or device, a read-only place, or an input file of
+        the report raise :class:`~journeylab.exceptions.OutputError`.
+    pdf : optional PDF file, printed from the HTML with a local Chromium (error if none);
+        checked like ``out``.
     title : the report's title (default "journeylab report").
     segment_by : a case attribute (e.g. "region") to segment by; default: behavioural segments.
     top_variants : how many variants the variant table shows.
@@ -225,19 +285,18 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
         raise InvalidParameterError(f"segment_by={segment_by!r} must be a column name, e.g. 'region'.")
     if pdf is not None and find_chromium() is None:
         raise JourneylabError(f"No Chromium or Chrome to print {pdf} with: {INSTALL_HINT}")
-    out = Path(out)
-    for name, target in (("out", out), ("pdf", pdf)):
-        if target is not None and Path(target).is_dir():
-            raise InvalidParameterError(f"{name}={str(target)!r} is a folder; give a file name, e.g. "
-                                        f"{str(Path(target) / ('report.' + ('pdf' if name == 'pdf' else 'html')))!r}.")
+    _check_outputs(out, pdf, log, journey)  # a clear OutputError now, not after minutes of work
+    out = Path(out).expanduser()
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
         raise InvalidParameterError(f"timeout={timeout!r} must be a positive number of seconds, or None for no limit.")
     title = title or "journeylab report"
     options = {k: v for k, v in dict(case=case, activity=activity, timestamp=timestamp, channel=channel,
                                      customer=customer, resource=resource, lifecycle=lifecycle, value=value, sep=sep,
-                                     tz=tz, on_invalid=on_invalid, deduplicate=deduplicate or None).items()
+                                     tz=tz, on_invalid=on_invalid, deduplicate=deduplicate or None,
+                                     classifier=classifier, encoding=encoding).items()
                if v is not None}
     journey_yaml, journey_source = _journey_yaml(journey)
+    _check_loopback()
     with tempfile.TemporaryDirectory(prefix="journeylab-report-") as tmp:
         handover, label, digest = _input(log, options, Path(tmp))
         shown = {"log": label, **options,
@@ -255,7 +314,7 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
         version=escape(__version__),
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    written = atomic_write(out, html)
+    written = atomic_write(out, html, name="out", example="report.html")
     if pdf is not None:
         print_pdf(written, pdf)
     return written

@@ -22,7 +22,8 @@ Rules are a list of mappings (or the same list in YAML, at the top level or unde
 ``when`` uses the condition language of journey definitions (see
 :mod:`journeylab.journey`): ``field op value`` joined by ``and``, operators ``==, !=, >,
 >=, <, <=, in, not in``, quoted text, numbers, ``true``/``false``; durations are quoted
-with a unit (``'2d'``, ``'36h'``). Nothing is ever evaluated as Python. For alternatives
+with a unit (``'2d'``, ``'36h'``) and positive (``stalled_for`` and ``since_last_event``
+are never negative). Nothing is ever evaluated as Python. For alternatives
 (``or``) write several rules with the same action. ``when`` may also be a Python callable
 taking the state table and returning a boolean Series.
 
@@ -93,7 +94,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._util import atomic_write, closest, did_you_mean, to_timedelta
+from ._util import atomic_write, check_output, closest, csv_text, cut, did_you_mean, to_timedelta
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 
 __all__ = ["evaluate_rules", "Rule", "RuleActions", "STATE_FIELDS"]
@@ -104,6 +105,8 @@ STATE_FIELDS = ("in_journey", "entries", "entered_at", "left", "left_at", "miles
                 "stalled_at", "stalled_for", "stalled", "goal_reached", "goal_at", "last_activity",
                 "last_event_at", "since_last_event")
 _KEYS = ("name", "when", "action", "description")
+#: State fields that are lengths of time up to ``as_of``, never negative.
+_ELAPSED = ("stalled_for", "since_last_event")
 _ALIASES = {"if": "when", "condition": "when", "conditions": "when", "then": "action", "do": "action",
             "title": "name", "rule": "name"}
 
@@ -131,17 +134,23 @@ class Rule:
         for key in ("name", "action"):
             value = getattr(self, key)
             if not isinstance(value, str) or not value.strip():
-                raise InvalidParameterError(f"rule {self.name!r}: {key}={value!r} must be a non-empty text, e.g. "
+                raise InvalidParameterError(f"rule {cut(self.name)}: {key}={cut(value)} must be a non-empty text, e.g. "
                                             f"{key}: {'send_reminder' if key == 'action' else 'payment reminder'}.")
         if callable(self.when):
             return
         if not isinstance(self.when, str) or not self.when.strip():
-            raise InvalidParameterError(f"rule {self.name!r}: when={self.when!r} must be a condition such as "
+            raise InvalidParameterError(f"rule {cut(self.name)}: when={cut(self.when)} must be a condition such as "
                                         "\"stalled_at == 'payment' and stalled_for > '2d'\" (or a callable).")
         try:
-            parse_conditions(self.when, where=f"rule {self.name!r}")
+            conditions = parse_conditions(self.when, where=f"rule {cut(self.name)}")
         except JourneyDefinitionError as err:
             raise InvalidParameterError(str(err)) from None
+        for cond in conditions:
+            if cond.column in _ELAPSED and isinstance(cond.value, str) and cond.value.strip().startswith("-"):
+                raise InvalidParameterError(
+                    f"rule {cut(self.name)}: {cut(str(cond), 120, quote=False)} compares with a negative duration; "
+                    f"{cond.column} is the time elapsed up to as_of, never negative, so the comparison would hold "
+                    f"for everyone or no one. Write a positive duration, e.g. {cond.column} {cond.op} '2d'.")
 
     @property
     def conditions(self) -> tuple:
@@ -154,17 +163,18 @@ class Rule:
     def from_dict(cls, d: Mapping) -> Rule:
         """Build from ``{name, when, action, description?}``, refusing unknown keys."""
         if not isinstance(d, Mapping):
-            raise InvalidParameterError(f"a rule is a mapping with keys name, when, action; got {d!r}.")
+            raise InvalidParameterError(f"a rule is a mapping with keys name, when, action; got {cut(d)}.")
         for key in d:
             if key not in _KEYS:
-                alias = _ALIASES.get(str(key).lower())
-                hint = f" Did you mean {alias!r}?" if alias else did_you_mean(str(key), _KEYS)
-                raise InvalidParameterError(f"rule {d.get('name', '?')!r}: unknown key {key!r}.{hint} Allowed keys: "
-                                            f"{', '.join(_KEYS)}.")
+                alias = _ALIASES.get(key.lower()) if isinstance(key, str) else None
+                hint = (f" Did you mean {alias!r}?" if alias
+                        else did_you_mean(key, _KEYS) if isinstance(key, str) else "")
+                raise InvalidParameterError(f"rule {cut(d.get('name', '?'))}: unknown key {cut(key)}.{hint} Allowed "
+                                            f"keys: {', '.join(_KEYS)}.")
         missing = [k for k in ("name", "when", "action") if k not in d]
         if missing:
-            raise InvalidParameterError(f"rule {d.get('name', '?')!r}: missing {', '.join(map(repr, missing))}; a rule "
-                                        "needs name, when and action.")
+            raise InvalidParameterError(f"rule {cut(d.get('name', '?'))}: missing {', '.join(map(repr, missing))}; a "
+                                        "rule needs name, when and action.")
         return cls(d["name"], d["when"], d["action"], d.get("description", "") or "")
 
     def to_dict(self) -> dict:
@@ -177,14 +187,18 @@ class Rule:
 
 
 def _rules(rules) -> tuple[Rule, ...]:
-    from .journey import _load_yaml
+    from .journey import _load_yaml, _read_yaml_file
 
     if isinstance(rules, Path) or (isinstance(rules, str) and "\n" not in rules
                                    and rules.strip().lower().endswith((".yaml", ".yml"))):
         p = Path(rules)
-        if not p.is_file():
-            raise InvalidParameterError(f"rules file {str(p)!r} does not exist (working directory: {Path.cwd()}).")
-        rules = _load_yaml(p.read_text(encoding="utf-8"), str(p))
+        try:
+            is_file = p.is_file()
+        except (OSError, ValueError):  # a name too long for the file system
+            is_file = False
+        if not is_file:
+            raise InvalidParameterError(f"rules file {cut(str(p))} does not exist (working directory: {Path.cwd()}).")
+        rules = _load_yaml(_read_yaml_file(p, "rules file"), str(p))
     elif isinstance(rules, str):
         rules = _load_yaml(rules, "<rules>")
     if isinstance(rules, Mapping) and set(rules) == {"rules"}:
@@ -192,15 +206,16 @@ def _rules(rules) -> tuple[Rule, ...]:
     if isinstance(rules, (Rule, Mapping)):
         rules = [rules]
     if rules is None or isinstance(rules, str) or not isinstance(rules, Iterable):
-        raise InvalidParameterError(f"rules={rules!r} must be a list of rules such as [{{'name': 'reminder', 'when': "
-                                    "\"stalled_at == 'payment' and stalled_for > '2d'\", 'action': 'send_reminder'}].")
+        raise InvalidParameterError(f"rules={cut(rules)} must be a list of rules such as [{{'name': 'reminder', "
+                                    "'when': \"stalled_at == 'payment' and stalled_for > '2d'\", "
+                                    "'action': 'send_reminder'}].")
     out = [r if isinstance(r, Rule) else Rule.from_dict(r) for r in rules]
     if not out:
         raise InvalidParameterError("rules is empty; give at least one rule (name, when, action).")
     seen = set()
     for r in out:
         if r.name in seen:
-            raise InvalidParameterError(f"two rules are named {r.name!r}; rule names must be unique.")
+            raise InvalidParameterError(f"two rules are named {cut(r.name)}; rule names must be unique.")
         seen.add(r.name)
     return tuple(out)
 
@@ -310,7 +325,7 @@ def _state(ctx: dict, journey, *, goal_ctx) -> pd.DataFrame:
 
 def _fields_help(state: pd.DataFrame) -> str:
     cols = list(state.columns)
-    shown = ", ".join(cols[:40]) + (", ..." if len(cols) > 40 else "")
+    shown = ", ".join(cut(c, 60, quote=False) for c in cols[:40]) + (", ..." if len(cols) > 40 else "")
     return f"Fields: {shown}."
 
 
@@ -320,11 +335,11 @@ def _evaluate(rule: Rule, state: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         try:
             mask = rule.when(state.copy())
         except Exception as err:
-            raise InvalidParameterError(f"rule {rule.name!r}: the callable 'when' failed on the state table "
-                                        f"({type(err).__name__}: {err}).") from err
+            raise InvalidParameterError(f"rule {cut(rule.name)}: the callable 'when' failed on the state table "
+                                        f"({type(err).__name__}: {cut(str(err), 200, quote=False)}).") from err
         mask = pd.Series(mask, index=state.index) if not isinstance(mask, pd.Series) else mask.reindex(state.index)
         if not pd.api.types.is_bool_dtype(mask.dtype):
-            raise InvalidParameterError(f"rule {rule.name!r}: the callable 'when' must return a boolean Series over "
+            raise InvalidParameterError(f"rule {cut(rule.name)}: the callable 'when' must return a boolean Series over "
                                         f"the state table, got dtype {mask.dtype}.")
         return mask.to_numpy(dtype=bool, na_value=False), []
     mask = np.ones(len(state), dtype=bool)
@@ -336,18 +351,18 @@ def _evaluate(rule: Rule, state: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
             near = f" Did you mean {' or '.join(map(repr, hits))}?" if hits else ""
             session = " Session variables are written `session.<column>` (in backticks)." \
                 if col.startswith("session") else ""
-            raise InvalidParameterError(f"rule {rule.name!r}: {col!r} is not a state field.{near}{session} "
+            raise InvalidParameterError(f"rule {cut(rule.name)}: {cut(col)} is not a state field.{near}{session} "
                                         + _fields_help(state))
         used.append(col)
         values = state[col]
         if pd.api.types.is_timedelta64_dtype(values.dtype):
             if cond.op in ("in", "not in"):
-                raise InvalidParameterError(f"rule {rule.name!r}: {col} is a duration; compare it with <, >, <=, >= "
+                raise InvalidParameterError(f"rule {cut(rule.name)}: {col} is a duration; compare it with <, >, <=, >= "
                                             f"and a duration such as '2d'.")
             try:
                 ref = to_timedelta(cond.value, name=col)
             except InvalidParameterError as err:
-                raise InvalidParameterError(f"rule {rule.name!r}: {err}") from None
+                raise InvalidParameterError(f"rule {cut(rule.name)}: {cut(str(err), 400, quote=False)}") from None
             ops = {"==": np.equal, "!=": np.not_equal, ">": np.greater, ">=": np.greater_equal, "<": np.less,
                    "<=": np.less_equal}
             m = ops[cond.op](values, ref).to_numpy(dtype=bool, na_value=False) & values.notna().to_numpy()
@@ -355,7 +370,7 @@ def _evaluate(rule: Rule, state: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
             try:
                 m = cond.matches(state).to_numpy(dtype=bool)
             except JourneyDefinitionError as err:
-                raise InvalidParameterError(f"rule {rule.name!r}: {err}") from None
+                raise InvalidParameterError(f"rule {cut(rule.name)}: {cut(str(err), 400, quote=False)}") from None
         mask &= m
     return mask, list(dict.fromkeys(used))
 
@@ -417,15 +432,60 @@ class RuleActions:
         """The actions table (a copy)."""
         return self.actions.copy()
 
-    def to_csv(self, path) -> Path:
-        """Write the actions as CSV (UTF-8, ISO timestamps) atomically; return the path."""
-        return atomic_write(path, self.actions.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z"))
+    def to_csv(self, path, *, safe_formulas: bool = True) -> Path:
+        """Write the actions as CSV (UTF-8, ISO timestamps) atomically; return the path.
+
+        Parameters
+        ----------
+        path : the file to write (its folder is created; a symbolic link is followed and its
+            target replaced, keeping its permissions). A folder, a FIFO or device, or a
+            read-only place raises :class:`~journeylab.exceptions.OutputError`.
+        safe_formulas : bool, default True
+            Text cells that a spreadsheet would run as a formula - starting with ``=``, ``+``,
+            ``-``, ``@``, a tab or a carriage return, e.g. a customer id ``=HYPERLINK(...)``
+            from the log - are written with a leading ``'`` (OWASP's advice against CSV
+            injection). Numbers, timestamps and plain numbers written as text (``-5``,
+            ``+3312345678``) are unchanged. ``False`` writes every value exactly, for a system
+            that is no spreadsheet.
+
+        Cells with line breaks, quotes or commas are quoted, so ``pd.read_csv(path)`` gives
+        the values back (with ``safe_formulas=False``: exactly).
+
+        Examples
+        --------
+        >>> import pandas as pd, tempfile, os, journeylab as jl
+        >>> from journeylab.journey import Journey
+        >>> df = pd.DataFrame({"who": ["=cmd()"], "what": ["view"], "when": ["2025-05-01"]})
+        >>> log = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+        >>> j = Journey.from_dict({"name": "j", "milestones": [{"name": "browse", "activities": ["view"]}]})
+        >>> due = evaluate_rules(log, j, [{"name": "r", "when": "stalled_at == 'browse'", "action": "nudge"}])
+        >>> path = due.to_csv(os.path.join(tempfile.mkdtemp(), "actions.csv"))
+        >>> pd.read_csv(path)["customer"].tolist()
+        ["'=cmd()"]
+        >>> pd.read_csv(due.to_csv(path, safe_formulas=False))["customer"].tolist()
+        ['=cmd()']
+        """
+        check_output(path, example="actions.csv")  # before the work
+        text = csv_text(self.actions, safe_formulas=bool(safe_formulas), index=False,
+                        date_format="%Y-%m-%dT%H:%M:%S%z")
+        return atomic_write(path, text, example="actions.csv")
 
     def to_parquet(self, path) -> Path:
-        """Write the actions as Parquet atomically; return the path."""
+        """Write the actions as Parquet atomically; return the path (see :meth:`to_csv` for ``path``).
+
+        >>> import pandas as pd, tempfile, os, journeylab as jl
+        >>> from journeylab.journey import Journey
+        >>> df = pd.DataFrame({"who": ["a"], "what": ["view"], "when": ["2025-05-01"]})
+        >>> log = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+        >>> j = Journey.from_dict({"name": "j", "milestones": [{"name": "browse", "activities": ["view"]}]})
+        >>> due = evaluate_rules(log, j, [{"name": "r", "when": "stalled_at == 'browse'", "action": "nudge"}])
+        >>> pd.read_parquet(due.to_parquet(os.path.join(tempfile.mkdtemp(), "actions.parquet")))["action"].tolist()
+        ['nudge']
+        """
+        check_output(path, example="actions.parquet")
         buf = io.BytesIO()
         self.actions.to_parquet(buf, index=False)
-        return atomic_write(path, buf.getvalue())
+        return atomic_write(path, buf.getvalue(), example="actions.parquet")
 
     def __repr__(self) -> str:
         n = len(self.actions)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -16,6 +17,14 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 SHARED = ROOT.parent / "shared" / "datasets"
+
+# Hypothesis profiles: "fast" (the default: the suite stays quick) and "thorough" (JOURNEYLAB_FUZZ=thorough, for a
+# long fuzzing run). Tests that set max_examples themselves keep it; the fuzz suite scales with the profile.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("fast", max_examples=100, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True)
+settings.register_profile("thorough", max_examples=2_000, deadline=None, suppress_health_check=_SLOW_OK,
+                          print_blob=True)
+settings.load_profile("thorough" if os.environ.get("JOURNEYLAB_FUZZ", "").strip().lower() == "thorough" else "fast")
 
 
 @pytest.fixture(autouse=True)

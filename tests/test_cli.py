@@ -369,7 +369,8 @@ def test_report_passes_its_options(monkeypatch, tmp_path, capsys):
     assert calls == [("events.csv", dict(journey="j.yaml", out=str(out), pdf=str(pdf), title="T", segment_by="region",
                                          case="id", activity="step", timestamp="ts", channel="ch", customer="cust",
                                          resource="who", lifecycle=None, value=None, sep=";", tz="Europe/Paris",
-                                         on_invalid="drop", deduplicate=False, timeout=600, progress=True))]
+                                         on_invalid="drop", classifier=None, encoding=None, deduplicate=False,
+                                         timeout=600, progress=True))]
     assert stdout.splitlines() == [f"wrote {out}", f"wrote {pdf}"]
 
     calls.clear()
@@ -431,9 +432,12 @@ def test_errors_are_one_line_with_the_fix(tmp_path, capsys, claim):
 
 def test_library_advice_in_command_line_words(tmp_path, capsys):
     csv = tmp_path / "clash.csv"
-    csv.write_text("id,step,ts,channel\n1,a,2025-01-01 10:00,web\n")
-    assert_one_line_error(*run(capsys, "summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts"),
-                          "(e.g. --channel channel)")
+    csv.write_text("id,step,ts,channel\n1,a,2025-01-01 10:00,web\n1,a,2025-01-01 10:00,web\n")
+    code, out, err = run(capsys, "summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts")
+    assert code == 0 and "--deduplicate" in out + err and "deduplicate=True" not in out + err
+    # a column named like a role is an attribute unless it is given as the role (issue 13)
+    code, out, _ = run(capsys, "summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts", "--json")
+    assert code == 0 and json.loads(out)["attributes"] == ["channel"] and "channels" not in json.loads(out)
     code, out, _ = run(capsys, "summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts",
                        "--channel", "channel", "--json")
     assert code == 0 and json.loads(out)["channels"] == 1
@@ -495,9 +499,68 @@ def test_resource_lifecycle_and_value_roles_can_be_named(tmp_path, capsys):
     csv.write_text("id,step,ts,resource,value\n1,a,2025-01-01 10:00,ann,5\n1,b,2025-01-01 11:00,bob,7\n"
                    "2,a,2025-01-02 10:00,ann,1\n")
     base = ["summary", csv, "--case", "id", "--activity", "step", "--timestamp", "ts"]
-    code, _, err = run(capsys, *base)
-    assert code == 2 and "--resource resource" in err  # the fix, in command-line words
+    code, out, _ = run(capsys, *base, "--json")  # issue 13: columns named like roles load as attributes
+    assert code == 0 and json.loads(out)["attributes"] == ["resource", "value"] and "resources" not in json.loads(out)
     code, out, _ = run(capsys, *base, "--resource", "resource", "--value", "value", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["events"] == 3 and data["resources"] == 2
+
+
+# --------------------------------------------------------------------------- hostile values, output paths
+
+HOSTILE = {"clear": "\x1b[2J\x1b[Hfake prompt $", "colour": "\x1b[31mred\x1b[0m", "title": "\x1b]0;owned\x07t",
+           "cr": "over\rwrite", "nl": "fake\nline", "bidi": "pay\u202eyap", "csi": "c1\x9b31m", "tab": "a\tb"}
+
+
+@pytest.fixture()
+def hostile_csv(tmp_path):
+    """Activity names and case ids with ANSI escape sequences and other control characters."""
+    acts = list(HOSTILE.values())
+    rows = [(f"case\x1b[1m{i}", a, f"2025-01-01 10:{j:02d}") for i in range(2) for j, a in enumerate(acts)]
+    path = tmp_path / "hostile.csv"
+    pd.DataFrame(rows, columns=["id", "step", "ts"]).to_csv(path, index=False, lineterminator="\r\n")
+    return [str(path), "--case", "id", "--activity", "step", "--timestamp", "ts"]
+
+
+def assert_inert(text: str) -> None:
+    for bad in ("\x1b", "\x07", "\r", "\x9b", "\u202e", "\t"):
+        assert bad not in text, repr(bad)
+
+
+def test_hostile_values_cannot_rewrite_the_terminal(capsys, hostile_csv):
+    code, out, err = run(capsys, "summary", *hostile_csv)
+    assert code == 0
+    assert_inert(out + err)
+    table = out.split("share of cases\n", 1)[1].split("\n\n")[0].splitlines()
+    assert len(table) == 1 + len(HOSTILE)  # the rule, then one line per activity: no line was faked
+    assert "\\x1b[2J\\x1b[Hfake prompt $" in out and "fake\\nline" in out and "pay\\u202eyap" in out
+    code, out, err = run(capsys, "variants", *hostile_csv, "--width", "400")
+    assert code == 0
+    assert_inert(out + err)
+    assert [line for line in out.splitlines() if line.startswith("1 ")][0].count("fake\\nline") == 1
+    assert not any(line.startswith("line") for line in out.splitlines())  # no line was faked
+
+
+def test_json_keeps_hostile_values_exact(capsys, hostile_csv):
+    code, out, _ = run(capsys, "summary", *hostile_csv, "--json")
+    assert code == 0 and "\x1b" not in out  # JSON escapes them
+    assert {a["activity"] for a in json.loads(out)["activity_counts"]} == set(HOSTILE.values())
+    code, out, _ = run(capsys, "variants", *hostile_csv, "--json")
+    assert json.loads(out)["variants"][0]["variant"] == list(HOSTILE.values())
+
+
+def test_errors_and_tables_escape_control_characters(capsys, tmp_path):
+    print(cli.format_table(["a\x1bb"], [["x\ny"]]))
+    assert capsys.readouterr().out.splitlines() == ["a\\x1bb", "------", "x\\ny"]
+    assert_one_line_error(*run(capsys, "summary", tmp_path / "no\x1b[2Jsuch\nlog.xes"), "no\\x1b[2Jsuch log.xes")
+
+
+def test_report_output_path_errors_are_one_line_before_any_work(capsys, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me")
+    assert_one_line_error(*run(capsys, "report", "--out", a_file / "r.html"),
+                          f"out='{a_file / 'r.html'}' cannot be written", "is a file, not a folder")
+    assert_one_line_error(*run(capsys, "report", "--out", tmp_path), "is a folder; give a file name")
+    assert_one_line_error(*run(capsys, "report", EXAMPLE, "--out", EXAMPLE), "is the log file the report reads")
+    assert a_file.read_text() == "keep me"

@@ -215,8 +215,10 @@ def test_from_ibis_duckdb_memtable():
     t2 = ibis.memtable(df.assign(when=df["timestamp"].astype(str)).drop(columns="timestamp"))
     with pytest.raises(jl.SchemaError, match="has type string, not a timestamp"):
         jl.from_ibis(t2, case="case", activity="activity", timestamp="when")
-    with pytest.raises(jl.SchemaError, match="reserves the names"):
-        jl.from_ibis(ibis.memtable(df.assign(channel="web")), case="case", activity="activity", timestamp="timestamp")
+    # an attribute named like a role the log does not use stays an attribute (issue 13)
+    with_attr = jl.from_ibis(ibis.memtable(df.assign(channel="web")), case="case", activity="activity",
+                             timestamp="timestamp")
+    assert with_attr.attributes[-1] == "channel" and not with_attr.has_role("channel")
 
 
 def test_from_ibis_refuses_columns_that_differ_only_in_case():

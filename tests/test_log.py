@@ -106,10 +106,16 @@ def test_same_column_for_two_roles(small_df):
         make(small_df, customer="client")
 
 
-def test_reserved_name_clash(small_df):
-    df = small_df.rename(columns={"where": "channel"})
-    with pytest.raises(jl.SchemaError, match="reserves the names"):
-        make(df)
+def test_attribute_named_like_an_unused_role_stays_an_attribute(small_df):
+    # issue 13: real logs carry attributes called channel/customer/value; they must load as attributes
+    df = small_df.rename(columns={"where": "channel", "amount": "value"})
+    log = make(df)
+    assert log.attributes == ("channel", "value")
+    assert not log.has_role("channel") and not log.has_role("value")
+    assert log.to_pandas()["channel"].tolist() == df.sort_values(["client", "ts"])["channel"].tolist()
+    with pytest.raises(jl.SchemaError, match="channel_mix needs a channel column"):
+        jl.channel_mix(log)  # the attribute does not silently play the role
+    assert make(df, channel="channel").has_role("channel")
 
 
 def test_not_a_dataframe():

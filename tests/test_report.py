@@ -7,6 +7,9 @@ import doctest
 import hashlib
 import importlib
 import re
+import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -16,6 +19,8 @@ from journeylab import _sections
 from journeylab.reporting import overview
 
 from conftest import ROOT, hostile_log, shared_log
+
+UNSHARE = shutil.which("unshare")
 
 JOURNEY_2012 = ROOT / "tests" / "data" / "bpic2012_journey.yaml"
 
@@ -268,6 +273,81 @@ def test_attribute_segments_use_the_first_event_and_never_merge_a_real_value():
     retail = jl.datasets.load_retail().log
     by_channel = jl.segments.attribute_segmentation(retail, "channel")  # a role column is a fine attribute
     assert by_channel.labels.notna().all() and len(by_channel.segments) > 1
+
+
+# --------------------------------------------------------------------------- outputs and the kernel (no kernel starts)
+
+
+def test_report_checks_its_outputs_before_any_work(tmp_path, monkeypatch):
+    rep = importlib.import_module("journeylab.reporting")
+
+    def no_kernel(*a, **k):
+        raise AssertionError("the report started a kernel for an output it cannot write")
+
+    monkeypatch.setattr(rep, "_execute", no_kernel)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me")
+    log = tmp_path / "log.xes"
+    log.write_bytes(jl.datasets.example_path().read_bytes())
+    before = log.read_bytes()
+    link = tmp_path / "link.html"
+    link.symlink_to(log)
+    cases = [
+        (dict(out=a_file / "r.html"), r"out='.*a_file/r\.html' cannot be written: '.*a_file' is a file, not a folder"),
+        (dict(out=tmp_path / "r.html", pdf=a_file / "r.pdf"), r"pdf='.*a_file/r\.pdf' cannot be written"),
+        (dict(out=tmp_path / "r.html", pdf=tmp_path / "r.html"), r"pdf='.*r\.html' is the same file as out="),
+        (dict(out=log), r"out='.*log\.xes' is the log file the report reads; .* would replace it"),
+        (dict(out=link), r"out='.*link\.html' is the log file the report reads"),  # through a symbolic link
+        (dict(out=tmp_path / "r.html", pdf=log), r"pdf='.*log\.xes' is the log file"),
+    ]
+    for kwargs, match in cases:
+        with pytest.raises(jl.OutputError, match=match):
+            jl.report(log, **kwargs, progress=False)
+    assert log.read_bytes() == before and a_file.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "link.html", "log.xes"]
+
+
+def test_report_without_loopback_fails_at_once_with_what_to_do(tmp_path):
+    """In a network namespace whose `lo` is down the kernel cannot answer: a ReportError at once
+    (the hang guard is the subprocess timeout), from the Python API and from the command line."""
+    if UNSHARE is None or subprocess.run([UNSHARE, "-n", "true"], capture_output=True).returncode:
+        pytest.skip("`unshare -n` is not permitted here (it needs root or unprivileged user namespaces)")
+    code = ("import journeylab as jl, sys\n"
+            "try:\n    jl.report(out=sys.argv[1], progress=False)\n"
+            "except jl.reporting.ReportError as err:\n    print(err)\n")
+    res = subprocess.run([UNSHARE, "-n", sys.executable, "-c", code, str(tmp_path / "r.html")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=90)
+    assert res.returncode == 0, res.stderr
+    assert "local Jupyter kernel" in res.stdout and "TCP on 127.0.0.1" in res.stdout
+    assert "ip link set lo up" in res.stdout and "unexpected" not in res.stdout
+    cli = subprocess.run([UNSHARE, "-n", sys.executable, "-m", "journeylab", "report", "--out",
+                          str(tmp_path / "r.html")], capture_output=True, text=True, cwd=ROOT, timeout=90)
+    assert cli.returncode == 2 and cli.stdout == ""
+    lines = cli.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("journeylab: error: The report runs its notebook in a local "
+                                                   "Jupyter kernel") and "127.0.0.1" in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_kernel_that_does_not_answer_is_a_report_error(tmp_path, monkeypatch):
+    import papermill
+
+    rep = importlib.import_module("journeylab.reporting")
+
+    def silent(*a, **k):
+        raise RuntimeError("Kernel didn't respond in 120 seconds")
+
+    monkeypatch.setattr(papermill, "execute_notebook", silent)
+    with pytest.raises(rep.ReportError, match=r"did not answer within 120 s of starting\. The report runs its "
+                                              r"notebook in a local Jupyter kernel.*127\.0\.0\.1"):
+        jl.report(out=tmp_path / "r.html", progress=False)
+
+    def other(*a, **k):
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(papermill, "execute_notebook", other)
+    with pytest.raises(RuntimeError, match="something else"):  # not disguised as a kernel problem
+        jl.report(out=tmp_path / "r.html", progress=False)
 
 
 def test_report_segments_by_an_attribute_when_nobody_reaches_the_goal(tmp_path):
