@@ -148,7 +148,7 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
                           "channel='<column>' (e.g. jl.from_pandas(df, ..., channel='touchpoint_channel')).")
     df = log._frame()
     who = "case" if unit == "case" else _column(log, unit, "unit")
-    if who == "customer":
+    if who == "customer" and log.has_role("customer"):
         df = known_customers(df)  # a case without a customer id is its own customer
     seg = _segment_series(log, segment, df)
     if journey is not None:

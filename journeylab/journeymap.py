@@ -228,7 +228,7 @@ def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, seg
         raise JourneyDefinitionError(f"journey {getattr(journey, 'name', journey)!r} defines no phases; a journey map "
                                      f"needs them. Add 'phases:' (phase -> activities) to the journey definition.")
     df = log._frame()
-    if unit == "customer":
+    if unit == "customer" and log.has_role("customer"):
         df = known_customers(df)  # a case without a customer id is its own customer
     df = df[df[unit].notna()]
     present = set(log.activities)

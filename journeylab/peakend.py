@@ -182,7 +182,7 @@ def peak_end(log, *, score: str, overall, peak: str = "min", unit: str = "case",
         raise InvalidParameterError(f"overall={overall!r} is the same column as score; the overall rating must be a "
                                     f"different column (e.g. an NPS asked at the end) or a Series.")
     df = log._frame()
-    if unit == "customer":
+    if unit == "customer" and log.has_role("customer"):
         df = known_customers(df)  # a case without a customer id is its own customer
     df = df[df[unit].notna()].assign(_unit=lambda d: d[unit].astype(str))
     ov, ov_time = _overall_per_unit(log, df, overall, "_unit")
