@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ._kernels.units import known_customers
 from ._util import did_you_mean, to_timedelta
 from .exceptions import EmptyLogError, InvalidParameterError, SchemaError
 from .kpi import _check_choice, _check_confidence, _check_int, _html, _progress, _rng
@@ -150,6 +151,8 @@ def _build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[_Path
     _check_choice(who, "unit", ("case", "customer"))
     if who == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
+    if who == "customer":
+        df = known_customers(df)  # a case without a customer id is its own customer
     lookback_td = to_timedelta(lookback, name="lookback")
     conv, conv_txt = _conversion_mask(log, df, conversion)
     if not conv.any():

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._kernels.units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
 from .kpi import _column, _html, _segment_series
 
@@ -147,6 +148,8 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
                           "channel='<column>' (e.g. jl.from_pandas(df, ..., channel='touchpoint_channel')).")
     df = log._frame()
     who = "case" if unit == "case" else _column(log, unit, "unit")
+    if who == "customer" and log.has_role("customer"):
+        df = known_customers(df)  # a case without a customer id is its own customer
     seg = _segment_series(log, segment, df)
     if journey is not None:
         if not getattr(journey, "phases", None):
@@ -159,12 +162,20 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
         order = ["all"]
     has_ch = df["channel"].notna()
     n_no_channel = int((~has_ch).sum())
+    if not has_ch.any():
+        raise SchemaError(f"channel_mix needs channel values, and the channel of every one of the log's {len(df):,} "
+                          f"events is missing; fill the channel column or build the log with another "
+                          f"channel='<column>'.")
     base = pd.DataFrame({"phase": phase, "channel": df["channel"]})
     keys = ["phase"]
     if seg is not None:
         base.insert(0, "segment", seg)
         keys = ["segment", "phase"]
     b = base[has_ch & (seg.notna() if seg is not None else True)]
+    if b.empty:
+        raise InvalidParameterError("no event has both a channel and a segment: the segment is missing wherever the "
+                                    "channel is known; pass another segment=... (a column or a Series case id -> "
+                                    "segment) or none.")
     counts = b.groupby(keys + ["channel"], sort=False, observed=True).size().rename("events").reset_index()
     counts["share"] = counts["events"] / counts.groupby(keys, observed=True)["events"].transform("sum")
     counts["phase"] = pd.Categorical(counts["phase"], categories=[p for p in order if p in set(counts["phase"])],

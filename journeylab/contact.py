@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._kernels.units import known_customers
 from ._util import did_you_mean, to_timedelta
 from .exceptions import DataQualityWarning, EmptyLogError, InvalidParameterError, SchemaError
 from .kpi import _check_choice, _check_int, _html
@@ -275,6 +276,8 @@ def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", sca
     _check_choice(who, "unit", ("case", "customer"))
     if who == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
+    if who == "customer":
+        df = known_customers(df)  # a case without a customer id is its own customer
     mask, label = _contact_mask(log, df, channel, activities)
     zone = tz or str(df["timestamp"].dt.tz)
     try:

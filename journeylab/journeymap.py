@@ -46,6 +46,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from ._kernels.units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError
 from .kpi import (
     _LABEL,
@@ -227,6 +228,8 @@ def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, seg
         raise JourneyDefinitionError(f"journey {getattr(journey, 'name', journey)!r} defines no phases; a journey map "
                                      f"needs them. Add 'phases:' (phase -> activities) to the journey definition.")
     df = log._frame()
+    if unit == "customer" and log.has_role("customer"):
+        df = known_customers(df)  # a case without a customer id is its own customer
     df = df[df[unit].notna()]
     present = set(log.activities)
     phase_of = {a: p for p, acts in journey.phases.items() for a in acts if a in present}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._kernels.units import known_customers
 from .exceptions import EmptyLogError, InvalidParameterError
 from .kpi import _check_choice, _check_confidence, _check_int, _column, _html, _progress, _rng, _unit_column
 
@@ -181,6 +182,8 @@ def peak_end(log, *, score: str, overall, peak: str = "min", unit: str = "case",
         raise InvalidParameterError(f"overall={overall!r} is the same column as score; the overall rating must be a "
                                     f"different column (e.g. an NPS asked at the end) or a Series.")
     df = log._frame()
+    if unit == "customer" and log.has_role("customer"):
+        df = known_customers(df)  # a case without a customer id is its own customer
     df = df[df[unit].notna()].assign(_unit=lambda d: d[unit].astype(str))
     ov, ov_time = _overall_per_unit(log, df, overall, "_unit")
     tp = df[df[score].notna()][["_unit", "timestamp", score]].copy()

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "log", "readers", "identity", "conditions", "journey",
               "datasets._files", "datasets._params", "datasets._plan", "datasets._timing", "datasets._touches",
               "datasets._truth", "datasets._simulate", "datasets._bundle", "datasets", "datasets._example"]),
-    ("kernels", ["_kernels.events", "_kernels.scans", "_kernels.visits", "_kernels.alignment", "_kernels.crediting",
+    ("kernels", ["_kernels.units", "_kernels.events", "_kernels.scans", "_kernels.visits", "_kernels.alignment", "_kernels.crediting",
                  "_kernels.survey", "_kernels.pm4py", "_kernels"]),
     ("fronts", ["engine", "filters"]),
     ("analyses", ["discovery", "milestones", "conformance", "funnel", "features", "clustering", "segment_compare",

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
 from ..exceptions import InvalidParameterError
-from ._style import INK, LIGHT, MUTED, PALETTE, text_color_on
+from ._style import INK, LIGHT, MUTED, PALETTE, interval_bars, text_color_on
 from .kpi import kpi_colormap
 
 __all__ = ["plot_journey_map"]
@@ -160,8 +160,8 @@ def plot_journey_map(jm, *, ax=None, segment: str = "all", center: float | None 
             sp = jm.phase_scores[jm.phase_scores["segment"] == sname].set_index("phase").reindex(phases)
             cax.plot(xs, sp["score"].where(sp["status"] == "ok"), color=PALETTE[k % len(PALETTE)], lw=1.1,
                      alpha=0.75, marker=".", ms=4, label=sname)
-    cax.errorbar(xs, score, yerr=[score - okp["ci_low"], okp["ci_high"] - score], fmt="none", ecolor=MUTED,
-                 capsize=3, lw=1, zorder=2)
+    interval_bars(cax, xs, okp["ci_low"].where(score.notna()), okp["ci_high"].where(score.notna()), horizontal=False,
+                  ecolor=MUTED, capsize=3, lw=1, zorder=2)
     cax.plot(xs, score, color=INK, lw=2.2, zorder=3, label=segment if segment != "all" else "everyone")
     cax.scatter(xs, score, c=[cmap(norm(v)) if np.isfinite(v) else _INSUFFICIENT for v in score], s=70,
                 edgecolor=INK, lw=0.8, zorder=4)

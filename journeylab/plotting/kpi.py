@@ -16,7 +16,7 @@ from matplotlib import colors as mcolors
 from matplotlib.ticker import PercentFormatter
 
 from ..exceptions import InvalidParameterError
-from ._style import INK, LIGHT, MUTED, PALETTE, text_color_on
+from ._style import INK, LIGHT, MUTED, PALETTE, interval_bars, text_color_on
 
 __all__ = [
     "kpi_colormap",
@@ -242,8 +242,7 @@ def plot_peak_end(res, *, ax=None, **kw):
     colors = {"peak + end": GOOD, "mean": GREY, "peak-end average": "#66bd63", "peak + end + mean": ACCENT}
     y = np.arange(len(m))
     ax.barh(y, m["r2"], color=[colors.get(x, GREY) for x in m["model"]], height=0.6, **kw)
-    ax.errorbar(m["r2"], y, xerr=[m["r2"] - m["r2_ci_low"], m["r2_ci_high"] - m["r2"]], fmt="none", ecolor=INK,
-                capsize=3, lw=1)
+    interval_bars(ax, y, m["r2_ci_low"], m["r2_ci_high"], ecolor=INK, capsize=3, lw=1)
     for yy, v, hi in zip(y, m["r2"], m["r2_ci_high"]):
         ax.text(hi + 0.01, yy, f"{v:.3f}", va="center", fontsize=8.5, color=INK)
     ax.set_yticks(y)
@@ -399,9 +398,7 @@ def plot_attribution(res, *, ax=None, **kw):
     ax = _new_ax(ax, (6.8, max(2.2, 0.42 * len(c) + 1.3)))
     y = np.arange(len(c))
     ax.barh(y, c["share"], color=ACCENT, height=0.62, **kw)
-    ax.errorbar(c["share"], y, xerr=[(c["share"] - c["share_ci_low"]).clip(lower=0),
-                                     (c["share_ci_high"] - c["share"]).clip(lower=0)],
-                fmt="none", ecolor=INK, capsize=3, lw=1)
+    interval_bars(ax, y, c["share_ci_low"], c["share_ci_high"], ecolor=INK, capsize=3, lw=1)
     for yy, v, hi, cr in zip(y, c["share"], c["share_ci_high"], c["credit"]):
         ax.text(hi + 0.01, yy, f"{v:.1%} ({cr:,.0f})", va="center", fontsize=8, color=INK)
     ax.set_yticks(y)
