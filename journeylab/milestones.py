@@ -53,9 +53,10 @@ Each case that has not completed is in exactly one state as of ``as_of``: ``lost
 
 Time to the next milestone: for each pair of consecutive happy-path milestones (a, b),
 every case that reached a enters at its first arrival at a; the event is its first arrival
-at b after that visit; cases without it are censored at ``as_of``. The curves are fitted with
-lifelines' Kaplan-Meier estimator (Greenwood confidence bands, exponential transform); the
-median and its confidence interval come from the same fit.
+at b after that visit; cases without it are censored at ``as_of``. The curves are the
+Kaplan-Meier estimates of :func:`journeylab._core.stats.kaplan_meier` (exponential Greenwood
+bands; the numbers of lifelines' ``KaplanMeierFitter``); the median and its confidence interval
+come from the same curves.
 
 This module also holds the columnar step shared with :mod:`journeylab.conformance`: events
 to milestone codes, visits, and the distinct milestone sequences (private helpers).
@@ -643,51 +644,39 @@ def _td_us(td) -> float:
 
 
 def _km(visits: _Visits, path: list[int], names: list[str], now, confidence: float):
-    """Kaplan-Meier fits of the time from each happy-path milestone to the next."""
-    from lifelines import KaplanMeierFitter
-    from lifelines.utils import median_survival_times
+    """Kaplan-Meier estimates of the time from each happy-path milestone to the next."""
+    from ._core.stats import kaplan_meier, survival_median
 
     now_us = _us_scalar(now)
     v = pd.DataFrame({"case": visits.case, "code": visits.code, "t": visits.arrival,
                       "i": np.arange(len(visits.code))})
     rows, curves = [], []
-    hour = 3_600_000_000
     for a, b in pairwise(path):
         first_a = v[v["code"] == a].drop_duplicates("case")
         later_b = v[v["code"] == b].merge(first_a[["case", "i", "t"]], on="case", suffixes=("", "_a"))
         later_b = later_b[later_b["i"] > later_b["i_a"]].drop_duplicates("case")
         hit = first_a[["case", "t"]].merge(later_b[["case", "t"]].rename(columns={"t": "t_b"}), on="case", how="left")
         observed = hit["t_b"].notna().to_numpy()
-        dur = np.where(observed, hit["t_b"].to_numpy(dtype=float, na_value=np.nan) - hit["t"].to_numpy(),
-                       now_us - hit["t"].to_numpy()) / hour
-        label = f"{names[a]} > {names[b]}"
+        start = hit["t"].to_numpy(dtype=np.int64)
+        dur = np.where(observed, hit["t_b"].to_numpy(dtype=np.int64, na_value=0), now_us) - start  # microseconds
         row = {"from": names[a], "to": names[b], "cases": len(hit), "reached": int(observed.sum()),
                "censored": int((~observed).sum()), "median": math.nan, "median_low": math.nan,
                "median_high": math.nan}
         if len(hit):
-            kmf = KaplanMeierFitter(alpha=1 - confidence).fit(dur, observed, label="km")
-            med = float(kmf.median_survival_time_)
-            ci = median_survival_times(kmf.confidence_interval_).iloc[0].to_numpy(dtype=float)
-            row["median"] = _finite(med)
-            row["median_low"], row["median_high"] = _finite(ci[0]), _finite(ci[1])
-            sf = kmf.survival_function_.iloc[:, 0].to_numpy()
-            band = kmf.confidence_interval_.to_numpy()
+            km = kaplan_meier(dur, observed, confidence=confidence)
+            row["median"], row["median_low"], row["median_high"] = survival_median(km)
             curves.append(pd.DataFrame({
-                "transition": label,
-                "time": pd.to_timedelta(np.round(kmf.timeline * hour), unit="us"),
-                "reached": 1 - sf,
-                "low": 1 - band[:, 1],
-                "high": 1 - band[:, 0],
+                "transition": f"{names[a]} > {names[b]}",
+                "time": pd.to_timedelta(km["time"].to_numpy(), unit="us"),
+                "reached": 1 - km["survival"].to_numpy(),
+                "low": 1 - km["high"].to_numpy(),
+                "high": 1 - km["low"].to_numpy(),
             }))
         rows.append(row)
     transitions = pd.DataFrame(rows, columns=["from", "to", "cases", "reached", "censored", "median", "median_low",
                                               "median_high"])
     for c in ("median", "median_low", "median_high"):
-        transitions[c] = pd.to_timedelta((transitions[c].astype(float) * hour).round(), unit="us")
+        transitions[c] = pd.to_timedelta(transitions[c].astype(float).round(), unit="us")
     curves_df = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(
         {"transition": [], "time": pd.to_timedelta([]), "reached": [], "low": [], "high": []})
     return transitions, curves_df
-
-
-def _finite(h: float) -> float:
-    return float(h) if h is not None and math.isfinite(h) else math.nan

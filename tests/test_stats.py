@@ -38,3 +38,47 @@ def test_newcombe_published_and_empty_groups():
 def test_doctests():
     res = doctest.testmod(_stats)
     assert res.attempted > 0 and res.failed == 0
+
+
+@pytest.mark.parametrize("confidence", [0.95, 0.8])
+def test_kaplan_meier_equals_lifelines(confidence):
+    import warnings
+
+    lifelines = pytest.importorskip("lifelines")
+    from lifelines.utils import median_survival_times
+
+    from journeylab._core.stats import kaplan_meier, survival_median
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 7, 60, 400):
+        dur = rng.integers(0, 40, size=n) * 3_600_000_000  # whole hours in microseconds: many ties, some zeros
+        seen = rng.random(n) < 0.6
+        km = kaplan_meier(dur, seen, confidence=confidence)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # lifelines' ApproximationWarning on the median
+            kmf = lifelines.KaplanMeierFitter(alpha=1 - confidence).fit(dur / 3.6e9, seen)
+            ref_median = kmf.median_survival_time_
+            ref_ci = median_survival_times(kmf.confidence_interval_).iloc[0].to_numpy(dtype=float)
+        assert km["time"].to_numpy() / 3.6e9 == pytest.approx(kmf.timeline, abs=1e-12)
+        assert km["at_risk"].tolist() == kmf.event_table["at_risk"].tolist()
+        assert km["events"].tolist() == kmf.event_table["observed"].tolist()
+        assert km["survival"].to_numpy() == pytest.approx(kmf.survival_function_.iloc[:, 0].to_numpy(), abs=1e-12)
+        band = kmf.confidence_interval_.to_numpy()
+        assert km["low"].to_numpy() == pytest.approx(band[:, 0], abs=1e-9)
+        assert km["high"].to_numpy() == pytest.approx(band[:, 1], abs=1e-9)
+        median, low, high = (v / 3.6e9 for v in survival_median(km))
+        for ours, ref in ((median, ref_median), (low, ref_ci[0]), (high, ref_ci[1])):
+            assert (math.isnan(ours) and math.isinf(ref)) or ours == pytest.approx(ref)
+
+
+def test_kaplan_meier_edges():
+    from journeylab._core.stats import kaplan_meier, survival_median
+
+    empty = kaplan_meier(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+    assert list(empty.columns) == ["time", "at_risk", "events", "survival", "low", "high"] and not len(empty)
+    everyone = kaplan_meier([5, 5], [True, True])  # all at once: survival 0, the interval collapses to 0
+    assert everyone["survival"].tolist() == [1.0, 0.0] and everyone["low"].tolist() == [1.0, 0.0]
+    assert survival_median(everyone) == (5.0, 5.0, 5.0)
+    censored = kaplan_meier([3, 4], [False, False])  # nobody had the event: survival stays 1
+    assert censored["survival"].tolist() == [1.0, 1.0, 1.0] and censored["high"].tolist() == [1.0, 1.0, 1.0]
+    assert all(math.isnan(v) for v in survival_median(censored))
