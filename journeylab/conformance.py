@@ -94,7 +94,7 @@ import pandas as pd
 from ._core.stats import newcombe, z_score
 from ._util import format_timedelta as _fmt_td
 from .exceptions import InvalidParameterError
-from .milestones import _epoch_us, _milestone_visits, _require_journey, _to_datetime, _variants
+from ._kernels.visits import milestone_visits, sequences, to_datetime
 
 __all__ = ["compare", "Conformance", "align", "Alignment", "Deviation", "DEVIATION_TYPES"]
 
@@ -641,6 +641,7 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
     >>> res.conformance_rate, sorted(res.deviations["type"].unique())
     (0.5, ['incomplete'])
     """
+    from .journey import Journey
     from .log import EventLog
 
     if not isinstance(log, EventLog):
@@ -650,15 +651,18 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
         raise InvalidParameterError(f"collapse={collapse!r} must be True or False.")
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
         raise InvalidParameterError(f"confidence={confidence!r} must be a number between 0 and 1, e.g. 0.95.")
-    _require_journey(journey)
+    if not isinstance(journey, Journey):
+        raise InvalidParameterError(
+            f"journey must be a journeylab Journey, got {type(journey).__name__}. Build one with "
+            "Journey.from_yaml('journey.yaml') or Journey.from_dict({...}).")
     path = journey.happy_path
     names = [m.name for m in journey.milestones]
 
-    visits = _milestone_visits(log, journey, collapse=bool(collapse))
+    visits = milestone_visits(log, journey, collapse=bool(collapse), goal=True)
     n_outside = visits.n_log_cases - len(visits.case_ids)
 
     # ---- one alignment per distinct milestone sequence (all at once), most frequent first
-    vid, traces = _variants(visits, len(names))
+    vid, traces = sequences(visits, len(names))
     counts = np.bincount(vid, minlength=len(traces)) if len(traces) else np.zeros(0, dtype=np.int64)
     show = progress if progress is not None else len(traces) > 200_000
     path_codes = tuple(names.index(p) for p in path)
@@ -687,7 +691,7 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
     start_us = visits.arrival[visits.first]
     end_us = visits.leave[last]
     cost = variants["cost"].to_numpy()[vid]
-    reached = _goal_reached(log, journey, visits, start_us)
+    reached = visits.goal_latest >= start_us if journey.goal is not None else None
     cases = pd.DataFrame({
         "milestones": variants["milestones"].to_numpy()[vid],
         "cost": cost,
@@ -696,8 +700,8 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
         "last_milestone": pd.Categorical.from_codes(visits.code[last], categories=names),
         "deviations": variants["deviations"].to_numpy()[vid],
         "n_deviations": n_dev[vid],
-        "start": _to_datetime(start_us, visits.tz).array,
-        "end": _to_datetime(end_us, visits.tz).array,
+        "start": to_datetime(start_us, visits.tz).array,
+        "end": to_datetime(end_us, visits.tz).array,
         "duration": pd.to_timedelta(end_us - start_us, unit="us"),
         "goal": reached if reached is not None else pd.arrays.BooleanArray(
             np.zeros(len(vid), dtype=bool), np.ones(len(vid), dtype=bool)),
@@ -719,28 +723,6 @@ def _objects(items: list) -> np.ndarray:
     for i, item in enumerate(items):
         out[i] = item
     return out
-
-
-def _goal_reached(log, journey, visits, start_us: np.ndarray) -> np.ndarray | None:
-    """Per case: a goal event at or after its journey start (None when the journey has no goal)."""
-    if journey.goal is None:
-        return None
-    case_ids = visits.case_ids
-    out = np.zeros(len(case_ids), dtype=bool)
-    rows = visits.goal_rows
-    if rows is None or not len(rows) or not len(case_ids):
-        return out
-    df = log._frame()
-    if journey.goal.conditions:
-        rows = rows[journey.goal.matches(df.iloc[rows]).to_numpy(dtype=bool)]
-    if not len(rows):
-        return out
-    idx = pd.Index(case_ids).get_indexer(df["case"].take(rows))
-    t = _epoch_us(df["timestamp"].take(rows))
-    latest = np.full(len(case_ids), np.iinfo(np.int64).min, dtype=np.int64)
-    ok = idx >= 0
-    np.maximum.at(latest, idx[ok], t[ok])
-    return latest >= start_us
 
 
 @lru_cache(maxsize=100_000)

@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from ._kernels.units import known_customers
+from ._kernels.visits import check_fit, epoch_us
 from ._util import closest, to_timedelta, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
@@ -190,9 +191,7 @@ def _step_spec(log, steps) -> tuple[tuple[str, ...], list, set[str]]:
     from .journey import Journey, Milestone
 
     if isinstance(steps, Journey):
-        from .milestones import _check_journey
-
-        _check_journey(log, steps)
+        check_fit(log, steps)
         ms = [steps.milestone(n) for n in steps.happy_path]
         if len(ms) < 2:
             raise InvalidParameterError(
@@ -397,9 +396,7 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
             m.matches(df).to_numpy()
         bits |= hit.astype(np.int64) << k
     xflag = df["activity"].isin(ex).to_numpy() if ex else np.zeros(len(df), dtype=bool)
-    from .milestones import _epoch_us
-
-    tus = _epoch_us(df["timestamp"])
+    tus = epoch_us(df["timestamp"])
     if unit_col == "case":
         order_idx = np.arange(len(df))
         units = df["case"].to_numpy()

@@ -58,8 +58,8 @@ Kaplan-Meier estimates of :func:`journeylab._core.stats.kaplan_meier` (exponenti
 bands; the numbers of lifelines' ``KaplanMeierFitter``); the median and its confidence interval
 come from the same curves.
 
-This module also holds the columnar step shared with :mod:`journeylab.conformance`: events
-to milestone codes, visits, and the distinct milestone sequences (private helpers).
+Events become milestone visits in :mod:`journeylab._kernels.visits`, the step shared with
+:func:`~journeylab.compare`.
 
 Examples
 --------
@@ -82,7 +82,6 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -90,8 +89,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._util import analysis_date, closest, format_timedelta as _fmt_td
-from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
+from ._kernels.visits import Visits, milestone_visits, sequences, to_datetime, us_scalar
+from ._util import analysis_date, format_timedelta as _fmt_td
+from .exceptions import InvalidParameterError
 
 __all__ = ["milestones", "Milestones"]
 
@@ -195,12 +195,7 @@ class Milestones:
         return plot_milestones(self, ax=ax, kind=kind, **kw)
 
 
-# --------------------------------------------------------------------------- events -> milestone visits (shared)
-#
-# The columnar part of compare() and milestones(): events are mapped to milestone codes with
-# one factorisation of the activity column, runs of one milestone are collapsed into visits
-# and every case's sequence of visits is packed into one integer, so that distinct sequences
-# (the variants, a few thousand even for millions of events) are found without Python loops.
+# --------------------------------------------------------------------------- computation
 
 
 def _require_journey(journey) -> None:
@@ -210,248 +205,6 @@ def _require_journey(journey) -> None:
         raise InvalidParameterError(
             f"journey must be a journeylab Journey, got {type(journey).__name__}. Build one with "
             "Journey.from_yaml('journey.yaml') or Journey.from_dict({...}).")
-
-
-def _check_journey(log, journey, present: set | None = None) -> None:
-    """Refuse a journey whose happy path cannot match the log; warn about other absent activities.
-
-    ``present``: the milestone activities known to occur (saves a scan of the log)."""
-    _require_journey(journey)
-    if present is None:
-        present = set(log.activities)
-    if all(a in present for m in journey.milestones for a in m.activities):
-        return
-    present = set(log.activities)
-    shown = list(log.activities)
-    fatal, minor = [], []
-    for m in journey.milestones:
-        missing = [a for a in m.activities if a not in present]
-        for a in missing:
-            hits = closest(a, shown)
-            hint = ("closest: " + ", ".join(repr(h) for h in hits)) if hits else \
-                f"nothing close; the log has {len(shown)} activities ({', '.join(repr(x) for x in shown[:8])}" \
-                + (", ..." if len(shown) > 8 else "") + ")"
-            line = f"activity {a!r} (milestone {m.name!r}) is not in the log; {hint}."
-            on_path = m.name in journey.happy_path and len(missing) == len(m.activities)
-            (fatal if on_path else minor).append(line)
-    if fatal:
-        raise JourneyDefinitionError(
-            f"journey {journey.name!r} does not fit the log: a happy-path milestone matches no event.\n"
-            + "\n".join(f"  - {x}" for x in fatal + minor)
-            + "\nFix the activity names in the journey (or rename the log's activities).")
-    if minor:
-        warnings.warn("some milestone activities never occur in the log, so they never match:\n"
-                      + "\n".join(f"  - {x}" for x in minor), DataQualityWarning, stacklevel=3)
-
-
-def _as_of(log, as_of) -> pd.Timestamp | None:
-    return None if as_of is None else analysis_date(log, as_of)
-
-
-def _epoch_us(ts) -> np.ndarray:
-    """Microseconds since the epoch (UTC) of a datetime Series, as int64 (no copy when possible)."""
-    arr = pd.Series(ts).array
-    if getattr(arr, "unit", None) != "us":
-        arr = pd.Series(ts).dt.as_unit("us").array
-    return arr.asi8
-
-
-def _us_scalar(ts) -> int:
-    t = pd.Timestamp(ts)
-    if t.tzinfo is not None:
-        t = t.tz_convert("UTC").tz_localize(None)
-    return int((t - pd.Timestamp(0)) // pd.Timedelta(microseconds=1))
-
-
-def _to_datetime(us: np.ndarray, tz) -> pd.Series:
-    """int64 microseconds (UTC) -> a datetime Series in the zone ``tz``."""
-    s = pd.Series(np.asarray(us, dtype=np.int64).view("datetime64[us]")).dt.tz_localize("UTC")
-    return s.dt.tz_convert(tz) if tz is not None else s
-
-
-def _arrow(series: pd.Series):
-    """The Arrow array behind a pyarrow-backed Series, or None."""
-    proto = getattr(series.array, "__arrow_array__", None)
-    if proto is None:
-        return None
-    try:
-        return proto()
-    except (TypeError, ValueError, NotImplementedError):  # pragma: no cover - cannot convert
-        return None
-
-
-def _activity_index(df: pd.DataFrame, acts: list[str]) -> np.ndarray:
-    """Per event: the position of its activity in ``acts``, or -1."""
-    arr = _arrow(df["activity"])
-    if arr is not None:  # Arrow strings: one vectorised lookup in C++
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        found = pc.index_in(arr, value_set=pa.array(acts, type=arr.type))
-        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)  # int32
-    return pd.Index(acts, dtype=object).get_indexer(df["activity"].astype(object))
-
-
-def _milestone_activities(journey) -> list[str]:
-    return list(dict.fromkeys(a for m in journey.milestones for a in m.activities))
-
-
-def _event_codes(df: pd.DataFrame, journey, idx: np.ndarray | None = None) -> np.ndarray:
-    """Milestone index of every event, -1 for none: the first milestone, in definition order,
-    whose activities and conditions the event matches (the rule of ``Journey.milestone_of``).
-
-    ``idx``: :func:`_activity_index` of the events over the milestone activities (first), if known."""
-    acts = _milestone_activities(journey)
-    if idx is None:
-        idx = _activity_index(df, acts)
-    ms = journey.milestones
-    # per activity: its milestone when the first milestone naming it has no condition, else
-    # "evaluate" (the events of those activities go through every milestone's conditions).
-    # Slots beyond the milestone activities (other looked-up names) and the last slot (index
-    # -1: no match) give -1.
-    size = max(len(acts), int(idx.max()) + 1 if len(idx) else 0) + 1
-    fixed = np.full(size, -1, dtype=np.int8 if len(ms) < 127 else np.int64)
-    evaluate = np.zeros(size, dtype=bool)
-    for k, a in enumerate(acts):
-        first = next(i for i, m in enumerate(ms) if a in m.activities)
-        if ms[first].conditions:
-            evaluate[k] = True
-        else:
-            fixed[k] = first
-    out = fixed[idx]
-    rows = np.flatnonzero(evaluate[idx]) if evaluate.any() else np.zeros(0, dtype=np.int64)
-    if len(rows):
-        sub = df.iloc[rows]
-        sub_codes = np.full(len(rows), -1, dtype=out.dtype)
-        for i in range(len(ms) - 1, -1, -1):
-            sub_codes[ms[i].matches(sub).to_numpy(dtype=bool)] = i
-        out[rows] = sub_codes
-    return out
-
-
-def _case_starts(df: pd.DataFrame) -> np.ndarray:
-    """Rows where a case starts (the frame is sorted by case), increasing int64."""
-    n = len(df)
-    if n < 2:
-        return np.zeros(min(n, 1), dtype=np.int64)
-    arr = _arrow(df["case"])
-    if arr is not None:
-        import pyarrow.compute as pc
-
-        changed = pc.indices_nonzero(pc.not_equal(arr.slice(1), arr.slice(0, n - 1)))
-        later = changed.to_numpy(zero_copy_only=False).astype(np.int64) + 1
-    else:
-        values = df["case"].to_numpy(dtype=object)
-        later = np.flatnonzero(values[1:] != values[:-1]) + 1
-    return np.concatenate([[0], later]).astype(np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class _Visits:
-    """Milestone visits (runs of one milestone's events within a case), in case and time order.
-
-    Per visit: ``case`` (index into ``case_ids``), ``code`` (milestone index), ``arrival`` and
-    ``leave`` (int64 microseconds UTC of its first and last event), ``row`` / ``last_row``
-    (their rows in ``log._frame()``). Per case that has a visit: ``case_ids``, ``first`` (index
-    of its first visit), ``count`` (number of visits). ``tz`` is the log's zone,
-    ``n_log_cases`` the number of cases of the log, ``goal_rows`` the rows of the events of
-    the goal's activity (None without a goal; conditions not applied yet).
-    """
-
-    case_ids: np.ndarray
-    case: np.ndarray
-    code: np.ndarray
-    arrival: np.ndarray
-    leave: np.ndarray
-    row: np.ndarray
-    last_row: np.ndarray
-    first: np.ndarray
-    count: np.ndarray
-    tz: Any
-    n_log_cases: int = 0
-    goal_rows: np.ndarray | None = None
-
-    @property
-    def last(self) -> np.ndarray:
-        """Per case: index of its latest visit."""
-        return self.first + self.count - 1
-
-
-def _milestone_visits(log, journey, *, as_of=None, collapse: bool = True) -> _Visits:
-    """The milestone visits of every case of ``log`` (events after ``as_of`` ignored), after
-    checking that the journey fits the log (:func:`_check_journey`)."""
-    _require_journey(journey)
-    df = log._frame()
-    acts = _milestone_activities(journey)
-    goal = journey.goal.activity if journey.goal is not None else None
-    lookup = acts + ([goal] if goal is not None and goal not in acts else [])
-    idx = _activity_index(df, lookup)
-    codes = _event_codes(df, journey, idx)
-    rows = np.flatnonzero(codes >= 0)
-    # the milestone activities seen on milestone events (a full scan only when one seems absent)
-    seen = np.bincount(idx[rows], minlength=len(lookup)) > 0
-    _check_journey(log, journey, present={a for a, s in zip(lookup, seen) if s})
-    goal_rows = np.flatnonzero(idx == lookup.index(goal)) if goal is not None else None
-    t = _epoch_us(df["timestamp"])
-    if as_of is not None:
-        rows = rows[t[rows] <= _us_scalar(as_of)]
-    starts = _case_starts(df)
-    gcase = np.searchsorted(starts, rows, side="right")  # case number (+1) of each kept event, increasing
-    code, t = codes[rows], t[rows]
-    n = len(rows)
-    start = np.ones(n, dtype=bool)
-    if collapse and n:
-        start[1:] = (gcase[1:] != gcase[:-1]) | (code[1:] != code[:-1])
-    fv = np.flatnonzero(start)
-    lv = np.append(fv[1:] - 1, n - 1) if n else fv
-    vg = gcase[fv]
-    new_case = np.ones(len(fv), dtype=bool)
-    new_case[1:] = vg[1:] != vg[:-1]
-    first = np.flatnonzero(new_case)
-    count = np.diff(np.append(first, len(fv)))
-    case_ids = df["case"].take(rows[fv[first]]).to_numpy(dtype=object)
-    return _Visits(case_ids, np.cumsum(new_case) - 1, code[fv].astype(np.int64), t[fv], t[lv], rows[fv], rows[lv],
-                   first, count, df["timestamp"].dt.tz, len(starts), goal_rows)
-
-
-def _variants(v: _Visits, n_codes: int) -> tuple[np.ndarray, list[tuple[int, ...]]]:
-    """Variant index of each case (of ``v.case_ids``) and the code sequence of each variant,
-    variants in order of first appearance. Sequences short enough are packed exactly into one
-    uint64 (``bits`` per visit); longer ones are keyed by their tuple."""
-    n_cases = len(v.first)
-    if n_cases == 0:
-        return np.zeros(0, dtype=np.int64), []
-    bits = max(1, int(n_codes).bit_length())
-    width = 64 // bits
-    pos = np.arange(len(v.code)) - np.repeat(v.first, v.count)
-    short_case = v.count <= width
-    short_visit = np.repeat(short_case, v.count)
-    vals = np.zeros(len(v.code), dtype=np.uint64)
-    sv = short_visit & (pos < width)
-    vals[sv] = (v.code[sv] + 1).astype(np.uint64) << (bits * pos[sv]).astype(np.uint64)
-    packed = np.add.reduceat(vals, v.first)
-    keys = pd.Series(packed.view(np.int64))
-    vid = np.full(n_cases, -1, dtype=np.int64)
-    short_idx = np.flatnonzero(short_case)
-    sid, _ = pd.factorize(keys.to_numpy()[short_idx], sort=False)
-    vid[short_idx] = sid
-    n_short = int(sid.max()) + 1 if len(sid) else 0
-    long_idx = np.flatnonzero(~short_case)
-    if len(long_idx):
-        tuples = [tuple(v.code[v.first[c]:v.first[c] + v.count[c]].tolist()) for c in long_idx]
-        lid, _ = pd.factorize(pd.Series(tuples, dtype=object), sort=False)
-        vid[long_idx] = lid + n_short
-    # renumber by first appearance and decode each variant from its first case
-    order, rep = np.unique(vid, return_index=True)
-    firsts = np.sort(rep)
-    remap = np.empty(len(order), dtype=np.int64)
-    remap[vid[firsts]] = np.arange(len(firsts))
-    vid = remap[vid]
-    traces = [tuple(v.code[v.first[c]:v.first[c] + v.count[c]].tolist()) for c in firsts]
-    return vid, traces
-
-
-# --------------------------------------------------------------------------- computation
 
 
 def _fallout_of(trace: list[int], path: list[int], skip: set[int]) -> tuple[int | None, int | None, bool]:
@@ -514,15 +267,15 @@ def milestones(log, journey, *, as_of=None, lost_after=None, confidence: float =
         raise InvalidParameterError(f"confidence={confidence!r} must be a number between 0 and 1, e.g. 0.95.")
     lost_td = to_timedelta(lost_after, name="lost_after") if lost_after is not None else None
     _require_journey(journey)
-    cut = _as_of(log, as_of)
+    cut = analysis_date(log, as_of) if as_of is not None else None
     now = cut if cut is not None else log.time_span[1]
-    now_us = _us_scalar(now)
+    now_us = us_scalar(now)
     names = [m.name for m in journey.milestones]
     path = [names.index(p) for p in journey.happy_path]
     final = path[-1]
     skip = {i for i, m in enumerate(journey.milestones) if m.optional and m.kind == "positive"}
 
-    visits = _milestone_visits(log, journey, as_of=cut, collapse=True)
+    visits = milestone_visits(log, journey, as_of=cut, collapse=True)
     n_cases = len(visits.case_ids)
     codes = visits.code
     nv = len(codes)
@@ -573,7 +326,7 @@ def milestones(log, journey, *, as_of=None, lost_after=None, confidence: float =
     state = np.where(completed, "completed", np.where(lost, "lost", np.where(stalled_now, "stalled", "in progress")))
     left_at = np.where(furthest >= 0, np.asarray(path, dtype=np.int64)[np.maximum(furthest, 0)], cur)
 
-    vid, traces = _variants(visits, len(names))
+    vid, traces = sequences(visits, len(names))
     fall = [_fallout_of(list(tr), path, skip) for tr in traces]
     fall_at = np.array([names[f[0]] if f[0] is not None else None for f in fall], dtype=object)
     fall_to = np.array([names[f[1]] if f[1] is not None else None for f in fall], dtype=object)
@@ -581,7 +334,7 @@ def milestones(log, journey, *, as_of=None, lost_after=None, confidence: float =
     name_arr = np.asarray(names, dtype=object)
     cases = pd.DataFrame({
         "current": name_arr[cur] if n_cases else np.array([], dtype=object),
-        "arrived": _to_datetime(visits.arrival[last_idx], visits.tz).array,
+        "arrived": to_datetime(visits.arrival[last_idx], visits.tz).array,
         "time_at": pd.to_timedelta(time_at, unit="us"),
         "inactive": pd.to_timedelta(inactive, unit="us"),
         "furthest": np.where(furthest >= 0, name_arr[np.asarray(path)[np.maximum(furthest, 0)]], None)
@@ -643,11 +396,11 @@ def _td_us(td) -> float:
     return math.nan if pd.isna(td) else td / pd.Timedelta(microseconds=1)
 
 
-def _km(visits: _Visits, path: list[int], names: list[str], now, confidence: float):
+def _km(visits: Visits, path: list[int], names: list[str], now, confidence: float):
     """Kaplan-Meier estimates of the time from each happy-path milestone to the next."""
     from ._core.stats import kaplan_meier, survival_median
 
-    now_us = _us_scalar(now)
+    now_us = us_scalar(now)
     v = pd.DataFrame({"case": visits.case, "code": visits.code, "t": visits.arrival,
                       "i": np.arange(len(visits.code))})
     rows, curves = [], []

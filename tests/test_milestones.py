@@ -171,7 +171,7 @@ def test_event_codes_follow_journey_milestone_of():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from journeylab.milestones import _event_codes
+    from journeylab._kernels.visits import event_codes
 
     j = Journey.from_dict({"name": "j", "milestones": [
         {"name": "small", "activities": ["pay"], "when": "amount <= 50"},
@@ -187,9 +187,9 @@ def test_event_codes_follow_journey_milestone_of():
         df = pd.DataFrame({"activity": pd.array([a for a, _ in rows], dtype="str"),
                            "amount": pd.array([v for _, v in rows], dtype="Int64")})
         expected = j.milestone_of(df).cat.codes.to_numpy()
-        assert (_event_codes(df, j) == expected).all()
+        assert (event_codes(df, j) == expected).all()
         obj = df.astype({"activity": object})
-        assert (_event_codes(obj, j) == expected).all()
+        assert (event_codes(obj, j) == expected).all()
 
     check()
 
