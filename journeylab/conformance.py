@@ -83,292 +83,21 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from typing import Any, NamedTuple
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._core.stats import newcombe, z_score
+from ._core.vocabulary import DEVIATION_LABELS, DEVIATION_TYPES, PATH_STATUSES
+from ._kernels.alignment import Alignment, AlignmentBatch, Deviation, align, align_batch, align_tuple  # noqa: F401 - align, Alignment, Deviation: public names of this module
 from ._util import format_timedelta as _fmt_td
 from .exceptions import InvalidParameterError
 from ._kernels.visits import milestone_visits, sequences, to_datetime
 
 __all__ = ["compare", "Conformance", "align", "Alignment", "Deviation", "DEVIATION_TYPES"]
-
-#: The deviation types, in the order they are reported.
-DEVIATION_TYPES = ("skipped", "out_of_order", "repeated", "unexpected", "incomplete")
-#: How deviation types read in tables and plots.
-DEVIATION_LABELS = {"skipped": "skipped", "out_of_order": "out of order", "repeated": "repeated",
-                    "unexpected": "unexpected", "incomplete": "incomplete"}
-
-
-# --------------------------------------------------------------------------- alignment
-
-
-class Deviation(NamedTuple):
-    """One typed deviation of an alignment.
-
-    ``position`` is the index in the trace of the occurrence for log moves
-    (``out_of_order``, ``repeated``, ``unexpected``), and the number of trace milestones
-    before the gap for model moves (``skipped``, ``incomplete``).
-    """
-
-    type: str
-    milestone: str
-    position: int
-    cost: int
-
-
-@dataclass(frozen=True)
-class Alignment:
-    """An optimal alignment of a milestone trace with a sequential happy path.
-
-    ``moves`` is a tuple of ``(log, model)`` pairs: both set for a synchronous move,
-    ``model`` None for a log move, ``log`` None for a model move (pm4py writes ``'>>'``).
-
-    >>> a = align(["a", "c"], ["a", "b", "c"])
-    >>> a.moves
-    (('a', 'a'), (None, 'b'), ('c', 'c'))
-    >>> a.cost, a.fitness, a.deviations[0].type
-    (1, 0.8, 'skipped')
-    """
-
-    trace: tuple[str, ...]
-    path: tuple[str, ...]
-    moves: tuple[tuple[str | None, str | None], ...]
-    cost: int
-    fitness: float
-    deviations: tuple[Deviation, ...]
-
-    @property
-    def conforms(self) -> bool:
-        """True when the trace is exactly the happy path (cost 0)."""
-        return self.cost == 0
-
-    def __repr__(self) -> str:
-        devs = ", ".join(f"{d.type} {d.milestone}" for d in self.deviations) or "none"
-        return f"Alignment: cost {self.cost}, fitness {self.fitness:.3f}, deviations: {devs}"
-
-
-def _lcs_suffix(s: Sequence, p: Sequence) -> list[list[int]]:
-    """L[i][j] = length of the longest common subsequence of s[i:] and p[j:]."""
-    n, m = len(s), len(p)
-    table = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        row, below, si = table[i], table[i + 1], s[i]
-        for j in range(m - 1, -1, -1):
-            if si == p[j]:
-                row[j] = below[j + 1] + 1
-            else:
-                a, b = below[j], row[j + 1]
-                row[j] = a if a >= b else b  # noqa: FURB136 - a conditional is faster than max() here
-    return table
-
-
-def _moves(s: Sequence, p: Sequence) -> list[tuple]:
-    """The fixed optimal alignment (see the module docstring) as (log, model) pairs."""
-    table = _lcs_suffix(s, p)
-    n, m = len(s), len(p)
-    i = j = 0
-    out = []
-    while i < n or j < m:
-        if i < n and j < m and s[i] == p[j]:
-            out.append((s[i], p[j]))
-            i += 1
-            j += 1
-        elif j < m and (i == n or table[i][j + 1] == table[i][j]):
-            out.append((None, p[j]))
-            j += 1
-        else:
-            out.append((s[i], None))
-            i += 1
-    return out
-
-
-def _type_moves(moves: list[tuple], path: Sequence) -> list[Deviation]:
-    on_path = set(path)
-    matched = {lab for lab, mod in moves if lab is not None and mod is not None}
-    log_labels = {lab for lab, mod in moves if mod is None}
-    # index of the last synchronous move: model moves after it are 'incomplete'
-    last_sync = max((k for k, (lab, mod) in enumerate(moves) if lab is not None and mod is not None), default=-1)
-    devs: list[tuple[int, Deviation]] = []
-    paired: set[str] = set()
-    pos = 0  # trace position
-    for k, (lab, mod) in enumerate(moves):
-        if lab is None:  # model move
-            if mod in log_labels:
-                pass  # reported with its log move as out_of_order
-            elif k > last_sync:
-                devs.append((k, Deviation("incomplete", mod, pos, 1)))
-            else:
-                devs.append((k, Deviation("skipped", mod, pos, 1)))
-            continue
-        if mod is None:  # log move
-            if lab not in on_path:
-                devs.append((k, Deviation("unexpected", lab, pos, 1)))
-            elif lab in matched or lab in paired:
-                devs.append((k, Deviation("repeated", lab, pos, 1)))
-            else:
-                paired.add(lab)
-                devs.append((k, Deviation("out_of_order", lab, pos, 2)))
-        pos += 1
-    return [d for _, d in devs]
-
-
-def align(trace: Sequence[str], path: Sequence[str]) -> Alignment:
-    """Optimal alignment of a milestone ``trace`` with a sequential happy ``path``.
-
-    Unit costs for log and model moves, 0 for synchronous moves; deviations are typed as
-    described in the module docstring. Milestone names on the path must be unique.
-
-    >>> align(["a", "b", "a", "b", "c"], ["a", "b", "c"]).deviations
-    (Deviation(type='repeated', milestone='a', position=2, cost=1), Deviation(type='repeated', milestone='b', position=3, cost=1))
-    >>> align(["a"], ["a", "b", "c"]).cost
-    2
-    """
-    trace, path = tuple(trace), tuple(path)
-    if len(set(path)) != len(path):
-        dup = sorted({x for x in path if path.count(x) > 1})
-        raise InvalidParameterError(f"the happy path names {dup} more than once; each milestone appears once on it.")
-    return _align_tuple(trace, path)
-
-
-# --------------------------------------------------------------------------- many alignments at once
-
-_TYPE_CODE = {t: k for k, t in enumerate(DEVIATION_TYPES)}
-_SKIPPED, _OUT_OF_ORDER, _REPEATED, _UNEXPECTED, _INCOMPLETE = range(5)
-
-
-@dataclass(frozen=True, eq=False)
-class _Batch:
-    """Alignments of many code sequences against one path, as arrays: ``cost`` and ``fitness``
-    per sequence; the deviations flat, in sequence then alignment order (``var``, ``type``
-    (index in DEVIATION_TYPES), ``milestone`` (code), ``position``, ``dcost``)."""
-
-    cost: np.ndarray
-    fitness: np.ndarray
-    var: np.ndarray
-    type: np.ndarray
-    milestone: np.ndarray
-    position: np.ndarray
-    dcost: np.ndarray
-
-    def permute(self, order: np.ndarray) -> _Batch:
-        """The same alignments with sequence ``order[k]`` renumbered k."""
-        new = np.empty(len(order), dtype=np.int64)
-        new[order] = np.arange(len(order))
-        var = new[self.var]
-        o = np.argsort(var, kind="stable")
-        return _Batch(self.cost[order], self.fitness[order], var[o], self.type[o], self.milestone[o],
-                      self.position[o], self.dcost[o])
-
-
-def _align_batch(traces: list[tuple[int, ...]], path: tuple[int, ...], n_codes: int,
-                 budget: int = 20_000_000, progress: bool = False) -> _Batch:
-    """Vectorised :func:`_align_tuple` over code sequences: the same alignments (same tie-breaking,
-    same deviation types), computed for all sequences at once with numpy, in chunks of similar
-    length so that the DP tables stay within ``budget`` cells."""
-    lens = np.fromiter((len(t) for t in traces), dtype=np.int64, count=len(traces))
-    order = np.argsort(lens, kind="stable")
-    parts, lo = [], 0
-    m = len(path)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(traces), desc="aligning milestone sequences", unit="seq")
-    while lo < len(order):
-        hi, width = lo, 0
-        while hi < len(order) and (hi - lo + 1) * (max(width, lens[order[hi]]) + 1) * (m + 1) <= budget or hi == lo:
-            width = max(width, lens[order[hi]])
-            hi += 1
-        parts.append((order[lo:hi], _align_chunk([traces[k] for k in order[lo:hi]], path, n_codes)))
-        if bar is not None:
-            bar.update(hi - lo)
-        lo = hi
-    if bar is not None:
-        bar.close()
-    n = len(traces)
-    cost, fitness = np.zeros(n, dtype=np.int64), np.ones(n, dtype=float)
-    flat = {k: [] for k in ("var", "type", "milestone", "position", "dcost")}
-    for idx, b in parts:
-        cost[idx], fitness[idx] = b.cost, b.fitness
-        flat["var"].append(idx[b.var])
-        for k in ("type", "milestone", "position", "dcost"):
-            flat[k].append(getattr(b, k))
-    cat = {k: (np.concatenate(v) if v else np.zeros(0, dtype=np.int64)) for k, v in flat.items()}
-    o = np.argsort(cat["var"], kind="stable")
-    return _Batch(cost, fitness, *(cat[k][o] for k in ("var", "type", "milestone", "position", "dcost")))
-
-
-def _align_chunk(traces: list[tuple[int, ...]], path: tuple[int, ...], n_codes: int) -> _Batch:
-    V, m = len(traces), len(path)
-    lens = np.fromiter((len(t) for t in traces), dtype=np.int64, count=V)
-    width = int(lens.max()) if V else 0
-    S = np.full((V, width + 1), -1, dtype=np.int64)  # -1 pads: never equal to a path code
-    rows = np.repeat(np.arange(V), lens)
-    cols = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
-    S[rows, cols] = np.fromiter((c for t in traces for c in t), dtype=np.int64, count=int(lens.sum()))
-    P = np.asarray(path, dtype=np.int64)
-    # L[:, i, j] = LCS(trace[i:], path[j:])  (zero beyond either end)
-    L = np.zeros((V, width + 1, m + 1), dtype=np.int32)
-    for i in range(width - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            L[:, i, j] = np.where(S[:, i] == P[j], L[:, i + 1, j + 1] + 1, np.maximum(L[:, i + 1, j], L[:, i, j + 1]))
-    # the walk of _moves, for every sequence at once: 1 sync, 2 model move, 3 log move
-    steps = width + m
-    kind = np.zeros((V, steps), dtype=np.int8)
-    label = np.full((V, steps), -1, dtype=np.int64)
-    tpos = np.zeros((V, steps), dtype=np.int64)
-    ar = np.arange(V)
-    i = np.zeros(V, dtype=np.int64)
-    j = np.zeros(V, dtype=np.int64)
-    for k in range(steps):
-        can_i, can_j = i < lens, j < m
-        si = S[ar, np.minimum(i, width)]
-        pj = P[np.minimum(j, m - 1)] if m else np.full(V, -2)
-        sync = can_i & can_j & (si == pj)
-        keep_opt = L[ar, i, np.minimum(j + 1, m)] == L[ar, i, j]
-        model = ~sync & can_j & (~can_i | keep_opt)
-        logm = ~sync & ~model & can_i
-        kind[:, k] = np.where(sync, 1, np.where(model, 2, np.where(logm, 3, 0)))
-        label[:, k] = np.where(model, pj, si)
-        tpos[:, k] = i
-        i = i + (sync | logm)
-        j = j + (sync | model)
-    cost = ((kind == 2) | (kind == 3)).sum(axis=1).astype(np.int64)
-    total = lens + m
-    fitness = np.where(total > 0, 1.0 - cost / np.maximum(total, 1), 1.0)
-    # deviation types, in alignment order (the rules of _type_moves)
-    on_path = np.zeros(n_codes + 1, dtype=bool)
-    on_path[P] = True
-    lab = np.where(label >= 0, label, n_codes)  # -1 -> a spare column
-    matched = np.zeros((V, n_codes + 1), dtype=bool)
-    logged = np.zeros((V, n_codes + 1), dtype=bool)
-    sv, sk = np.nonzero(kind == 1)
-    matched[sv, lab[sv, sk]] = True
-    lv, lk = np.nonzero(kind == 3)
-    logged[lv, lab[lv, lk]] = True
-    step_no = np.broadcast_to(np.arange(steps), (V, steps))
-    last_sync = np.where(kind == 1, step_no, -1).max(axis=1) if steps else np.full(V, -1)
-    paired = np.zeros((V, n_codes + 1), dtype=bool)
-    dtype = np.full((V, steps), -1, dtype=np.int64)
-    for k in range(steps):
-        c = lab[:, k]
-        is_model, is_log = kind[:, k] == 2, kind[:, k] == 3
-        out_model = np.where(logged[ar, c], -1, np.where(k > last_sync, _INCOMPLETE, _SKIPPED))
-        first_ooo = is_log & on_path[c] & ~matched[ar, c] & ~paired[ar, c]
-        out_log = np.where(~on_path[c], _UNEXPECTED, np.where(first_ooo, _OUT_OF_ORDER, _REPEATED))
-        dtype[:, k] = np.where(is_model, out_model, np.where(is_log, out_log, -1))
-        paired[ar[first_ooo], c[first_ooo]] = True
-    dv, dk = np.nonzero(dtype >= 0)
-    t = dtype[dv, dk]
-    return _Batch(cost, fitness, dv.astype(np.int64), t, label[dv, dk], tpos[dv, dk],
-                  np.where(t == _OUT_OF_ORDER, 2, 1).astype(np.int64))
-
 
 # --------------------------------------------------------------------------- statistics
 
@@ -466,7 +195,7 @@ class Conformance:
                 not 0 <= variant < len(self.variants):
             raise InvalidParameterError(f"variant={variant!r} is not a row of .variants; use 0 .. "
                                         f"{len(self.variants) - 1} (the most frequent sequence is 0).")
-        return _align_tuple(tuple(self.variants["milestones"].iloc[int(variant)]), self.happy_path)
+        return align_tuple(tuple(self.variants["milestones"].iloc[int(variant)]), self.happy_path)
 
     # ---- headline numbers
     @property
@@ -666,7 +395,7 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
     counts = np.bincount(vid, minlength=len(traces)) if len(traces) else np.zeros(0, dtype=np.int64)
     show = progress if progress is not None else len(traces) > 200_000
     path_codes = tuple(names.index(p) for p in path)
-    batch = _align_batch(traces, path_codes, len(names), progress=show)
+    batch = align_batch(traces, path_codes, len(names), progress=show)
     order = np.lexsort((np.arange(len(traces)), -counts)) if len(traces) else np.zeros(0, dtype=np.int64)
     remap = np.empty(len(order), dtype=np.int64)
     remap[order] = np.arange(len(order))
@@ -725,19 +454,7 @@ def _objects(items: list) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=100_000)
-def _align_tuple(trace: tuple[str, ...], path: tuple[str, ...]) -> Alignment:
-    """The alignment of one milestone sequence (cached: an Alignment is immutable)."""
-    if trace == path:
-        return Alignment(trace, path, tuple(zip(trace, path)), 0, 1.0, ())
-    moves = _moves(trace, path)
-    cost = sum(1 for lab, mod in moves if lab is None or mod is None)
-    total = len(trace) + len(path)
-    return Alignment(trace, path, tuple(moves), cost, 1.0 - cost / total if total else 1.0,
-                     tuple(_type_moves(moves, path)))
-
-
-def _deviation_rows(cases: pd.DataFrame, batch: _Batch, names: tuple) -> pd.DataFrame:
+def _deviation_rows(cases: pd.DataFrame, batch: AlignmentBatch, names: tuple) -> pd.DataFrame:
     """One row per deviation of each case, in case order then alignment order (vectorised)."""
     nv = len(batch.cost)
     nd = np.bincount(batch.var, minlength=nv).astype(np.int64)
@@ -757,8 +474,8 @@ def _deviation_rows(cases: pd.DataFrame, batch: _Batch, names: tuple) -> pd.Data
     })
 
 
-def _path_table(cases: pd.DataFrame, batch: _Batch, path_codes: tuple, path: tuple[str, ...]) -> pd.DataFrame:
-    statuses = ("in_order", "repeated", "out_of_order", "skipped", "incomplete")
+def _path_table(cases: pd.DataFrame, batch: AlignmentBatch, path_codes: tuple, path: tuple[str, ...]) -> pd.DataFrame:
+    statuses = PATH_STATUSES
     nv = len(batch.cost)
     counts = np.bincount(cases["variant"].to_numpy(), minlength=nv) if len(cases) else np.zeros(nv, dtype=np.int64)
     # status of each happy-path milestone in each variant, by precedence (0 = in order)
@@ -766,7 +483,7 @@ def _path_table(cases: pd.DataFrame, batch: _Batch, path_codes: tuple, path: tup
     status_of_rank = np.array([0, 1, 4, 3, 2])  # rank -> column of `statuses`
     where = np.full(max(path_codes) + 1 if path_codes else 1, -1, dtype=np.int64)
     where[list(path_codes)] = np.arange(len(path_codes))
-    on = (batch.milestone < len(where)) & (batch.type != _UNEXPECTED)
+    on = (batch.milestone < len(where)) & (batch.type != DEVIATION_TYPES.index("unexpected"))
     k = where[np.minimum(batch.milestone, len(where) - 1)]
     on &= k >= 0
     best = np.zeros((nv, len(path_codes)), dtype=np.int64)
@@ -781,7 +498,7 @@ def _path_table(cases: pd.DataFrame, batch: _Batch, path_codes: tuple, path: tup
     return table
 
 
-def _effects(cases: pd.DataFrame, batch: _Batch, done_v: np.ndarray, confidence: float, *,
+def _effects(cases: pd.DataFrame, batch: AlignmentBatch, done_v: np.ndarray, confidence: float, *,
              has_goal: bool) -> pd.DataFrame:
     """Per deviation type: frequency, and the difference with conforming cases in duration
     (completed cases) and goal attainment. Sums are taken per variant, then combined."""

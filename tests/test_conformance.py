@@ -480,12 +480,12 @@ def test_progress_bar_option(hand):
 @given(st.lists(st.lists(st.integers(0, 6), max_size=12).map(tuple), min_size=1, max_size=40, unique=True),
        st.integers(50, 5000))
 def test_batch_alignment_equals_one_by_one(traces, budget):
-    from journeylab.conformance import _align_batch, _align_tuple
+    from journeylab._kernels.alignment import align_batch, align_tuple
 
     path = (0, 1, 2, 3)
-    b = _align_batch(traces, path, 7, budget=budget)  # small budgets force many chunks
+    b = align_batch(traces, path, 7, budget=budget)  # small budgets force many chunks
     for v, trace in enumerate(traces):
-        a = _align_tuple(trace, path)
+        a = align_tuple(trace, path)
         mine = b.var == v
         got = list(zip([DEVIATION_TYPES[t] for t in b.type[mine]], b.milestone[mine].tolist(),
                        b.position[mine].tolist(), b.dcost[mine].tolist()))

@@ -14,3 +14,16 @@ __all__ = ["START", "END"]
 START = "[start]"
 #: name of the artificial end node of a process map (and of a path that reaches the case end)
 END = "[end]"
+
+# ---- the happy path (conformance, its plots and the report)
+__all__ += ["DEVIATION_TYPES", "DEVIATION_LABELS", "PATH_STATUSES", "PATH_STATUS_LABELS"]
+#: The deviation types of an alignment with the happy path, in the order they are reported.
+DEVIATION_TYPES = ("skipped", "out_of_order", "repeated", "unexpected", "incomplete")
+#: How deviation types read in tables and plots.
+DEVIATION_LABELS = {"skipped": "skipped", "out_of_order": "out of order", "repeated": "repeated",
+                    "unexpected": "unexpected", "incomplete": "incomplete"}
+#: What happened to a happy-path milestone in a case, best first (the columns of ``Conformance.path``).
+PATH_STATUSES = ("in_order", "repeated", "out_of_order", "skipped", "incomplete")
+#: How those statuses read in plots.
+PATH_STATUS_LABELS = {"in_order": "in order", "repeated": "repeated", "out_of_order": "out of order",
+                      "skipped": "skipped", "incomplete": "not reached"}
