@@ -101,8 +101,6 @@ KNOWN: set[tuple[str, str]] = {
     ('peakend', 'kpi._progress'),
     ('peakend', 'kpi._rng'),
     ('peakend', 'kpi._unit_column'),
-    ('plotting.conformance', 'conformance'),
-    ('plotting.conformance', 'journey'),
     ('plotting.goals', 'journey'),
     ('plotting.kpi', 'attribution'),
     ('plotting.kpi', 'attribution._MODEL_NAMES'),

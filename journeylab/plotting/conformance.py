@@ -24,6 +24,8 @@ import pandas as pd
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from .._core.formatting import duration_spec, format_duration
+from .._core.vocabulary import DEVIATION_LABELS, PATH_STATUS_LABELS
 from ..exceptions import InvalidParameterError
 from ._style import INK, MUTED, interval_bars
 
@@ -37,8 +39,6 @@ STATUS_COLORS = {
     "skipped": "#e76f51",
     "incomplete": "#b8bec6",
 }
-_STATUS_LABELS = {"in_order": "in order", "repeated": "repeated", "out_of_order": "out of order",
-                  "skipped": "skipped", "incomplete": "not reached"}
 _INK = INK
 _MUTED = MUTED
 _PATH = "#264653"
@@ -119,7 +119,7 @@ def _plot_path(result, *, ax=None, title: str | None = None):
     for s in statuses:
         vals = table[f"share_{s}"].to_numpy(dtype=float)
         ax.bar(x, vals, width=width, bottom=bottoms, color=STATUS_COLORS[s], edgecolor="white", linewidth=0.8,
-               label=_STATUS_LABELS[s], zorder=2)
+               label=PATH_STATUS_LABELS[s], zorder=2)
         for xi, v, b in zip(x, vals, bottoms):
             if v >= 0.06:
                 dark = s in ("repeated", "incomplete", "out_of_order")
@@ -148,8 +148,6 @@ def _plot_path(result, *, ax=None, title: str | None = None):
 
 
 def _plot_deviation_matrix(result, *, ax=None, cmap: str = "OrRd", title: str | None = None):
-    from ..conformance import DEVIATION_LABELS
-
     mat = result.deviation_matrix()
     ax = _axes(ax, (max(6.0, 1.05 * mat.shape[1] + 2.5), 3.4))
     vals = mat.to_numpy(dtype=float)
@@ -183,8 +181,6 @@ def _duration_unit(values_s: np.ndarray) -> tuple[float, str]:
 
 
 def _plot_effects(result, *, ax=None, metric: str = "duration", title: str | None = None):
-    from ..conformance import DEVIATION_LABELS
-
     e = result.effects
     lvl = result.params.get("confidence", 0.95)
     if metric == "duration":
@@ -275,9 +271,7 @@ def plot_funnel(result, *, ax=None, relative: bool = False, max_segments: int = 
     _clean(ax)
     if title is None:
         conv = f"{result.conversion:.1%}" if result.entered else "-"
-        from ..journey import _format_duration
-
-        title = f"Funnel: {result.entered:,} entered, {conv} converted within {_format_duration(result.params['window'])}"
+        title = f"Funnel: {result.entered:,} entered, {conv} converted within {duration_spec(result.params['window'])}"
     ax.set_title(title, loc="left", fontsize=11, color=_INK)
     return ax
 
@@ -363,7 +357,8 @@ def _plot_times(result, *, ax=None, title: str | None = None, max_time=None, sca
         tt = np.r_[tt, hi] / unit_scale
         y, ylo, yhi = (np.r_[part[c].to_numpy(dtype=float), part[c].iloc[-1]] for c in ("reached", "low", "high"))
         ax.step(tt, y, where="post", color=color, linewidth=1.8, zorder=3,
-                label=f"{label}  (median {_fmt_dur(med[j])})" if j < len(med) else label)
+                label=f"{label}  (median {format_duration(med[j], missing='not reached by half')})"
+                if j < len(med) else label)
         ax.fill_between(tt, ylo, yhi, step="post", color=color, alpha=0.15, linewidth=0, zorder=2)
         if j < len(med) and math.isfinite(med[j]):
             ax.plot([max(med[j], lo) / unit_scale], [0.5], marker="o", color=color, markersize=5, zorder=4)
@@ -388,12 +383,3 @@ def _plot_times(result, *, ax=None, title: str | None = None, max_time=None, sca
     ax.set_title(title or f"Time to the next milestone (Kaplan-Meier, {lvl:.0%} bands; in progress censored)",
                  loc="left", fontsize=11, color=_INK)
     return ax
-
-
-def _fmt_dur(secs: float) -> str:
-    if not math.isfinite(secs):
-        return "not reached by half"
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if secs >= size:
-            return f"{secs / size:.1f} {unit}"
-    return f"{secs:.0f} s"
