@@ -81,7 +81,6 @@ Conformance: 6 cases vs happy path 'claim', 16.7% conform, mean cost 3.2, mean f
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -90,12 +89,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._core.formatting import format_count, format_duration, format_number, format_share
+from ._core.results import FrozenMap, Result
 from ._core.stats import newcombe, z_score
+from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, Optional, checked
 from ._core.vocabulary import DEVIATION_LABELS, DEVIATION_TYPES, PATH_STATUSES
-from ._kernels.alignment import Alignment, AlignmentBatch, Deviation, align, align_batch, align_tuple  # noqa: F401 - align, Alignment, Deviation: public names of this module
-from ._util import format_timedelta as _fmt_td
-from .exceptions import InvalidParameterError
+from ._kernels.alignment import AlignmentBatch, align_batch, align_tuple
+from ._kernels.alignment import Alignment, Deviation, align  # noqa: F401 - public names of this module
 from ._kernels.visits import milestone_visits, sequences, to_datetime
+from .exceptions import InvalidParameterError
 
 __all__ = ["compare", "Conformance", "align", "Alignment", "Deviation", "DEVIATION_TYPES"]
 
@@ -133,10 +135,8 @@ def _welch_stats(a: tuple, b: tuple, confidence: float) -> tuple[float, float, f
 # --------------------------------------------------------------------------- the result
 
 
-
-
 @dataclass(frozen=True, eq=False)
-class Conformance:
+class Conformance(Result):
     """How cases compare with the happy path (see :func:`compare`).
 
     Attributes
@@ -161,7 +161,7 @@ class Conformance:
         ``goal_rate``, ``goal_diff`` / ``_low`` / ``_high`` (difference of goal attainment
         rate with conforming cases, and its interval; NaN without a goal). See :func:`compare`.
     n_outside : cases with no milestone event (outside the journey, not aligned).
-    params : the inputs (journey name, collapse, confidence).
+    params : the inputs (journey name, happy path, collapse, confidence; read-only).
     """
 
     journey: Any
@@ -170,7 +170,7 @@ class Conformance:
     path: pd.DataFrame
     effects: pd.DataFrame
     n_outside: int
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
     _batch: Any = field(default=None, repr=False)
     _names: tuple = field(default=(), repr=False)
 
@@ -232,16 +232,16 @@ class Conformance:
         per deviation type ``<type>: cases`` with the share of cases that show it.
         """
         rows = [
-            ("cases", f"{self.n_cases:,}"),
-            ("conforming", f"{int(self.cases['conforms'].sum()):,}"),
-            ("conformance rate", f"{self.conformance_rate:.1%}"),
-            ("mean fitness", f"{self.mean_fitness:.3f}"),
-            ("mean cost", f"{self.mean_cost:.2f}"),
-            ("outside the journey", f"{self.n_outside:,}"),
-            ("distinct milestone sequences", f"{len(self.variants):,}"),
+            ("cases", format_count(self.n_cases)),
+            ("conforming", format_count(self.cases["conforms"].sum())),
+            ("conformance rate", format_share(self.conformance_rate)),
+            ("mean fitness", format_number(self.mean_fitness, 3)),
+            ("mean cost", format_number(self.mean_cost, 2)),
+            ("outside the journey", format_count(self.n_outside)),
+            ("distinct milestone sequences", format_count(len(self.variants))),
         ]
         for t, r in self.effects.iterrows():
-            rows.append((f"{DEVIATION_LABELS[t]}: cases", f"{int(r['cases']):,} ({r['share']:.1%})"))
+            rows.append((f"{DEVIATION_LABELS[t]}: cases", f"{format_count(r['cases'])} ({format_share(r['share'])})"))
         return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
 
     def to_frame(self) -> pd.DataFrame:
@@ -268,9 +268,9 @@ class Conformance:
     def __repr__(self) -> str:
         if not len(self.cases):
             return f"Conformance: no case reaches a milestone of {self.journey.name!r}"
-        return (f"Conformance: {self.n_cases:,} cases vs happy path {self.journey.name!r}, "
-                f"{self.conformance_rate:.1%} conform, mean cost {self.mean_cost:.1f}, "
-                f"mean fitness {self.mean_fitness:.2f}")
+        return (f"Conformance: {format_count(self.n_cases)} cases vs happy path {self.journey.name!r}, "
+                f"{format_share(self.conformance_rate)} conform, mean cost {format_number(self.mean_cost, 1)}, "
+                f"mean fitness {format_number(self.mean_fitness, 2)}")
 
     def effects_table(self) -> pd.DataFrame:
         """:attr:`effects` formatted for reading (durations as text, shares as percentages)."""
@@ -280,36 +280,32 @@ class Conformance:
         def ci(lo, hi, fmt):
             return "-" if pd.isna(lo) else f"{fmt(lo)} .. {fmt(hi)}"
 
+        def pp(v):
+            return "-" if pd.isna(v) else format_number(100 * v, 1, signed=True) + " pp"
+
         out = pd.DataFrame({
             "deviation": [DEVIATION_LABELS[t] for t in e.index],
-            "cases": e["cases"].map("{:,}".format),
-            "share": e["share"].map("{:.1%}".format),
-            "duration vs conforming (completed)": e["duration_diff"].map(_fmt_td),
-            f"{lvl:.0%} CI (duration)": [ci(a, b, _fmt_td) for a, b in zip(e["duration_diff_low"],
-                                                                             e["duration_diff_high"])],
+            "cases": e["cases"].map(format_count),
+            "share": e["share"].map(format_share),
+            "duration vs conforming (completed)": e["duration_diff"].map(format_duration),
+            f"{lvl:.0%} CI (duration)": [ci(a, b, format_duration) for a, b in zip(e["duration_diff_low"],
+                                                                                    e["duration_diff_high"])],
         })
         if "goal_diff" in e and e["goal_diff"].notna().any():
-            def pp(v):
-                return f"{100 * v:+.1f} pp"
-
-            out["goal vs conforming"] = e["goal_diff"].map(lambda v: "-" if pd.isna(v) else pp(v))
+            out["goal vs conforming"] = e["goal_diff"].map(pp)
             out[f"{lvl:.0%} CI (goal)"] = [ci(a, b, pp) for a, b in zip(e["goal_diff_low"], e["goal_diff_high"])]
         return out.reset_index(drop=True)
 
-    def _repr_html_(self) -> str:
-        e = html.escape
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
         top = self.variants.head(10)
-        var = pd.DataFrame({
-            "milestones": [" > ".join(m) or "-" for m in top["milestones"]],
-            "cases": top["count"].map("{:,}".format),
-            "cost": top["cost"],
-            "deviations": [", ".join(d) or "-" for d in top["deviations"]],
-        })
-        more = f"<p>... {len(self.variants) - 10:,} more milestone sequences</p>" if len(self.variants) > 10 else ""
-        return (f"<div><p><b>{e(repr(self))}</b><br>happy path: {e(' > '.join(self.happy_path))}</p>"
-                + self.effects_table().to_html(index=False, escape=True)
-                + "<p>Most frequent milestone sequences</p>" + var.to_html(index=False, escape=True) + more
-                + "</div>")
+        shown = pd.DataFrame({"milestones": top["milestones"], "cases": top["count"], "cost": top["cost"],
+                              "deviations": top["deviations"]})
+        return [(f"Deviations and their effects (happy path: {' > '.join(self.happy_path)})", self.effects_table()),
+                (f"Most frequent milestone sequences ({len(top):,} of {len(self.variants):,}: .variants has all)",
+                 shown)]
+
+    def _html_formats(self) -> dict:
+        return {"milestones": lambda m: " > ".join(m) or "-", "deviations": lambda d: ", ".join(d) or "-"}
 
     def plot(self, ax=None, *, kind: str = "path", **kw):
         """``kind="path"``: the happy path as a swimlane with, at each milestone, the share of
@@ -326,20 +322,25 @@ class Conformance:
 # --------------------------------------------------------------------------- compare
 
 
+@checked(log=LOG, journey=JOURNEY, collapse=BOOL, confidence=CONFIDENCE, progress=Optional(BOOL))
 def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, progress: bool | None = None
             ) -> Conformance:
     """Compare every case with the journey's happy path (optimal alignments, typed deviations).
 
     Parameters
     ----------
-    log : EventLog.
-    journey : Journey; its happy path (required positive milestones, in order) is the model.
-    collapse : consecutive events of the same milestone count as one visit (default True).
-        With False every milestone event is a trace step, so a second product view in a
-        row is a ``repeated`` deviation.
-    confidence : level of the confidence intervals of the effects (default 0.95).
-    progress : show a progress bar over the distinct milestone sequences (default: when
-        there are more than 200,000 of them).
+    log : EventLog
+        The events (a case is one journey).
+    journey : Journey
+        Its happy path (required positive milestones, in order) is the model.
+    collapse : bool, default True
+        Consecutive events of the same milestone count as one visit. With False every milestone
+        event is a trace step, so a second product view in a row is a ``repeated`` deviation.
+    confidence : float, default 0.95
+        Level of the confidence intervals of the effects.
+    progress : bool, optional
+        Show a progress bar over the distinct milestone sequences (default: when there are more
+        than 200,000 of them).
 
     Returns
     -------
@@ -348,6 +349,8 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
         sequence and is joined back to the cases, so its cost grows with the number of
         variants, not of events. Deviation types are defined in the module docstring.
 
+    Notes
+    -----
     Effects compare the cases that show a deviation type with the cases that conform.
     ``duration_diff``: among the cases that completed the journey (reached the final
     milestone of the happy path, so that durations are comparable), the difference of mean
@@ -370,24 +373,10 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
     >>> res.conformance_rate, sorted(res.deviations["type"].unique())
     (0.5, ['incomplete'])
     """
-    from .journey import Journey
-    from .log import EventLog
-
-    if not isinstance(log, EventLog):
-        raise InvalidParameterError(f"log must be a journeylab EventLog, got {type(log).__name__}; build one with "
-                                    "jl.from_pandas(df, case=..., activity=..., timestamp=...).")
-    if not isinstance(collapse, (bool, np.bool_)):
-        raise InvalidParameterError(f"collapse={collapse!r} must be True or False.")
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
-        raise InvalidParameterError(f"confidence={confidence!r} must be a number between 0 and 1, e.g. 0.95.")
-    if not isinstance(journey, Journey):
-        raise InvalidParameterError(
-            f"journey must be a journeylab Journey, got {type(journey).__name__}. Build one with "
-            "Journey.from_yaml('journey.yaml') or Journey.from_dict({...}).")
     path = journey.happy_path
     names = [m.name for m in journey.milestones]
 
-    visits = milestone_visits(log, journey, collapse=bool(collapse), goal=True)
+    visits = milestone_visits(log, journey, collapse=collapse, goal=True)
     n_outside = visits.n_log_cases - len(visits.case_ids)
 
     # ---- one alignment per distinct milestone sequence (all at once), most frequent first
@@ -439,10 +428,9 @@ def compare(log, journey, *, collapse: bool = True, confidence: float = 0.95, pr
 
     done_v = np.array([path_codes[-1] in t for t in traces], dtype=bool)
     path_table = _path_table(cases, batch, path_codes, path)
-    effects = _effects(cases, batch, done_v, float(confidence), has_goal=reached is not None)
-    params = {"journey": journey.name, "happy_path": path, "collapse": bool(collapse),
-              "confidence": float(confidence)}
-    return Conformance(journey, cases, variants, path_table, effects, int(n_outside), params,
+    effects = _effects(cases, batch, done_v, confidence, has_goal=reached is not None)
+    params = {"journey": journey.name, "happy_path": path, "collapse": collapse, "confidence": confidence}
+    return Conformance(journey, cases, variants, path_table, effects, int(n_outside), FrozenMap(params),
                        _batch=batch, _names=tuple(names))
 
 

@@ -57,7 +57,6 @@ Funnel: view > cart > buy, 3 entered, 33.3% converted within 7d (uniques, sequen
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Sequence
@@ -66,9 +65,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._core.formatting import cut, duration_spec, format_count, format_duration, format_share
+from ._core.names import closest
+from ._core.progress import progress as progress_bar
+from ._core.results import FrozenMap, Result
+from ._core.validation import BOOL, DURATION, LOG, TEXT, Choice, Optional, Texts, checked, to_timedelta
+from ._kernels.events import events
 from ._kernels.units import known_customers
 from ._kernels.visits import check_fit, epoch_us
-from ._util import closest, to_timedelta, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
 __all__ = ["funnel", "Funnel", "ORDERS", "COUNTS"]
@@ -80,15 +84,8 @@ COUNTS = ("uniques", "totals", "sessions")
 
 
 
-
-def _fmt_window(td: pd.Timedelta) -> str:
-    from .journey import _format_duration
-
-    return _format_duration(td)
-
-
 @dataclass(frozen=True, eq=False)
-class Funnel:
+class Funnel(Result):
     """A milestone funnel (see :func:`funnel` for the rules).
 
     Attributes
@@ -103,14 +100,14 @@ class Funnel:
         breakdown value (when ``by`` is given) and the time each step was reached (one column
         per step, NaT when not reached).
     breakdown : with ``by``: the table per value of the attribute (index: value, step), else None.
-    params : the inputs.
+    params : the inputs (read-only).
     """
 
     steps: tuple[str, ...]
     table: pd.DataFrame
     attempts: pd.DataFrame
     breakdown: pd.DataFrame | None
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def entered(self) -> int:
@@ -137,13 +134,13 @@ class Funnel:
         """Headline figures: entered, converted, conversion, time to convert, void attempts."""
         last = self.table.iloc[-1]
         rows = [
-            ("entered", f"{self.entered:,}"),
-            ("converted", f"{self.converted:,}"),
-            ("conversion", f"{self.conversion:.1%}" if self.entered else "-"),
-            ("time to convert (median)", _fmt_td(last["time_median"])),
-            ("time to convert (p90)", _fmt_td(last["time_p90"])),
-            ("void attempts (exclude)", f"{self.void:,}"),
-            ("window", _fmt_window(self.params["window"])),
+            ("entered", format_count(self.entered)),
+            ("converted", format_count(self.converted)),
+            ("conversion", format_share(self.conversion)),
+            ("time to convert (median)", format_duration(last["time_median"])),
+            ("time to convert (p90)", format_duration(last["time_p90"])),
+            ("void attempts (exclude)", format_count(self.void)),
+            ("window", duration_spec(self.params["window"])),
             ("order", self.params["order"]),
             ("count", self.params["count"]),
         ]
@@ -157,22 +154,19 @@ class Funnel:
         return pd.concat([overall, self.breakdown.reset_index()], ignore_index=True)
 
     def __repr__(self) -> str:
-        conv = f"{self.conversion:.1%}" if self.entered else "-"
-        return (f"Funnel: {' > '.join(self.steps)}, {self.entered:,} entered, {conv} converted within "
-                f"{_fmt_window(self.params['window'])} ({self.params['count']}, {self.params['order']})")
+        return (f"Funnel: {' > '.join(self.steps)}, {format_count(self.entered)} entered, "
+                f"{format_share(self.conversion)} converted within {duration_spec(self.params['window'])} "
+                f"({self.params['count']}, {self.params['order']})")
 
-    def _repr_html_(self) -> str:
-        t = self.table
-        shown = pd.DataFrame({
-            "step": t["step"],
-            "reached": t["reached"].map("{:,}".format),
-            "conversion": t["conversion"].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}"),
-            "from previous": t["step_conversion"].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}"),
-            "drop-off": t["drop_off"].map("{:,}".format),
-            "time (median)": t["time_median"].map(_fmt_td),
-            "time (p90)": t["time_p90"].map(_fmt_td),
-        })
-        return f"<div><p><b>{html.escape(repr(self))}</b></p>{shown.to_html(index=False, escape=True)}</div>"
+    #: the columns of :attr:`table` shown in notebooks and the report, and their headings
+    _SHOWN = {"step": "step", "reached": "reached", "conversion": "conversion", "step_conversion": "from previous",
+              "drop_off": "drop-off", "time_median": "time (median)", "time_p90": "time (p90)"}
+
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("", self.table[list(self._SHOWN)].rename(columns=self._SHOWN))]
+
+    def _html_formats(self) -> dict:
+        return {"from previous": "share"}
 
     def plot(self, ax=None, *, relative: bool = False, **kw):
         """Bars of the units reaching each step (``relative=True``: as a share of those who
@@ -195,17 +189,18 @@ def _step_spec(log, steps) -> tuple[tuple[str, ...], list, set[str]]:
         ms = [steps.milestone(n) for n in steps.happy_path]
         if len(ms) < 2:
             raise InvalidParameterError(
-                f"journey {steps.name!r} has {len(ms)} milestone on its happy path; a funnel needs at least two "
+                f"journey {cut(steps.name)} has {len(ms)} milestone on its happy path; a funnel needs at least two "
                 "steps. Add milestones, or pass a list of activities.")
         return tuple(m.name for m in ms), ms, {a for m in ms for a in m.activities}
     if isinstance(steps, (str, bytes)) or not isinstance(steps, Sequence):
         raise InvalidParameterError(
-            f"steps={steps!r} must be a list of at least two activities (e.g. ['view', 'cart', 'buy']) or a Journey.")
+            f"steps={cut(steps)} must be a list of at least two activities (e.g. ['view', 'cart', 'buy']) or a "
+            "Journey.")
     steps = list(steps)
     if len(steps) < 2:
         raise InvalidParameterError(
-            f"steps={steps!r} has {len(steps)} entr{'y' if len(steps) == 1 else 'ies'}; a funnel needs at least two "
-            "steps, e.g. ['view', 'cart', 'buy'].")
+            f"steps={cut(steps)} has {len(steps)} entr{'y' if len(steps) == 1 else 'ies'}; a funnel needs at least "
+            "two steps, e.g. ['view', 'cart', 'buy'].")
     present = set(log.activities)
     labels, matchers, acts, missing = [], [], set(), []
     for s in steps:
@@ -221,7 +216,7 @@ def _step_spec(log, steps) -> tuple[tuple[str, ...], list, set[str]]:
             if s not in present:
                 missing.append(s)
         else:
-            raise InvalidParameterError(f"step {s!r} must be an activity name (text) or a Milestone.")
+            raise InvalidParameterError(f"step {cut(s)} must be an activity name (text) or a Milestone.")
     typos = [m for m in missing if closest(m, log.activities)]
     first_missing = isinstance(steps[0], str) and steps[0] in missing
     if typos or first_missing:
@@ -230,29 +225,25 @@ def _step_spec(log, steps) -> tuple[tuple[str, ...], list, set[str]]:
             f"steps name activities that are not in the log: {hints}. Available: {list(log.activities)[:20]}"
             + (" ..." if len(log.activities) > 20 else "") + ". Fix the step names.")
     if missing:
-        warnings.warn(f"steps {missing} never occur in the log (and no activity has a similar name): nobody reaches "
-                      "them.", DataQualityWarning, stacklevel=3)
+        warnings.warn(f"steps {cut(missing)} never occur in the log (and no activity has a similar name): nobody "
+                      "reaches them.", DataQualityWarning, stacklevel=4)  # the caller of funnel (through @checked)
     return tuple(labels), matchers, acts
 
 
-def _check_exclude(log, exclude, labels, step_acts) -> list[str]:
-    if exclude is None:
-        return []
-    ex = [exclude] if isinstance(exclude, str) else list(exclude)
-    for a in ex:
-        if not isinstance(a, str):
-            raise InvalidParameterError(f"exclude={exclude!r} must be an activity name or a list of them.")
+def _check_exclude(log, exclude: tuple[str, ...] | None, labels, step_acts) -> list[str]:
+    """The exclude activities (already texts, see ``@checked``): none a step, all in the log."""
+    ex = list(exclude or ())
     bad = [a for a in ex if a in step_acts]
     if bad:
         where = "first or last step" if any(a in (labels[0], labels[-1]) for a in bad) else "a step"
         raise InvalidParameterError(
-            f"exclude={bad[0]!r} is also {where} of the funnel; an activity cannot both mark a step and void the "
+            f"exclude={cut(bad[0])} is also {where} of the funnel; an activity cannot both mark a step and void the "
             "attempt. Remove it from exclude (or from the steps).")
     missing = [a for a in ex if a not in set(log.activities)]
     if missing:
         raise InvalidParameterError(
             "exclude names activities that are not in the log: "
-            + "; ".join(f"{m!r} (closest: {closest(m, log.activities) or 'none'})" for m in missing)
+            + "; ".join(f"{cut(m)} (closest: {closest(m, log.activities) or 'none'})" for m in missing)
             + ". Fix the names.")
     return ex
 
@@ -329,24 +320,40 @@ def _unit_attempts(T, B, X, lo, hi, K, W, order, multi):
             start = j
 
 
+@checked(log=LOG, window=DURATION, order=Choice(*ORDERS), exclude=Optional(Texts(allow_empty=True, example="['cancel']")),
+         by=Optional(TEXT), count=Choice(*COUNTS), progress=Optional(BOOL))
 def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None, by: str | None = None,
            count: str = "uniques", progress: bool | None = None) -> Funnel:
     """Funnel of ``steps`` over ``log``: entered, reached per step, conversion, drop-off, time to convert.
 
+    The rules are written out in the module docstring (``help(journeylab.funnel)``).
+
     Parameters
     ----------
-    log : EventLog.
-    steps : a list of at least two activities (or :class:`~journeylab.journey.Milestone`
-        objects), or a Journey (its happy-path milestones, matched with their conditions).
-    window : the conversion window from entering, a duration (``"14d"``, ``"36h"``,
-        ``pd.Timedelta``); a bare number is refused.
-    order : ``"sequential"`` (default), ``"strict"`` or ``"any"`` - see the module docstring.
-    exclude : an activity (or list) that voids an attempt when it occurs between two steps.
-    by : a column of the log; the breakdown uses its value on the entry event.
-    count : ``"uniques"`` (default), ``"totals"`` or ``"sessions"``.
-    progress : show a progress bar over the units (default: above 200,000 units).
+    log : EventLog
+        The events.
+    steps : list of str or Milestone, or Journey
+        At least two activities (or :class:`~journeylab.journey.Milestone` objects), or a Journey (its
+        happy-path milestones, matched with their conditions).
+    window : str or Timedelta, default "14d"
+        The conversion window from entering (``"14d"``, ``"36h"``, ``pd.Timedelta``); a bare number is
+        refused.
+    order : {"sequential", "strict", "any"}, default "sequential"
+        How the steps must follow each other (see the module docstring).
+    exclude : str or list of str, optional
+        Activities that void an attempt when they occur between two steps.
+    by : str, optional
+        A column of the log; the breakdown uses its value on the entry event.
+    count : {"uniques", "totals", "sessions"}, default "uniques"
+        Each customer once, every attempt, or each journey session once.
+    progress : bool, optional
+        Show a progress bar over the units (default: above 200,000 units).
 
-    The rules are written out in the module docstring (``help(journeylab.funnel)``).
+    Returns
+    -------
+    Funnel
+        ``table`` (per step: reached, conversion, drop-off, times), ``attempts`` (one row per attempt),
+        ``breakdown`` (per value of ``by``) and ``params``.
 
     Examples
     --------
@@ -361,33 +368,30 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
     >>> funnel(log, ["view", "cart"], window="2d", order="strict", exclude="buy").table["reached"].tolist()
     [1, 1]
     """
-    from .log import EventLog
-
-    if not isinstance(log, EventLog):
-        raise InvalidParameterError(f"log must be a journeylab EventLog, got {type(log).__name__}; build one with "
-                                    "jl.from_pandas(df, case=..., activity=..., timestamp=...).")
-    W = to_timedelta(window, name="window")
-    if order not in ORDERS:
-        raise InvalidParameterError(f"order={order!r} is not allowed; use one of {list(ORDERS)}.")
-    if count not in COUNTS:
-        raise InvalidParameterError(f"count={count!r} is not allowed; use one of {list(COUNTS)}.")
+    W = to_timedelta(window, name="window")  # the default "14d" too (@checked trusts defaults)
     labels, matchers, step_acts = _step_spec(log, steps)
     ex = _check_exclude(log, exclude, labels, step_acts)
     if by is not None and by not in log.columns:
         near = closest(by, log.columns, n=1)
-        raise SchemaError(f"by={by!r} is not a column of the log." + (f" Closest match: {near[0]!r}." if near else "")
+        raise SchemaError(f"by={cut(by)} is not a column of the log." + (f" Closest match: {near[0]!r}." if near else "")
                           + f" Available: {list(log.columns)}. Pass by=... with one of them.")
     if by in ("case", "timestamp"):
         raise InvalidParameterError(f"by={by!r}: a breakdown needs an attribute with few values (e.g. 'channel').")
-    df = log._frame()
-    if count != "sessions" and log.has_role("customer"):  # a case without a customer id is its own customer
-        df = known_customers(df)
     if count == "sessions" and not log.has_role("customer"):
         raise InvalidParameterError(
             "count='sessions' counts journey sessions, but this log has no customer role: each case is a customer. "
             "Split it into sessions first, e.g. funnel(log.sessions('30min'), ...) or log.sessions(restart_on=[...]); "
             "or use count='uniques'.")
     unit_col = "case" if count == "sessions" or not log.has_role("customer") else "customer"
+    # the columns the steps, the unit and the breakdown read; an engine sends back only the events of the steps
+    # and exclusions (all events for order="strict"), in memory the columns are read where they lie
+    columns = dict.fromkeys(([unit_col] if unit_col != "case" else []) + ([by] if by is not None else [])
+                            + [c.column for m in matchers if not isinstance(m, str) for c in m.conditions
+                               if c.column in log.columns])
+    narrow = log.is_lazy and order != "strict"
+    df = events(log, list(columns), activities=sorted(step_acts | set(ex)) if narrow else None)
+    if unit_col == "customer":  # a case without a customer id is its own customer
+        df = known_customers(df)
 
     K = len(labels)
     bits = np.zeros(len(df), dtype=np.int64)
@@ -415,12 +419,8 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
     T, B, X = tus.tolist(), bits.tolist(), xflag.tolist()
     w_us = int(W / pd.Timedelta(microseconds=1))
     multi = count == "totals"
-    iterator = zip(bounds.tolist(), ends.tolist())
     show = progress if progress is not None else len(bounds) > 200_000
-    if show:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, total=len(bounds), desc="funnel", unit="unit")
+    iterator = progress_bar(zip(bounds.tolist(), ends.tolist()), total=len(bounds), desc="funnel", enabled=show)
     rec_unit, rec_no, rec_entry, rec_reached, rec_void = [], [], [], [], []
     rec_times: list[list[int]] = []
     for lo, hi in iterator:
@@ -538,56 +538,4 @@ def _build(log, df, labels, W, order, count, ex, by, unit_col, rec_unit, rec_no,
                 segment="(none)").set_index(["segment", "step"])
     params = {"steps": tuple(labels), "window": W, "order": order, "exclude": tuple(ex), "by": by, "count": count,
               "unit": unit_col}
-    return Funnel(tuple(labels), table, attempts, breakdown, params)
-
-
-# --------------------------------------------------------------------------- report
-
-
-def _report_sections(log, journey, *, window="14d") -> list[tuple[str, str]]:
-    """(title, HTML body) of the report sections on the happy path: conformance, funnel and
-    milestones. Figures are inline PNG images; every text from the data is escaped.
-
-    >>> import journeylab as jl
-    >>> from journeylab.journey import Journey
-    >>> j = Journey.from_dict({"name": "claim", "milestones": [
-    ...     {"name": "register", "activities": ["register request"]},
-    ...     {"name": "decide", "activities": ["decide"]},
-    ...     {"name": "pay", "activities": ["pay compensation"]}]})
-    >>> [title for title, _ in _report_sections(jl.datasets.load_example(), j)]
-    ['Comparison with the happy path', 'Milestone funnel', 'Milestones: stalls, fallout and attrition']
-    """
-    from ._report.sections import _figure as img
-    from .conformance import compare
-    from .milestones import milestones
-    from .plotting.conformance import plot_conformance, plot_funnel, plot_milestones
-
-    def table(df: pd.DataFrame) -> str:
-        return df.to_html(index=False, escape=True, border=0)
-
-    e = html.escape
-    conf = compare(log, journey)
-    body = (f'<p class="note">{e(repr(conf))}. Happy path: {e(" > ".join(conf.happy_path))}.</p>'
-            + img(plot_conformance(conf, kind="path")) + table(conf.effects_table())
-            + img(plot_conformance(conf, kind="deviations")))
-    sections = [("Comparison with the happy path", body)]
-    fun = funnel(log, journey, window=window)
-    t = fun.table
-    shown = pd.DataFrame({
-        "step": t["step"], "reached": t["reached"].map("{:,}".format),
-        "conversion": t["conversion"].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}"),
-        "from previous": t["step_conversion"].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}"),
-        "time (median)": t["time_median"].map(_fmt_td), "time (p90)": t["time_p90"].map(_fmt_td)})
-    sections.append(("Milestone funnel", f'<p class="note">{e(repr(fun))}.</p>' + img(plot_funnel(fun))
-                     + table(shown)))
-    ms = milestones(log, journey)
-    mt = ms.table.reset_index()
-    shown = pd.DataFrame({
-        "milestone": mt["milestone"], "reached": mt["reached"].map("{:,}".format),
-        "stalled": mt["stalled"].map("{:,}".format), "fallout": mt["fallout"].map("{:,}".format),
-        "attrition": mt["attrition"].map("{:,}".format),
-        "stall after": [_fmt_td(v) for v in mt["stall_threshold"]]})
-    sections.append(("Milestones: stalls, fallout and attrition",
-                     f'<p class="note">{e(repr(ms))}.</p>' + img(plot_milestones(ms, kind="health")) + table(shown)
-                     + img(plot_milestones(ms, kind="times"))))
-    return sections
+    return Funnel(tuple(labels), table, attempts, breakdown, FrozenMap(params))

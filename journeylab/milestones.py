@@ -80,7 +80,6 @@ Milestones 'claim' as of 2011-01-24: 6 cases, 3 completed, 0 stalled now, 2 lost
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -89,17 +88,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._core.formatting import format_count
+from ._core.results import FrozenMap, Result
+from ._core.stats import kaplan_meier, survival_median
+from ._core.validation import CONFIDENCE, DURATION, JOURNEY, LOG, Optional, analysis_date, checked
 from ._kernels.visits import Visits, milestone_visits, sequences, to_datetime, us_scalar
-from ._util import analysis_date, format_timedelta as _fmt_td
-from .exceptions import InvalidParameterError
 
 __all__ = ["milestones", "Milestones"]
 
 
-
-
 @dataclass(frozen=True, eq=False)
-class Milestones:
+class Milestones(Result):
     """Progression through the milestones as of a date (see :func:`milestones`).
 
     Attributes
@@ -122,7 +121,7 @@ class Milestones:
         (Timedelta), ``reached`` (1 - survival: share that reached the next milestone by then),
         ``low``, ``high`` (its confidence band).
     as_of : the observation time. off_path_entries : cases whose first milestone is not the
-        first of the happy path. params : the inputs.
+        first of the happy path. params : the inputs (read-only).
     """
 
     journey: Any
@@ -132,23 +131,23 @@ class Milestones:
     curves: pd.DataFrame
     as_of: pd.Timestamp
     off_path_entries: int
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def summary(self) -> pd.DataFrame:
         """Headline figures: cases in the journey, completed, in progress, stalled, fell out, lost."""
         c = self.cases
-        rows = [
-            ("as of", f"{self.as_of:%Y-%m-%d %H:%M}"),
-            ("cases in the journey", f"{len(c):,}"),
-            ("completed", f"{int(c['completed'].sum()):,}"),
-            ("not completed", f"{int((~c['completed']).sum()):,}"),
-            ("in progress", f"{int((c['state'] == 'in progress').sum()):,}"),
-            ("stalled now", f"{int((c['state'] == 'stalled').sum()):,}"),
-            ("fell out of the happy path", f"{int(c['fallout_at'].notna().sum()):,}"),
-            ("entered off the happy path", f"{self.off_path_entries:,}"),
-            ("lost (attrition)", f"{int((c['state'] == 'lost').sum()):,}"),
+        counts = [
+            ("cases in the journey", len(c)),
+            ("completed", c["completed"].sum()),
+            ("not completed", (~c["completed"]).sum()),
+            ("in progress", (c["state"] == "in progress").sum()),
+            ("stalled now", (c["state"] == "stalled").sum()),
+            ("fell out of the happy path", c["fallout_at"].notna().sum()),
+            ("entered off the happy path", self.off_path_entries),
+            ("lost (attrition)", (c["state"] == "lost").sum()),
         ]
+        rows = [("as of", f"{self.as_of:%Y-%m-%d %H:%M}")] + [(k, format_count(v)) for k, v in counts]
         return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
 
     def to_frame(self) -> pd.DataFrame:
@@ -157,34 +156,24 @@ class Milestones:
 
     def __repr__(self) -> str:
         c = self.cases
-        return (f"Milestones {self.journey.name!r} as of {self.as_of:%Y-%m-%d}: {len(c):,} cases, "
-                f"{int(c['completed'].sum()):,} completed, {int((c['state'] == 'stalled').sum()):,} stalled now, "
-                f"{int((c['state'] == 'lost').sum()):,} lost, {int(c['fallout_at'].notna().sum()):,} fell out")
+        return (f"Milestones {self.journey.name!r} as of {self.as_of:%Y-%m-%d}: {format_count(len(c))} cases, "
+                f"{format_count(c['completed'].sum())} completed, "
+                f"{format_count((c['state'] == 'stalled').sum())} stalled now, "
+                f"{format_count((c['state'] == 'lost').sum())} lost, {format_count(c['fallout_at'].notna().sum())} "
+                "fell out")
 
-    def _repr_html_(self) -> str:
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
         t = self.table
         shown = pd.DataFrame({
-            "milestone": t.index,
-            "kind": t["kind"],
-            "reached": t["reached"].map("{:,}".format),
-            "at": t["at"].map("{:,}".format),
-            "stalled": t["stalled"].map("{:,}".format),
-            "stalled now": t["stalled_now"].map("{:,}".format),
-            "stall after": [_fmt_td(v) + (f" ({s})" if s != "-" else "") for v, s in
-                            zip(t["stall_threshold"], t["threshold_source"])],
-            "fallout": t["fallout"].map("{:,}".format),
-            "attrition": t["attrition"].map("{:,}".format),
-        })
+            "kind": t["kind"], "reached": t["reached"], "at": t["at"], "stalled": t["stalled"],
+            "stalled now": t["stalled_now"], "stall after": t["stall_threshold"], "set by": t["threshold_source"],
+            "fallout": t["fallout"], "attrition": t["attrition"]}, index=t.index)
         tr = self.transitions
         times = pd.DataFrame({
-            "from > to": tr["from"] + " > " + tr["to"],
-            "cases": tr["cases"].map("{:,}".format),
-            "reached": tr["reached"].map("{:,}".format),
-            "median time": tr["median"].map(_fmt_td),
-            "CI": [f"{_fmt_td(a)} .. {_fmt_td(b)}" for a, b in zip(tr["median_low"], tr["median_high"])],
-        })
-        return (f"<div><p><b>{html.escape(repr(self))}</b></p>{shown.to_html(index=False, escape=True)}"
-                f"<p>Time to the next milestone (Kaplan-Meier)</p>{times.to_html(index=False, escape=True)}</div>")
+            "from": tr["from"], "to": tr["to"], "cases": tr["cases"], "reached": tr["reached"],
+            "median time": tr["median"], "low": tr["median_low"], "high": tr["median_high"]})
+        level = self.params.get("confidence", 0.95)
+        return [("", shown), (f"Time to the next milestone (Kaplan-Meier median and its {level:.0%} interval)", times)]
 
     def plot(self, ax=None, *, kind: str = "health", **kw):
         """``kind="health"``: stalled / fallout / attrition per happy-path milestone, as a share
@@ -196,15 +185,6 @@ class Milestones:
 
 
 # --------------------------------------------------------------------------- computation
-
-
-def _require_journey(journey) -> None:
-    from .journey import Journey
-
-    if not isinstance(journey, Journey):
-        raise InvalidParameterError(
-            f"journey must be a journeylab Journey, got {type(journey).__name__}. Build one with "
-            "Journey.from_yaml('journey.yaml') or Journey.from_dict({...}).")
 
 
 def _fallout_of(trace: list[int], path: list[int], skip: set[int]) -> tuple[int | None, int | None, bool]:
@@ -227,21 +207,33 @@ def _fallout_of(trace: list[int], path: list[int], skip: set[int]) -> tuple[int 
     return None, None, False
 
 
+@checked(log=LOG, journey=JOURNEY, lost_after=Optional(DURATION), confidence=CONFIDENCE)
 def milestones(log, journey, *, as_of=None, lost_after=None, confidence: float = 0.95) -> Milestones:
     """Progression through ``journey``'s milestones as of ``as_of``: reached, at, stalled,
     fallout, attrition per milestone, and Kaplan-Meier times to the next milestone.
 
+    The definitions are in the module docstring (``help(journeylab.milestones)``).
+
     Parameters
     ----------
-    log : EventLog.
-    journey : Journey (its milestones, happy path and ``stall_after``).
-    as_of : the observation time (a date or Timestamp; naive values are in the log's zone).
-        Events after it are ignored. Default: the last event of the log.
-    lost_after : inactivity (a duration such as ``"30d"``) after which a case that has not
-        completed counts as lost; default: the threshold of its latest milestone.
-    confidence : level of the Kaplan-Meier confidence bands (default 0.95).
+    log : EventLog
+        The events (a case is one journey).
+    journey : Journey
+        Its milestones, happy path and ``stall_after``.
+    as_of : str or Timestamp, optional
+        The observation time (naive values are in the log's zone); events after it are ignored.
+        Default: the last event of the log.
+    lost_after : str or Timedelta, optional
+        Inactivity (e.g. ``"30d"``) after which a case that has not completed counts as lost;
+        default: the threshold of its latest milestone.
+    confidence : float, default 0.95
+        Level of the Kaplan-Meier confidence bands.
 
-    The definitions are in the module docstring (``help(journeylab.milestones)``).
+    Returns
+    -------
+    Milestones
+        ``table`` (per milestone), ``cases`` (per case: state, where it stalled, fell out or left),
+        ``transitions`` and ``curves`` (time to the next milestone), ``as_of`` and ``params``.
 
     Examples
     --------
@@ -257,16 +249,7 @@ def milestones(log, journey, *, as_of=None, lost_after=None, confidence: float =
     >>> m.transitions[["from", "to", "cases", "reached"]].values.tolist()
     [['register', 'decide', 6, 5], ['decide', 'pay', 5, 1]]
     """
-    from ._util import to_timedelta
-    from .log import EventLog
-
-    if not isinstance(log, EventLog):
-        raise InvalidParameterError(f"log must be a journeylab EventLog, got {type(log).__name__}; build one with "
-                                    "jl.from_pandas(df, case=..., activity=..., timestamp=...).")
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
-        raise InvalidParameterError(f"confidence={confidence!r} must be a number between 0 and 1, e.g. 0.95.")
-    lost_td = to_timedelta(lost_after, name="lost_after") if lost_after is not None else None
-    _require_journey(journey)
+    lost_td = lost_after
     cut = analysis_date(log, as_of) if as_of is not None else None
     now = cut if cut is not None else log.time_span[1]
     now_us = us_scalar(now)
@@ -389,7 +372,7 @@ def milestones(log, journey, *, as_of=None, lost_after=None, confidence: float =
     transitions, curves = _km(visits, path, names, now, float(confidence))
     params = {"journey": journey.name, "as_of": as_of, "lost_after": lost_td, "confidence": float(confidence)}
     return Milestones(journey, table, cases, transitions, curves, now, int(off_entry[vid].sum()) if n_cases else 0,
-                      params)
+                      FrozenMap(params))
 
 
 def _td_us(td) -> float:
@@ -398,8 +381,6 @@ def _td_us(td) -> float:
 
 def _km(visits: Visits, path: list[int], names: list[str], now, confidence: float):
     """Kaplan-Meier estimates of the time from each happy-path milestone to the next."""
-    from ._core.stats import kaplan_meier, survival_median
-
     now_us = us_scalar(now)
     v = pd.DataFrame({"case": visits.case, "code": visits.code, "t": visits.arrival,
                       "i": np.arange(len(visits.code))})

@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, list[str]]] = [
                   "plotting.paths", "plotting.model", "plotting.conformance", "plotting.segments", "plotting.goals",
                   "plotting.kpi", "plotting.journeymap", "plotting"]),
     ("widgets", ["widgets._common", "widgets.process", "widgets.happy_path", "widgets.segments", "widgets"]),
-    ("report", ["_report.html", "_report.sections", "_report.browser", "_report"]),
+    ("report", ["_report.html", "_report.happy_path", "_report.sections", "_report.browser", "_report"]),
     ("top", ["reporting", "__init__", "cli", "__main__", "templates"]),
 ]
 
@@ -50,7 +50,6 @@ ALLOWED_UPWARD = {
 KNOWN: set[tuple[str, str]] = {
     ('_kernels.pm4py', 'plotting._layout'),
     ('_kernels.scans', 'engine'),
-    ('_report.sections', 'funnel._report_sections'),
     ('_report.sections', 'segments._report_body'),
     ('abtest', 'goals._check_goal_names'),
     ('abtest', 'goals._check_journey'),
@@ -77,9 +76,6 @@ KNOWN: set[tuple[str, str]] = {
     ('filters', 'discovery._share'),
     ('filters', 'discovery._top_rows'),
     ('filters', 'discovery._variant_table'),
-    ('funnel', '_report.sections'),
-    ('funnel', '_report.sections._figure'),
-    ('funnel', 'plotting.conformance'),
     ('journeymap', '_report.sections'),
     ('journeymap', '_report.sections._figure'),
     ('journeymap', 'kpi._LABEL'),

@@ -321,14 +321,14 @@ def test_explorer():
 
 
 def test_report_sections_escape_and_embed_figures():
-    from journeylab.funnel import _report_sections
+    from journeylab._report.happy_path import happy_path_report
 
     log = make_log([("a", "v", "2025-01-01"), ("a", "c", "2025-01-02"), ("a", "b", "2025-01-03"),
                     ("b", "v", "2025-01-01"), ("b", "c", "2025-01-02")])
     j = Journey.from_dict({"name": "<b>j</b>", "milestones": [
         {"name": "<i>view</i>", "activities": ["v"]}, {"name": "cart", "activities": ["c"]},
         {"name": "buy", "activities": ["b"]}]})
-    sections = _report_sections(log, j)
+    sections = happy_path_report(log, j)
     assert [t for t, _ in sections] == ["Comparison with the happy path", "Milestone funnel",
                                         "Milestones: stalls, fallout and attrition"]
     body = "".join(b for _, b in sections)

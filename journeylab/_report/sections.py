@@ -230,7 +230,7 @@ def _session_log(log):
 
 def happy_path_sections(log, journey) -> list[str]:
     """Conformance with the happy path, the milestone funnel, and stalls / fallout / attrition."""
-    from ..funnel import _report_sections
+    from .happy_path import happy_path_report as _report_sections
 
     if journey is None:
         return [_section("Comparison with the happy path",
