@@ -384,6 +384,31 @@ def test_bad_arguments():
         compare(log, journey(extras=()), confidence=1.5)
     with pytest.raises(InvalidParameterError, match=r"collapse='yes' must be True or False"):
         compare(log, journey(extras=()), collapse="yes")
+    with pytest.raises(InvalidParameterError, match=r"got a pandas DataFrame: wrap it with jl.from_pandas"):
+        compare(log.to_pandas(), journey())
+    with pytest.raises(InvalidParameterError, match=r"progress='yes' must be True or False"):
+        compare(log, journey(extras=()), progress="yes")
+    with pytest.raises(InvalidParameterError, match=r"trace=5 must be a name or a list of names, e.g. trace=\['visit'"):
+        align(5, PATH)
+    with pytest.raises(InvalidParameterError, match=r"path=\[\] must be a name or a list of names"):
+        align(["a"], [])
+
+
+def test_absent_activity_warning_points_at_the_caller():
+    log = make_log([["a", "b", "c", "d"]])
+    with pytest.warns(DataQualityWarning) as caught:
+        compare(log, journey())
+    assert caught[0].filename == __file__
+
+
+def test_doctests():
+    import doctest
+    import importlib
+
+    for name in ("journeylab.conformance", "journeylab._kernels.alignment", "journeylab.plotting.conformance",
+                 "journeylab._core.vocabulary"):
+        res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.attempted > 0 and res.failed == 0, name
 
 
 # --------------------------------------------------------------------------- display

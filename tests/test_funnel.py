@@ -273,6 +273,30 @@ def test_other_errors(log):
         funnel(log, STEPS, by="segmnt")
     with pytest.raises(InvalidParameterError, match="log must be a journeylab EventLog"):
         funnel(log.to_pandas(), STEPS)
+    with pytest.raises(InvalidParameterError, match=r"got a pandas DataFrame: wrap it with jl.from_pandas"):
+        funnel(log.to_pandas(), STEPS)
+    with pytest.raises(InvalidParameterError, match=r"exclude=\[1\] must be a name or a list of names, e.g. exclude=\['cancel'\]"):
+        funnel(log, STEPS, exclude=[1])
+    with pytest.raises(InvalidParameterError, match=r"by=3 must be a non-empty text"):
+        funnel(log, STEPS, by=3)
+    with pytest.raises(InvalidParameterError, match=r"progress='no' must be True or False"):
+        funnel(log, STEPS, progress="no")
+    assert reached(funnel(log, STEPS, exclude=[])) == reached(funnel(log, STEPS))
+
+
+def test_missing_step_warning_points_at_the_caller(log):
+    with pytest.warns(DataQualityWarning) as caught:
+        funnel(log, ["v", "zzz"])
+    assert caught[0].filename == __file__
+
+
+def test_doctests():
+    import doctest
+    import importlib
+
+    for name in ("journeylab.funnel", "journeylab._report.happy_path"):
+        res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.attempted > 0 and res.failed == 0, name
 
 
 # --------------------------------------------------------------------------- display

@@ -136,6 +136,19 @@ def test_errors(log, journey):
     bad = Journey.from_dict({"name": "j", "milestones": [{"name": "A", "activities": ["aa"]}]})
     with pytest.raises(JourneyDefinitionError, match=r"activity 'aa' \(milestone 'A'\) is not in the log; closest: 'a'"):
         milestones(log, bad)
+    with pytest.raises(InvalidParameterError, match=r"got a pandas DataFrame: wrap it with jl.from_pandas"):
+        milestones(log.to_pandas(), journey)
+    with pytest.raises(InvalidParameterError, match=r"journey must be a journeylab Journey, got a dict: build it with"):
+        milestones(log, {"name": "j"})
+
+
+def test_doctests():
+    import doctest
+    import importlib
+
+    for name in ("journeylab.milestones", "journeylab._kernels.visits", "journeylab._core.stats"):
+        res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.attempted > 0 and res.failed == 0, name
 
 
 def test_display(log, journey):

@@ -31,7 +31,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._core.formatting import cut
 from .._core.progress import progress as progress_bar
+from .._core.validation import Texts, checked
 from .._core.vocabulary import DEVIATION_TYPES
 from ..exceptions import InvalidParameterError
 
@@ -148,21 +150,36 @@ def _type_moves(moves: list[tuple], path: Sequence) -> list[Deviation]:
     return [d for _, d in devs]
 
 
+@checked(trace=Texts(allow_empty=True, example="['visit', 'cart']"), path=Texts(example="['visit', 'cart', 'pay']"))
 def align(trace: Sequence[str], path: Sequence[str]) -> Alignment:
     """Optimal alignment of a milestone ``trace`` with a sequential happy ``path``.
 
     Unit costs for log and model moves, 0 for synchronous moves; deviations are typed as
-    described in the module docstring. Milestone names on the path must be unique.
+    described in the module docstring.
 
+    Parameters
+    ----------
+    trace : list of str
+        The milestones a case visited, in order (may be empty).
+    path : list of str
+        The happy path: milestone names, each once.
+
+    Returns
+    -------
+    Alignment
+        The moves, the cost, the fitness and the typed deviations.
+
+    Examples
+    --------
     >>> align(["a", "b", "a", "b", "c"], ["a", "b", "c"]).deviations
     (Deviation(type='repeated', milestone='a', position=2, cost=1), Deviation(type='repeated', milestone='b', position=3, cost=1))
     >>> align(["a"], ["a", "b", "c"]).cost
     2
     """
-    trace, path = tuple(trace), tuple(path)
     if len(set(path)) != len(path):
         dup = sorted({x for x in path if path.count(x) > 1})
-        raise InvalidParameterError(f"the happy path names {dup} more than once; each milestone appears once on it.")
+        raise InvalidParameterError(f"the happy path names {cut(dup)} more than once; each milestone appears once on "
+                                    "it. Remove the repeats.")
     return align_tuple(trace, path)
 
 
