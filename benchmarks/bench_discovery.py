@@ -127,7 +127,7 @@ def worker(tool: str, task: str, n_events: int, repeat: int) -> dict:
 
     sys.path.insert(0, str(ROOT))
     import journeylab as jl
-    from journeylab import _pm4py, _scans, discovery, filters
+    from journeylab._kernels import pm4py as _pm4py, _scans, discovery, filters
 
     pm4py = _pm4py._pm4py()  # both sides import pm4py before the baseline (journeylab's miner uses it)
     df = pd.read_parquet(_data_file(n_events))

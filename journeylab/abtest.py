@@ -65,8 +65,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._stats import newcombe, normal_quantile, wilson, z_score
-from ._units import known_customers
+from ._core.stats import newcombe, normal_quantile, wilson, z_score
+from ._kernels.units import known_customers
 from ._util import closest, did_you_mean
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 

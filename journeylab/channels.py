@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._units import known_customers
+from ._kernels.units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
 from .kpi import _column, _html, _segment_series
 

@@ -328,7 +328,7 @@ def _activity_counts(log):
 
 
 def _cmd_summary(args) -> int:
-    from ._sections import quality_notes  # the report's data-quality notes, shared
+    from ._report.sections import quality_notes  # the report's data-quality notes, shared
 
     log = _log_from(args)
     notes = [_one_line(n) for n in quality_notes(log)]

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._core.results import FrozenMap
 from ._util import closest, cut, did_you_mean
 from .exceptions import JourneyDefinitionError, SchemaError
 
@@ -55,45 +56,6 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-class FrozenMap(Mapping):
-    """An immutable, hashable, ordered mapping (used for ``stall_after`` and ``phases``).
-
-    Two FrozenMaps are equal when they hold the same items in the same order; a FrozenMap
-    equals a dict with the same items.
-
-    >>> m = FrozenMap({"cart": 1, "payment": 2})
-    >>> m["cart"], list(m), m == {"payment": 2, "cart": 1}
-    (1, ['cart', 'payment'], True)
-    """
-
-    __slots__ = ("_d",)
-
-    def __init__(self, items: Mapping | Iterable = ()):
-        self._d = dict(items)
-
-    def __getitem__(self, key):
-        return self._d[key]
-
-    def __iter__(self) -> Iterator:
-        return iter(self._d)
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    def __hash__(self) -> int:
-        return hash(tuple(self._d.items()))
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, FrozenMap):
-            return tuple(self._d.items()) == tuple(other._d.items())
-        if isinstance(other, Mapping):
-            return self._d == dict(other.items())
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return f"FrozenMap({self._d!r})"
 
 
 def _fail(where: str, message: str) -> JourneyDefinitionError:

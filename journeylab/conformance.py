@@ -91,7 +91,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._stats import newcombe, z_score
+from ._core.stats import newcombe, z_score
 from ._util import format_timedelta as _fmt_td
 from .exceptions import InvalidParameterError
 from .milestones import _epoch_us, _milestone_visits, _require_journey, _to_datetime, _variants

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._units import known_customers
+from ._kernels.units import known_customers
 from ._util import did_you_mean, to_timedelta
 from .exceptions import DataQualityWarning, EmptyLogError, InvalidParameterError, SchemaError
 from .kpi import _check_choice, _check_int, _html

@@ -36,8 +36,8 @@ import ibis
 import pandas as pd
 
 from . import engine
-from ._pm4py import Model
-from ._scans import END, START, _map_tables, _variant_rows
+from ._kernels.pm4py import Model
+from ._kernels.scans import END, START, _map_tables, _variant_rows
 from ._util import did_you_mean
 from .exceptions import InvalidParameterError
 
@@ -560,7 +560,7 @@ def discover_model(log, *, algorithm: str = "inductive", noise: float = 0.0, qua
     >>> round(m.fitness, 3), round(m.precision, 3)
     (1.0, 0.753)
     """
-    from . import _pm4py
+    from ._kernels import pm4py as _pm4py
 
     if algorithm not in ("inductive", "heuristics"):
         raise InvalidParameterError(

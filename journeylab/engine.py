@@ -22,60 +22,16 @@ True
 
 from __future__ import annotations
 
-import threading
-
 import ibis
-import ibis.expr.datatypes as dt
 import pandas as pd
+
+from ._core.backend import backend_name, duckdb_connection, execute
+from ._core.backend import micros as _micros
 
 __all__ = ["directly_follows", "variants", "case_table", "start_end", "execute", "duckdb_connection", "backend_name"]
 
-_LOCAL = threading.local()
 #: separator used to join activity names into one variant key (never in a name)
 SEP = "\x1f"
-
-
-def duckdb_connection():
-    """The in-process DuckDB backend used for pandas-backed logs (one per thread)."""
-    con = getattr(_LOCAL, "con", None)
-    if con is None:
-        con = ibis.duckdb.connect()
-        _LOCAL.con = con
-    return con
-
-
-def _backend(expr):
-    try:
-        return expr._find_backend(use_default=False)
-    except Exception:  # memtables only: no backend bound
-        return duckdb_connection()
-
-
-def backend_name(expr) -> str:
-    """"duckdb" or "pyspark" (or another Ibis backend name) for an expression."""
-    return _backend(expr).name
-
-
-def execute(expr) -> pd.DataFrame | pd.Series | object:
-    """Run an Ibis expression on its own backend (DuckDB for memtables)."""
-    return _backend(expr).execute(expr)
-
-
-@ibis.udf.scalar.builtin
-def epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # DuckDB
-    """Microseconds since the epoch (DuckDB builtin)."""
-
-
-@ibis.udf.scalar.builtin
-def unix_micros(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # Spark SQL
-    """Microseconds since the epoch (Spark builtin)."""
-
-
-def _micros(ts):
-    """Exact microseconds since the epoch as int64 (Ibis' epoch_seconds rounds on DuckDB)."""
-    fn = epoch_us if backend_name(ts) == "duckdb" else unix_micros
-    return fn(ts)
-
 
 def _td(series: pd.Series) -> pd.Series:
     return pd.to_timedelta(series.astype("float64").round(), unit="us")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import engine
 from ._util import did_you_mean, to_timedelta
-from ._scans import _cases_in_top
+from ._kernels.scans import _cases_in_top
 from .discovery import _positive_int, _share, _top_rows, _variant_table
 from .exceptions import InvalidParameterError
 

@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._units import known_customers
+from ._kernels.units import known_customers
 from ._util import closest, to_timedelta, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
@@ -560,7 +560,7 @@ def _report_sections(log, journey, *, window="14d") -> list[tuple[str, str]]:
     >>> [title for title, _ in _report_sections(jl.datasets.load_example(), j)]
     ['Comparison with the happy path', 'Milestone funnel', 'Milestones: stalls, fallout and attrition']
     """
-    from ._sections import _figure as img
+    from ._report.sections import _figure as img
     from .conformance import compare
     from .milestones import milestones
     from .plotting.conformance import plot_conformance, plot_funnel, plot_milestones

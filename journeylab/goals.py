@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._units import known_customers
+from ._kernels.units import known_customers
 from ._util import analysis_date, closest, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 

@@ -97,8 +97,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ._core.validation import register as register_kind
 from ._util import atomic_write, closest, cut, did_you_mean
-from .exceptions import JourneyDefinitionError
+from .exceptions import InvalidParameterError, JourneyDefinitionError
 
 from .conditions import (  # the condition language lives in conditions.py
     parse_conditions,
@@ -1026,3 +1027,25 @@ class Journey:
                                                    "stall after"))
         return ("<div>" + "<br>".join(lines) + "<table><thead><tr>" + head + "</tr></thead><tbody>"
                 + "".join(rows) + "</tbody></table>" + more + "</div>")
+
+
+def check_journey(value, name: str = "journey") -> Journey:
+    """The ``journey`` parameter kind (see :mod:`journeylab._core.validation`): a Journey, or advice.
+
+    >>> check_journey({"name": "j"})
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: journey must be a journeylab Journey, got a dict: build it with Journey.from_dict({...}).
+    """
+    if isinstance(value, Journey):
+        return value
+    if isinstance(value, Mapping):
+        how = "a dict: build it with Journey.from_dict({...})"
+    elif isinstance(value, (str, Path)):
+        how = f"a path or text ({cut(str(value), 60)}): read it with Journey.from_yaml(path)"
+    else:
+        how = f"{type(value).__name__}: build one with Journey.from_yaml('journey.yaml') or Journey.from_dict({{...}})"
+    raise InvalidParameterError(f"{name} must be a journeylab Journey, got {how}.")
+
+
+register_kind("journey", check_journey)

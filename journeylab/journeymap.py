@@ -46,7 +46,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from ._units import known_customers
+from ._kernels.units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError
 from .kpi import (
     _LABEL,
@@ -299,7 +299,7 @@ def experience_sections(log, journey, *, kpi: str = "nps", score: str | None = N
     >>> experience_sections(jl.datasets.load_example(), None)
     []
     """
-    from ._sections import _figure as fig_html
+    from ._report.sections import _figure as fig_html
     from .kpi import touchpoint_scores
 
     def table(df: pd.DataFrame) -> str:

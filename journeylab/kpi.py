@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._stats import wilson, z_score
+from ._core.stats import wilson, z_score
 from ._util import closest
 from .exceptions import EmptyLogError, InvalidParameterError, JourneyDefinitionError, SchemaError
 

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._core.backend import backend_name, execute
+from ._core.validation import register as register_kind
 from ._timestamps import drop_sub_microseconds, parse_timestamps
 from ._util import closest, cut, to_timedelta
 from .exceptions import (
@@ -150,9 +152,8 @@ class EventLog:
     def _frame(self) -> pd.DataFrame:
         if self._df is None:
             if "frame" not in self._cache:
-                from . import engine
 
-                self._cache["frame"] = engine.execute(self._table.order_by("_seq")).reset_index(drop=True)
+                self._cache["frame"] = execute(self._table.order_by("_seq")).reset_index(drop=True)
             return self._cache["frame"]
         return self._df
 
@@ -221,9 +222,8 @@ class EventLog:
         """Name of the engine that runs the aggregates ("duckdb" or "pyspark")."""
         if self._table is None:
             return "duckdb"
-        from . import engine
 
-        return engine.backend_name(self._table)
+        return backend_name(self._table)
 
     def to_pandas(self) -> pd.DataFrame:
         """The events as a new pandas DataFrame: the role columns under their canonical names
@@ -271,18 +271,16 @@ class EventLog:
         """Number of events."""
         if self._df is not None:
             return len(self._df)
-        from . import engine
 
-        return self._stat("n_events", lambda: int(engine.execute(self._table.count())))
+        return self._stat("n_events", lambda: int(execute(self._table.count())))
 
     @property
     def n_cases(self) -> int:
         """Number of distinct cases."""
         if self._df is not None:
             return self._stat("n_cases", lambda: int(self._df["case"].nunique()))
-        from . import engine
 
-        return self._stat("n_cases", lambda: int(engine.execute(self._table.case.nunique())))
+        return self._stat("n_cases", lambda: int(execute(self._table.case.nunique())))
 
     @property
     def activities(self) -> tuple[str, ...]:
@@ -292,10 +290,9 @@ class EventLog:
             if self._df is not None:
                 vc = self._df["activity"].value_counts()
             else:
-                from . import engine
 
                 t = self._table
-                vc = engine.execute(t.group_by("activity").agg(n=t.count())).set_index("activity")["n"]
+                vc = execute(t.group_by("activity").agg(n=t.count())).set_index("activity")["n"]
             vc = vc.rename_axis("activity").reset_index(name="n").sort_values(["n", "activity"], ascending=[False, True])
             return tuple(vc["activity"].astype(str))
 
@@ -551,6 +548,37 @@ class EventLog:
                           case=_as_str_ids(df[column]))
         log = EventLog(out, roles=roles, meta={**self._meta, "sessions": f"by={column}"})
         return log._derive(out.iloc[_event_order(out["case"], out["timestamp"])])
+
+
+def check_log(value, name: str = "log") -> EventLog:
+    """The ``log`` parameter kind (see :mod:`journeylab._core.validation`): an EventLog, or advice.
+
+    >>> check_log(__import__("pandas").DataFrame())
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: log must be a journeylab EventLog, got a pandas DataFrame: wrap it with jl.from_pandas(df, case=..., activity=..., timestamp=...).
+    """
+    if isinstance(value, EventLog):
+        return value
+    if isinstance(value, pd.DataFrame):
+        how = "a pandas DataFrame: wrap it with jl.from_pandas(df, case=..., activity=..., timestamp=...)"
+    elif type(value).__module__.startswith("ibis"):
+        how = "an Ibis table: wrap it with jl.from_ibis(table, case=..., activity=..., timestamp=...)"
+    elif type(value).__module__.startswith("pyspark"):
+        how = ("a Spark DataFrame: wrap its Ibis table, e.g. jl.from_ibis(ibis.pyspark.connect(spark).table(name), "
+               "case=..., activity=..., timestamp=...)")
+    elif isinstance(value, (str, os.PathLike)):
+        how = (f"a path ({cut(os.fspath(value), 60)}): read it first with jl.read_xes, jl.read_csv or "
+               "jl.read_parquet")
+        if isinstance(value, str) and not value.lower().endswith((".xes", ".gz", ".csv", ".parquet", ".pq", ".tsv")):
+            how = f"{type(value).__name__} {cut(value, 60)}: pass the log built with jl.from_pandas or a reader"
+    else:
+        how = (f"{type(value).__name__}: build one with jl.from_pandas(df, case=..., activity=..., timestamp=...) "
+               "or a reader (jl.read_csv, jl.read_xes...)")
+    raise InvalidParameterError(f"{name} must be a journeylab EventLog, got {how}.")
+
+
+register_kind("log", check_log)
 
 
 def _with_roles(df: pd.DataFrame, old: dict, new: dict, **values: pd.Series) -> pd.DataFrame:

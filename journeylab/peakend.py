@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._units import known_customers
+from ._kernels.units import known_customers
 from .exceptions import EmptyLogError, InvalidParameterError
 from .kpi import _check_choice, _check_confidence, _check_int, _column, _html, _progress, _rng, _unit_column
 

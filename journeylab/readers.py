@@ -10,6 +10,7 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._core.backend import backend_name, execute
 from ._util import cut, did_you_mean
 from .exceptions import (
     EmptyLogError,
@@ -424,8 +425,6 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
     """
     import ibis
 
-    from . import engine
-
     if not isinstance(table, ibis.expr.types.Table):
         raise SchemaError(f"expected an Ibis table, got {type(table).__name__}; use jl.from_pandas for DataFrames.")
     for r in roles:
@@ -455,7 +454,7 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
     t = table.select(*exprs)
     if not t.timestamp.type().is_timestamp():
         raise SchemaError(f"timestamp={timestamp!r} has type {t.timestamp.type()}, not a timestamp; cast it in the table first.")
-    counts = engine.execute(
+    counts = execute(
         t.aggregate(
             n=t.count(),
             case_null=t.case.isnull().sum(),
@@ -473,4 +472,4 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
         )
     w = ibis.window(order_by=[t.case, t.timestamp])
     t = t.mutate(_seq=(ibis.row_number().over(w)).cast("int64"))
-    return EventLog(None, roles=given, meta={"source": f"Ibis table ({engine.backend_name(t)})", "tz_note": "as stored"}, table=t)
+    return EventLog(None, roles=given, meta={"source": f"Ibis table ({backend_name(t)})", "tz_note": "as stored"}, table=t)

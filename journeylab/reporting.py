@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from ._sections import file_sha256, frame_sha256, overview  # noqa: F401  (overview: public helper)
+from ._report.sections import file_sha256, frame_sha256, overview  # noqa: F401  (overview: public helper)
 from ._util import show_path, atomic_write, check_output
 from .exceptions import FileFormatError, InvalidParameterError, JourneylabError, OutputError
 
@@ -277,7 +277,7 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     ...           out="report.html", pdf="report.pdf")  # doctest: +SKIP
     """
     from . import __version__
-    from ._browser import INSTALL_HINT, find_chromium, print_pdf
+    from ._report.browser import INSTALL_HINT, find_chromium, print_pdf
 
     if isinstance(top_variants, bool) or not isinstance(top_variants, int) or top_variants < 1:
         raise InvalidParameterError(f"top_variants={top_variants!r} must be a positive whole number, e.g. 10.")

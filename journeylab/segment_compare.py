@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._stats import newcombe
+from ._core.stats import newcombe
 from ._util import did_you_mean, format_timedelta
 from .exceptions import InvalidParameterError
 

@@ -623,7 +623,7 @@ def attribute_segmentation(log, column: str, *, journey=None, max_segments: int 
 
 def _report_body(log, *, journey=None, random_state: int = 0, k_range=(2, 6)):
     """(segmentation or None, HTML body) of the behavioural segments of the report."""
-    from ._sections import _figure, _table
+    from ._report.sections import _figure, _table
 
     c = _cases(log)
     n_var = len(c.variants()[1])
@@ -664,7 +664,7 @@ def report_section(log, *, journey=None, random_state: int = 0, k_range=(2, 6)) 
     >>> "<h2>Segments</h2>" in report_section(jl.datasets.load_example())
     True
     """
-    from ._sections import _section
+    from ._report.sections import _section
 
     return _section("Segments", _report_body(log, journey=journey, random_state=random_state, k_range=k_range)[1])
 

@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 import journeylab as jl
-from journeylab._stats import newcombe, z_score
+from journeylab._core.stats import newcombe, z_score
 from journeylab.abtest import ABTest, SmallSampleWarning, _holm, _required_n, ab_test
 from journeylab.exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError, SchemaError
 from journeylab.journey import Criteria, Journey

@@ -1,4 +1,4 @@
-"""The HTML report in a real headless browser, and printing it to PDF (journeylab._browser).
+"""The HTML report in a real headless browser, and printing it to PDF (journeylab._report.browser).
 
 The browser tests drive the machine's own Chromium/Chrome with Playwright (never a browser
 Playwright downloads); they skip when there is none or Playwright is not installed. The tests
@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 
 import journeylab as jl
-import journeylab._browser as browser_mod
-from journeylab._browser import find_chromium, print_pdf
+import journeylab._report.browser as browser_mod
+from journeylab._report.browser import find_chromium, print_pdf
 from journeylab.exceptions import FileFormatError, InvalidParameterError, JourneylabError
 
 from conftest import hostile_log

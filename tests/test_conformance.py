@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journeylab as jl
-from journeylab._stats import newcombe, z_score
+from journeylab._core.stats import newcombe, z_score
 from journeylab.conformance import DEVIATION_TYPES, Alignment, Conformance, _welch, align, compare
 from journeylab.exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 from journeylab.journey import Journey

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import journeylab as jl  # noqa: E402
-from journeylab import _pm4py, engine  # noqa: E402
+from journeylab import engine
+from journeylab._kernels import pm4py as _pm4py  # noqa: E402
 from journeylab.discovery import END, START, discover, discover_model, format_duration, paths, variants  # noqa: E402
 from journeylab.exceptions import InvalidParameterError  # noqa: E402
 from journeylab.plotting import plot_model, plot_paths, plot_process_map, plot_variants  # noqa: E402
@@ -284,7 +285,7 @@ def _variants_equal_engine(log):
 
 
 def test_variant_scan_hash_collisions_fall_back_to_exact_grouping(receipt, monkeypatch):
-    import journeylab._scans as dmod
+    import journeylab._kernels.scans as dmod
 
     monkeypatch.setattr(dmod, "_HASH_BASE", 0)  # every sequence hashes to its last activity: collisions
     dmod._clear_cache()
@@ -293,7 +294,7 @@ def test_variant_scan_hash_collisions_fall_back_to_exact_grouping(receipt, monke
 
 
 def test_variant_scan_with_a_very_long_case():
-    import journeylab._scans as dmod
+    import journeylab._kernels.scans as dmod
 
     long = ["a", "b", "c"] * 10_000
     log = make_log([long] + [["a", "b"], ["a", "c"], ["b"]] * 40)

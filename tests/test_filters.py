@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journeylab as jl
-from journeylab import _pm4py, engine
+from journeylab import engine
+from journeylab._kernels import pm4py as _pm4py
 from journeylab.discovery import discover, variants
 from journeylab.exceptions import EmptyLogError, InvalidParameterError
 from journeylab.filters import (

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab import _util
-from journeylab._util import atomic_write, check_output, csv_text, defuse_formula
+from journeylab._core import io as _util
+from journeylab._core.io import atomic_write, check_output, csv_text, defuse_formula
 from journeylab.exceptions import InvalidParameterError, OutputError
 from journeylab.journey import Journey, Milestone
 
@@ -224,7 +224,7 @@ def test_a_read_only_file_system_is_refused_for_root_too(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()
     code = ("import journeylab as jl, sys\n"
-            "from journeylab._util import atomic_write\n"
+            "from journeylab._core.io import atomic_write\n"
             "for call in (lambda: atomic_write(sys.argv[1] + '/a.csv', 'x'),\n"
             "             lambda: jl.report(out=sys.argv[1] + '/r.html', progress=False)):\n"
             "    try:\n        call()\n    except jl.OutputError as err:\n        print(err)\n")
@@ -274,7 +274,7 @@ def test_public_writers_refuse_paths_they_cannot_write(tmp_path, due):
     os.mkfifo(fifo)
     journey = Journey("j", [Milestone("a", ["x"])])
     model = jl.discover_model(jl.datasets.load_example(), quality=False)
-    from journeylab._browser import print_pdf
+    from journeylab._report.browser import print_pdf
 
     html = tmp_path / "r.html"
     html.write_text("<p>r</p>")
@@ -352,7 +352,8 @@ def test_csv_text_keeps_numbers_and_dates_and_reads_back_exactly():
 def test_doctests():
     import doctest
 
-    for name in ("journeylab._util", "journeylab.exceptions", "journeylab.rules"):
+    for name in ("journeylab._core.io", "journeylab._core.formatting", "journeylab._core.validation",
+                 "journeylab.exceptions", "journeylab.rules"):
         module = importlib.import_module(name)
         res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert res.attempted > 0 and res.failed == 0, module.__name__

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab import _sections
+from journeylab._report import sections as _sections
 from journeylab.reporting import overview
 
 from conftest import ROOT, hostile_log, shared_log
@@ -161,7 +161,7 @@ def test_report_write_is_atomic(tmp_path, monkeypatch):
 
 
 def test_pdf_without_a_browser_says_how_to_install_one(tmp_path, monkeypatch):
-    browser = importlib.import_module("journeylab._browser")
+    browser = importlib.import_module("journeylab._report.browser")
     monkeypatch.setattr(browser, "find_chromium", lambda: None)
     with pytest.raises(jl.JourneylabError, match="apt-get install chromium"):
         jl.report(jl.datasets.load_example(), out=tmp_path / "r.html", pdf=tmp_path / "r.pdf")
@@ -169,7 +169,7 @@ def test_pdf_without_a_browser_says_how_to_install_one(tmp_path, monkeypatch):
 
 
 def test_report_with_pdf(tmp_path):
-    from journeylab._browser import find_chromium
+    from journeylab._report.browser import find_chromium
 
     if find_chromium() is None:
         pytest.skip("no Chromium on this machine (apt-get install chromium)")
@@ -191,7 +191,7 @@ def test_attribute_segmentation_counts():
         jl.segments.attribute_segmentation(log, "regoin")
 
 
-@pytest.mark.parametrize("module", ["journeylab._sections", "journeylab.segments"])
+@pytest.mark.parametrize("module", ["journeylab._report.sections", "journeylab.segments"])
 def test_doctests(module):
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0 and res.failed == 0
@@ -235,7 +235,7 @@ def test_lazy_logs_folders_and_timeouts_fail_clearly(tmp_path, bpic2012):
 def test_report_file_is_replaced_atomically(tmp_path, monkeypatch):
     out = tmp_path / "r.html"
     out.write_text("previous report")
-    util = importlib.import_module("journeylab._util")
+    util = importlib.import_module("journeylab._core.io")
 
     def failing_replace(src, dst):
         raise OSError("disk full")

@@ -1,4 +1,4 @@
-"""The shared interval kernels (journeylab._stats) against published values and scipy."""
+"""The shared interval kernels (journeylab._core.stats) against published values and scipy."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from journeylab import _stats
-from journeylab._stats import newcombe, normal_quantile, wilson, z_score
+from journeylab._core import stats as _stats
+from journeylab._core.stats import newcombe, normal_quantile, wilson, z_score
 
 
 def test_quantiles_equal_scipy():

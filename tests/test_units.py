@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab import _units
-from journeylab._units import known_customers
+from journeylab._kernels import units as _units
+from journeylab._kernels.units import known_customers
 
 ANON = "2 event\\(s\\) of 1 case\\(s\\) have no customer id; each of these cases counts as its own customer"
 

@@ -30,7 +30,7 @@ def _tree_rows(node, depth, rows, out):
 
 
 def _plot_tree(model, ax, max_leaves):
-    from .. import _pm4py
+    from .._kernels import pm4py as _pm4py
 
     root = _pm4py.tree_structure(model.tree)
     rows, placed = [], []
@@ -88,7 +88,7 @@ def _plot_tree(model, ax, max_leaves):
 
 
 def _plot_net(model, ax, max_nodes):
-    from .. import _pm4py
+    from .._kernels import pm4py as _pm4py
 
     net = _pm4py.net_structure(model.net, model.initial_marking, model.final_marking)
     n_nodes = len(net["places"]) + len(net["transitions"])

@@ -23,7 +23,7 @@ import warnings
 
 import pandas as pd
 
-from .exceptions import DataQualityWarning
+from ..exceptions import DataQualityWarning
 
 __all__ = ["known_customers"]
 

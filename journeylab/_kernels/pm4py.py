@@ -213,7 +213,7 @@ def _layout_bpmn(bpmn) -> None:
     """Give a BPMN diagram coordinates with journeylab's layered layout (no Graphviz needed)."""
     from pm4py.objects.bpmn.obj import BPMN
 
-    from .plotting._layout import layered_layout
+    from ..plotting._layout import layered_layout
 
     nodes = list(bpmn.get_nodes())
     flows = list(bpmn.get_flows())
@@ -479,14 +479,14 @@ class Model:
 
         See :func:`journeylab.plotting.plot_model`.
         """
-        from .plotting import plot_model
+        from ..plotting import plot_model
 
         return plot_model(self, ax=ax, kind=kind, **kwargs)
 
     def to_bpmn(self, path=None) -> str:
         """BPMN 2.0 XML text of the model; also written to ``path`` when given (atomically; a path that
         cannot be written raises :class:`~journeylab.exceptions.OutputError`)."""
-        from ._util import atomic_write, check_output
+        from .._util import atomic_write, check_output
 
         if path is not None:
             check_output(path, example="model.bpmn")  # a clear OutputError before the conversion
@@ -498,7 +498,7 @@ class Model:
     def to_pnml(self, path=None) -> str:
         """PNML text of the Petri net; also written to ``path`` when given (atomically; a path that
         cannot be written raises :class:`~journeylab.exceptions.OutputError`)."""
-        from ._util import atomic_write, check_output
+        from .._util import atomic_write, check_output
 
         if path is not None:
             check_output(path, example="model.pnml")  # a clear OutputError before the conversion

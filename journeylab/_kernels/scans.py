@@ -16,12 +16,9 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from . import engine
+from .. import engine
 
-#: name of the artificial start node of a process map (and of a path that reaches the case start)
-START = "[start]"
-#: name of the artificial end node of a process map (and of a path that reaches the case end)
-END = "[end]"
+from .._core.vocabulary import END, START  # noqa: F401  (re-exported for discovery)
 
 _EDGE_COLUMNS = ["source", "target", "count", "cases", "duration_mean", "duration_median", "duration_p90"]
 

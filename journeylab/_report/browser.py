@@ -9,7 +9,7 @@ works offline, for any user, and leaves nothing behind but the PDF.
 Examples
 --------
 >>> import journeylab as jl
->>> from journeylab._browser import find_chromium, print_pdf
+>>> from journeylab._report.browser import find_chromium, print_pdf
 >>> find_chromium()  # doctest: +SKIP
 '/usr/bin/chromium'
 >>> html = jl.report(out="build/report.html")  # doctest: +SKIP
@@ -26,8 +26,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ._util import atomic_write, check_output
-from .exceptions import FileFormatError, InvalidParameterError, JourneylabError
+from .._util import atomic_write, check_output
+from ..exceptions import FileFormatError, InvalidParameterError, JourneylabError
 
 __all__ = ["find_chromium", "print_pdf"]
 

@@ -21,8 +21,8 @@ from html import escape
 
 import pandas as pd
 
-from ._util import format_timedelta as _fmt_td
-from .exceptions import DataQualityWarning, JourneylabError
+from .._util import format_timedelta as _fmt_td
+from ..exceptions import DataQualityWarning, JourneylabError
 
 __all__ = ["overview", "overview_section", "discovery_sections", "happy_path_sections", "goals_sections",
            "experience_sections", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
@@ -80,7 +80,7 @@ def overview(log) -> dict[str, pd.DataFrame | dict]:
     >>> overview(jl.datasets.load_example())["cards"]["cases"]
     '6'
     """
-    from . import engine
+    from .. import engine
 
     df = log._frame()
     start, end = log.time_span
@@ -181,7 +181,7 @@ def _variant_table(var: pd.DataFrame, top: int) -> pd.DataFrame:
 
 def discovery_sections(log, *, top_variants: int = 10) -> list[str]:
     """The process map, the variant explorer and the top paths."""
-    from .discovery import discover, paths, variants
+    from ..discovery import discover, paths, variants
 
     data = overview(log)
     out = []
@@ -230,7 +230,7 @@ def _session_log(log):
 
 def happy_path_sections(log, journey) -> list[str]:
     """Conformance with the happy path, the milestone funnel, and stalls / fallout / attrition."""
-    from .funnel import _report_sections
+    from ..funnel import _report_sections
 
     if journey is None:
         return [_section("Comparison with the happy path",
@@ -247,8 +247,8 @@ def happy_path_sections(log, journey) -> list[str]:
 
 def goals_sections(log, journey, *, version: str = "version") -> list[str]:
     """Goal attainment, and the A/B verdict when the log has a ``version`` column with two or more values."""
-    from .abtest import ab_test
-    from .goals import goal_attainment
+    from ..abtest import ab_test
+    from ..goals import goal_attainment
 
     if journey is None:
         return [_section("Goals and A/B test", _no_journey("goal attainment and the A/B verdict"))]
@@ -284,7 +284,7 @@ def goals_sections(log, journey, *, version: str = "version") -> list[str]:
 
 def experience_sections(log, journey) -> list[str]:
     """The journey map, scores per touchpoint and contact peaks (needs a journey and a survey column)."""
-    from .journeymap import experience_sections as _experience
+    from ..journeymap import experience_sections as _experience
 
     if journey is None:
         return [_section("Journey map and KPIs", _no_journey("the journey map and the scores per touchpoint"))]
@@ -310,7 +310,7 @@ def experience_sections(log, journey) -> list[str]:
 def segments_section(log, journey=None, *, segment_by: str | None = None, random_state: int = 0) -> str:
     """Behavioural segments (Markov clustering), or the segments of a case attribute when
     ``segment_by`` names a column, with their tested differences."""
-    from .segments import _report_body, attribute_segmentation, compare_segments
+    from ..segments import _report_body, attribute_segmentation, compare_segments
 
     try:
         if segment_by is None:

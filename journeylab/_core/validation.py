@@ -1,0 +1,347 @@
+"""Parameter checking, declared once per kind of parameter.
+
+A public function declares what its arguments are, and :func:`checked` checks them (and
+normalises them: ``"3d"`` becomes a ``Timedelta``, a seed a ``Generator``...) before the body
+runs, with the same message everywhere::
+
+    @checked(log=LOG, confidence=CONFIDENCE, n_boot=Int(minimum=10, example=500), random_state=RNG)
+    def attribution(log, *, confidence=0.95, n_boot=500, random_state=None): ...
+
+A kind is a callable ``kind(value, name) -> value``. The kinds that need the data layer (an
+:class:`~journeylab.EventLog`, a :class:`~journeylab.Journey`) are registered by it
+(:func:`register`), so this module imports nothing above it. Defaults are not checked: only the
+values a caller passes.
+
+>>> @checked(k=Int(minimum=2, example=4), confidence=CONFIDENCE)
+... def f(*, k=3, confidence=0.95):
+...     return k, confidence
+>>> f(k=5)
+(5, 0.95)
+>>> f(k=1)
+Traceback (most recent call last):
+...
+journeylab.exceptions.InvalidParameterError: k=1 must be a whole number >= 2, e.g. k=4.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+import re
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import InvalidParameterError
+from .formatting import cut
+from .names import did_you_mean
+
+__all__ = [
+    "checked", "register", "kind", "Int", "Real", "Choice", "Optional", "Texts", "BOOL", "TEXT", "CONFIDENCE",
+    "SHARE", "DURATION", "RNG", "RANDOM_STATE", "LOG", "JOURNEY", "to_timedelta", "rng", "analysis_date",
+]
+
+
+class Kind:
+    """A kind of parameter: ``kind(value, name)`` returns the checked (normalised) value or raises."""
+
+    def __call__(self, value, name: str):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Int(Kind):
+    """A whole number in ``[minimum, maximum]`` (``bool`` is refused)."""
+
+    def __init__(self, minimum: int | None = 1, maximum: int | None = None, *, example: int | None = None):
+        self.minimum, self.maximum = minimum, maximum
+        self.example = example if example is not None else (minimum if minimum is not None else 1)
+
+    def __call__(self, value, name):
+        ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        if ok and self.minimum is not None and value < self.minimum:
+            ok = False
+        if ok and self.maximum is not None and value > self.maximum:
+            ok = False
+        if not ok:
+            if self.maximum is None:
+                bounds = f">= {self.minimum}" if self.minimum is not None else ""
+            elif self.minimum is None:
+                bounds = f"<= {self.maximum}"
+            else:
+                bounds = f"between {self.minimum} and {self.maximum}"
+            rule = f"a whole number {bounds}".rstrip()
+            raise InvalidParameterError(f"{name}={cut(value)} must be {rule}, e.g. {name}={self.example}.")
+        return int(value)
+
+
+class Real(Kind):
+    """A finite real number, optionally bounded (``low_open``/``high_open`` exclude the bound)."""
+
+    def __init__(self, low=None, high=None, *, low_open: bool = False, high_open: bool = False, example=None,
+                 what: str | None = None):
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+        self.example, self.what = example, what
+
+    def _inside(self, v: float) -> bool:
+        if not np.isfinite(v):
+            return False
+        if self.low is not None and (v < self.low or (self.low_open and v == self.low)):
+            return False
+        if self.high is not None and (v > self.high or (self.high_open and v == self.high)):
+            return False
+        return True
+
+    def __call__(self, value, name):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not self._inside(float(value)):
+            if self.what:
+                rule = self.what
+            elif self.low is not None and self.high is not None:
+                rule = f"a number between {self.low} and {self.high}"
+            elif self.low is not None:
+                rule = f"a number {'>' if self.low_open else '>='} {self.low}"
+            elif self.high is not None:
+                rule = f"a number {'<' if self.high_open else '<='} {self.high}"
+            else:
+                rule = "a finite number"
+            example = f", e.g. {self.example}" if self.example is not None else ""
+            raise InvalidParameterError(f"{name}={cut(value)} must be {rule}{example}.")
+        return float(value)
+
+
+class Choice(Kind):
+    """One of a fixed set of values (the message lists them and the closest)."""
+
+    def __init__(self, *choices):
+        self.choices = tuple(choices)
+
+    def __call__(self, value, name):
+        try:
+            ok = value in self.choices
+        except TypeError:  # unhashable
+            ok = False
+        if not ok:
+            raise InvalidParameterError(f"{name}={cut(value)} is not allowed; use one of {list(self.choices)}."
+                                        + (did_you_mean(value, map(str, self.choices)) if isinstance(value, str)
+                                           else ""))
+        return value
+
+
+class Optional(Kind):
+    """``None``, or a value of the wrapped kind."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __call__(self, value, name):
+        return None if value is None else _resolve(self.inner)(value, name)
+
+
+class Texts(Kind):
+    """One text or several (a list, tuple or set of texts) -> a tuple of texts, none empty."""
+
+    def __init__(self, *, example: str = "['a', 'b']", allow_empty: bool = False):
+        self.example, self.allow_empty = example, allow_empty
+
+    def __call__(self, value, name):
+        if isinstance(value, str):
+            items = (value,)
+        elif isinstance(value, Iterable) and not isinstance(value, (bytes, dict, pd.DataFrame)):
+            items = tuple(value)
+        else:
+            items = None
+        if items is None or not all(isinstance(v, str) and v for v in items) or (not items and not self.allow_empty):
+            raise InvalidParameterError(f"{name}={cut(value)} must be a name or a list of names, "
+                                        f"e.g. {name}={self.example}.")
+        return items
+
+
+def _bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name}={cut(value)} must be True or False.")
+    return bool(value)
+
+
+def _text(value, name):
+    if not isinstance(value, str) or not value:
+        raise InvalidParameterError(f"{name}={cut(value)} must be a non-empty text.")
+    return value
+
+
+_UNIT_D = re.compile(r"(\d)\s*d(?![a-zA-Z])")
+
+
+def to_timedelta(value, *, name: str = "duration", allow_zero: bool = False) -> pd.Timedelta:
+    """Parse a duration given as a string (``"30min"``, ``"3d"``, ``"2 days"``) or Timedelta.
+
+    A bare number is refused: its unit would be a guess.
+
+    >>> to_timedelta("30min")
+    Timedelta('0 days 00:30:00')
+    >>> to_timedelta(3)
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: duration=3 is a bare number; ...
+    """
+    if isinstance(value, pd.Timedelta):
+        td = value
+    elif hasattr(value, "total_seconds") and not isinstance(value, (int, float)):
+        td = pd.Timedelta(value)
+    elif isinstance(value, (bool, numbers.Number)):
+        raise InvalidParameterError(
+            f"{name}={cut(value)} is a bare number; give a duration with a unit, "
+            f"e.g. {name}='30min', '3d' or pd.Timedelta(hours=2)."
+        )
+    elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > 64:
+            raise InvalidParameterError(f"{name}={cut(value)} is not a duration; write it like '30min', '12h' or '3d'.")
+        if text.replace(".", "", 1).isdigit():
+            raise InvalidParameterError(
+                f"{name}={cut(value)} is a bare number; give a duration with a unit, e.g. '{text}d'."
+            )
+        try:
+            # "3d" is the house spelling; pandas 3 deprecates the lowercase unit
+            td = pd.Timedelta(_UNIT_D.sub(r"\1D", text))
+        except (ValueError, TypeError, OverflowError):
+            raise InvalidParameterError(
+                f"{name}={cut(value)} is not a duration; write it like '30min', '12h', '3d' or '2 days'."
+            ) from None
+    else:
+        raise InvalidParameterError(
+            f"{name}={cut(value)} is not a duration; write it like '30min', '12h', '3d' or pd.Timedelta(days=3)."
+        )
+    if pd.isna(td) or td < pd.Timedelta(0) or (td == pd.Timedelta(0) and not allow_zero):
+        raise InvalidParameterError(f"{name}={cut(value)} must be a positive duration, e.g. '30min' or '3d'.")
+    return td
+
+
+def _duration(value, name):
+    return to_timedelta(value, name=name)
+
+
+def rng(random_state, name: str = "random_state") -> np.random.Generator:
+    """A numpy Generator from ``None``, a seed, a SeedSequence, a Generator or a legacy RandomState."""
+    if random_state is None or isinstance(random_state, np.random.SeedSequence) or (
+            isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state >= 0):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    raise InvalidParameterError(f"{name}={cut(random_state)} must be None, a whole number >= 0 or a numpy "
+                                "Generator.")
+
+
+def _random_state(value, name):
+    """scikit-learn's kinds of random_state (None, a seed, a RandomState), passed on unchanged."""
+    if value is None or isinstance(value, (np.random.RandomState, np.random.Generator)) or (
+            isinstance(value, numbers.Integral) and not isinstance(value, bool) and 0 <= value < 2**32):
+        return value
+    raise InvalidParameterError(f"{name}={cut(value)} must be None, a whole number between 0 and 2**32 - 1, "
+                                "or a numpy RandomState / Generator.")
+
+
+#: Kinds the data layer registers (it sits above this module): "log", "journey".
+_REGISTRY: dict[str, Callable] = {}
+
+
+def register(name: str, checker: Callable) -> None:
+    """Register the checker of a kind defined above this layer (done by ``log.py`` and ``journey.py``)."""
+    _REGISTRY[name] = checker
+
+
+class _Registered(Kind):
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, value, name):
+        try:
+            check = _REGISTRY[self.name]
+        except KeyError:  # pragma: no cover - the package __init__ imports log and journey
+            raise RuntimeError(f"the '{self.name}' parameter kind is not registered; import journeylab first") from None
+        return check(value, name)
+
+
+BOOL: Callable = _bool
+TEXT: Callable = _text
+#: A confidence level, strictly between 0 and 1.
+CONFIDENCE = Real(0, 1, low_open=True, high_open=True, example=0.95, what="a number between 0 and 1")
+#: A share, in [0, 1].
+SHARE = Real(0, 1, example=0.5, what="a share between 0 and 1")
+DURATION: Callable = _duration
+#: A random_state turned into a numpy Generator (for journeylab's own draws).
+RNG: Callable = lambda value, name: rng(value, name)  # noqa: E731
+#: A random_state passed on to scikit-learn unchanged.
+RANDOM_STATE: Callable = _random_state
+LOG = _Registered("log")
+JOURNEY = _Registered("journey")
+
+
+def kind(spec) -> Callable:
+    """The checker of a spec: a :class:`Kind`, a callable ``(value, name) -> value``, or a registered name."""
+    return _resolve(spec)
+
+
+def _resolve(spec) -> Callable:
+    if isinstance(spec, str):
+        return _Registered(spec)
+    if callable(spec):
+        return spec
+    raise TypeError(f"not a parameter kind: {spec!r}")  # pragma: no cover - a programming error
+
+
+def checked(**kinds) -> Callable:
+    """Decorator: check the named arguments by kind before the function runs (defaults are trusted).
+
+    The checked value replaces the argument (e.g. a duration text becomes a Timedelta). The
+    decorated function keeps its signature and docstring.
+    """
+
+    def decorate(fn):
+        sig = inspect.signature(fn)
+        unknown = [n for n in kinds if n not in sig.parameters]
+        if unknown:  # pragma: no cover - a programming error
+            raise TypeError(f"@checked names parameters {fn.__name__} does not have: {unknown}")
+        checkers = {n: _resolve(k) for n, k in kinds.items()}
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            for n, check in checkers.items():
+                if n in bound.arguments:
+                    bound.arguments[n] = check(bound.arguments[n], n)
+            return fn(*bound.args, **bound.kwargs)
+
+        wrapper.__checked__ = dict(kinds)
+        return wrapper
+
+    return decorate
+def analysis_date(log, as_of) -> pd.Timestamp:
+    """The analysis date ``as_of`` in the log's zone (default: the log's last timestamp).
+
+    Naive dates are taken in the log's zone; a date before the first event is refused.
+
+    >>> import journeylab as jl
+    >>> analysis_date(jl.datasets.load_example(), "2011-01-01").tz is not None
+    True
+    """
+    start, end = log.time_span
+    if as_of is None:
+        return end
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31' or "
+                                    "'2025-01-31 12:00'.") from None
+    if pd.isna(ts):
+        raise InvalidParameterError(f"as_of={as_of!r} is not a date; write it like '2025-01-31'.")
+    tz = start.tz
+    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    if ts < start:
+        raise InvalidParameterError(f"as_of={as_of!r} is before the first event of the log ({start}); choose a date "
+                                    f"between {start:%Y-%m-%d} and {end:%Y-%m-%d}.")
+    return ts
+
+

@@ -1,0 +1,92 @@
+"""Public functions and result methods document themselves numpy-style: a summary, ``Parameters`` (when
+they take any), ``Returns`` and an example (``Examples`` or a doctest)."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import journeylab as jl
+
+
+def _public_functions():
+    out = {}
+    for name in jl.__all__:
+        obj = getattr(jl, name, None)
+        if inspect.isfunction(obj):
+            out[name] = obj
+    for mod in (jl.engine, jl.datasets):
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name, None)
+            if inspect.isfunction(obj):
+                out[f"{mod.__name__.removeprefix('journeylab.')}.{name}"] = obj
+    return out
+
+
+FUNCTIONS = _public_functions()
+
+#: Functions whose docstrings still lack a section (issue 14); the list only shrinks.
+KNOWN_INCOMPLETE: set[str] = {
+    'attribution',
+    'case_attributes',
+    'ces',
+    'channel_mix',
+    'compare_attribution',
+    'contact_peaks',
+    'conversion_paths',
+    'csat',
+    'datasets.example_path',
+    'datasets.load_default_log',
+    'datasets.load_example',
+    'datasets.load_retail',
+    'datasets.retail_files',
+    'discover',
+    'discover_model',
+    'engine.backend_name',
+    'engine.case_table',
+    'engine.directly_follows',
+    'engine.duckdb_connection',
+    'engine.execute',
+    'engine.start_end',
+    'engine.variants',
+    'from_ibis',
+    'from_pandas',
+    'funnel',
+    'happy_path_explorer',
+    'journey_map',
+    'milestones',
+    'nps',
+    'paths',
+    'peak_end',
+    'process_explorer',
+    'report',
+    'segment_by',
+    'segment_explorer',
+    'stitch',
+    'survey_score',
+    'touchpoint_scores',
+    'variants',
+}
+
+
+def _missing(fn) -> list[str]:
+    doc = inspect.getdoc(fn) or ""
+    params = [p for p in inspect.signature(fn).parameters.values() if p.kind not in (p.VAR_POSITIONAL,)]
+    need = []
+    if params and "Parameters\n----------" not in doc:
+        need.append("Parameters")
+    if "Returns\n-------" not in doc and "Yields\n------" not in doc:
+        need.append("Returns")
+    if ">>>" not in doc:
+        need.append("an example")
+    return need
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_public_function_docstring(name):
+    missing = _missing(FUNCTIONS[name])
+    if name in KNOWN_INCOMPLETE:
+        assert missing, f"{name} is documented now: remove it from KNOWN_INCOMPLETE"
+        pytest.skip(f"{name} lacks {missing} (issue 14)")
+    assert not missing, f"{name}: the docstring lacks {', '.join(missing)}"
