@@ -143,6 +143,45 @@ class EventLog:
             raise TypeError("a lazy EventLog (on an Ibis/Spark table) cannot be pickled; pickle log.to_pandas() instead.")
         return (_restore, (self._df, self._roles, self._meta))
 
+    # ---- the per-log cache
+    def _memo(self, key, compute):
+        """The value cached under ``key`` for this log, computed once by ``compute()`` on first use.
+
+        The one official cache of a log, for the log itself and for the kernels (``_kernels/``):
+        a log is immutable, so anything computed from it stays true for its lifetime, and the
+        cache goes when the log goes (a derived log - a filter, sessions - starts empty). Keys of
+        kernels are tuples that start with the kernel's name, e.g. ``("scans", "variants")``;
+        the log's own keys are plain strings. The cache is not pickled. Never store a value that
+        a caller may change in place (hand out copies, or arrays marked read-only).
+
+        Parameters
+        ----------
+        key : hashable
+            What is cached, e.g. ``("scans", "compact")``.
+        compute : callable
+            Called without arguments when ``key`` is not cached yet; its value is kept.
+
+        Returns
+        -------
+        object
+            The cached value.
+
+        Examples
+        --------
+        >>> import journeylab as jl
+        >>> log = jl.datasets.load_example()
+        >>> log._memo(("doc", "cases"), lambda: log.n_cases)
+        6
+        >>> log._memo(("doc", "cases"), lambda: 0)  # computed once
+        6
+        """
+        cache = self._cache
+        try:
+            return cache[key]
+        except KeyError:
+            value = cache[key] = compute()
+            return value
+
     # ---- data access
     @property
     def is_lazy(self) -> bool:
@@ -261,10 +300,6 @@ class EventLog:
         return out
 
     # ---- sizes
-    def _stat(self, key, fn):
-        if key not in self._cache:
-            self._cache[key] = fn()
-        return self._cache[key]
 
     @property
     def n_events(self) -> int:
@@ -272,15 +307,15 @@ class EventLog:
         if self._df is not None:
             return len(self._df)
 
-        return self._stat("n_events", lambda: int(execute(self._table.count())))
+        return self._memo("n_events", lambda: int(execute(self._table.count())))
 
     @property
     def n_cases(self) -> int:
         """Number of distinct cases."""
         if self._df is not None:
-            return self._stat("n_cases", lambda: int(self._df["case"].nunique()))
+            return self._memo("n_cases", lambda: int(self._df["case"].nunique()))
 
-        return self._stat("n_cases", lambda: int(execute(self._table.case.nunique())))
+        return self._memo("n_cases", lambda: int(execute(self._table.case.nunique())))
 
     @property
     def activities(self) -> tuple[str, ...]:
@@ -296,7 +331,7 @@ class EventLog:
             vc = vc.rename_axis("activity").reset_index(name="n").sort_values(["n", "activity"], ascending=[False, True])
             return tuple(vc["activity"].astype(str))
 
-        return self._stat("activities", compute)
+        return self._memo("activities", compute)
 
     @property
     def activity_counts(self) -> pd.Series:
@@ -346,7 +381,7 @@ class EventLog:
             ts = self._frame()["timestamp"]
             return ts.min(), ts.max()
 
-        return self._stat("span", compute)
+        return self._memo("span", compute)
 
     @property
     def timezone(self) -> str:

@@ -56,6 +56,24 @@ def test_log_pickles(small_df):
     assert back.roles == log.roles and repr(back) == repr(log)
 
 
+def test_memo_computes_once_per_log_and_is_not_inherited_or_pickled(small_df):
+    import pickle
+
+    log = make(small_df)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert log._memo(("kernel", "x"), compute) == 1
+    assert log._memo(("kernel", "x"), compute) == 1 and len(calls) == 1
+    derived = log.filter_cases(["c1"])
+    assert derived._memo(("kernel", "x"), compute) == 2  # a derived log starts with its own cache
+    back = pickle.loads(pickle.dumps(log))
+    assert back._memo(("kernel", "x"), compute) == 3
+
+
 def test_order_by_timestamp_ties_keep_input_order():
     df = pd.DataFrame({
         "client": ["b", "a", "a", "a", "b"],
