@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, engine
+from . import datasets, engine, filters  # noqa: F401  (jl.filters: the exploration filters, also EventLog methods)
 from .abtest import ABTest, SmallSampleWarning, ab_test
 from .attribution import Attribution, AttributionComparison, attribution, compare_attribution, conversion_paths
 from .channels import ChannelMix, channel_mix
@@ -46,11 +46,6 @@ from .readers import from_ibis, read_csv, read_parquet, read_xes
 from .reporting import report
 from .rules import Rule, RuleActions, evaluate_rules
 from .segments import Segmentation, SegmentComparison, cluster_journeys, compare_segments, segment_by
-
-from . import filters as _filters
-
-for _name in _filters.__all__:  # the exploration filters are EventLog methods too: log.filter_variants(top=5)
-    setattr(EventLog, _name, getattr(_filters, _name))
 
 _EXPLORERS = {
     "process_explorer": "journeylab.widgets.process",

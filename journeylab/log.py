@@ -494,7 +494,7 @@ class EventLog:
 
         >>> import journeylab as jl
         >>> jl.datasets.load_example().filter_time("2011-01-01", how="contained").n_cases
-        2
+        3
         """
         if how not in ("contained", "intersecting", "events"):
             raise InvalidParameterError(f"how={how!r} is not allowed; use 'contained', 'intersecting' or 'events'.")
@@ -523,6 +523,163 @@ class EventLog:
             return self._derive(df[inside])
         per_case = inside.groupby(df["case"], sort=False).transform("all" if how == "contained" else "any")
         return self._derive(df[per_case])
+
+    # ---- the exploration filters (journeylab.filters), as methods: log.filter_variants(top=5)
+    def filter_variants(self, *, top: int | None = None, coverage: float | None = None,
+                        keep: bool = True) -> EventLog:
+        """Keep the cases of the most frequent variants: the ``top`` ones, or those covering ``coverage``.
+
+        Parameters
+        ----------
+        top : int, optional
+            How many of the most frequent variants to keep.
+        coverage : float, optional
+            The most frequent variants that together hold this share of the cases (0 < coverage <= 1).
+            With both, the shorter selection wins (the selection of :func:`journeylab.variants`).
+        keep : bool, default True
+            False drops those cases instead.
+
+        Returns
+        -------
+        EventLog
+            A new log (see :func:`journeylab.filters.filter_variants`).
+
+        Examples
+        --------
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_variants(top=2).n_cases
+        2
+        """
+        from . import filters  # the one allowed upward import: the filters run on the log
+
+        return filters.filter_variants(self, top=top, coverage=coverage, keep=keep)
+
+    def filter_endpoints(self, *, start=None, end=None, keep: bool = True) -> EventLog:
+        """Keep the cases that start with one of ``start`` and / or end with one of ``end``.
+
+        Parameters
+        ----------
+        start, end : str or list of str, optional
+            Activity names (at least one of the two).
+        keep : bool, default True
+            False drops those cases instead.
+
+        Returns
+        -------
+        EventLog
+            A new log (see :func:`journeylab.filters.filter_endpoints`).
+
+        Examples
+        --------
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_endpoints(end="pay compensation").n_cases
+        3
+        """
+        from . import filters
+
+        return filters.filter_endpoints(self, start=start, end=end, keep=keep)
+
+    def filter_directly_follows(self, a: str, b: str, *, keep: bool = True) -> EventLog:
+        """Keep the cases in which activity ``a`` is directly followed by ``b`` (at least once).
+
+        Parameters
+        ----------
+        a, b : str
+            Activity names.
+        keep : bool, default True
+            False drops those cases instead.
+
+        Returns
+        -------
+        EventLog
+            A new log (see :func:`journeylab.filters.filter_directly_follows`).
+
+        Examples
+        --------
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_directly_follows("decide", "reinitiate request").n_cases
+        2
+        """
+        from . import filters
+
+        return filters.filter_directly_follows(self, a, b, keep=keep)
+
+    def filter_eventually_follows(self, a: str, b: str, *, keep: bool = True) -> EventLog:
+        """Keep the cases in which ``b`` happens some time after ``a`` (not necessarily directly).
+
+        Parameters
+        ----------
+        a, b : str
+            Activity names.
+        keep : bool, default True
+            False drops those cases instead.
+
+        Returns
+        -------
+        EventLog
+            A new log (see :func:`journeylab.filters.filter_eventually_follows`).
+
+        Examples
+        --------
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_eventually_follows("examine casually", "pay compensation").n_cases
+        3
+        """
+        from . import filters
+
+        return filters.filter_eventually_follows(self, a, b, keep=keep)
+
+    def filter_case_length(self, *, min: int | None = None, max: int | None = None,  # noqa: A002
+                           keep: bool = True) -> EventLog:
+        """Keep the cases with between ``min`` and ``max`` events (inclusive).
+
+        Parameters
+        ----------
+        min, max : int, optional
+            Numbers of events per case (at least one of the two).
+        keep : bool, default True
+            False drops those cases instead.
+
+        Returns
+        -------
+        EventLog
+            A new log (see :func:`journeylab.filters.filter_case_length`).
+
+        Examples
+        --------
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_case_length(max=5).n_cases
+        4
+        """
+        from . import filters
+
+        return filters.filter_case_length(self, min=min, max=max, keep=keep)
+
+    def filter_case_duration(self, *, min=None, max=None, keep: bool = True) -> EventLog:  # noqa: A002
+        """Keep the cases whose duration (first to last event) lies between ``min`` and ``max`` (inclusive).
+
+        Parameters
+        ----------
+        min, max : str or Timedelta, optional
+            Durations such as ``"2d"``, ``"12h"`` or ``pd.Timedelta(hours=3)`` (at least one of the two);
+            a bare number is refused.
+        keep : bool, default True
+            False drops those cases instead.
+
+        Returns
+        -------
+        EventLog
+            A new log (see :func:`journeylab.filters.filter_case_duration`).
+
+        Examples
+        --------
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_case_duration(min="14d").n_cases
+        2
+        """
+        from . import filters
+
+        return filters.filter_case_duration(self, min=min, max=max, keep=keep)
 
     def sessions(self, gap="30min", *, restart_on: Iterable[str] | str | None = None,
                  by: str | None = None) -> EventLog:
