@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import InvalidParameterError
-from .log import EventLog, _event_order, _missing_column
+from ._table import event_order, missing_column
+from .log import EventLog
 
 __all__ = ["stitch"]
 
@@ -43,7 +44,7 @@ def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.Data
         raise InvalidParameterError("identifiers=[] is empty; name the identifier columns, e.g. ['cookie_id', 'email'].")
     for c in identifiers:
         if c not in log.columns:
-            raise _missing_column("identifier", c, log.columns)
+            raise missing_column("identifier", c, log.columns)
     df = log._frame()
     n = len(df)
     # one node per (column, value); events without any identifier use their case
@@ -85,4 +86,4 @@ def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.Data
     })
     table = table[table["identifier"] != "case"].sort_values(["customer", "identifier", "value"]).reset_index(drop=True)
     stitched = EventLog(out, roles=roles, meta={**log._meta, "stitched": identifiers})
-    return stitched._derive(out.iloc[_event_order(out["case"], out["timestamp"])]), table
+    return stitched._derive(out.iloc[event_order(out["case"], out["timestamp"])]), table

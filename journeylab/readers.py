@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._core.backend import backend_name, execute
-from ._util import cut, did_you_mean
+from ._core.formatting import cut
+from ._core.names import did_you_mean
 from .exceptions import (
     EmptyLogError,
     FileFormatError,
@@ -19,7 +20,8 @@ from .exceptions import (
     MissingValuesError,
     SchemaError,
 )
-from .log import ROLES, EventLog, _attribute_names, _build, _check_path, _check_roles, _missing_column
+from ._table import ROLES, attribute_names, check_path, check_roles, missing_column
+from .log import EventLog, _build
 
 __all__ = ["read_csv", "read_parquet", "read_xes", "from_ibis"]
 
@@ -155,7 +157,7 @@ def read_csv(
     """
     import tempfile
 
-    p = _check_path(path)
+    p = check_path(path)
     enc = _check_encoding(encoding)
     roles = _roles(case, activity, timestamp, kwargs)
     sample = _sniff(p, enc)
@@ -200,7 +202,7 @@ def _read_csv_frame(src: Path, p: Path, *, sep: str, roles: dict, encoding: str,
         cols = raw.columns
         for role, col in roles.items():
             if isinstance(col, str) and col not in cols:
-                raise _missing_column(role, col, cols)
+                raise missing_column(role, col, cols)
         df = con.read_csv(str(src), sep=sep, header=True, na_values=na_values, quotechar=quote, escapechar=quote,
                           dtype={c: "VARCHAR" for c in texts}).to_arrow_table().to_pandas()
         if id_cols:  # ids are read again as text, where only an empty field is missing
@@ -267,7 +269,7 @@ def read_parquet(path, *, case: str, activity: str, timestamp: str, tz: str | No
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    p = _check_path(path)
+    p = check_path(path)
     roles = _roles(case, activity, timestamp, kwargs)
     try:
         df = pq.read_table(p).to_pandas()
@@ -341,7 +343,7 @@ def read_xes(
     """
     from ._xes import parse_xes
 
-    p = _check_path(path)
+    p = check_path(path)
     df = parse_xes(p)
     optional = {"lifecycle": (lifecycle, "lifecycle:transition"), "resource": (resource, "org:resource")}
     roles: dict = dict(case=case, activity=activity, timestamp=timestamp, channel=channel, customer=customer,
@@ -430,10 +432,10 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
     for r in roles:
         if r not in ROLES:
             raise InvalidParameterError(f"unknown role {cut(r)}; allowed: {list(ROLES)}.{did_you_mean(r, ROLES)}")
-    given, cols = _check_roles({"case": case, "activity": activity, "timestamp": timestamp, **roles},
+    given, cols = check_roles({"case": case, "activity": activity, "timestamp": timestamp, **roles},
                                table.columns, source="the Ibis table")
     by_col = {c: r for r, c in given.items()}
-    names = _attribute_names([c for c in cols if c not in by_col], given)
+    names = attribute_names([c for c in cols if c not in by_col], given, stacklevel=3)
     seen: dict[str, str] = {}
     for name in [r for r in ROLES if r in given] + list(names.values()):
         other = seen.setdefault(name.lower(), name)
