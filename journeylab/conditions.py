@@ -29,8 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._core.formatting import cut, duration_spec
+from ._core.names import closest, did_you_mean
 from ._core.results import FrozenMap
-from ._util import closest, cut, did_you_mean
+from ._core.validation import BARE_NUMBER, parse_duration
 from .exceptions import JourneyDefinitionError, SchemaError
 
 __all__ = ["Condition", "parse_conditions", "FrozenMap", "OPERATORS", "GOAL_TYPES", "MILESTONE_KINDS"]
@@ -129,28 +131,6 @@ def _check_keys(d, allowed: tuple[str, ...], where: str, required: tuple[str, ..
         raise _fail(where, f"missing key {', '.join(repr(k) for k in missing)}. Required keys: {', '.join(required)}.")
 
 
-_UNIT_FIX = re.compile(r"(?<=[\d.\s])(d|w|H)(?![A-Za-z])")
-_BARE_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)")
-_UNITS = (("d", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s", 10**9), ("ms", 10**6),
-          ("us", 10**3), ("ns", 1))
-
-
-def _parse_duration_text(text: str) -> pd.Timedelta:
-    """A duration written as text ('2d', '-36h', '1d12h', '2 days'); ValueError when it is none."""
-    s = text.strip()
-    if len(s) > 100:
-        raise ValueError("longer than 100 characters")
-    if _BARE_NUMBER.fullmatch(s):
-        raise ValueError("a bare number")
-    try:
-        td = pd.Timedelta(_UNIT_FIX.sub(lambda m: {"d": "D", "w": "W", "H": "h"}[m.group(1)], s))
-    except (ValueError, TypeError, OverflowError) as err:
-        raise ValueError(str(err)) from None
-    if pd.isna(td):
-        raise ValueError("not a time")
-    return td
-
-
 def _duration(value, where: str, *, allow_zero: bool = False) -> pd.Timedelta:
     """Parse '2d', '36h', '90min', '1d12h', '2 days' or a Timedelta; refuse bare numbers."""
     example = "'30min', '12h', '2d' or '1d12h'"
@@ -164,11 +144,11 @@ def _duration(value, where: str, *, allow_zero: bool = False) -> pd.Timedelta:
             raise _fail(where, f"{cut(value)} is too long a duration (the longest is about 292 years).") from None
     elif isinstance(value, str):
         s = value.strip()
-        if _BARE_NUMBER.fullmatch(s):
+        if BARE_NUMBER.fullmatch(s):
             raise _fail(where, f"{cut(value)} is a bare number; give a duration with a unit, e.g. "
                                f"{cut(s + 'd')} or {cut(s + 'h')}.")
         try:
-            td = _parse_duration_text(s)
+            td = parse_duration(s)
         except ValueError:
             raise _fail(where, f"{cut(value)} is not a duration; write it like {example}.") from None
     else:
@@ -183,19 +163,8 @@ def _duration(value, where: str, *, allow_zero: bool = False) -> pd.Timedelta:
     return td
 
 
-def _format_duration(td: pd.Timedelta) -> str:
-    """The shortest exact text for a duration: 2 days -> '2d', 36 hours -> '36h'.
-
-    >>> _format_duration(pd.Timedelta(hours=36)), _format_duration(pd.Timedelta(minutes=90))
-    ('36h', '90min')
-    """
-    ns = int(td.value)
-    if ns == 0:
-        return "0s"
-    for unit, size in _UNITS:
-        if ns % size == 0:
-            return f"{ns // size}{unit}"
-    return f"{ns}ns"  # pragma: no cover - the loop ends with ns
+#: Transitional name (issue 14): the exact duration text is :func:`journeylab._core.formatting.duration_spec`.
+_format_duration = duration_spec
 
 
 # --------------------------------------------------------------------------- conditions
@@ -638,7 +607,7 @@ def _coerce(value, col: pd.Series, what: str):
             return _as_timestamp(value, col, what)
         if pd.api.types.is_timedelta64_dtype(col.dtype):
             try:
-                return _parse_duration_text(value)
+                return parse_duration(value)
             except ValueError:
                 raise JourneyDefinitionError(f"{what}: {cut(value)} is not a duration; {_DURATION_HELP}.") from None
     return value

@@ -98,7 +98,9 @@ import pandas as pd
 import yaml
 
 from ._core.validation import register as register_kind
-from ._util import atomic_write, closest, cut, did_you_mean
+from ._core.formatting import cut, duration_spec
+from ._core.io import atomic_write
+from ._core.names import closest, did_you_mean
 from .exceptions import InvalidParameterError, JourneyDefinitionError
 
 from .conditions import (  # the condition language lives in conditions.py
@@ -364,7 +366,7 @@ class Goal:
         elif self.target_pct is not None:
             text = repr(self.target_pct)
             out["target"] = (text[:-2] if text.endswith(".0") else text) + "%"
-        out["window"] = _format_duration(self.window)
+        out["window"] = duration_spec(self.window)
         return out
 
     @property
@@ -384,7 +386,7 @@ class Goal:
         else:
             target = "no target"
         trigger = " and ".join([f"activity == {_format_literal(self.activity)}"] + [str(c) for c in self.conditions])
-        return f"{self.type} ({trigger}; {target}; window {_format_duration(self.window)})"
+        return f"{self.type} ({trigger}; {target}; window {duration_spec(self.window)})"
 
 
 # --------------------------------------------------------------------------- YAML loading
@@ -749,7 +751,7 @@ class Journey:
         if self.exit is not None:
             out["exit"] = self.exit.to_dict()
         if self.stall_after:
-            out["stall_after"] = {k: _format_duration(v) for k, v in self.stall_after.items()}
+            out["stall_after"] = {k: duration_spec(v) for k, v in self.stall_after.items()}
         if self.phases:
             out["phases"] = {k: list(v) for k, v in self.phases.items()}
         if self.goal is not None:
@@ -1008,7 +1010,7 @@ class Journey:
         e = html.escape
         rows = []
         for i, m in enumerate(self.milestones[:50], start=1):
-            stall = _format_duration(self.stall_after[m.name]) if m.name in self.stall_after else ""
+            stall = duration_spec(self.stall_after[m.name]) if m.name in self.stall_after else ""
             when = " and ".join(str(c) for c in m.conditions)
             rows.append(
                 "<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in (
