@@ -35,7 +35,7 @@ from ._core.backend import backend_name, execute
 from ._core.formatting import cut
 from ._core.names import closest
 from ._core.validation import register as register_kind, to_timedelta
-from ._table import ROLES, build_frame, coded_frame, encode, event_order, missing_column, session_frame, sessions_by_column
+from ._table import ROLES, build_frame, coded_frame, encode, missing_column, session_frame, sessions_by_column
 from .exceptions import EmptyLogError, InvalidParameterError
 
 __all__ = ["EventLog", "from_pandas", "ROLES"]

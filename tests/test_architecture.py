@@ -20,7 +20,8 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("errors", ["exceptions"]),
     ("core", ["_core.names", "_core.formatting", "_core.results", "_core.validation", "_core.progress",
               "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core", "_util"]),
-    ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "_table", "log", "readers", "identity", "conditions", "journey",
+    ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "_table", "log", "readers", "identity", "_yaml", "conditions",
+              "_journey_parts", "journey",
               "datasets._files", "datasets._params", "datasets._plan", "datasets._timing", "datasets._touches",
               "datasets._truth", "datasets._simulate", "datasets._bundle", "datasets", "datasets._example"]),
     ("kernels", ["_kernels.events", "_kernels.scans", "_kernels.visits", "_kernels.alignment", "_kernels.crediting",
@@ -281,7 +282,7 @@ def test_no_import_cycles():
 
 
 #: Modules still over the size limit (issue 14); the list only shrinks.
-KNOWN_LARGE = {"cli", "conformance", "features", "goals", "journey", "kpi", "milestones", "segments"}
+KNOWN_LARGE = {"cli", "conformance", "features", "goals", "kpi", "milestones", "segments"}
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
