@@ -411,7 +411,7 @@ def _cmd_validate(args) -> int:
                  for m in milestones if m["events"] == 0 and m["on_happy_path"]]
     notes = [f"milestone {m['milestone']!r} matches no event of the log; check its conditions."
              for m in milestones if m["events"] == 0 and not m["on_happy_path"]]
-    used = set(journey._activity_places())
+    used = set(journey.activities)
     unused = [a for a in log.activities if a not in used]
     source = log._meta.get("source", str(args.log))
     if args.json:
@@ -429,7 +429,7 @@ def _cmd_validate(args) -> int:
         print()
     else:
         print(f"journey {journey.name!r} ({args.journey}) fits {source}: {len(journey.milestones)} milestones, "
-              f"{len(journey._activity_places())} activities, all in the log.")
+              f"{len(journey.activities)} activities, all in the log.")
     print(f"happy path: {' > '.join(journey.happy_path)}")
     print()
     print(format_table(["milestone", "kind", "activities", "events", "cases", "share of cases"],

@@ -95,9 +95,10 @@ import pandas as pd
 
 from ._core.formatting import cut, duration_spec
 from ._core.io import atomic_write
-from ._core.names import closest, did_you_mean
+from ._core.names import did_you_mean
 from ._core.results import FrozenMap
 from ._core.validation import register as register_kind
+from ._fit import JourneyProblem, activity_places, check_fit, find_problems
 from ._journey_parts import Criteria, Goal, Milestone, _activity_tuple, _check_keys, _duration, _located
 from ._yaml import dump_yaml, load_yaml, read_yaml_file
 from .conditions import GOAL_TYPES, MILESTONE_KINDS, Condition, _events, _fail, _text, parse_conditions
@@ -113,6 +114,7 @@ __all__ = [
     "Goal",
     "Criteria",
     "Condition",
+    "JourneyProblem",
     "FrozenMap",
     "parse_conditions",
     "GOAL_TYPES",
@@ -352,41 +354,7 @@ class Journey:
         >>> Journey("j", [Milestone("a", ["x", "y"])], exit=["z"], phases={"p": ["x", "q"]}).activities
         ('x', 'y', 'z', 'q')
         """
-        return tuple(self._activity_places())
-
-    def _activity_places(self) -> dict[str, list[str]]:
-        places: dict[str, list[str]] = {}
-
-        def add(acts, place):
-            for a in acts:
-                places.setdefault(a, [])
-                if place not in places[a]:
-                    places[a].append(place)
-
-        for m in self.milestones:
-            add(m.activities, f"milestone {cut(m.name)}")
-        for key in ("entry", "exit"):
-            crit = getattr(self, key)
-            if crit is not None:
-                add(crit.activities, key)
-        if self.goal is not None:
-            add((self.goal.activity,), "goal")
-        for phase, acts in self.phases.items():
-            add(acts, f"phase {cut(phase)}")
-        return places
-
-    def _condition_places(self) -> dict[str, list[str]]:
-        places: dict[str, list[str]] = {}
-        groups = [(f"milestone {cut(m.name)}", m.conditions) for m in self.milestones]
-        groups += [(k, getattr(self, k).conditions) for k in ("entry", "exit") if getattr(self, k) is not None]
-        if self.goal is not None:
-            groups.append(("goal", self.goal.conditions))
-        for place, conds in groups:
-            for c in conds:
-                places.setdefault(c.column, [])
-                if place not in places[c.column]:
-                    places[c.column].append(place)
-        return places
+        return tuple(activity_places(self))
 
     def milestone(self, name: str) -> Milestone:
         """The milestone called ``name``.
@@ -442,66 +410,85 @@ class Journey:
 
     # ------------------------------------------------------------------ checking against a log
 
-    def problems(self, log) -> list[str]:
-        """What in the journey does not fit ``log``: activities the log does not contain and
-        condition columns it does not have, each with the closest names it does have.
+    def problems(self, log, *, parts=None) -> list[JourneyProblem]:
+        """What in the journey does not fit ``log``: the activities it names that the log does not
+        contain and the condition columns it lacks, each with the closest names the log has.
 
-        ``log`` needs only ``.activities`` and ``.columns`` (an EventLog; its ``.roles``, when
-        present, explain a condition that uses an input column name such as ``where`` for the
-        canonical ``channel``). An empty list means the journey fits.
+        This is the one "does the journey fit the log" check: the analyses use it (through
+        :meth:`check`) and ``journeylab validate`` prints it.
 
+        Parameters
+        ----------
+        log : EventLog
+            Only ``.activities`` and ``.columns`` are read (and ``.roles``, when present, to explain a
+            condition that uses an input column name such as ``where`` for the canonical ``channel``).
+        parts : str or list of str, optional
+            Check only these parts of the journey: ``"milestones"``, ``"entry"``, ``"exit"``, ``"goal"``,
+            ``"phases"`` (conditions included). Default: all.
+
+        Returns
+        -------
+        list of JourneyProblem
+            Empty when the journey fits. Each problem is the advice line (a ``str``) with its parts as
+            attributes: ``kind`` ("activity" or "column"), ``name``, ``places`` (where the journey names
+            it), ``closest`` (the log's closest names), ``hint`` (the advice after the semicolon),
+            ``fatal`` (it makes a part of the journey impossible to match: a happy-path milestone or an
+            entry none of whose activities occurs, the goal trigger, a condition column) and ``why`` (what
+            can then never happen). Activities come first, then columns, in the order the journey names them.
+
+        Examples
+        --------
         >>> from types import SimpleNamespace
         >>> log = SimpleNamespace(activities=("view_product", "add_to_cart"), columns=("case", "activity"))
-        >>> Journey("j", [Milestone("cart", ["add_to_kart"])]).problems(log)
+        >>> found = Journey("j", [Milestone("cart", ["add_to_kart"])]).problems(log)
+        >>> found
         ["activity 'add_to_kart' (milestone 'cart') is not in the log; closest: 'add_to_cart'."]
+        >>> found[0].fatal, found[0].why, found[0].closest
+        (True, "the happy-path milestone 'cart' matches no event", ('add_to_cart',))
         """
-        present = tuple(str(a) for a in log.activities)
-        present_set = set(present)
-        columns = tuple(str(c) for c in log.columns)
-        out = []
-        for activity, places in self._activity_places().items():
-            if activity in present_set:
-                continue
-            hits = closest(activity, present)
-            if hits:
-                hint = "closest: " + ", ".join(cut(h) for h in hits)
-            else:
-                shown = ", ".join(cut(a) for a in present[:8]) + (", ..." if len(present) > 8 else "")
-                hint = f"nothing close; the log has {len(present)} activities ({shown})"
-            out.append(f"activity {cut(activity)} ({', '.join(places)}) is not in the log; {hint}.")
-        roles = getattr(log, "roles", None)
-        renamed = {str(v): str(k) for k, v in roles.items()} if isinstance(roles, Mapping) else {}
-        for column, places in self._condition_places().items():
-            if column in columns:
-                continue
-            hits = closest(column, columns)
-            if renamed.get(column) in columns:
-                hint = (f"the log names its {renamed[column]} role {renamed[column]!r} (canonical name): write "
-                        f"{renamed[column]} instead of {cut(column, quote=False)}")
-            elif hits:
-                hint = "closest: " + ", ".join(cut(h) for h in hits)
-            else:
-                more = ", ..." if len(columns) > 40 else ""
-                hint = "columns: " + ", ".join(cut(c, quote=False) for c in columns[:40]) + more
-            out.append(f"condition column {cut(column)} ({', '.join(places)}) is not a column of the log; {hint}.")
-        return out
+        return find_problems(self, log, parts=parts)
 
-    def check(self, log) -> Journey:
-        """Check the journey against ``log``; raise :class:`JourneyDefinitionError` listing every
-        problem (see :meth:`problems`), else return the journey (so it can be chained).
+    def check(self, log, *, parts=None, minor: str = "raise", stacklevel: int = 1) -> Journey:
+        """Check the journey against ``log`` (see :meth:`problems`) and return it, so it can be chained.
 
+        Parameters
+        ----------
+        log : EventLog
+            The log (only ``.activities``, ``.columns`` and ``.roles`` are read).
+        parts : str or list of str, optional
+            Check only these parts: ``"milestones"``, ``"entry"``, ``"exit"``, ``"goal"``, ``"phases"``.
+        minor : {"raise", "warn", "ignore"}, default "raise"
+            ``"raise"``: any problem raises. ``"warn"``: only a fatal problem raises (the message then
+            lists every problem and says what can never happen); minor ones give one
+            :class:`~journeylab.exceptions.DataQualityWarning`. ``"ignore"``: only fatal problems raise.
+        stacklevel : int, default 1
+            Where the warning points, as in :func:`warnings.warn`: 1 the line that calls ``check``, 2 the
+            caller of the function that calls it...
+
+        Returns
+        -------
+        Journey
+            This journey.
+
+        Raises
+        ------
+        JourneyDefinitionError
+            Listing every problem, with the closest names, and how to fix them.
+
+        Examples
+        --------
         >>> from types import SimpleNamespace
         >>> log = SimpleNamespace(activities=("add_to_cart",), columns=("case", "activity"))
         >>> Journey("j", [Milestone("cart", ["add_to_cart"])]).check(log).name
         'j'
+        >>> Journey("j", [Milestone("cart", ["add_to_kart"])]).check(log)
+        Traceback (most recent call last):
+        ...
+        journeylab.exceptions.JourneyDefinitionError: journey 'j' does not fit the log (1 problem):
+          - activity 'add_to_kart' (milestone 'cart') is not in the log; closest: 'add_to_cart'.
+        Fix the names in the journey definition, or rename the log's activities/columns.
         """
-        found = self.problems(log)
-        if found:
-            raise JourneyDefinitionError(
-                f"journey {cut(self.name)} does not fit the log ({len(found)} "
-                f"problem{'s' if len(found) > 1 else ''}):\n"
-                + "\n".join(f"  - {p}" for p in found)
-                + "\nFix the names in the journey definition, or rename the log's activities/columns.")
+        check_fit(self, log, parts=parts, minor=minor, stacklevel=stacklevel + 2)
         return self
 
     # ------------------------------------------------------------------ display

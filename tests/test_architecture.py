@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("core", ["_core.names", "_core.formatting", "_core.results", "_core.validation", "_core.progress",
               "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core", "_util"]),
     ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "_table", "log", "readers", "identity", "_yaml", "conditions",
-              "_journey_parts", "journey",
+              "_journey_parts", "_fit", "journey",
               "datasets._files", "datasets._params", "datasets._plan", "datasets._timing", "datasets._touches",
               "datasets._truth", "datasets._simulate", "datasets._bundle", "datasets", "datasets._example"]),
     ("kernels", ["_kernels.events", "_kernels.scans", "_kernels.visits", "_kernels.alignment", "_kernels.crediting",
