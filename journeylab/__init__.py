@@ -11,8 +11,7 @@ business designed, segment the travellers, and measure goals and experience KPIs
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from ._core.version import __version__
 from . import datasets, engine, filters  # noqa: F401  (jl.filters: the exploration filters, also EventLog methods)
 from .abtest import ABTest, SmallSampleWarning, ab_test
 from .attribution import Attribution, AttributionComparison, attribution, compare_attribution, conversion_paths
@@ -63,10 +62,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'journeylab' has no attribute {name!r}")
 
 
-try:
-    __version__ = version("journeylab")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "EventLog",

@@ -745,7 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> build_parser().parse_args(["variants", "log.xes", "--top", "5"]).top
     5
     """
-    from . import __version__
+    from ._core.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="journeylab", description="Customer-journey research from event logs.", formatter_class=_formatter,

@@ -26,7 +26,9 @@ from pathlib import Path
 from string import Template
 
 from ._report.sections import file_sha256, frame_sha256, overview  # noqa: F401  (overview: public helper)
-from ._util import show_path, atomic_write, check_output
+from ._core.formatting import show_path
+from ._core.io import atomic_write, check_output
+from ._core.version import __version__
 from .exceptions import FileFormatError, InvalidParameterError, JourneylabError, OutputError
 
 __all__ = ["report", "overview", "ReportError"]
@@ -276,7 +278,6 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     >>> jl.report("log.csv", case="id", activity="step", timestamp="ts", journey="journey.yaml",
     ...           out="report.html", pdf="report.pdf")  # doctest: +SKIP
     """
-    from . import __version__
     from ._report.browser import INSTALL_HINT, find_chromium, print_pdf
 
     if isinstance(top_variants, bool) or not isinstance(top_variants, int) or top_variants < 1:

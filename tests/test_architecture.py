@@ -19,7 +19,8 @@ PKG = Path(__file__).resolve().parents[1] / "journeylab"
 LAYERS: list[tuple[str, list[str]]] = [
     ("errors", ["exceptions"]),
     ("core", ["_core.names", "_core.formatting", "_core.results", "_core.validation", "_core.progress",
-              "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core", "_util"]),
+              "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core.version", "_core",
+              "_util"]),
     ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "_table", "log", "readers", "identity", "_yaml", "conditions",
               "_journey_parts", "_fit", "journey",
               "datasets._files", "datasets._params", "datasets._plan", "datasets._timing", "datasets._touches",
@@ -117,7 +118,6 @@ KNOWN: set[tuple[str, str]] = {
     ('plotting.paths', 'discovery'),
     ('plotting.process_map', 'discovery'),
     ('plotting.variants', 'discovery'),
-    ('reporting', '__init__'),
     ('rules', 'goals._credit'),
     ('rules', 'goals._other_stints'),
     ('rules', 'goals._prepare'),

@@ -21,7 +21,8 @@ from html import escape
 
 import pandas as pd
 
-from .._util import format_timedelta as _fmt_td
+from .._core.formatting import format_duration as _fmt_td
+from .._core.version import package_version
 from ..exceptions import DataQualityWarning, JourneylabError
 
 __all__ = ["overview", "overview_section", "discovery_sections", "happy_path_sections", "goals_sections",
@@ -384,16 +385,8 @@ _PACKAGES = ("journeylab", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framewo
 def appendix_section(params: dict, input_hash: str, hash_of: str = "of the file") -> str:
     """The reproducibility appendix: package versions, the parameters of the run and a hash of the
     input (``hash_of`` says what was hashed: the file's bytes, or the events of an in-memory log)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    def ver(name):
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "-"
-
     versions = pd.DataFrame({"package": ["python", *_PACKAGES],
-                             "version": [platform.python_version(), *map(ver, _PACKAGES)]})
+                             "version": [platform.python_version(), *map(package_version, _PACKAGES)]})
     shown = pd.DataFrame({"parameter": list(params), "value": ["-" if v is None else str(v) for v in params.values()]})
     body = (_note("Everything needed to reproduce this report: the same input (check its hash), the same "
                   "parameters and the same package versions.")
