@@ -32,10 +32,12 @@ import numpy as np
 import pandas as pd
 
 from ._core.backend import backend_name, execute
+from ._core.deprecation import moved_names
 from ._core.formatting import cut
 from ._core.names import closest
 from ._core.validation import register as register_kind, to_timedelta
 from ._table import ROLES, build_frame, coded_frame, encode, missing_column, session_frame, sessions_by_column
+from . import _timestamps, exceptions as _exceptions
 from .exceptions import EmptyLogError, InvalidParameterError
 
 __all__ = ["EventLog", "from_pandas", "ROLES"]
@@ -629,3 +631,11 @@ def from_pandas(
                  resource=resource, customer=customer, value=value)
     return _build(df, roles=roles, tz=tz, format=format, on_invalid=on_invalid, deduplicate=deduplicate,
                   source="DataFrame", dayfirst=dayfirst)
+
+
+# names that lived here before the event table moved to _table.py (issue 14): one more release, with a warning
+__getattr__ = moved_names(__name__, {
+    **{n: (getattr(_timestamps, n), f"journeylab._timestamps.{n}") for n in ("drop_sub_microseconds", "parse_timestamps")},
+    **{n: (getattr(_exceptions, n), f"journeylab.{n}")
+       for n in ("DataQualityWarning", "FileFormatError", "MissingValuesError", "SchemaError", "TimestampError")},
+})

@@ -19,7 +19,7 @@ PKG = Path(__file__).resolve().parents[1] / "journeylab"
 LAYERS: list[tuple[str, list[str]]] = [
     ("errors", ["exceptions"]),
     ("core", ["_core.names", "_core.formatting", "_core.results", "_core.validation", "_core.progress",
-              "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core.version", "_core",
+              "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core.version", "_core.deprecation", "_core",
               "_util"]),
     ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "_table", "log", "readers", "identity", "_yaml", "conditions",
               "_journey_parts", "_fit", "journey",
@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, list[str]]] = [
                   "plotting.kpi", "plotting.journeymap", "plotting"]),
     ("widgets", ["widgets._common", "widgets.process", "widgets.happy_path", "widgets.segments", "widgets"]),
     ("report", ["_report.html", "_report.sections", "_report.browser", "_report"]),
-    ("top", ["reporting", "__init__", "cli", "__main__", "templates"]),
+    ("top", ["reporting", "__init__", "_cli_text", "_cli_commands", "cli", "__main__", "templates"]),
 ]
 
 #: Imports that go up on purpose (importer, imported, why). Keep this list short.
@@ -281,7 +281,7 @@ def test_no_import_cycles():
 
 
 #: Modules still over the size limit (issue 14); the list only shrinks.
-KNOWN_LARGE = {"cli", "conformance", "features", "goals", "kpi", "milestones", "segments"}
+KNOWN_LARGE = {"conformance", "features", "goals", "kpi", "milestones", "segments"}
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

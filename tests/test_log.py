@@ -386,3 +386,16 @@ def test_stitch_recovers_random_identity_graph():
     assert out.groupby("customer")["truth"].nunique().max() == 1
     assert out.groupby("truth")["customer"].nunique().max() == 1
     assert stitched.n_cases == n_people
+
+
+def test_names_that_moved_out_of_journeylab_log_warn_for_one_release():
+    import journeylab.log as log_module
+
+    with pytest.warns(DeprecationWarning, match=r"journeylab.log.SchemaError is deprecated .*use journeylab.SchemaError"):
+        assert log_module.SchemaError is jl.SchemaError
+    with pytest.warns(DeprecationWarning, match=r"journeylab.log.parse_timestamps is deprecated"):
+        from journeylab._timestamps import parse_timestamps
+
+        assert log_module.parse_timestamps is parse_timestamps
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        log_module.nothing  # noqa: B018
