@@ -31,6 +31,7 @@ import pandas as pd
 
 from ._core.formatting import cut
 from ._core.names import closest
+from ._core.validation import BOOL, Choice
 from ._timestamps import drop_sub_microseconds, parse_timestamps
 from .exceptions import (
     DataQualityWarning,
@@ -260,8 +261,8 @@ def build_frame(
     reading it (``meta``). Warnings point at the caller of the public builder (four frames up)."""
     if not isinstance(df, pd.DataFrame):
         raise SchemaError(f"expected a pandas DataFrame, got {type(df).__name__}; pass a DataFrame or use jl.read_csv(...).")
-    if on_invalid not in ("raise", "drop"):
-        raise InvalidParameterError(f"on_invalid={cut(on_invalid)} is not allowed; use 'raise' or 'drop'.")
+    on_invalid = Choice("raise", "drop")(on_invalid, "on_invalid")  # every builder passes them here
+    deduplicate = BOOL(deduplicate, "deduplicate")
     given, columns = check_roles(roles, df.columns, source=source)
     if len(df) == 0:
         raise EmptyLogError(f"the log from {source} has no events; check the file or the filter that produced it.")

@@ -35,7 +35,7 @@ from ._core.backend import backend_name, execute
 from ._core.deprecation import moved_names
 from ._core.formatting import cut
 from ._core.names import closest
-from ._core.validation import register as register_kind, to_timedelta
+from ._core.validation import BOOL, DURATION, TEXT, Choice, Optional, Texts, checked, register as register_kind, to_timedelta
 from ._table import ROLES, build_frame, coded_frame, encode, missing_column, session_frame, sessions_by_column
 from . import _timestamps, exceptions as _exceptions
 from .exceptions import EmptyLogError, InvalidParameterError
@@ -83,33 +83,16 @@ class EventLog:
     def _memo(self, key, compute):
         """The value cached under ``key`` for this log, computed once by ``compute()`` on first use.
 
-        The one official cache of a log, for the log itself and for the kernels (``_kernels/``):
-        a log is immutable, so anything computed from it stays true for its lifetime, and the
-        cache goes when the log goes (a derived log - a filter, sessions - starts empty). Keys of
-        kernels are tuples that start with the kernel's name, e.g. ``("scans", "variants")``;
-        the log's own keys are plain strings. The cache is not pickled. Never store a value that
-        a caller may change in place (hand out copies, or arrays marked read-only).
+        The one cache of a log, for the log itself and for the kernels (``_kernels/``): a log is
+        immutable, so what is computed from it stays true, and the cache goes with the log (a derived
+        log starts empty; the cache is not pickled). Kernels key by tuples that start with their name,
+        e.g. ``("scans", "variants")``; the log's own keys are strings. Never cache a value a caller
+        may change in place (hand out copies, or read-only arrays).
 
-        Parameters
-        ----------
-        key : hashable
-            What is cached, e.g. ``("scans", "compact")``.
-        compute : callable
-            Called without arguments when ``key`` is not cached yet; its value is kept.
-
-        Returns
-        -------
-        object
-            The cached value.
-
-        Examples
-        --------
         >>> import journeylab as jl
         >>> log = jl.datasets.load_example()
-        >>> log._memo(("doc", "cases"), lambda: log.n_cases)
-        6
-        >>> log._memo(("doc", "cases"), lambda: 0)  # computed once
-        6
+        >>> log._memo(("doc", "cases"), lambda: log.n_cases), log._memo(("doc", "cases"), lambda: 0)
+        (6, 6)
         """
         cache = self._cache
         try:
@@ -349,6 +332,7 @@ class EventLog:
         df["_seq"] = np.arange(len(df), dtype="int64")
         return EventLog(df, roles=self._roles if roles is None else roles, meta={**self._meta, **meta})
 
+    @checked(keep=BOOL)
     def filter_cases(self, cases: Iterable[str], *, keep: bool = True) -> EventLog:
         """Keep (or, with ``keep=False``, drop) the given case ids.
 
@@ -363,6 +347,7 @@ class EventLog:
         mask = df["case"].isin(wanted)
         return self._derive(df[mask if keep else ~mask])
 
+    @checked(column=TEXT, level=Choice("event", "case"), keep=BOOL)
     def filter_values(self, column: str, values, *, level: str = "case", keep: bool = True) -> EventLog:
         """Filter by the values of a column.
 
@@ -376,8 +361,6 @@ class EventLog:
         """
         if column not in self.columns:
             raise missing_column("column", column, self.columns)
-        if level not in ("event", "case"):
-            raise InvalidParameterError(f"level={level!r} is not allowed; use 'event' or 'case'.")
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             values = [values]
         df = self._frame()
@@ -386,6 +369,7 @@ class EventLog:
             hit = df["case"].isin(df.loc[hit, "case"].unique())
         return self._derive(df[hit if keep else ~hit])
 
+    @checked(how=Choice("contained", "intersecting", "events"))
     def filter_time(self, start=None, end=None, *, how: str = "contained") -> EventLog:
         """Filter on time.
 
@@ -397,8 +381,6 @@ class EventLog:
         >>> jl.datasets.load_example().filter_time("2011-01-01", how="contained").n_cases
         3
         """
-        if how not in ("contained", "intersecting", "events"):
-            raise InvalidParameterError(f"how={how!r} is not allowed; use 'contained', 'intersecting' or 'events'.")
         df = self._frame()
         tz = df["timestamp"].dt.tz
 
@@ -502,6 +484,7 @@ class EventLog:
 
         return filters.filter_case_duration(self, min=min, max=max, keep=keep)
 
+    @checked(gap=DURATION, restart_on=Optional(Texts(example="['home']", allow_empty=True)), by=Optional(TEXT))
     def sessions(self, gap="30min", *, restart_on: Iterable[str] | str | None = None,
                  by: str | None = None) -> EventLog:
         """Split each customer's events into journey sessions.
@@ -524,7 +507,7 @@ class EventLog:
             out, roles = sessions_by_column(self._frame(), self._roles, by)
             return self._derive(out, roles=roles, sessions=f"by={by}")
         gap_td = to_timedelta(gap, name="gap")
-        restart = [] if restart_on is None else ([restart_on] if isinstance(restart_on, str) else list(restart_on))
+        restart = list(restart_on or ())
         unknown = [a for a in restart if a not in set(self.activities)]
         if unknown:
             raise InvalidParameterError(
@@ -601,21 +584,36 @@ def from_pandas(
 ) -> EventLog:
     """Build an :class:`EventLog` from a pandas DataFrame (the frame is not modified).
 
+    The frame is checked once - the role columns exist, timestamps parse with one format, no missing
+    case, activity or timestamp, exact duplicates reported - so that analyses never have to.
+
     Parameters
     ----------
-    df : DataFrame, one row per event.
-    case, activity, timestamp : names of the required role columns.
-    channel, lifecycle, resource, customer, value : optional role columns (``customer``
-        when the case is a session; ``value`` a monetary amount).
-    tz : zone of naive timestamps (default UTC); refused when they carry offsets.
-    format : strftime pattern for string timestamps. Default: ISO 8601, else ONE pattern
-        inferred from the whole column; values that fit no single pattern are refused.
-    on_invalid : ``"raise"`` (default) or ``"drop"`` rows with a missing case, activity
-        or timestamp (with a :class:`DataQualityWarning`).
-    deduplicate : drop exact duplicate events (otherwise they are kept with a warning).
-    dayfirst : for an inferred pattern, True reads ``03/04/2025`` as 3 April, False as
-        4 March; None (default) infers the order from the column and refuses a column
-        where every value reads both ways (no day above 12).
+    df : pandas.DataFrame
+        One row per event.
+    case, activity, timestamp : str
+        Names of the required role columns (a number names a column with that label).
+    channel, lifecycle, resource, customer, value : str, optional
+        Optional role columns (``customer`` when the case is a session; ``value`` a monetary amount).
+        Every other column is kept as an attribute under its own name.
+    tz : str or tzinfo, optional
+        Zone of naive timestamps (default UTC); refused when they carry offsets.
+    format : str, optional
+        strftime pattern for string timestamps. Default: ISO 8601, else ONE pattern inferred from the
+        whole column; values that fit no single pattern are refused.
+    on_invalid : {"raise", "drop"}, default "raise"
+        What to do with rows that have a missing case, activity or timestamp: refuse the frame, or drop
+        them with a :class:`DataQualityWarning`.
+    deduplicate : bool, default False
+        Drop exact duplicate events (otherwise they are kept, with a warning).
+    dayfirst : bool, optional
+        For an inferred pattern, True reads ``03/04/2025`` as 3 April, False as 4 March; None (default)
+        infers the order from the column and refuses a column where every value reads both ways.
+
+    Returns
+    -------
+    EventLog
+        The events under canonical column names, ordered by case, then time (ties in input order).
 
     Examples
     --------
