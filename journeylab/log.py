@@ -504,7 +504,8 @@ class EventLog:
         if by is not None:
             if by not in self.attributes:
                 raise missing_column("by", by, self.attributes)
-            out, roles = sessions_by_column(self._frame(), self._roles, by)
+            # warnings point at the caller: sessions_by_column, sessions, the @checked wrapper, the caller
+            out, roles = sessions_by_column(self._frame(), self._roles, by, stacklevel=4)
             return self._derive(out, roles=roles, sessions=f"by={by}")
         gap_td = to_timedelta(gap, name="gap")
         restart = list(restart_on or ())
@@ -514,7 +515,7 @@ class EventLog:
                 f"restart_on names activities that are not in the log: {unknown}. "
                 f"Closest: {[closest(a, self.activities) for a in unknown]}."
             )
-        out, roles = session_frame(self._frame(), self._roles, gap=gap_td, restart=restart)
+        out, roles = session_frame(self._frame(), self._roles, gap=gap_td, restart=restart, stacklevel=4)
         return self._derive(out, roles=roles, sessions=f"gap={gap_td}, restart_on={restart}")
 
 

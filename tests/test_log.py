@@ -399,3 +399,17 @@ def test_names_that_moved_out_of_journeylab_log_warn_for_one_release():
         assert log_module.parse_timestamps is parse_timestamps
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         log_module.nothing  # noqa: B018
+
+
+def test_session_warnings_point_at_the_caller():
+    df = pd.DataFrame({"c": ["a", "a", "b"], "act": ["x", "y", "x"], "sid": ["s1", None, "s2"],
+                       "customer": ["k", "k", "k"],
+                       "t": ["2025-01-01 10:00", "2025-01-01 10:10", "2025-01-01 12:00"]})
+    log = jl.from_pandas(df, case="c", activity="act", timestamp="t")
+    plain = jl.from_pandas(df.drop(columns="customer"), case="c", activity="act", timestamp="t")
+    with pytest.warns(jl.DataQualityWarning, match="dropped 1 event") as rec:
+        plain.sessions(by="sid")
+    assert rec[0].filename == __file__
+    with pytest.warns(jl.DataQualityWarning, match="'customer' as 'attribute:customer'") as rec:
+        log.sessions("30min")  # the sessions' customer role meets the attribute named customer
+    assert rec[0].filename == __file__
