@@ -25,14 +25,12 @@ is what an engine can compute with a window function and a ``GROUP BY``.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataQualityWarning, JourneyDefinitionError
 from .events import events
 
 __all__ = ["Visits", "milestone_visits", "sequences", "event_codes", "milestone_activities", "check_fit",
@@ -180,40 +178,29 @@ def _case_starts(df: pd.DataFrame) -> np.ndarray:
 
 
 def check_fit(log, journey, *, present=None, stacklevel: int = 5) -> None:
-    """Refuse a journey whose happy path cannot match ``log``; warn about the other milestone activities
-    that never occur (they simply never match).
+    """Refuse a journey whose milestones cannot match ``log``; warn about the other milestone activities that
+    never occur (they simply never match).
 
-    What does not fit is the journey's own check (:meth:`Journey.problems <journeylab.Journey.problems>`)
-    of its milestones: each line names the activity, its milestone and the closest names the log has.
-    Fatal: a happy-path milestone none of whose activities occurs. ``present``: the milestone activities
-    known to occur (when they all do, the log's activities are not read). ``stacklevel`` counts from
-    here: 5 is the caller of a public analysis (analysis, its ``@checked`` wrapper, one helper between).
+    This is the journey's own check, :meth:`Journey.check <journeylab.Journey.check>` of its milestones
+    (fatal: a happy-path milestone none of whose activities occurs, or a condition on a column the log
+    lacks). ``present``: the milestone activities known to occur (when they all do and every condition
+    column exists, the log's activities are not read). ``stacklevel`` counts from here: 5 is the caller
+    of a public analysis (check_fit, a helper, the analysis, its ``@checked`` wrapper, the caller).
 
     >>> import journeylab as jl
     >>> check_fit(jl.datasets.load_example(), jl.Journey("j", [jl.Milestone("pay", ["pay compensations"])]))
     Traceback (most recent call last):
     ...
-    journeylab.exceptions.JourneyDefinitionError: journey 'j' does not fit the log: a happy-path milestone matches no event.
+    journeylab.exceptions.JourneyDefinitionError: journey 'j' does not fit the log (1 problem):
       - activity 'pay compensations' (milestone 'pay') is not in the log; closest: 'pay compensation'.
-    Fix the activity names in the journey (or rename the log's activities).
+    So the happy-path milestone 'pay' matches no event.
+    Fix the names in the journey definition, or rename the log's activities/columns.
     """
-    acts = milestone_activities(journey)
-    columns = set(log.columns)
-    conditions_fit = all(c.column in columns for m in journey.milestones for c in m.conditions)
-    if present is not None and conditions_fit and all(a in present for a in acts):
-        return
-    present = set(log.activities)
-    if conditions_fit and all(a in present for a in acts):
-        return
-    lines = type(journey)(journey.name, journey.milestones).problems(log)  # the milestones' problems only
-    happy = set(journey.happy_path)
-    if any(m.name in happy and not any(a in present for a in m.activities) for m in journey.milestones):
-        raise JourneyDefinitionError(
-            f"journey {journey.name!r} does not fit the log: a happy-path milestone matches no event.\n"
-            + "\n".join(f"  - {x}" for x in lines)
-            + "\nFix the activity names in the journey (or rename the log's activities).")
-    warnings.warn("some milestone activities never occur in the log, so they never match:\n"
-                  + "\n".join(f"  - {x}" for x in lines), DataQualityWarning, stacklevel=stacklevel)
+    if present is not None and all(a in present for a in milestone_activities(journey)):
+        columns = set(log.columns)
+        if all(c.column in columns for m in journey.milestones for c in m.conditions):
+            return
+    journey.check(log, parts="milestones", minor="warn", stacklevel=stacklevel)
 
 
 # --------------------------------------------------------------------------- visits
