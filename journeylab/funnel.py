@@ -83,7 +83,6 @@ ORDERS = ("sequential", "strict", "any")
 COUNTS = ("uniques", "totals", "sessions")
 
 
-
 @dataclass(frozen=True, eq=False)
 class Funnel(Result):
     """A milestone funnel (see :func:`funnel` for the rules).
