@@ -219,3 +219,24 @@ def test_attribute_named_like_a_state_field_warns():
     with pytest.warns(DataQualityWarning, match=r"attribute\(s\) \['milestone'\] have the name of a journey state"):
         r = evaluate_rules(log, JOURNEY, [{"name": "r", "when": "`session.milestone` == 'x'", "action": "y"}])
     assert due(r) == ["a"] and r.state.loc["a", "milestone"] == "browse"
+
+
+def test_log_journey_and_timeout_are_checked_with_advice():
+    log = make_log([("a", "view", at(0))])
+    with pytest.raises(InvalidParameterError, match=r"got a pandas DataFrame: wrap it with jl.from_pandas\(df"):
+        evaluate_rules(log.to_pandas(), JOURNEY, REMINDER)
+    with pytest.raises(InvalidParameterError, match="journey must be a journeylab Journey, got a dict"):
+        evaluate_rules(log, {"name": "j"}, REMINDER)
+    with pytest.raises(InvalidParameterError, match="timeout='2' is a bare number"):
+        evaluate_rules(log, JOURNEY, REMINDER, timeout="2")
+    with pytest.raises(InvalidParameterError, match=r"other_journeys\[0\] is a str, not a Journey"):
+        evaluate_rules(log, JOURNEY, REMINDER, other_journeys=["promo"])
+
+
+def test_docstring_examples():
+    import doctest
+
+    from journeylab import rules
+
+    res = doctest.testmod(rules, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.failed == 0 and res.attempted > 0
