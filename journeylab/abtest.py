@@ -56,7 +56,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -65,8 +64,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._core.formatting import cut
+from ._core.formatting import cut, format_pvalue
 from ._core.names import closest, did_you_mean
+from ._core.results import FrozenMap, Result
 from ._core.stats import newcombe, normal_quantile, wilson, z_score
 from ._core.validation import CONFIDENCE, JOURNEY, LOG, TEXT, Real, checked
 from ._kernels.crediting import check_trigger, require_goal
@@ -130,7 +130,7 @@ def _required_n(p1: float, p2: float, alpha: float, power: float) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class ABTest:
+class ABTest(Result):
     """An A/B test of journey versions (see :func:`ab_test` and the module docstring).
 
     Attributes
@@ -148,7 +148,7 @@ class ABTest:
     customers : per customer (index): ``version``, ``converted``.
     attainment : the :class:`~journeylab.goals.GoalAttainment` the conversions come from.
     metric_label : what was counted (e.g. ``"goal purchase"`` or ``"activity signup"``).
-    params : the inputs.
+    params : the inputs (read-only).
     """
 
     table: pd.DataFrame
@@ -158,7 +158,7 @@ class ABTest:
     customers: pd.DataFrame
     attainment: Any
     metric_label: str
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -180,9 +180,6 @@ class ABTest:
         def pp(v):
             return "-" if pd.isna(v) else f"{100 * v:+.2f} pp"
 
-        def pv(v):
-            return "-" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")
-
         out = pd.DataFrame({
             "customers": t["customers"].map("{:,}".format),
             "conversions": t["conversions"].map("{:,}".format),
@@ -190,7 +187,7 @@ class ABTest:
             "lift": t["lift"].map(pp),
             f"{lvl:.0%} CI{adj}": [("-" if pd.isna(a) else f"{pp(a)} .. {pp(b)}")
                                    for a, b in zip(t["lift_low"], t["lift_high"])],
-            "p-value" + (" (Holm)" if len(t) > 2 else ""): t["p_value_adj"].map(pv),
+            "p-value" + (" (Holm)" if len(t) > 2 else ""): t["p_value_adj"].map(format_pvalue),
             "test": t["test"].fillna("-"),
             "required n": t["required_n"].map(lambda v: "-" if pd.isna(v) else "inf" if math.isinf(v)
                                               else f"{int(v):,}"),
@@ -212,12 +209,10 @@ class ABTest:
         n = ", ".join(f"{v}: {c:,}" for v, c in self.table["customers"].items())
         return f"ABTest on {self.metric_label} ({n} customers): " + "; ".join(parts) + f" -> {self.verdict}"
 
-    def _repr_html_(self) -> str:
-        e = html.escape
-        note = ("<p><i>Small test: fewer than 1,000 customers in a version; the verdict is unreliable.</i></p>"
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        note = ("Small test: fewer than 1,000 customers in a version; the verdict is unreliable."
                 if self.small else "")
-        return (f"<div><p><b>A/B test on {e(self.metric_label)}: {e(self.verdict)}</b> (control "
-                f"{e(str(self.control))})</p>" + self.summary.to_html(escape=True) + note + "</div>")
+        return [(note, self.summary)]
 
     def plot(self, ax=None, *, kind: str = "lift", **kw):
         """Plot the test (see :func:`~journeylab.plotting.plot_ab_test`).

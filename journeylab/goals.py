@@ -40,7 +40,6 @@ from __future__ import annotations
 
 from __future__ import annotations
 
-import html
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ._core.formatting import cut, duration_spec, format_duration
+from ._core.results import FrozenMap, Result
 from ._core.validation import JOURNEY, LOG, checked
 from ._kernels.crediting import REASONS, check_trigger, credit, require_goal
 from ._kernels.entries import JOURNEYS, LEFT, TIMEOUT, follow, other_entries
@@ -172,7 +172,7 @@ def _reasons(customers: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
-class GoalAttainment:
+class GoalAttainment(Result):
     """Who attained the journey's goal under the counting rules (see :func:`goal_attainment`).
 
     Attributes
@@ -198,7 +198,7 @@ class GoalAttainment:
         ``at_risk``.
     reasons : per reason: ``label``, ``customers``, ``share_of_entered``, ``share`` (of all).
     as_of : the analysis date.
-    params : the inputs.
+    params : the inputs (read-only).
     """
 
     journey: Any
@@ -210,7 +210,7 @@ class GoalAttainment:
     time_to_goal: pd.DataFrame
     reasons: pd.DataFrame
     as_of: pd.Timestamp
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     # ---- headline numbers
     @property
@@ -309,15 +309,14 @@ class GoalAttainment:
             text += f", target {self.target}" + ("" if math.isnan(prog) else f" ({prog:.1%} of target)")
         return text + f", window {duration_spec(self.goal.window)}"
 
-    def _repr_html_(self) -> str:
-        e = html.escape
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
         r = self.reasons[self.reasons["customers"] > 0]
-        reasons = pd.DataFrame({"reason": r["label"], "customers": r["customers"].map("{:,}".format),
-                                "share of entered": r["share_of_entered"].map(
-                                    lambda v: "-" if pd.isna(v) else f"{v:.1%}")})
-        return (f"<div><p><b>{e(repr(self))}</b><br>goal: {e(str(self.goal))}</p>"
-                + self.summary.head(11).to_html(escape=True)
-                + reasons.to_html(index=False, escape=True) + "</div>")
+        reasons = pd.DataFrame({"reason": r["label"].to_numpy(), "customers": r["customers"].to_numpy(),
+                                "share of entered": r["share_of_entered"].to_numpy()})
+        return [(f"goal: {self.goal}", self.summary), ("credited, or why not", reasons)]
+
+    def _html_formats(self) -> dict:
+        return {"share of entered": "share"}
 
     def plot(self, ax=None, *, kind: str = "all", **kw):
         """Plot the attainment (see :func:`~journeylab.plotting.plot_goal_attainment`).

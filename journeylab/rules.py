@@ -83,7 +83,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 import io
 import warnings
 from collections.abc import Iterable, Mapping
@@ -97,6 +96,7 @@ import pandas as pd
 from ._core.formatting import cut
 from ._core.io import atomic_write, check_output, csv_text
 from ._core.names import closest, did_you_mean
+from ._core.results import FrozenMap, Result
 from ._core.validation import JOURNEY, LOG, checked, to_timedelta
 from ._kernels.crediting import credit
 from ._kernels.entries import JOURNEYS, TIMEOUT, follow, other_entries
@@ -397,7 +397,7 @@ def _show(v) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class RuleActions:
+class RuleActions(Result):
     """The actions due at ``as_of`` (see :func:`evaluate_rules`).
 
     Attributes
@@ -409,14 +409,14 @@ class RuleActions:
         ``customer``; the fields of the module docstring).
     rules : the rules, in order.
     as_of : the evaluation date.
-    params : the inputs.
+    params : the inputs (read-only).
     """
 
     actions: pd.DataFrame
     state: pd.DataFrame
     rules: tuple
     as_of: pd.Timestamp
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -510,12 +510,8 @@ class RuleActions:
                 f"{'s' if n != 1 else ''} due for {who:,} of {len(self.state):,} customers as of "
                 f"{self.as_of:%Y-%m-%d %H:%M}")
 
-    def _repr_html_(self) -> str:
-        e = html.escape
-        head = self.actions.head(20).assign(as_of=lambda d: d["as_of"].astype(str))
-        more = f"<p>... {len(self.actions) - 20:,} more actions</p>" if len(self.actions) > 20 else ""
-        return (f"<div><p><b>{e(repr(self))}</b></p>" + self.summary.to_html(escape=True)
-                + head.to_html(index=False, escape=True) + more + "</div>")
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("", self.summary), ("actions due", self.actions)]
 
     def plot(self, ax=None, **kw):
         """Customers due per rule, bars labelled ``rule -> action`` (see

@@ -776,6 +776,19 @@ def test_the_kernel_fetches_only_the_columns_the_journey_reads():
     assert "note" in follow(log, j, exclusion=Criteria(conditions="note == 'x'")).events.columns
 
 
+def test_params_are_read_only_and_the_result_pickles():
+    import pickle
+
+    log = make_log([("a", "view", at(0)), ("a", "purchase", at(1))])
+    r = goal_attainment(log, journey(), timeout="2d")
+    assert r.params["timeout"] == pd.Timedelta(days=2)
+    with pytest.raises(TypeError):
+        r.params["timeout"] = None  # type: ignore[index]
+    back = pickle.loads(pickle.dumps(r))
+    pd.testing.assert_frame_equal(back.customers, r.customers)
+    assert "credited, or why not" in r._repr_html_()
+
+
 def test_docstring_examples():
     import doctest
 
