@@ -253,7 +253,8 @@ def test_docstring_examples():
     import doctest
 
     from journeylab import abtest
+    from journeylab.plotting import goals as plots
 
-    for module in (abtest,):
+    for module in (abtest, plots):
         res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert res.failed == 0 and res.attempted > 0, module.__name__

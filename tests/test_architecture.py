@@ -107,7 +107,6 @@ KNOWN: set[tuple[str, str]] = {
     ('peakend', 'kpi._unit_column'),
     ('plotting.conformance', 'conformance'),
     ('plotting.conformance', 'journey'),
-    ('plotting.goals', 'journey'),
     ('plotting.kpi', 'attribution'),
     ('plotting.kpi', 'attribution._MODEL_NAMES'),
     ('plotting.model', '_kernels.pm4py'),
