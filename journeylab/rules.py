@@ -93,7 +93,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._core.formatting import cut
+from ._core.formatting import cut, format_duration
 from ._core.io import atomic_write, check_output, csv_text
 from ._core.names import closest, did_you_mean
 from ._core.results import FrozenMap, Result
@@ -379,11 +379,7 @@ def _show(v) -> str:
     if v is None or (not isinstance(v, (list, tuple, np.ndarray)) and pd.isna(v)):
         return "-"
     if isinstance(v, pd.Timedelta):
-        secs = v.total_seconds()
-        for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-            if abs(secs) >= size:
-                return f"{secs / size:.1f} {unit}"
-        return f"{secs:.0f} s"
+        return format_duration(v)
     if isinstance(v, pd.Timestamp):
         return f"{v:%Y-%m-%d %H:%M}"
     if isinstance(v, (bool, np.bool_)):

@@ -142,6 +142,15 @@ def test_since_last_event_and_callable_rules():
     assert r.actions.loc[r.actions["rule"] == "quiet", "reason"].iloc[0] == "quiet_for_a_while(state)"
 
 
+def test_reasons_show_durations_as_every_table_does():
+    log = make_log([("a", "view", at(0)), ("b", "view", at(147)), ("c", "view", at(150, minutes=-90))])
+    r = evaluate_rules(log, JOURNEY, [{"name": "quiet", "when": "since_last_event > '1min'", "action": "sms"}],
+                       as_of=at(150))
+    reasons = dict(zip(r.actions["customer"], r.actions["reason"]))
+    assert reasons == {"a": "since_last_event = 150 d", "b": "since_last_event = 3.0 d",
+                       "c": "since_last_event = 1.5 h"}  # _core.formatting.format_duration: no decimal from 100 on
+
+
 def test_excluded_and_suppressed_customers_get_no_action():
     log = make_log([("a", "view", at(0)), ("a", "payment", at(0)), ("b", "view", at(0)), ("b", "payment", at(0)),
                     ("c", "view", at(0)), ("c", "payment", at(0)), ("c", "unsubscribe", at(1)), ("z", "view", at(4))],
