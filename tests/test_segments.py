@@ -457,3 +457,12 @@ def test_empty_segment_and_missing_metric_are_flagged():
     assert omni["p_value"] > 0 and "left out, fewer than 5 cases: nobody (n=0)" in omni["note"]
     assert t.loc[("spend", "nobody vs north"), "note"].startswith("small group, not tested: nobody (n=0)")
     assert not np.isnan(t.loc[("spend", "north vs south"), "p_value"])
+
+
+@pytest.mark.parametrize("module", ["journeylab.segment_compare", "journeylab.clustering"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0 and res.failed == 0
