@@ -310,9 +310,8 @@ def ab_test(log, journey, *, version: str = "version", metric: str = "goal", con
     elif isinstance(metric, (str, Goal)):
         goal = metric if isinstance(metric, Goal) else Goal(
             "custom", metric, window=journey.goal.window if journey.goal is not None else pd.Timedelta(days=3))
-        if goal.activity not in set(log.activities):
-            check_trigger(log, goal, journey.name, what="metric")
         test_journey = dataclasses.replace(journey, goal=goal)
+        check_trigger(log, test_journey, what="metric")
         label = f"activity {goal.activity}"
     else:
         raise InvalidParameterError(f"metric={cut(metric)} must be 'goal' or an activity name of the log.")

@@ -457,7 +457,7 @@ def goal_attainment(log, journey, *, exclusion=None, suppression=None, other_jou
     """
     require_goal(journey)
     goal = _resolve_goal(journey.goal, window=window, target=target)
-    check_trigger(log, goal, journey.name)
+    check_trigger(log, journey)
     followed = follow(log, journey, exclusion=exclusion, suppression=suppression, as_of=as_of, timeout=timeout,
                       other_journeys=other_journeys)
     customers, goal_events = credit(followed, goal, other_entries(followed, journey, other_journeys))

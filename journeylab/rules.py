@@ -101,7 +101,8 @@ from ._core.validation import JOURNEY, LOG, checked, to_timedelta
 from ._kernels.crediting import credit
 from ._kernels.entries import JOURNEYS, TIMEOUT, follow, other_entries
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
-from .journey import _load_yaml, _read_yaml_file, parse_conditions
+from ._yaml import load_yaml, read_yaml_file
+from .journey import parse_conditions
 
 __all__ = ["evaluate_rules", "Rule", "RuleActions", "STATE_FIELDS"]
 
@@ -199,9 +200,9 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
             is_file = False
         if not is_file:
             raise InvalidParameterError(f"rules file {cut(str(p))} does not exist (working directory: {Path.cwd()}).")
-        rules = _load_yaml(_read_yaml_file(p, "rules file"), str(p))
+        rules = load_yaml(read_yaml_file(p, "rules file"), str(p))
     elif isinstance(rules, str):
-        rules = _load_yaml(rules, "<rules>")
+        rules = load_yaml(rules, "<rules>")
     if isinstance(rules, Mapping) and set(rules) == {"rules"}:
         rules = rules["rules"]
     if isinstance(rules, (Rule, Mapping)):

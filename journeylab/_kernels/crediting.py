@@ -30,9 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .._core.formatting import cut
-from .._core.names import closest
 from ..exceptions import DataQualityWarning, JourneyDefinitionError
-from .entries import LEFT, Followed, absent_activities
+from .entries import LEFT, Followed, absent_activities, advice
 
 __all__ = ["credit", "require_goal", "check_trigger", "REASONS"]
 
@@ -52,17 +51,18 @@ def require_goal(journey) -> None:
             "e.g. goal: {type: purchase, activity: purchase, target: '25%', window: 3d}.")
 
 
-def check_trigger(log, goal, journey_name: str, what: str = "goal trigger", *, stacklevel: int = 4) -> None:
-    """A goal trigger absent from ``log``: an error when a close name exists (a typo), else a warning
-    (``stacklevel`` as in :func:`warnings.warn`, counted from here; the default points at the caller of a
-    ``@checked`` public function that calls this)."""
-    lines = absent_activities(log, [goal.activity])
-    if not lines:
+def check_trigger(log, journey, what: str = "goal trigger", *, stacklevel: int = 4) -> None:
+    """The trigger of the journey's goal absent from ``log``: an error when a close name exists (a typo), else
+    a warning (``stacklevel`` as in :func:`warnings.warn`, counted from here; the default points at the caller
+    of a ``@checked`` public function that calls this)."""
+    missing = absent_activities(log, journey, "goal")
+    if not missing:
         return
-    if closest(goal.activity, log.activities):
-        raise JourneyDefinitionError(f"journey {cut(journey_name)}: the {what} {lines[0]}. Fix goal.activity in "
-                                     "the journey definition (or rename the log's activity).")
-    warnings.warn(f"journey {cut(journey_name)}: the {what} {lines[0]}; nobody can attain the goal. Check "
+    problem = missing[0]
+    if problem.closest:
+        raise JourneyDefinitionError(f"journey {cut(journey.name)}: the {what} {advice(problem)}. Fix goal.activity "
+                                     "in the journey definition (or rename the log's activity).")
+    warnings.warn(f"journey {cut(journey.name)}: the {what} {advice(problem)}; nobody can attain the goal. Check "
                   "goal.activity if that is not expected.", DataQualityWarning, stacklevel=stacklevel)
 
 

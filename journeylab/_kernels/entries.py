@@ -35,15 +35,14 @@ import numpy as np
 import pandas as pd
 
 from .._core.formatting import cut
-from .._core.names import closest
 from .._core.validation import Optional, analysis_date, to_timedelta
 from ..exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 from ..journey import Criteria, Journey
 from .events import events
 from .units import known_customers
 
-__all__ = ["follow", "Followed", "other_entries", "first_values", "unit_of", "absent_activities", "TIMEOUT",
-           "JOURNEYS", "LEFT"]
+__all__ = ["follow", "Followed", "other_entries", "first_values", "unit_of", "absent_activities", "advice",
+           "TIMEOUT", "JOURNEYS", "LEFT"]
 
 #: How a journey entry ends: the exit criteria were met, the customer was inactive for longer
 #: than the ``timeout``, the customer was suppressed, or is still in the journey at ``as_of``.
@@ -94,24 +93,23 @@ def unit_of(log) -> str:
     return "customer" if log.has_role("customer") else "case"
 
 
-def absent_activities(log, names: Iterable[str]) -> list[str]:
-    """Advice lines for the activity ``names`` that are not in ``log``, with the closest names it has.
+def absent_activities(log, journey, part: str) -> list:
+    """The activities of ``part`` of ``journey`` (``"entry"``, ``"exit"``, ``"goal"``...) that ``log`` lacks: the
+    activity problems of the journey's own check (:meth:`~journeylab.Journey.problems`), each with its
+    ``name``, ``closest`` names, ``hint`` and whether it is ``fatal``.
 
     >>> import journeylab as jl
-    >>> absent_activities(jl.datasets.load_example(), ["decide", "pay compenstion"])
-    ["'pay compenstion' is not an activity of the log; closest: 'pay compensation'"]
+    >>> j = jl.Journey("j", [jl.Milestone("m", ["decide"])], entry=["decide", "pay compenstion"])
+    >>> [(p.name, p.hint, p.fatal) for p in absent_activities(jl.datasets.load_example(), j, "entry")]
+    [('pay compenstion', "closest: 'pay compensation'", False)]
     """
-    present = list(log.activities)
-    out = []
-    for a in names:
-        if a in set(present):
-            continue
-        hits = closest(a, present)
-        hint = ("closest: " + ", ".join(repr(h) for h in hits)) if hits else \
-            f"nothing close; the log has {len(present)} activities ({', '.join(repr(x) for x in present[:8])}" \
-            + (", ..." if len(present) > 8 else "") + ")"
-        out.append(f"{a!r} is not an activity of the log; {hint}")
-    return out
+    return [p for p in journey.problems(log, parts=part) if p.kind == "activity"]
+
+
+def advice(problem) -> str:
+    """The advice line of an absent activity (see :func:`absent_activities`), as the analyses of a journey
+    word it: ``"'x' is not an activity of the log; closest: 'y'"``."""
+    return f"{cut(problem.name)} is not an activity of the log; {problem.hint}"
 
 
 def _criteria(value, name: str) -> Criteria:
@@ -405,18 +403,16 @@ def follow(log, journey, *, exclusion=None, suppression=None, as_of=None, timeou
     if columns is not None:
         columns = [*_condition_columns([journey, *other_journeys], exclusion, suppression), *columns]
     df = _events_up_to(log, unit, as_of, columns)
-    if journey.entry is not None and journey.entry.activities:
-        missing = absent_activities(log, journey.entry.activities)
-        if len(missing) == len(journey.entry.activities):
-            raise JourneyDefinitionError(
-                f"journey {cut(journey.name)}: no entry activity occurs in the log, so nobody enters:\n"
-                + "\n".join(f"  - {x}" for x in missing) + "\nFix entry.activities in the journey definition.")
-    if journey.exit is not None and journey.exit.activities:
-        missing = absent_activities(log, journey.exit.activities)
-        if missing:
-            warnings.warn(f"journey {cut(journey.name)}: some exit activities never occur, so they never end a "
-                          "journey:\n" + "\n".join(f"  - {x}" for x in missing), DataQualityWarning,
-                          stacklevel=_CALLER - 1)
+    missing = absent_activities(log, journey, "entry")
+    if any(p.fatal for p in missing):  # none of the entry activities occurs
+        raise JourneyDefinitionError(
+            f"journey {cut(journey.name)}: no entry activity occurs in the log, so nobody enters:\n"
+            + "\n".join(f"  - {advice(p)}" for p in missing) + "\nFix entry.activities in the journey definition.")
+    missing = absent_activities(log, journey, "exit")
+    if missing:
+        warnings.warn(f"journey {cut(journey.name)}: some exit activities never occur, so they never end a "
+                      "journey:\n" + "\n".join(f"  - {advice(p)}" for p in missing), DataQualityWarning,
+                      stacklevel=_CALLER - 1)
     excluded = _exclusion(exclusion, df, unit)
     supp = _suppression(suppression, df, unit, df["timestamp"].dt.tz)
     entries = _entries(df, unit, journey, supp, timeout=timeout, as_of=as_of)
