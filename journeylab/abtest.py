@@ -222,9 +222,8 @@ class ABTest(Result):
         ax : Axes, optional
             Where to draw (default: a new figure).
         kind : {"lift", "rates"}, default "lift"
-            ``"lift"``: each version's lift over the control with its confidence interval
-            (green: significantly better, red: significantly worse, grey: inconclusive);
-            ``"rates"``: the conversion rate of each version with its Wilson interval.
+            Each version's lift over the control with its confidence interval, or the conversion
+            rate of each version with its Wilson interval.
 
         Returns
         -------

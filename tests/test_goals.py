@@ -798,3 +798,22 @@ def test_docstring_examples():
     for module in (goals, entries, crediting):
         res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert res.failed == 0 and res.attempted > 0, module.__name__
+
+
+def test_a_log_in_duckdb_gives_the_same_attainment_ab_test_and_rules():
+    import ibis
+
+    rows = [(f"c{i}", act, at(i % 5 + d), "AB"[i % 2], "web" if i % 3 else "app")
+            for i in range(40) for act, d in (("view", 0), ("delivered", 1), ("purchase", 2 + i % 4))]
+    df = pd.DataFrame(rows, columns=["who", "what", "when", "version", "channel"])
+    df["when"] = pd.to_datetime(df["when"])
+    eager = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+    lazy = jl.from_ibis(ibis.memtable(df), case="who", activity="what", timestamp="when")
+    j = journey(goal={"type": "purchase", "activity": "purchase", "when": "channel == 'web'"})
+    kw = dict(timeout="2d", exclusion=["c0"])
+    pd.testing.assert_frame_equal(goal_attainment(lazy, j, **kw).customers, goal_attainment(eager, j, **kw).customers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pd.testing.assert_frame_equal(jl.ab_test(lazy, j, **kw).table, jl.ab_test(eager, j, **kw).table)
+    rules = [{"name": "won", "when": "goal_reached == true and `session.version` == 'B'", "action": "thank"}]
+    pd.testing.assert_frame_equal(jl.evaluate_rules(lazy, j, rules).actions, jl.evaluate_rules(eager, j, rules).actions)
