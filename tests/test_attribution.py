@@ -296,6 +296,17 @@ def test_errors(hand):
         attribution(hand, conversion="buy", touchpoints=["buy"])
     with pytest.raises(InvalidParameterError, match="models=\\[\\] is empty"):
         compare_attribution(hand, conversion="buy", touchpoints="activity", models=[])
+    # checked through _core: the same kinds and messages as every analysis
+    with pytest.raises(InvalidParameterError, match="unit='session' is not allowed; use one of \\['case', 'customer'\\]"):
+        conversion_paths(hand, conversion="buy", touchpoints="activity", unit="session")
+    with pytest.raises(InvalidParameterError, match="model='lats' is not allowed.*Did you mean 'last'"):
+        compare_attribution(hand, conversion="buy", touchpoints="activity", models=["first", "lats"])
+    with pytest.raises(InvalidParameterError, match="confidence=95 must be a number between 0 and 1"):
+        attribution(hand, conversion="buy", touchpoints="activity", confidence=95)
+    with pytest.raises(InvalidParameterError, match="random_state='seed' must be None, a whole number >= 0"):
+        attribution(hand, conversion="buy", touchpoints="activity", random_state="seed")
+    with pytest.raises(InvalidParameterError, match=r"conversion activity 'x+\.\.\. \(5,000 characters\) does not occur"):
+        attribution(hand, conversion="x" * 5000, touchpoints="activity")
     assert not math.isnan(attribution(hand, conversion=["buy"], touchpoints="activity", n_boot=10,
                                       progress=False).n_attributed)
 

@@ -17,7 +17,9 @@ from journeylab import journeymap as journeymap_module
 from journeylab.channels import channel_mix
 from journeylab.exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
 from journeylab.journey import Journey, Milestone
-from journeylab.journeymap import experience_sections, journey_map
+from journeylab._report import experience as report_experience
+from journeylab._report.experience import experience_sections
+from journeylab.journeymap import journey_map
 from journeylab.plotting import _style as plotting_style
 from journeylab.plotting import journeymap as plotting_journeymap
 
@@ -28,7 +30,8 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.mark.parametrize("module", [journeymap_module, channels_module, plotting_journeymap, plotting_style])
+@pytest.mark.parametrize("module", [journeymap_module, channels_module, plotting_journeymap, plotting_style,
+                                    report_experience])
 def test_docstring_examples(module):
     res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0 and res.attempted > 0
@@ -217,6 +220,15 @@ def test_experience_sections(sample):
         assert "<script" not in body
     assert all('src="data:image/png;base64,' in b for _, b in sections)
     assert experience_sections(sample.log, None) == []
+
+
+def test_experience_sections_old_name_warns():
+    # the report's HTML moved to journeylab._report.experience; the old name works for one release
+    with pytest.warns(DeprecationWarning, match="journeymap.experience_sections is deprecated.*_report.experience"):
+        old = journeymap_module.experience_sections
+    assert old is experience_sections
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        journeymap_module.nope
 
 
 def test_map_plot_draws_an_interval_that_excludes_its_score():

@@ -241,7 +241,7 @@ def goals_sections(log, journey, *, version: str = "version") -> list[str]:
 
 def experience_sections(log, journey) -> list[str]:
     """The journey map, scores per touchpoint and contact peaks (needs a journey and a survey column)."""
-    from ..journeymap import experience_sections as _experience
+    from .experience import experience_sections as _experience
 
     if journey is None:
         return [_section("Journey map and KPIs", _no_journey("the journey map and the scores per touchpoint"))]
