@@ -54,7 +54,6 @@ replacement ``n_boot`` times (``random_state``) and the whole model is re-estima
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,14 +61,12 @@ import pandas as pd
 from scipy import sparse
 
 from ._core.formatting import cut
-from ._core.names import did_you_mean
 from ._core.progress import progress as progress_bar
 from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, CONFIDENCE, LOG, Choice, Int, Optional, checked, rng as make_rng, to_timedelta
 from ._core.vocabulary import ATTRIBUTION_MODEL_NAMES, ATTRIBUTION_MODELS
-from ._kernels.events import events
-from ._kernels.units import known_customers
-from .exceptions import EmptyLogError, InvalidParameterError, SchemaError
+from ._kernels.conversion_paths import Paths, build_paths
+from .exceptions import EmptyLogError, InvalidParameterError
 
 __all__ = ["MODELS", "Attribution", "AttributionComparison", "attribution", "compare_attribution",
            "conversion_paths"]
@@ -83,130 +80,6 @@ _POSITION = {  # (first, last, middle) for n > 2; (first, last) for n == 2
 }
 _MODEL = Choice(*MODELS)
 _UNIT = Optional(Choice("case", "customer"))
-
-
-# =========================================================================== paths
-
-
-@dataclass(frozen=True, eq=False)
-class _Paths:
-    touches: pd.DataFrame   # path, unit_idx, label (code), pos, n, dt_s (seconds to conversion), converted
-    paths: pd.DataFrame     # path, unit_idx, converted, n_touches
-    labels: tuple[str, ...]
-    units: pd.Index
-    n_conversions: int
-    n_unattributed_units: np.ndarray  # per unit: conversions without touches
-    unit: str
-
-
-def _conversion_mask(log, df: pd.DataFrame, conversion) -> tuple[pd.Series, str]:
-    from .journey import Criteria, Goal, Journey
-
-    if isinstance(conversion, Journey):
-        if conversion.goal is None:
-            raise InvalidParameterError(f"journey {conversion.name!r} has no goal; pass conversion='<activity>' or "
-                                        f"give the journey a goal.")
-        conversion = conversion.goal
-    if isinstance(conversion, (Goal, Criteria)):
-        return conversion.matches(df).set_axis(df.index).astype(bool), str(conversion)
-    acts = [conversion] if isinstance(conversion, str) else list(conversion) if isinstance(conversion, Iterable) else None
-    if not acts:
-        raise InvalidParameterError(f"conversion={cut(conversion)} must be an activity name, a list of them, or a "
-                                    f"journey Goal.")
-    present = set(log.activities)
-    for a in acts:
-        if a not in present:
-            raise InvalidParameterError(f"conversion activity {cut(a)} does not occur in the log."
-                                        + did_you_mean(str(a), log.activities) + " See log.activities.")
-    return df["activity"].isin(acts), ", ".join(map(str, acts))
-
-
-def _touch_labels(log, df: pd.DataFrame, touchpoints, conv: pd.Series) -> tuple[pd.Series, str]:
-    """Label of each touchpoint event (None for events that are not touchpoints)."""
-    if isinstance(touchpoints, str) and touchpoints in log.columns:
-        lab = df[touchpoints].astype("object").where(df[touchpoints].notna(), None)
-        what = touchpoints
-    else:
-        acts = [touchpoints] if isinstance(touchpoints, str) else list(touchpoints) \
-            if isinstance(touchpoints, Iterable) else None
-        if not acts:
-            raise InvalidParameterError(f"touchpoints={cut(touchpoints)} must be a column name ('channel', "
-                                        f"'activity') or a list of activities.")
-        present = set(log.activities)
-        for a in acts:
-            if a not in present:
-                hint = did_you_mean(str(a), list(log.activities) + list(log.columns))
-                raise InvalidParameterError(f"touchpoints: {cut(a)} is neither a column nor an activity of the log."
-                                            f"{hint} Columns: {cut(list(log.columns), 300)}.")
-        lab = df["activity"].where(df["activity"].isin(acts), None).astype("object")
-        what = "activity"
-    keep = lab.notna() & ~conv
-    if not keep.any():
-        raise EmptyLogError(f"no touchpoint events for touchpoints={cut(touchpoints)} (conversion events are never "
-                            f"touchpoints).")
-    out = pd.Series(None, index=lab.index, dtype="object")
-    out[keep] = lab[keep].astype(str).to_numpy(dtype=object)
-    return out, what
-
-
-def _columns(log, conversion, touchpoints, who: str) -> list[str]:
-    """The columns the paths are built from: the unit, the touchpoint label and what the goal's conditions read."""
-    from .journey import Journey
-
-    goal = conversion.goal if isinstance(conversion, Journey) else conversion
-    cols = [c.column for c in getattr(goal, "conditions", ()) or () if c.column in log.columns]
-    if isinstance(touchpoints, str) and touchpoints in log.columns:
-        cols.append(touchpoints)
-    return ([who] if who == "customer" else []) + cols
-
-
-def _build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[_Paths, dict]:
-    who = unit or ("customer" if log.has_role("customer") else "case")
-    if who == "customer" and not log.has_role("customer"):
-        raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
-    df = events(log, _columns(log, conversion, touchpoints, who))
-    if who == "customer":
-        df = known_customers(df)  # a case without a customer id is its own customer
-    lookback_td = to_timedelta(lookback, name="lookback")
-    conv, conv_txt = _conversion_mask(log, df, conversion)
-    if not conv.any():
-        raise EmptyLogError(f"no conversion event matches conversion={cut(conv_txt)}; nothing to attribute.")
-    lab, what = _touch_labels(log, df, touchpoints, conv)
-    keep = conv | lab.notna()
-    d = pd.DataFrame({"who": df[who], "t": df["timestamp"], "seq": df["_seq"], "conv": conv, "label": lab})[keep]
-    d = d.sort_values(["who", "t", "seq"], kind="stable")
-    units = pd.Index(sorted(d["who"].unique()))
-    d["u"] = units.get_indexer(d["who"])
-    d["j"] = d.groupby("u", sort=False)["conv"].cumsum() - d["conv"].astype(int)
-    convs = d[d["conv"]][["u", "j", "t"]].rename(columns={"t": "T"})
-    n_conv_unit = convs.groupby("u").size().reindex(range(len(units)), fill_value=0).to_numpy()
-    tp = d[~d["conv"]].merge(convs, on=["u", "j"], how="left")
-    converting = tp["T"].notna()
-    tp["converted"] = converting
-    in_window = converting & ((tp["T"] - tp["t"]) <= lookback_td)
-    tail = ~converting
-    last_tail = tp[tail].groupby("u")["t"].transform("max")
-    tail_ok = pd.Series(False, index=tp.index)
-    tail_ok[tail] = (last_tail - tp.loc[tail, "t"]) <= lookback_td
-    tp = tp[in_window | tail_ok].copy()
-    labels = tuple(sorted(tp["label"].unique()))
-    tp["label"] = pd.Index(labels).get_indexer(tp["label"])
-    tp["pkey"] = np.where(tp["converted"], tp["j"], -1)
-    tp = tp.sort_values(["u", "pkey", "t", "seq"], kind="stable")
-    grp = tp.groupby(["u", "pkey"], sort=False)
-    tp["path"] = grp.ngroup()
-    tp["pos"] = grp.cumcount()
-    tp["n"] = grp["label"].transform("size")
-    tp["dt_s"] = np.where(tp["converted"], (tp["T"] - tp["t"]).dt.total_seconds(), np.nan)
-    touches = tp[["path", "u", "label", "pos", "n", "dt_s", "converted"]].rename(columns={"u": "unit_idx"})
-    touches = touches.reset_index(drop=True)
-    paths = touches.groupby("path", sort=True).agg(unit_idx=("unit_idx", "first"), converted=("converted", "first"),
-                                                   n_touches=("n", "first")).reset_index()
-    attributed = paths[paths["converted"]].groupby("unit_idx").size().reindex(range(len(units)), fill_value=0)
-    unattributed = n_conv_unit - attributed.to_numpy()
-    info = {"conversion": conv_txt, "touchpoints": what}
-    return _Paths(touches=touches, paths=paths, labels=labels, units=units, n_conversions=int(n_conv_unit.sum()),
-                  n_unattributed_units=unattributed, unit=who), info
 
 
 @checked(log=LOG, unit=_UNIT)
@@ -243,7 +116,7 @@ def conversion_paths(log, *, conversion, touchpoints="channel", lookback="30d", 
     >>> conversion_paths(log, conversion="buy", touchpoints="activity")["touchpoints"].tolist()
     [('ad',), ('email',)]
     """
-    p, _ = _build_paths(log, conversion=conversion, touchpoints=touchpoints, lookback=lookback, unit=unit)
+    p, _ = build_paths(log, conversion=conversion, touchpoints=touchpoints, lookback=lookback, unit=unit)
     seqs = p.touches.groupby("path")["label"].agg(lambda s: tuple(p.labels[i] for i in s))
     out = p.paths.copy()
     out["unit"] = p.units[out["unit_idx"]].to_numpy()
@@ -253,6 +126,7 @@ def conversion_paths(log, *, conversion, touchpoints="channel", lookback="30d", 
 
 
 # =========================================================================== models
+# (the paths they credit come from journeylab._kernels.conversion_paths)
 
 
 def _rule_weights(t: pd.DataFrame, model: str, half_life_s: float) -> np.ndarray:
@@ -275,7 +149,7 @@ def _rule_weights(t: pd.DataFrame, model: str, half_life_s: float) -> np.ndarray
     return w
 
 
-def _unit_credit_matrix(p: _Paths, model: str, half_life_s: float) -> np.ndarray:
+def _unit_credit_matrix(p: Paths, model: str, half_life_s: float) -> np.ndarray:
     """Credit of each unit (row) to each label (column) for the linear models (rules, Shapley)."""
     t = p.touches[p.touches["converted"]]
     U, L = len(p.units), len(p.labels)
@@ -292,7 +166,7 @@ def _unit_credit_matrix(p: _Paths, model: str, half_life_s: float) -> np.ndarray
     return C
 
 
-def _transition_matrix(p: _Paths) -> sparse.csr_matrix:
+def _transition_matrix(p: Paths) -> sparse.csr_matrix:
     """Per unit, the counts of every transition (flattened S x S; states: labels, start, conversion, null)."""
     L = len(p.labels)
     S = L + 3
@@ -448,7 +322,7 @@ class AttributionComparison(Result):
 # =========================================================================== public functions
 
 
-def _estimate(p: _Paths, model: str, half_life_s: float, n_boot: int, confidence: float, rng, progress: bool,
+def _estimate(p: Paths, model: str, half_life_s: float, n_boot: int, confidence: float, rng, progress: bool,
               info: dict, params: dict) -> Attribution:
     L = len(p.labels)
     U = len(p.units)
@@ -495,7 +369,7 @@ def _estimate(p: _Paths, model: str, half_life_s: float, n_boot: int, confidence
 def _common(log, conversion, touchpoints, lookback, half_life, unit, n_boot, confidence, random_state):
     half_life_td = to_timedelta(half_life, name="half_life")
     rng = make_rng(random_state)
-    p, info = _build_paths(log, conversion=conversion, touchpoints=touchpoints, lookback=lookback, unit=unit)
+    p, info = build_paths(log, conversion=conversion, touchpoints=touchpoints, lookback=lookback, unit=unit)
     if not p.paths["converted"].any():
         raise EmptyLogError(f"none of the {p.n_conversions:,} conversions has a touchpoint within "
                             f"lookback={cut(lookback)} before it; widen lookback=... or check touchpoints=...")

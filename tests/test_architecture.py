@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, list[str]]] = [
               "datasets._files", "datasets._params", "datasets._plan", "datasets._timing", "datasets._touches",
               "datasets._truth", "datasets._simulate", "datasets._bundle", "datasets", "datasets._example"]),
     ("kernels", ["_kernels.units", "_kernels.events", "_kernels.scans", "_kernels.visits", "_kernels.alignment", "_kernels.crediting",
-                 "_kernels.survey", "_kernels.pm4py", "_kernels"]),
+                 "_kernels.survey", "_kernels.conversion_paths", "_kernels.pm4py", "_kernels"]),
     ("fronts", ["engine", "filters"]),
     ("analyses", ["discovery", "milestones", "conformance", "funnel", "features", "clustering", "segment_compare",
                   "segments", "goals", "abtest", "rules", "peakend", "kpi", "attribution", "channels", "contact",
