@@ -307,7 +307,7 @@ class AttributionComparison(Result):
                 f"{first.n_attributed:,} attributed conversions")
 
     def _html_tables(self):
-        return [("share of the credit", self.shares.rename(columns=ATTRIBUTION_MODEL_NAMES))]
+        return [("share of the credit", self.shares.rename(columns=ATTRIBUTION_MODEL_NAMES).rename_axis(columns=None))]
 
     def _html_formats(self):
         return {name: "share" for name in ATTRIBUTION_MODEL_NAMES.values()}

@@ -78,13 +78,16 @@ class ChannelMix(Result):
         """The channel share table (tidy)."""
         return self.share.copy()
 
+    def _share_table(self) -> pd.DataFrame:
+        """Channel share per phase (rows, with the segment when there is one) and channel (columns)."""
+        idx = ["segment", "phase"] if "segment" in self.share.columns else ["phase"]
+        return self.share.pivot_table(index=idx, columns="channel", values="share", aggfunc="sum", fill_value=0,
+                                      observed=True, sort=False)
+
     @property
     def summary(self) -> pd.DataFrame:
         """Channel share per phase (rows) and channel (columns), in percent."""
-        idx = ["segment", "phase"] if "segment" in self.share.columns else ["phase"]
-        t = self.share.pivot_table(index=idx, columns="channel", values="share", aggfunc="sum", fill_value=0,
-                                   observed=True, sort=False)
-        return (100 * t).round(1)
+        return (100 * self._share_table()).round(1)
 
     def __repr__(self) -> str:
         c = self.cases
@@ -93,10 +96,7 @@ class ChannelMix(Result):
                 f"switch rate {self.switch_rate:.1%}, {multi:.1%} of cases use more than one channel")
 
     def _html_tables(self):
-        idx = ["segment", "phase"] if "segment" in self.share.columns else ["phase"]
-        t = self.share.pivot_table(index=idx, columns="channel", values="share", aggfunc="sum", fill_value=0,
-                                   observed=True, sort=False)
-        return [("channel share per phase", t.rename_axis(columns=None).reset_index())]
+        return [("channel share per phase", self._share_table().rename_axis(columns=None).reset_index())]
 
     def _html_formats(self):
         return {c: "share" for c in self.switches.columns}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -114,8 +115,7 @@ class PeakEnd(Result):
         return [("", self.models[["model", "predictors", "r2", "r2_ci_low", "r2_ci_high", "r2_adj", "r"]])]
 
     def _html_formats(self):
-        three = lambda x: format_number(x, 3)  # noqa: E731
-        return {c: three for c in ("r2", "r2_ci_low", "r2_ci_high", "r2_adj", "r")}
+        return {c: partial(format_number, digits=3) for c in ("r2", "r2_ci_low", "r2_ci_high", "r2_adj", "r")}
 
     def plot(self, ax=None, **kw):
         """R-squared of each model with its bootstrap interval."""
