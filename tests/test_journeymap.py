@@ -259,3 +259,16 @@ def test_channel_mix_without_any_channel_value_says_so():
     with pytest.raises(InvalidParameterError, match="no event has both a channel and a segment"):
         channel_mix(log, segment="tier")
     assert channel_mix(log).plot() is not None
+
+
+def test_anonymous_customer_warning_points_at_the_callers_line():
+    # the @checked wrapper adds a frame between the user and the analysis: the warning still names the user's line
+    df = pd.DataFrame({"case": ["a", "a", "b"], "activity": ["view", "buy", "buy"], "customer": ["u1", "u1", None],
+                       "t": pd.date_range("2025-01-01", periods=3, freq="h"), "channel": ["web", "store", "web"]})
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="t", channel="channel", customer="customer")
+    with pytest.warns(jl.DataQualityWarning, match="counts as its own customer") as caught:
+        channel_mix(log, unit="customer")
+    assert [w.filename for w in caught] == [__file__]
+    with pytest.warns(jl.DataQualityWarning, match="counts as its own customer") as caught:
+        jl.conversion_paths(log, conversion="buy", touchpoints="channel", unit="customer")
+    assert [w.filename for w in caught] == [__file__]
