@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._core.formatting import format_number
+from ._core.formatting import cut, format_number
 from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, Choice, Int, Optional, checked, log_column
 from ._core.vocabulary import KPI_KINDS, KPI_LABELS
@@ -331,7 +331,8 @@ def _period(ts: pd.Series, freq) -> pd.Series:
         try:
             start = naive.dt.floor(freq)
         except (ValueError, TypeError):
-            raise InvalidParameterError(f"freq={freq!r} is not a period; use e.g. 'D', 'W', 'M', 'Q' or '1h'.") from None
+            raise InvalidParameterError(f"freq={cut(freq)} is not a period; use e.g. 'D', 'W', 'M', 'Q' or "
+                                        "'1h'.") from None
     if tz is not None:
         start = start.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
     return start.rename("period")
