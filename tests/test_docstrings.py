@@ -28,14 +28,7 @@ FUNCTIONS = _public_functions()
 
 #: Functions whose docstrings still lack a section (issue 14); the list only shrinks.
 KNOWN_INCOMPLETE: set[str] = {
-    'attribution',
     'case_attributes',
-    'ces',
-    'channel_mix',
-    'compare_attribution',
-    'contact_peaks',
-    'conversion_paths',
-    'csat',
     'discover',
     'discover_model',
     'engine.backend_name',
@@ -47,16 +40,11 @@ KNOWN_INCOMPLETE: set[str] = {
     'engine.variants',
     'funnel',
     'happy_path_explorer',
-    'journey_map',
     'milestones',
-    'nps',
     'paths',
-    'peak_end',
     'process_explorer',
     'segment_by',
     'segment_explorer',
-    'survey_score',
-    'touchpoint_scores',
     'variants',
 }
 

@@ -34,9 +34,9 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, SchemaError
 from .formatting import cut
-from .names import did_you_mean
+from .names import closest, did_you_mean
 
 __all__ = [
     "checked", "register", "kind", "Int", "Real", "Choice", "Optional", "Texts", "BOOL", "TEXT", "CONFIDENCE",
@@ -391,3 +391,49 @@ def analysis_date(log, as_of) -> pd.Timestamp:
     return ts
 
 
+
+
+# --------------------------------------------------------------------------- columns of a log (group D)
+
+__all__ += ["log_column"]
+
+
+def log_column(log, value, name: str) -> str:
+    """``value`` checked as the name of a column of ``log`` (the message gives the closest name and the columns).
+
+    Parameters
+    ----------
+    log : EventLog
+        The log whose columns are allowed.
+    value : str
+        The column name a caller gave.
+    name : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    str
+        ``value``.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> log = jl.datasets.load_example()
+    >>> log_column(log, "resource", "by")
+    'resource'
+    >>> log_column(log, "cost", "by")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.SchemaError: by='cost' is not a column of the log. Closest match: 'Costs'. ...
+    """
+    if not isinstance(value, str):
+        raise InvalidParameterError(f"{name}={cut(value)} must be the name of a column of the log (a str).")
+    columns = list(log.columns)
+    if value not in columns:
+        near = closest(value, columns, n=1)
+        near_txt = f" Closest match: {near[0]!r}." if near else ""
+        raise SchemaError(
+            f"{name}={cut(value)} is not a column of the log.{near_txt} Available: {cut(columns, 300)}. "
+            f"Pass {name}=... with one of them (role columns have canonical names: 'channel', 'value', ...)."
+        )
+    return value
