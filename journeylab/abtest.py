@@ -65,13 +65,13 @@ import numpy as np
 import pandas as pd
 
 from ._core.formatting import cut, format_pvalue
-from ._core.names import closest, did_you_mean
+from ._core.names import did_you_mean
 from ._core.results import FrozenMap, Result
 from ._core.stats import newcombe, normal_quantile, wilson, z_score
-from ._core.validation import CONFIDENCE, JOURNEY, LOG, TEXT, Real, checked
+from ._core.validation import CONFIDENCE, JOURNEY, LOG, TEXT, Real, checked, log_column
 from ._kernels.crediting import check_trigger, require_goal
 from ._kernels.entries import TIMEOUT, first_values
-from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
+from .exceptions import DataQualityWarning, InvalidParameterError
 from .goals import goal_attainment
 from .journey import Goal
 
@@ -295,12 +295,7 @@ def ab_test(log, journey, *, version: str = "version", metric: str = "goal", con
     """
     if metric == "goal":
         require_goal(journey)
-    if version not in log.columns:
-        cols = list(log.attributes)
-        hits = closest(version, cols)
-        near = f" Closest: {', '.join(repr(h) for h in hits)}." if hits else ""
-        raise SchemaError(f"version={cut(version)} is not a column of the log.{near} Attributes: {cut(cols, 400)}. "
-                          f"Pass version='<column with the version of each customer>'.")
+    log_column(log, version, "version")
 
     # the metric
     if metric == "goal":

@@ -172,7 +172,7 @@ def test_version_column_with_one_value_only():
 
 def test_version_column_absent_and_unknown_control():
     log = ab_log({"A": (10, 2), "B": (10, 3)})
-    with pytest.raises(SchemaError, match=r"version='varsion' is not a column of the log. Closest: 'version'"):
+    with pytest.raises(SchemaError, match=r"version='varsion' is not a column of the log. Closest match: 'version'"):
         ab_test(log, JOURNEY, version="varsion")
     with pytest.raises(InvalidParameterError, match=r"control='a' is not a version .*Did you mean 'A'"):
         quiet(ab_test, log, JOURNEY, control="a")
