@@ -259,7 +259,7 @@ def test_predict_places_the_cases_of_another_log(plant):
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"method": "hmm"}, "method='hmm' is not a clustering method"),
+    ({"method": "hmm"}, r"method='hmm' is not allowed; use one of \['markov', 'kmeans', 'sequence'\]"),
     ({"n_clusters": "many"}, "n_clusters='many' is not allowed"),
     ({"n_clusters": 0}, "n_clusters=0 must be a whole number"),
     ({"n_clusters": 10_000}, "more than the"),
@@ -284,9 +284,9 @@ def test_not_a_log():
 
 def test_em_recovers_the_chain_parameters():
     log, truth = planted(n_per=300, seed=1)
-    from journeylab.features import _cases
+    from journeylab._kernels.cases import case_layout
 
-    c = _cases(log)
+    c = case_layout(log)
     X = _markov_counts(c.codes, c.offsets, len(c.activities))
     model, R = fit_markov_mixture(X, np.ones(c.n), 3, activities=c.activities, random_state=0, smoothing=0.01)
     lab = R.argmax(axis=1)

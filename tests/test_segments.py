@@ -159,7 +159,7 @@ def test_segmentation_reprs_tables_and_profile(sample):
     assert seg.summary.index.equals(prof.index)
     assert seg.params["method"] == "markov" and seg.params["k"] == 4
     lift = seg.lift()
-    share = seg._presence_share("activities")
+    share = seg.presence("activities")
     # lift = segment share / overall share, so the size-weighted mean of each column's lift is 1
     w = seg.sizes["cases"].to_numpy()[:, None]
     overall = (share * w).sum() / w.sum()
