@@ -338,19 +338,23 @@ def variants_of(log) -> CaseVariants:
 
 
 def _variants(lay: CaseLayout) -> CaseVariants:
-    # TODO(issue 14 merge): the variants may come from _kernels.scans (case_variants / variant_table) once it
-    # is the one implementation; keep this order (count desc, then key) or the clusterings' samples change.
-    k = lay.keys()
-    vid, uniq = pd.factorize(k)
-    counts = np.bincount(vid, minlength=len(uniq))
-    order = np.lexsort((np.asarray(uniq, dtype=str), -counts))
+    # The scans kernel (_kernels/scans.py) is to be the one implementation of variants: once it gives each case's
+    # variant (scans.case_variants) and the sequences (scans.variant_table), pass them to _ordered as (variant of
+    # each case, key of each variant). Keep _ordered's order: the clusterings draw their samples and seeds by it.
+    vid, uniq = pd.factorize(lay.keys())
+    return _ordered(lay, vid, np.asarray(uniq, dtype=object))
+
+
+def _ordered(lay: CaseLayout, vid: np.ndarray, keys: np.ndarray) -> CaseVariants:
+    """The variants ordered by count (most frequent first), ties by key, with their first case."""
+    counts = np.bincount(vid, minlength=len(keys))
+    order = np.lexsort((np.asarray(keys, dtype=str), -counts))
     remap = np.empty(len(order), dtype=np.int64)
     remap[order] = np.arange(len(order))
     vid = remap[vid]
     first = np.zeros(len(order), dtype=np.int64)
     first[vid[::-1]] = np.arange(lay.n)[::-1]
-    return CaseVariants(_read_only(vid), _read_only(np.asarray(uniq, dtype=object)[order]),
-                        _read_only(counts[order]), _read_only(first))
+    return CaseVariants(_read_only(vid), _read_only(keys[order]), _read_only(counts[order]), _read_only(first))
 
 
 def variant_codes(log) -> tuple[np.ndarray, np.ndarray, CaseVariants]:
