@@ -28,18 +28,6 @@ FUNCTIONS = _public_functions()
 
 #: Functions whose docstrings still lack a section (issue 14); the list only shrinks.
 KNOWN_INCOMPLETE: set[str] = {
-    'attribution',
-    'ces',
-    'channel_mix',
-    'compare_attribution',
-    'contact_peaks',
-    'conversion_paths',
-    'csat',
-    'datasets.example_path',
-    'datasets.load_default_log',
-    'datasets.load_example',
-    'datasets.load_retail',
-    'datasets.retail_files',
     'discover',
     'discover_model',
     'engine.backend_name',
@@ -49,18 +37,9 @@ KNOWN_INCOMPLETE: set[str] = {
     'engine.execute',
     'engine.start_end',
     'engine.variants',
-    'from_ibis',
-    'from_pandas',
     'funnel',
-    'journey_map',
     'milestones',
-    'nps',
     'paths',
-    'peak_end',
-    'report',
-    'stitch',
-    'survey_score',
-    'touchpoint_scores',
     'variants',
 }
 

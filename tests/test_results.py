@@ -77,6 +77,14 @@ RESULTS = ["ProcessMap", "Variants", "Paths", "Model", "Conformance", "Funnel", 
 
 #: Result classes not yet on the Result base (issue 14); the list only shrinks.
 KNOWN_NOT_YET = set(RESULTS) - {
+    "SurveyScore",
+    "TouchpointScores",
+    "PeakEnd",
+    "ContactPeaks",
+    "Attribution",
+    "AttributionComparison",
+    "ChannelMix",
+    "JourneyMap",
     "Segmentation",
     "SegmentComparison",
 }

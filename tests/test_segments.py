@@ -459,6 +459,15 @@ def test_empty_segment_and_missing_metric_are_flagged():
     assert not np.isnan(t.loc[("spend", "north vs south"), "p_value"])
 
 
+@pytest.mark.parametrize("module", ["journeylab.segment_compare", "journeylab.clustering"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0 and res.failed == 0
+
+
 # --------------------------------------------------------------------------- checks, prediction, moved names
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import colors as mcolors
 
 INK = "#1f2933"        # titles, labels
@@ -136,8 +137,6 @@ def interval_bars(ax, pos, lo, hi, *, horizontal: bool = True, **kw):
     >>> _ = interval_bars(ax, [0, 1], [-98.5, 0.2], [48.5, 0.4])  # the first excludes its estimate of -100
     >>> plt.close(fig)
     """
-    import numpy as np
-
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
     mid, half = (lo + hi) / 2, np.abs(hi - lo) / 2
