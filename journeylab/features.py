@@ -53,7 +53,6 @@ Examples
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -62,6 +61,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from ._core.deprecation import moved_names
 from ._core.formatting import cut
 from ._core.names import did_you_mean
 from ._core.validation import JOURNEY, LOG, Int, IntPair, Optional, checked
@@ -599,15 +599,6 @@ def _case_attributes_duration(c: CaseLayout) -> np.ndarray:
     return np.maximum(c.duration_hours(), 0.0)
 
 
-#: Public names this module no longer has, kept for one release: name -> (value, where it lives now).
-_MOVED = {"case_attributes_duration": (_case_attributes_duration,
-                                       "journeylab._kernels.cases.CaseLayout.duration_hours")}
-
-
-def __getattr__(name):
-    if name in _MOVED:
-        value, where = _MOVED[name]
-        warnings.warn(f"journeylab.features.{name} is deprecated and goes in the next release; use {where}.",
-                      DeprecationWarning, stacklevel=2)
-        return value
-    raise AttributeError(f"module 'journeylab.features' has no attribute {name!r}")
+#: Public names this module no longer has, kept for one release (with a DeprecationWarning).
+__getattr__ = moved_names(__name__, {"case_attributes_duration": (
+    _case_attributes_duration, "journeylab._kernels.cases.CaseLayout.duration_hours")})

@@ -459,7 +459,9 @@ def test_empty_segment_and_missing_metric_are_flagged():
     assert not np.isnan(t.loc[("spend", "north vs south"), "p_value"])
 
 
-@pytest.mark.parametrize("module", ["journeylab.segment_compare", "journeylab.clustering"])
+@pytest.mark.parametrize("module", ["journeylab.segment_compare", "journeylab.clustering", "journeylab.segments",
+                                    "journeylab.segmentation", "journeylab.features", "journeylab._kernels.cases",
+                                    "journeylab._report.segments"])
 def test_doctests(module):
     import doctest
     import importlib

@@ -53,3 +53,13 @@ def test_inside_a_kernel_results_and_errors_go_to_the_output_area(sample, monkey
     seg = segment_explorer(sample.log, n_clusters=2, random_state=0)
     assert seg.result is not None and seg.result in shown and "cluster_journeys" in shown[-1].data
     matplotlib.pyplot.close("all")
+
+
+@pytest.mark.parametrize("module", ["journeylab.widgets._common", "journeylab.widgets.process",
+                                    "journeylab.widgets.happy_path", "journeylab.widgets.segments"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0 and res.failed == 0
