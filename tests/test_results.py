@@ -88,6 +88,8 @@ KNOWN_NOT_YET = set(RESULTS) - {
     "GoalAttainment",
     "ABTest",
     "RuleActions",
+    "Segmentation",
+    "SegmentComparison",
 }
 
 
