@@ -28,14 +28,6 @@ FUNCTIONS = _public_functions()
 
 #: Functions whose docstrings still lack a section (issue 14); the list only shrinks.
 KNOWN_INCOMPLETE: set[str] = {
-    'attribution',
-    'case_attributes',
-    'ces',
-    'channel_mix',
-    'compare_attribution',
-    'contact_peaks',
-    'conversion_paths',
-    'csat',
     'discover',
     'discover_model',
     'engine.backend_name',
@@ -45,16 +37,7 @@ KNOWN_INCOMPLETE: set[str] = {
     'engine.execute',
     'engine.start_end',
     'engine.variants',
-    'happy_path_explorer',
-    'journey_map',
-    'nps',
     'paths',
-    'peak_end',
-    'process_explorer',
-    'segment_by',
-    'segment_explorer',
-    'survey_score',
-    'touchpoint_scores',
     'variants',
 }
 

@@ -12,9 +12,7 @@ True
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import platform
 import warnings
 from html import escape
@@ -25,51 +23,10 @@ from .._core.formatting import format_count, format_duration as _fmt_td, format_
 from .._kernels.events import events
 from .._core.version import package_version
 from ..exceptions import DataQualityWarning, JourneylabError
+from .html import figure as _figure, note as _note, section as _section, table as _table, warn as _warn
 
 __all__ = ["overview", "overview_section", "discovery_sections", "happy_path_sections", "goals_sections",
            "experience_sections", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
-
-
-# --------------------------------------------------------------------------- HTML pieces
-
-
-def _table(df: pd.DataFrame, *, numeric: tuple[str, ...] = ()) -> str:
-    head = "".join(f'<th class="{"num" if c in numeric else ""}">{escape(str(c))}</th>' for c in df.columns)
-    rows = []
-    for rec in df.itertuples(index=False):
-        cells = "".join(
-            f'<td class="{"num" if c in numeric else ""}">{escape(str(v))}</td>' for c, v in zip(df.columns, rec)
-        )
-        rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _figure(fig) -> str:
-    """Inline PNG of a figure (or of the figure of an Axes / array of Axes that a plot() returned)."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    if isinstance(fig, np.ndarray):
-        fig = fig.flat[0]
-    fig = getattr(fig, "figure", fig)
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="figure" src="data:image/png;base64,{data}">'
-
-
-def _section(title: str, body: str) -> str:
-    return f"<section><h2>{escape(title)}</h2>{body}</section>"
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{escape(text)}</p>'
-
-
-def _warn(text: str) -> str:
-    return f'<div class="warn">{escape(text)}</div>'
 
 
 # --------------------------------------------------------------------------- overview
@@ -286,7 +243,7 @@ def goals_sections(log, journey, *, version: str = "version") -> list[str]:
 
 def experience_sections(log, journey) -> list[str]:
     """The journey map, scores per touchpoint and contact peaks (needs a journey and a survey column)."""
-    from ..journeymap import experience_sections as _experience
+    from .experience import experience_sections as _experience
 
     if journey is None:
         return [_section("Journey map and KPIs", _no_journey("the journey map and the scores per touchpoint"))]
@@ -312,7 +269,8 @@ def experience_sections(log, journey) -> list[str]:
 def segments_section(log, journey=None, *, segment_by: str | None = None, random_state: int = 0) -> str:
     """Behavioural segments (Markov clustering), or the segments of a case attribute when
     ``segment_by`` names a column, with their tested differences."""
-    from ..segments import _report_body, attribute_segmentation, compare_segments
+    from ..segments import attribute_segmentation, compare_segments
+    from .segments import segments_body as _report_body
 
     try:
         if segment_by is None:

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib.ticker import PercentFormatter
 
+from .._core.vocabulary import ATTRIBUTION_MODEL_NAMES
 from ..exceptions import InvalidParameterError
 from ._style import INK, LIGHT, MUTED, PALETTE, interval_bars, text_color_on
 
@@ -35,7 +36,6 @@ MID = "#fee08b"
 GREY = "#bdc3c7"
 ACCENT = "#2b6cb0"
 PEAK = "#c53030"
-_LABEL = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
 _CHANNEL_COLORS = {"web": "#4e79a7", "app": "#f28e2b", "email": "#59a14f", "sms": "#76b7b2", "store": "#b07aa1",
                    "call_centre": "#e15759", "chat": "#edc948"}
 
@@ -406,9 +406,7 @@ def plot_attribution(res, *, ax=None, **kw):
     ax.xaxis.set_major_formatter(PercentFormatter(1, decimals=0))
     ax.set_xlim(0, min(1.0, float(c["share_ci_high"].max()) * 1.3 + 0.02))
     _tidy(ax)
-    from ..attribution import _MODEL_NAMES
-
-    _title(ax, f"Attribution - {_MODEL_NAMES[res.model]}",
+    _title(ax, f"Attribution - {ATTRIBUTION_MODEL_NAMES[res.model]}",
            f"share of {res.n_attributed:,} attributed conversions ({res.params['confidence']:.0%} bootstrap "
            f"interval, {res.params['n_boot']} resamples of {res.params['unit']}s)")
     return ax
@@ -426,8 +424,6 @@ def plot_attribution_comparison(cmp, *, ax=None, **kw):
     >>> len(plot_attribution_comparison(cmp).get_legend().get_texts())
     2
     """
-    from ..attribution import _MODEL_NAMES
-
     shares = cmp.shares
     tidy = cmp.to_frame()
     models = list(cmp.results)
@@ -441,7 +437,7 @@ def plot_attribution_comparison(cmp, *, ax=None, **kw):
         yy = np.array([ypos[t] for t in tps]) + offsets[j]
         color = PALETTE[j % len(PALETTE)]
         ax.hlines(yy, sub["share_ci_low"], sub["share_ci_high"], color=color, lw=1.2, alpha=0.8)
-        ax.scatter(sub["share"], yy, color=color, s=26, zorder=3, label=_MODEL_NAMES[m], edgecolor="white",
+        ax.scatter(sub["share"], yy, color=color, s=26, zorder=3, label=ATTRIBUTION_MODEL_NAMES[m], edgecolor="white",
                    linewidth=0.4, **kw)
     for i in range(len(tps) - 1):
         ax.axhline(i + 0.5, color=LIGHT, lw=0.6)
