@@ -197,7 +197,9 @@ def align_tuple(trace: tuple[str, ...], path: tuple[str, ...]) -> Alignment:
 
 # --------------------------------------------------------------------------- many alignments at once
 
-_SKIPPED, _OUT_OF_ORDER, _REPEATED, _UNEXPECTED, _INCOMPLETE = range(5)
+#: the deviation types as the codes of ``AlignmentBatch.type`` (positions in DEVIATION_TYPES)
+_SKIPPED, _OUT_OF_ORDER, _REPEATED, _UNEXPECTED, _INCOMPLETE = (
+    DEVIATION_TYPES.index(t) for t in ("skipped", "out_of_order", "repeated", "unexpected", "incomplete"))
 
 
 @dataclass(frozen=True, eq=False)
