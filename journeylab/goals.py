@@ -50,6 +50,7 @@ import pandas as pd
 
 from ._core.formatting import cut, duration_spec, format_duration
 from ._core.results import FrozenMap, Result
+from ._core.stats import kaplan_meier
 from ._core.validation import JOURNEY, LOG, checked
 from ._kernels.crediting import REASONS, check_trigger, credit, require_goal
 from ._kernels.entries import JOURNEYS, LEFT, TIMEOUT, follow, other_entries
@@ -118,42 +119,21 @@ def _by_week(customers: pd.DataFrame) -> pd.DataFrame:
 
 
 def _kaplan_meier(customers: pd.DataFrame, as_of: pd.Timestamp, confidence: float = 0.95) -> pd.DataFrame:
-    """Cumulative share attaining the goal against the time since (first) entry: Kaplan-Meier.
+    """Cumulative share attaining the goal against the time since (first) entry, from the one
+    Kaplan-Meier estimator (:func:`journeylab._core.stats.kaplan_meier`).
 
-    Event = credited (at ``credited_at``); everyone else is censored at ``as_of``. The
-    interval is the exponential Greenwood interval (on log(-log S)), as in lifelines'
-    ``KaplanMeierFitter``; the tests check the estimate against lifelines.
+    Event = credited (at ``credited_at``); everyone else is censored at ``as_of``.
     """
-    from scipy import stats
-
     c = customers[customers["entered"]]
-    if not len(c):
-        return pd.DataFrame({"time": pd.Series([], dtype="timedelta64[us]"), "attained": pd.Series([], dtype=float),
-                             "low": pd.Series([], dtype=float), "high": pd.Series([], dtype=float),
-                             "at_risk": pd.Series([], dtype=np.int64)})
     end = c["credited_at"].where(c["credited"], as_of)
     dur = np.maximum((end - c["entered_at"]).to_numpy(dtype="timedelta64[us]").astype(np.int64), 0)
-    event = c["credited"].to_numpy(dtype=bool)
-    times = np.unique(np.r_[0, dur])
-    at_risk = len(dur) - np.searchsorted(np.sort(dur), times, side="left")
-    d = np.bincount(np.searchsorted(times, dur[event]), minlength=len(times)).astype(float)
-    n = at_risk.astype(float)
-    surv = np.cumprod(1.0 - d / n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        var = np.cumsum(np.where(n > d, d / (n * (n - d)), 0.0))
-        z = float(stats.norm.ppf(0.5 + confidence / 2))
-        v = np.log(surv)
-        lo_s = np.exp(-np.exp(np.log(-v) - z * np.sqrt(var) / v))
-        hi_s = np.exp(-np.exp(np.log(-v) + z * np.sqrt(var) / v))
-    one, zero = surv >= 1.0, surv <= 0.0
-    lo_s = np.where(one, 1.0, np.where(zero, 0.0, lo_s))
-    hi_s = np.where(one, 1.0, np.where(zero, 0.0, hi_s))
+    km = kaplan_meier(dur, c["credited"].to_numpy(dtype=bool), confidence=confidence)
     return pd.DataFrame({
-        "time": pd.to_timedelta(times, unit="us"),
-        "attained": 1.0 - surv,
-        "low": 1.0 - hi_s,
-        "high": 1.0 - lo_s,
-        "at_risk": at_risk.astype(np.int64),
+        "time": pd.to_timedelta(km["time"].to_numpy(dtype=np.int64), unit="us").as_unit("us"),
+        "attained": 1.0 - km["survival"].to_numpy(dtype=float),
+        "low": 1.0 - km["high"].to_numpy(dtype=float),
+        "high": 1.0 - km["low"].to_numpy(dtype=float),
+        "at_risk": km["at_risk"].to_numpy(dtype=np.int64),
     })
 
 
