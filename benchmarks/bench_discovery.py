@@ -127,7 +127,9 @@ def worker(tool: str, task: str, n_events: int, repeat: int) -> dict:
 
     sys.path.insert(0, str(ROOT))
     import journeylab as jl
-    from journeylab._kernels import pm4py as _pm4py, _scans, discovery, filters
+    from journeylab import discovery, filters
+    from journeylab._kernels import pm4py as _pm4py
+    from journeylab._kernels import scans as _scans
 
     pm4py = _pm4py._pm4py()  # both sides import pm4py before the baseline (journeylab's miner uses it)
     df = pd.read_parquet(_data_file(n_events))
