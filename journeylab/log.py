@@ -143,6 +143,45 @@ class EventLog:
             raise TypeError("a lazy EventLog (on an Ibis/Spark table) cannot be pickled; pickle log.to_pandas() instead.")
         return (_restore, (self._df, self._roles, self._meta))
 
+    # ---- the per-log cache
+    def _memo(self, key, compute):
+        """The value cached under ``key`` for this log, computed once by ``compute()`` on first use.
+
+        The one official cache of a log, for the log itself and for the kernels (``_kernels/``):
+        a log is immutable, so anything computed from it stays true for its lifetime, and the
+        cache goes when the log goes (a derived log - a filter, sessions - starts empty). Keys of
+        kernels are tuples that start with the kernel's name, e.g. ``("scans", "variants")``;
+        the log's own keys are plain strings. The cache is not pickled. Never store a value that
+        a caller may change in place (hand out copies, or arrays marked read-only).
+
+        Parameters
+        ----------
+        key : hashable
+            What is cached, e.g. ``("scans", "compact")``.
+        compute : callable
+            Called without arguments when ``key`` is not cached yet; its value is kept.
+
+        Returns
+        -------
+        object
+            The cached value.
+
+        Examples
+        --------
+        >>> import journeylab as jl
+        >>> log = jl.datasets.load_example()
+        >>> log._memo(("doc", "cases"), lambda: log.n_cases)
+        6
+        >>> log._memo(("doc", "cases"), lambda: 0)  # computed once
+        6
+        """
+        cache = self._cache
+        try:
+            return cache[key]
+        except KeyError:
+            value = cache[key] = compute()
+            return value
+
     # ---- data access
     @property
     def is_lazy(self) -> bool:
