@@ -37,7 +37,9 @@ import pandas as pd
 
 from . import engine
 from ._kernels.pm4py import Model
-from ._kernels.scans import END, START, _map_tables, _variant_rows
+from ._core.vocabulary import END, START
+from ._kernels.scans import _variant_rows
+from ._kernels.scans import map_tables as _map_tables
 from ._util import did_you_mean
 from .exceptions import InvalidParameterError
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import engine
 from ._util import did_you_mean, to_timedelta
-from ._kernels.scans import _cases_in_top
+from ._kernels.scans import in_top_variants
 from .discovery import _positive_int, _share, _top_rows, _variant_table
 from .exceptions import InvalidParameterError
 
@@ -77,7 +77,7 @@ def filter_variants(log, *, top: int | None = None, coverage: float | None = Non
         raise InvalidParameterError("give top=... (a number of variants) or coverage=... (a share of cases, e.g. 0.8).")
     top = _positive_int(top, "top")
     coverage = None if coverage is None else _share(coverage, "coverage")
-    mask = _cases_in_top(log, _top_rows(_variant_table(log), top, coverage))
+    mask = in_top_variants(log, _top_rows(_variant_table(log), top, coverage))
     df = log._frame()
     return log._derive(df[mask if keep else ~mask])
 
