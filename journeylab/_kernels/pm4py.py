@@ -213,7 +213,7 @@ def _layout_bpmn(bpmn) -> None:
     """Give a BPMN diagram coordinates with journeylab's layered layout (no Graphviz needed)."""
     from pm4py.objects.bpmn.obj import BPMN
 
-    from ..plotting._layout import layered_layout
+    from .._core.layout import layered_layout
 
     nodes = list(bpmn.get_nodes())
     flows = list(bpmn.get_flows())

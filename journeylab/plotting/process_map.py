@@ -11,7 +11,7 @@ from matplotlib.path import Path
 from ..discovery import END, START, format_duration
 from ..exceptions import InvalidParameterError
 from . import _style as st
-from ._layout import layered_layout
+from .._core.layout import layered_layout
 
 __all__ = ["plot_process_map", "draw_graph"]
 
