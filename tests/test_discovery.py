@@ -19,7 +19,8 @@ from hypothesis import strategies as st  # noqa: E402
 import journeylab as jl  # noqa: E402
 from journeylab import engine
 from journeylab._kernels import pm4py as _pm4py  # noqa: E402
-from journeylab.discovery import END, START, discover, discover_model, format_duration, paths, variants  # noqa: E402
+from journeylab._core.formatting import format_duration  # noqa: E402
+from journeylab.discovery import END, START, discover, discover_model, paths, variants  # noqa: E402
 from journeylab.exceptions import InvalidParameterError  # noqa: E402
 from journeylab.plotting import plot_model, plot_paths, plot_process_map, plot_variants  # noqa: E402
 from journeylab.widgets import process_explorer  # noqa: E402
@@ -275,11 +276,19 @@ def test_to_dot_lists_every_edge(example):
 
 
 def test_format_duration():
+    """journeylab.discovery.format_duration is deprecated (one formatter: _core.formatting); it keeps working."""
+    with pytest.warns(DeprecationWarning, match=r"journeylab.discovery.format_duration is deprecated.*_core.formatting"):
+        from journeylab.discovery import format_duration
     assert format_duration(pd.Timedelta(seconds=42)) == "42 s"
     assert format_duration(pd.Timedelta(minutes=12)) == "12 min"
     assert format_duration(pd.Timedelta(hours=5, minutes=12)) == "5.2 h"
     assert format_duration(pd.Timedelta(days=31)) == "31 d"
     assert format_duration(pd.NaT) == ""
+    import journeylab.discovery as dmod
+
+    assert "format_duration" not in dmod.__all__
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        dmod.nothing  # noqa: B018
 
 
 # --------------------------------------------------------------------------- variants
@@ -510,6 +519,50 @@ def test_plot_variants_paths_model(example):
     with pytest.raises(InvalidParameterError, match="has no process tree; draw its Petri net with kind='net'"):
         h.plot(kind="tree")
     h.plot()
+
+
+def test_public_functions_refuse_a_dataframe(example):
+    df = example.to_pandas()
+    for call in (lambda: discover(df), lambda: variants(df), lambda: paths(df, anchor="decide"),
+                 lambda: discover_model(df), lambda: jl.discover(df)):
+        with pytest.raises(InvalidParameterError, match=r"log must be a journeylab EventLog.*wrap it with jl\.from_pandas"):
+            call()
+    with pytest.raises(InvalidParameterError, match="anchor=3 must be a non-empty text"):
+        paths(example, anchor=3)
+    with pytest.raises(InvalidParameterError, match="quality='yes' must be True or False"):
+        discover_model(example, quality="yes")
+
+
+def test_bpmn_export_does_not_load_the_plots():
+    """The pm4py adapter lays BPMN diagrams out with _core.layout: exporting a model imports no plotting module."""
+    import subprocess
+    import sys
+
+    code = ("import sys, journeylab as jl\n"
+            "m = jl.discover_model(jl.datasets.load_example(), quality=False)\n"
+            "assert 'BPMNShape' in m.to_bpmn()\n"
+            "print(sorted(n for n in sys.modules if n.startswith('journeylab.plotting')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_result_html_is_formatted(example):
+    html = variants(example)._repr_html_()
+    assert "register request \u2192" in html and "16.7%" in html
+    html = discover(example)._repr_html_()
+    assert "<b>activities</b>" in html and "<b>paths</b>" in html and " d<" in html  # durations for people
+    assert paths(example, anchor="decide")._repr_html_().count("<table") == 1
+
+
+def test_doctests():
+    import doctest
+
+    import journeylab.discovery as dmod
+    from journeylab.discovery import _map, _model, _sequences
+
+    for mod in (dmod, _map, _sequences, _model):
+        res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0, mod.__name__
 
 
 # --------------------------------------------------------------------------- explorer

@@ -41,8 +41,6 @@ KNOWN_INCOMPLETE: set[str] = {
     'datasets.load_example',
     'datasets.load_retail',
     'datasets.retail_files',
-    'discover',
-    'discover_model',
     'from_ibis',
     'from_pandas',
     'funnel',
@@ -50,7 +48,6 @@ KNOWN_INCOMPLETE: set[str] = {
     'journey_map',
     'milestones',
     'nps',
-    'paths',
     'peak_end',
     'process_explorer',
     'report',
@@ -59,7 +56,6 @@ KNOWN_INCOMPLETE: set[str] = {
     'stitch',
     'survey_score',
     'touchpoint_scores',
-    'variants',
 }
 
 

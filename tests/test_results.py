@@ -45,7 +45,7 @@ def _make(name):
     log, sessions, journey = _sample()
     goal = journey.goal.activity if hasattr(journey.goal, "activity") else "purchase"
     makers = {
-        "ProcessMap": lambda: jl.discover(sessions),
+        "ProcessMap": lambda: jl.discover(sessions, activities=0.8, paths=0.3),  # the full map is too large to draw
         "Variants": lambda: jl.variants(sessions, top=10),
         "Paths": lambda: jl.paths(sessions, anchor="checkout"),
         "Model": lambda: jl.discover_model(sessions.filter_variants(top=40), quality=False),
@@ -76,7 +76,12 @@ RESULTS = ["ProcessMap", "Variants", "Paths", "Model", "Conformance", "Funnel", 
            "PeakEnd", "ContactPeaks", "Attribution", "AttributionComparison", "ChannelMix", "JourneyMap"]
 
 #: Result classes not yet on the Result base (issue 14); the list only shrinks.
-KNOWN_NOT_YET = set(RESULTS)
+KNOWN_NOT_YET = set(RESULTS) - {
+    "ProcessMap",
+    "Variants",
+    "Paths",
+    "Model",
+}
 
 
 @lru_cache(maxsize=None)

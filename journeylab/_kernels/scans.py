@@ -42,7 +42,7 @@ from .._core.backend import backend_name, execute, micros
 from .._core.vocabulary import END, START
 
 __all__ = ["SEP", "variant_table", "case_variants", "n_top_variants", "in_top_variants", "directly_follows",
-           "start_end", "case_table", "map_tables"]
+           "start_end", "case_table", "map_tables", "anchor_paths"]
 
 #: separator used to join activity names into one text (to sort variants by their names)
 SEP = "\x1f"
@@ -463,3 +463,37 @@ def map_tables(log, kept_names: tuple | None = None):
 
     nodes, edges, n_cases = _memo(log, ("map", kept_names), compute)
     return nodes.copy(), edges.copy(), n_cases
+
+
+# --------------------------------------------------------------------------- paths around an activity
+
+
+def anchor_paths(log, anchor: str, *, direction: str = "next", steps: int = 3) -> pd.DataFrame:
+    """Every occurrence of ``anchor`` with the ``steps`` activities after it (``direction="next"``) or
+    before it (``"previous"``) in its case, counted by the engine (window functions).
+
+    Returns a DataFrame with ``path`` (tuple in time order: the anchor first for "next", last for
+    "previous"; it stops at :data:`END` / starts at :data:`START` where the case ends / starts within
+    ``steps``), ``count`` (occurrences) and ``cases`` (distinct cases); in no particular order.
+    """
+    t = log.table
+    w = ibis.window(group_by=t.case, order_by=t._seq)
+    shift = (lambda i: t.activity.lead(i)) if direction == "next" else (lambda i: t.activity.lag(i))
+    cols = {f"s{i}": shift(i).over(w) for i in range(1, steps + 1)}
+    sel = t.select(t.case, t.activity, **cols)
+    sel = sel.filter(sel.activity == anchor)
+    names = list(cols)
+    out = execute(sel.group_by(names).aggregate(count=sel.count(), cases=sel.case.nunique()))
+    edge = END if direction == "next" else START
+    rows = []
+    for rec in out.itertuples(index=False):
+        seq = []
+        for name in names:
+            a = getattr(rec, name)
+            if a is None or pd.isna(a):
+                seq.append(edge)
+                break
+            seq.append(str(a))
+        path = (anchor, *seq) if direction == "next" else (*reversed(seq), anchor)
+        rows.append((path, int(rec.count), int(rec.cases)))
+    return pd.DataFrame(rows, columns=["path", "count", "cases"])
