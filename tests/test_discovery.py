@@ -546,6 +546,25 @@ def test_bpmn_export_does_not_load_the_plots():
     assert out.stdout.strip() == "[]"
 
 
+def test_every_plot_is_exported_from_plotting():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import journeylab.plotting as plotting
+
+    found = set()
+    for info in pkgutil.iter_modules(plotting.__path__):
+        mod = importlib.import_module(f"journeylab.plotting.{info.name}")
+        found |= {n for n, f in inspect.getmembers(mod, inspect.isfunction)
+                  if n.startswith("plot_") and f.__module__ == mod.__name__}
+    assert found == set(plotting.__all__)
+    for name in plotting.__all__:
+        assert callable(getattr(plotting, name))
+    with pytest.raises(AttributeError):
+        plotting.plot_nothing  # noqa: B018
+
+
 def test_result_html_is_formatted(example):
     html = variants(example)._repr_html_()
     assert "register request \u2192" in html and "16.7%" in html
