@@ -23,6 +23,8 @@ True
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from ._core.backend import backend_name, duckdb_connection, execute
@@ -161,3 +163,11 @@ def case_variants(log) -> pd.Series:
     """
     cases, vid = scans.case_variants(log)
     return pd.Series(vid.copy(), index=cases.to_numpy(), name="variant").sort_index()
+
+
+def __getattr__(name):
+    if name == "NUMPY_VARIANTS":  # journeylab 0.1: a switch of this module; the scans are in _kernels now
+        warnings.warn("journeylab.engine.NUMPY_VARIANTS is deprecated and will be removed in the next release; the "
+                      "variant scan lives in journeylab._kernels.scans.", DeprecationWarning, stacklevel=2)
+        return scans.NUMPY_VARIANTS
+    raise AttributeError(f"module 'journeylab.engine' has no attribute {name!r}")

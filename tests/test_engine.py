@@ -135,6 +135,13 @@ def test_properties_counts_and_shuffle_invariance(df, seed):
     pd.testing.assert_frame_equal(log2.to_pandas(), log.to_pandas())
 
 
+def test_numpy_variants_switch_is_deprecated():
+    with pytest.warns(DeprecationWarning, match="journeylab.engine.NUMPY_VARIANTS is deprecated"):
+        assert engine.NUMPY_VARIANTS is True
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        engine.nothing  # noqa: B018
+
+
 def test_numpy_and_sql_variant_paths_agree(monkeypatch):
     from journeylab._kernels import scans
 
