@@ -49,8 +49,7 @@ def _keep_events(log, mask: np.ndarray, keep: bool):
 
 
 def _keep_cases(log, cases, keep: bool):
-    df = log._frame()
-    return _keep_events(log, df["case"].isin(pd.Index(cases)).to_numpy(), keep)
+    return _keep_events(log, events(log, [])["case"].isin(pd.Index(cases)).to_numpy(), keep)
 
 
 @checked(log=LOG, top=_TOP, coverage=_COVERAGE, keep=BOOL)

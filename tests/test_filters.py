@@ -115,6 +115,20 @@ def test_filters_match_pm4py_on_receipt(receipt):
     assert cases(filter_variants(receipt, top=k)) == ref(pm4py.filter_variants_top_k, k)
 
 
+def test_filters_on_a_lazy_log_equal_in_memory(example):
+    import ibis
+
+    frame = example.to_pandas()[["case", "activity", "timestamp"]]
+    lazy = jl.from_ibis(ibis.memtable(frame), case="case", activity="activity", timestamp="timestamp")
+    calls = [lambda log: filter_variants(log, top=2), lambda log: filter_variants(log, coverage=0.5, keep=False),
+             lambda log: filter_endpoints(log, end="pay compensation"),
+             lambda log: filter_directly_follows(log, "check ticket", "decide"),
+             lambda log: filter_eventually_follows(log, "examine casually", "pay compensation"),
+             lambda log: filter_case_length(log, max=5), lambda log: filter_case_duration(log, min="14d")]
+    for call in calls:
+        assert cases(call(lazy)) == cases(call(example))
+
+
 # --------------------------------------------------------------------------- properties
 
 

@@ -40,6 +40,7 @@ import pandas as pd
 
 from .._core.backend import backend_name, execute, micros
 from .._core.vocabulary import END, START
+from .events import events
 
 __all__ = ["SEP", "variant_table", "case_variants", "n_top_variants", "in_top_variants", "directly_follows",
            "start_end", "case_table", "map_tables", "anchor_paths"]
@@ -205,7 +206,7 @@ def case_variants(log) -> tuple[pd.Index, np.ndarray]:
         comp = _compact(log)
         if rank is not None:
             starts, _ = _case_bounds(comp)
-            cases = pd.Index(log._frame()["case"].to_numpy()[starts], name="case")
+            cases = pd.Index(events(log, [])["case"].to_numpy()[starts], name="case")
             vid = rank
         else:
             per = execute(_per_case(comp).select("case", "key"))
@@ -253,7 +254,7 @@ def in_top_variants(log, n: int) -> np.ndarray:
     wanted = ibis.memtable(pd.DataFrame({"key": [list(k) for k in keys]}))
     hit = per.join(wanted, per.key == wanted.key.cast(per.key.type())).select(per.case)
     cases = execute(hit)["case"]
-    return log._frame()["case"].isin(pd.Index(cases).astype(str)).to_numpy()
+    return events(log, [])["case"].isin(pd.Index(cases).astype(str)).to_numpy()
 
 
 # --------------------------------------------------------------------------- directly-follows
