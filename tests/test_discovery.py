@@ -305,19 +305,27 @@ def _variants_equal_engine(log):
 def test_variant_scan_hash_collisions_fall_back_to_exact_grouping(receipt, monkeypatch):
     import journeylab._kernels.scans as dmod
 
-    monkeypatch.setattr(dmod, "_HASH_BASE", 0)  # every sequence hashes to its last activity: collisions
+    monkeypatch.setattr(dmod, "_HASH_BASE", 0)  # every sequence hashes to its length alone: collisions
     fresh = jl.from_pandas(receipt.to_pandas(), case="case", activity="activity", timestamp="timestamp")
     _variants_equal_engine(fresh)  # a new log: nothing scanned yet (the cache is the log's)
 
 
-def test_variant_scan_with_a_very_long_case():
+def test_variant_scan_with_a_very_long_case(monkeypatch):
     import journeylab._kernels.scans as dmod
 
     long = ["a", "b", "c"] * 10_000
-    log = make_log([long] + [["a", "b"], ["a", "c"], ["b"]] * 40)
+    traces = [long] + [["a", "b"], ["a", "c"], ["b"]] * 40
+    log = make_log(traces)
     comp = dmod._compact(log)
-    assert dmod._variants_numpy(comp) is None  # too uneven for the padded matrix: DuckDB aggregates the codes
+    keys, counts, _, group = dmod._variants_numpy(comp)  # one pass over the events, no padded case matrix
+    assert sorted(counts.tolist()) == [1, 40, 40, 40] and len(group) == log.n_cases
+    assert sorted(len(k) for k in keys) == [1, 2, 2, 30_000]
     _variants_equal_engine(log)
+    monkeypatch.setattr(dmod, "NUMPY_VARIANTS", False)  # the exact DuckDB aggregation of the codes
+    exact = make_log(traces)
+    _variants_equal_engine(exact)
+    assert discover(exact).edges.equals(discover(log).edges)
+    monkeypatch.undo()
     from journeylab.filters import filter_variants
 
     assert filter_variants(log, top=1).n_cases == 40

@@ -8,10 +8,10 @@ more pass adds the durations between directly-following events. Two implementati
 aggregates, checked against each other and against pm4py in the tests:
 
 - in-memory logs: vectorised numpy / pandas on the integer codes of the (case, time)-sorted events
-  (:meth:`EventLog._arrays <journeylab.EventLog>`); a variant is a row of a padded code matrix, grouped
-  by a hash that is then verified exactly (an order of magnitude faster than an ordered list
-  aggregation). Logs with a few very long cases, and hash collisions, go to an exact DuckDB aggregation
-  of the codes;
+  (:meth:`EventLog._arrays <journeylab.EventLog>`); cases are grouped into variants by a hash of their
+  codes computed in one pass over the events, then verified exactly (an order of magnitude faster
+  than an ordered list aggregation). On a hash collision an exact DuckDB aggregation of the codes
+  takes over;
 - lazy logs (DuckDB tables, Spark): the same aggregates as Ibis expressions, run where the events live;
   only the per-variant (and, when asked, the per-case) tables come back.
 
@@ -102,27 +102,28 @@ def _case_bounds(comp: _Compact):
 
 
 def _variants_numpy(comp: _Compact):
-    """(keys, counts, median duration in us, per-case group index) or None when cases are too uneven."""
+    """(keys, counts, median duration in us, per-case group index), or None on a hash collision.
+
+    Each case's activity codes are hashed (a 64-bit polynomial of the codes, mixed with the length) in
+    one pass over the events, the cases grouped by hash, then every case is compared with the first
+    case of its group, so the result is exact; on a collision the caller aggregates exactly instead.
+    """
     starts, lengths = _case_bounds(comp)
-    n, n_cases, width = len(comp.case), len(starts), int(lengths.max())
-    if n_cases * width > 4 * n + 2_000_000:  # a few very long cases: a padded matrix would not fit
-        return None
-    grid = np.full((n_cases, width), -1, dtype="int64")
-    row = np.repeat(np.arange(n_cases), lengths)
-    grid[row, np.arange(n) - starts[row]] = comp.act
-    h = np.zeros(n_cases, dtype="uint64")
+    n = len(comp.act)
+    pos = np.arange(n) - np.repeat(starts, lengths)
     with np.errstate(over="ignore"):
-        for j in range(width):
-            h = h * np.uint64(_HASH_BASE) + (grid[:, j] + 2).astype("uint64")
-    group, _ = pd.factorize(h, sort=False)
-    first = np.full(group.max() + 1, n_cases, dtype="int64")
-    np.minimum.at(first, group, np.arange(n_cases))
-    if not (grid == grid[first[group]]).all():  # a hash collision: group the rows exactly
-        _, first, group = np.unique(grid, axis=0, return_index=True, return_inverse=True)
-        group = group.ravel()
+        powers = np.cumprod(np.full(int(lengths.max()), _HASH_BASE, dtype=np.uint64))
+        h = np.add.reduceat((comp.act.astype(np.uint64) + np.uint64(1)) * powers[pos], starts)
+        h ^= lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    group, uniq = pd.factorize(h, sort=False)
+    first = np.empty(len(uniq), dtype=np.int64)
+    first[group] = np.arange(len(group))  # one case of each group (any: they are compared with it)
+    rep = first[group]
+    if not (lengths == lengths[rep]).all() or not (comp.act == comp.act[np.repeat(starts[rep], lengths) + pos]).all():
+        return None
     dur = comp.us[starts + lengths - 1] - comp.us[starts]
     med = pd.Series(dur).groupby(group).median().sort_index().to_numpy()
-    keys = [tuple(grid[r, : lengths[r]].tolist()) for r in first]
+    keys = [tuple(comp.act[starts[r]: starts[r] + lengths[r]].tolist()) for r in first]
     return keys, np.bincount(group), med, group
 
 
@@ -260,22 +261,42 @@ def in_top_variants(log, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------- directly-follows
 
 
-def _counts_from_variants(rows: pd.DataFrame, kept: set | None):
-    """Every count of the map from the variant table (projected on ``kept`` codes when given).
+def _variant_codes(log, rows: pd.DataFrame, code_of=None) -> tuple[np.ndarray, np.ndarray]:
+    """The activity codes of the variants laid out flat, in row order, and the length of each variant.
+
+    In memory they are gathered from one case per variant; otherwise read from the keys (names mapped
+    by ``code_of``)."""
+    _, rank = _variant_scan(log)
+    if rank is not None:
+        comp = _compact(log)
+        starts, lengths = _case_bounds(comp)
+        one = np.empty(len(rows), dtype=np.int64)
+        one[rank] = np.arange(len(rank))  # a case of each variant (any: they are alike)
+        lengths = lengths[one]
+        within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return comp.act[np.repeat(starts[one], lengths) + within], lengths
+    keys = rows["key"]
+    lengths = np.fromiter((len(k) for k in keys), dtype="int64", count=len(keys))
+    get = (lambda a: a) if code_of is None else code_of.__getitem__
+    flat = np.fromiter((get(a) for k in keys for a in k), dtype="int64", count=int(lengths.sum()))
+    return flat, lengths
+
+
+def _counts_from_variants(flat: np.ndarray, lengths: np.ndarray, counts: np.ndarray, kept: set | None):
+    """Every count of the map from the variants (``flat`` codes, ``lengths``, cases ``counts``), projected
+    on the ``kept`` codes when given (variants that become alike are counted apart: the counts are the same).
 
     Returns (activity counts: code -> (events, cases), edges: DataFrame code-level source,
     target, count, cases, with -1 for start / -2 for end, number of cases)."""
-    keys, counts = rows["key"], rows["count"].to_numpy()
+    var = np.repeat(np.arange(len(lengths)), lengths)
     if kept is not None:
-        proj = Counter()
-        for k, c in zip(keys, counts):
-            pk = tuple(a for a in k if a in kept)
-            if pk:
-                proj[pk] += int(c)
-        keys, counts = list(proj), np.fromiter(proj.values(), dtype="int64", count=len(proj))
-    lengths = np.fromiter((len(k) for k in keys), dtype="int64", count=len(keys))
-    flat = np.fromiter((a for k in keys for a in k), dtype="int64", count=int(lengths.sum()))
-    var = np.repeat(np.arange(len(keys)), lengths)
+        sel = np.isin(flat, np.fromiter(kept, dtype="int64", count=len(kept)))
+        flat, var = flat[sel], var[sel]
+        lengths = np.bincount(var, minlength=len(counts))
+        alive = np.flatnonzero(lengths)
+        renumber = np.full(len(counts), -1, dtype="int64")
+        renumber[alive] = np.arange(len(alive))
+        var, counts, lengths = renumber[var], counts[alive], lengths[alive]
     w = counts[var]
     ends_at = np.cumsum(lengths) - 1
     starts_at = ends_at - lengths + 1
@@ -358,15 +379,17 @@ def _edges_uncached(log, kept_names: tuple | None):
     else:
         code_of = {str(a): i for i, a in enumerate(comp.acts)}
     kept = None if kept_names is None else {code_of[a] for a in kept_names}
+    counts = rows["count"].to_numpy()
     if comp.acts is None:  # lazy: keys hold names; give them integer codes for the counting
         names = sorted(code_of)
         idx = {a: i for i, a in enumerate(names)}
-        rows = rows.assign(key=[tuple(idx[a] for a in k) for k in rows["key"]])
+        flat, lengths = _variant_codes(log, rows, idx)
         kept_idx = None if kept is None else {idx[a] for a in kept}
-        act_counts, edges, n_cases = _counts_from_variants(rows, kept_idx)
+        act_counts, edges, n_cases = _counts_from_variants(flat, lengths, counts, kept_idx)
         label = np.asarray(names, dtype=object)
     else:
-        act_counts, edges, n_cases = _counts_from_variants(rows, kept)
+        flat, lengths = _variant_codes(log, rows)
+        act_counts, edges, n_cases = _counts_from_variants(flat, lengths, counts, kept)
         label = comp.acts
     dur = _durations(log, None if kept is None else tuple(sorted(kept, key=str)))
     if comp.acts is None:
