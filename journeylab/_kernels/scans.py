@@ -89,8 +89,12 @@ def _compact(log) -> _Compact:
     return _memo(log, "compact", build)
 
 
-def _names(comp: _Compact, codes) -> tuple:
-    return tuple(str(a) for a in codes) if comp.acts is None else tuple(comp.acts[np.asarray(codes, dtype="int64")])
+def _namer(comp: _Compact):
+    """A function: a key (activity codes; names for lazy logs) -> the tuple of activity names."""
+    if comp.acts is None:
+        return lambda key: tuple(str(a) for a in key)
+    vocab = comp.acts.tolist()
+    return lambda key: tuple(map(vocab.__getitem__, key))
 
 
 def _case_bounds(comp: _Compact):
@@ -157,7 +161,8 @@ def _variant_scan(log):
             per = _per_case(comp if comp.table is not None else _codes_table(comp))
             out = execute(per.group_by("key").aggregate(count=per.count(), median_us=per.dur.median()))
             keys, counts, med, group = [tuple(k) for k in out["key"]], out["count"].to_numpy(), out["median_us"], None
-        names = [_names(comp, k) for k in keys]
+        name = _namer(comp)
+        names = [name(k) for k in keys]
         res = pd.DataFrame({"key": keys, "variant": names, "count": np.asarray(counts, dtype="int64"),
                             "duration_median": _td(med).to_numpy()})
         res["_sort"] = [SEP.join(v) for v in names]
