@@ -11,9 +11,8 @@ business designed, segment the travellers, and measure goals and experience KPIs
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from . import datasets, engine
+from ._core.version import __version__
+from . import datasets, engine, filters  # noqa: F401  (jl.filters: the exploration filters, also EventLog methods)
 from .abtest import ABTest, SmallSampleWarning, ab_test
 from .attribution import Attribution, AttributionComparison, attribution, compare_attribution, conversion_paths
 from .channels import ChannelMix, channel_mix
@@ -47,11 +46,6 @@ from .reporting import report
 from .rules import Rule, RuleActions, evaluate_rules
 from .segments import Segmentation, SegmentComparison, cluster_journeys, compare_segments, segment_by
 
-from . import filters as _filters
-
-for _name in _filters.__all__:  # the exploration filters are EventLog methods too: log.filter_variants(top=5)
-    setattr(EventLog, _name, getattr(_filters, _name))
-
 _EXPLORERS = {
     "process_explorer": "journeylab.widgets.process",
     "happy_path_explorer": "journeylab.widgets.happy_path",
@@ -68,10 +62,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'journeylab' has no attribute {name!r}")
 
 
-try:
-    __version__ = version("journeylab")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "EventLog",

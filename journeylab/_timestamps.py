@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from ._core.formatting import cut
 from .exceptions import DataQualityWarning, InvalidParameterError, TimestampError
 
 __all__ = ["parse_timestamps", "drop_sub_microseconds"]
@@ -49,12 +50,6 @@ _NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "decimal", "boole
 # --------------------------------------------------------------------------- small helpers
 
 
-def _clip(value, n: int = 40) -> str:
-    """``repr`` of a user value, cut to about ``n`` characters."""
-    text = repr(value)
-    return text if len(text) <= n else text[: n - 3] + "..."
-
-
 def _examples(values: pd.Series, k: int = 5) -> str:
     """Up to ``k`` values as a list of bounded strings."""
     items = [str(v) if len(str(v)) <= 40 else str(v)[:37] + "..." for v in values.iloc[:k]]
@@ -66,14 +61,14 @@ def _check_tz(tz) -> None:
         return
     if not isinstance(tz, str):
         raise InvalidParameterError(
-            f"tz={_clip(tz)} ({type(tz).__name__}) is not a time zone. Pass a zone name such as 'UTC' or "
+            f"tz={cut(tz, 40)} ({type(tz).__name__}) is not a time zone. Pass a zone name such as 'UTC' or "
             "'Europe/Paris' (or a datetime.tzinfo), or leave tz=None to take naive timestamps as UTC."
         )
     try:
         pd.Timestamp("2000-01-01").tz_localize(tz)
     except Exception:  # ZoneInfoNotFoundError, ValueError, IndexError ... depending on the spelling
         raise InvalidParameterError(
-            f"tz={_clip(tz)} is not a time zone name; use e.g. 'UTC' or 'Europe/Paris'."
+            f"tz={cut(tz, 40)} is not a time zone name; use e.g. 'UTC' or 'Europe/Paris'."
         ) from None
 
 
@@ -81,7 +76,7 @@ def _check_dayfirst(dayfirst) -> None:
     if dayfirst is None or isinstance(dayfirst, (bool, np.bool_)):
         return
     raise InvalidParameterError(
-        f"dayfirst={_clip(dayfirst)} is not allowed; use True (day before month: 03/04/2025 is 3 April), "
+        f"dayfirst={cut(dayfirst, 40)} is not allowed; use True (day before month: 03/04/2025 is 3 April), "
         "False (month before day: 4 March) or None (infer one order from the whole column)."
     )
 
@@ -91,7 +86,7 @@ def _check_format(fmt, dayfirst) -> None:
         return
     if not isinstance(fmt, str):
         raise InvalidParameterError(
-            f"format={_clip(fmt)} ({type(fmt).__name__}) is not a strftime pattern; pass e.g. "
+            f"format={cut(fmt, 40)} ({type(fmt).__name__}) is not a strftime pattern; pass e.g. "
             "format='%d/%m/%Y %H:%M', format='ISO8601', or leave format=None to infer it."
         )
     if fmt == "mixed":
@@ -102,20 +97,20 @@ def _check_format(fmt, dayfirst) -> None:
         )
     if dayfirst is not None:
         raise InvalidParameterError(
-            f"format={_clip(fmt)} and dayfirst={dayfirst!r} were both given; a format already fixes the "
+            f"format={cut(fmt, 40)} and dayfirst={dayfirst!r} were both given; a format already fixes the "
             "order of day and month. Pass only one of them."
         )
     if fmt != ISO:
         if not _has_full_date(fmt):
             raise InvalidParameterError(
-                f"format={_clip(fmt)} has no full date (it needs a year, a month and a day, e.g. %Y, %m "
+                f"format={cut(fmt, 40)} has no full date (it needs a year, a month and a day, e.g. %Y, %m "
                 "and %d); partial dates or times alone are not timestamps. Pass a pattern with the full date."
             )
         try:
             pd.to_datetime(pd.Series(["2000"]), format=fmt, errors="coerce")
         except ValueError as err:
             raise InvalidParameterError(
-                f"format={_clip(fmt)} is not a valid strftime pattern ({str(err)[:120]}); "
+                f"format={cut(fmt, 40)} is not a valid strftime pattern ({str(err)[:120]}); "
                 "write it like '%d/%m/%Y %H:%M'."
             ) from None
 
@@ -297,8 +292,8 @@ def _zone_mix_check(values: pd.Series) -> None:
     has_zone = tail.isin(zoned)
     n_zoned, n = int(has_zone.sum()), len(values)
     if 0 < n_zoned < n:
-        ex_naive = _clip(str(values[~has_zone].iloc[0]))
-        ex_zoned = _clip(str(values[has_zone].iloc[0]))
+        ex_naive = cut(str(values[~has_zone].iloc[0]), 40)
+        ex_zoned = cut(str(values[has_zone].iloc[0]), 40)
         raise TimestampError(
             f"the timestamp column mixes {n_zoned:,} values with a UTC offset (e.g. {ex_zoned}) and "
             f"{n - n_zoned:,} without (e.g. {ex_naive}); the naive ones are ambiguous. "
@@ -332,7 +327,7 @@ def _bad_values_error(values: pd.Series, bad: pd.Series, *, fmt: str | None, giv
     if fmt is None:
         how = " (no single date format fits them)"
     elif given:
-        how = f" with format={_clip(fmt)}"
+        how = f" with format={cut(fmt, 40)}"
     else:
         name = "ISO 8601" if fmt == ISO else repr(fmt)
         how = f" with the column's format, {name}, which fits the other {n_fit:,}"
@@ -362,7 +357,7 @@ def _ambiguous_error(values: pd.Series, fmt_a: str, parsed_a: pd.Series, fmt_b: 
             continue
         seen.add(value)
         d, m = by_day.iloc[pos], by_month.iloc[pos]
-        shown.append(f"{_clip(value)} is {d.day} {d:%B %Y} day-first but {m.day} {m:%B %Y} month-first")
+        shown.append(f"{cut(value, 40)} is {d.day} {d:%B %Y} day-first but {m.day} {m:%B %Y} month-first")
         if len(shown) == 3:
             break
     return TimestampError(
@@ -386,7 +381,7 @@ def _parse_text(values: pd.Series, fmt: str | None, dayfirst) -> tuple[pd.Series
         try:
             parsed, mixed = _evaluate(values, fmt)
         except ValueError as err:
-            raise InvalidParameterError(f"format={_clip(fmt)} cannot be used: {str(err)[:120]}.") from None
+            raise InvalidParameterError(f"format={cut(fmt, 40)} cannot be used: {str(err)[:120]}.") from None
         chosen, inferred = fmt, False
     else:
         sample = pd.Series(_sample(values), dtype=values.dtype)
@@ -443,8 +438,8 @@ def _parse_objects(values: pd.Series) -> tuple[pd.Series, list[str]]:
         if not aware.all():
             raise TimestampError(
                 f"the timestamp column mixes {int(aware.sum()):,} datetime values with a time zone (e.g. "
-                f"{_clip(str(values[aware].iloc[0]))}) and {int((~aware).sum()):,} without (e.g. "
-                f"{_clip(str(values[~aware].iloc[0]))}); the naive ones are ambiguous. Give every value a zone, "
+                f"{cut(str(values[aware].iloc[0]), 40)}) and {int((~aware).sum()):,} without (e.g. "
+                f"{cut(str(values[~aware].iloc[0]), 40)}); the naive ones are ambiguous. Give every value a zone, "
                 "or none and pass tz=..."
             ) from None
         try:
@@ -548,7 +543,7 @@ def parse_timestamps(raw: pd.Series, *, tz=None, format: str | None = None,
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         if tz is not None:
             raise InvalidParameterError(
-                f"tz={_clip(tz)} was given but the timestamps already carry a zone or UTC offsets "
+                f"tz={cut(tz, 40)} was given but the timestamps already carry a zone or UTC offsets "
                 f"({parsed.dtype.tz}); drop tz=... (it only applies to naive timestamps)."
             )
         head = notes.pop(0) if notes and notes[0].startswith("mixed UTC") else (

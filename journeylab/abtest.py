@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 
 from ._core.stats import newcombe, normal_quantile, wilson, z_score
+from ._kernels.units import known_customers
 from ._util import closest, did_you_mean
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
@@ -324,9 +325,11 @@ def ab_test(log, journey, *, version: str = "version", metric: str = "goal", con
         att = goal_attainment(log, test_journey, exclusion=exclusion, suppression=suppression, as_of=as_of,
                               timeout=timeout)
     c = att.customers[att.customers["entered"]]
-    df = log._frame()
-    df = df[df["timestamp"] <= att.as_of]
     unit = att.params["unit"]
+    df = log._frame()
+    if unit == "customer":
+        df = known_customers(df)  # as the goal analysis did (its warnings are silenced above): said once, here
+    df = df[df["timestamp"] <= att.as_of]
     ver, multi = _versions(df, unit, version, c["entered_at"])
     if multi:
         warnings.warn(f"{multi:,} customers appear with several values of {version!r}; each is counted in the version "

@@ -54,151 +54,61 @@ replacement ``n_boot`` times (``random_state``) and the whole model is re-estima
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ._util import did_you_mean, to_timedelta
-from .exceptions import EmptyLogError, InvalidParameterError, SchemaError
-from .kpi import _check_choice, _check_confidence, _check_int, _html, _progress, _rng
+from ._core.formatting import cut
+from ._core.progress import progress as progress_bar
+from ._core.results import FrozenMap, Result
+from ._core.validation import BOOL, CONFIDENCE, LOG, Choice, Int, Optional, checked, rng as make_rng, to_timedelta
+from ._core.vocabulary import ATTRIBUTION_MODEL_NAMES, ATTRIBUTION_MODELS
+from ._kernels.conversion_paths import Paths, build_paths
+from .exceptions import EmptyLogError, InvalidParameterError
 
 __all__ = ["MODELS", "Attribution", "AttributionComparison", "attribution", "compare_attribution",
            "conversion_paths"]
 
 #: The attribution models, rule-based first.
-MODELS = ("first", "last", "linear", "u_shaped", "j_curve", "inverse_j", "time_decay", "markov", "shapley")
+MODELS = ATTRIBUTION_MODELS
 _POSITION = {  # (first, last, middle) for n > 2; (first, last) for n == 2
     "u_shaped": ((0.4, 0.4, 0.2), (0.5, 0.5)),
     "j_curve": ((0.2, 0.6, 0.2), (0.25, 0.75)),
     "inverse_j": ((0.6, 0.2, 0.2), (0.75, 0.25)),
 }
-_MODEL_NAMES = {"first": "first touch", "last": "last touch", "linear": "linear", "u_shaped": "U-shaped",
-                "j_curve": "J-curve", "inverse_j": "inverse J", "time_decay": "time decay", "markov": "Markov",
-                "shapley": "Shapley"}
+_MODEL = Choice(*MODELS)
+_UNIT = Optional(Choice("case", "customer"))
 
 
-# =========================================================================== paths
-
-
-@dataclass(frozen=True, eq=False)
-class _Paths:
-    touches: pd.DataFrame   # path, unit_idx, label (code), pos, n, dt_s (seconds to conversion), converted
-    paths: pd.DataFrame     # path, unit_idx, converted, n_touches
-    labels: tuple[str, ...]
-    units: pd.Index
-    n_conversions: int
-    n_unattributed_units: np.ndarray  # per unit: conversions without touches
-    unit: str
-
-
-def _conversion_mask(log, df: pd.DataFrame, conversion) -> tuple[pd.Series, str]:
-    from .journey import Criteria, Goal, Journey
-
-    if isinstance(conversion, Journey):
-        if conversion.goal is None:
-            raise InvalidParameterError(f"journey {conversion.name!r} has no goal; pass conversion='<activity>' or "
-                                        f"give the journey a goal.")
-        conversion = conversion.goal
-    if isinstance(conversion, (Goal, Criteria)):
-        return conversion.matches(df).set_axis(df.index).astype(bool), str(conversion)
-    acts = [conversion] if isinstance(conversion, str) else list(conversion) if isinstance(conversion, Iterable) else None
-    if not acts:
-        raise InvalidParameterError(f"conversion={conversion!r} must be an activity name, a list of them, or a "
-                                    f"journey Goal.")
-    present = set(log.activities)
-    for a in acts:
-        if a not in present:
-            raise InvalidParameterError(f"conversion activity {a!r} does not occur in the log."
-                                        + did_you_mean(str(a), log.activities) + " See log.activities.")
-    return df["activity"].isin(acts), ", ".join(map(str, acts))
-
-
-def _touch_labels(log, df: pd.DataFrame, touchpoints, conv: pd.Series) -> tuple[pd.Series, str]:
-    """Label of each touchpoint event (None for events that are not touchpoints)."""
-    if isinstance(touchpoints, str) and touchpoints in log.columns:
-        lab = df[touchpoints].astype("object").where(df[touchpoints].notna(), None)
-        what = touchpoints
-    else:
-        acts = [touchpoints] if isinstance(touchpoints, str) else list(touchpoints) \
-            if isinstance(touchpoints, Iterable) else None
-        if not acts:
-            raise InvalidParameterError(f"touchpoints={touchpoints!r} must be a column name ('channel', 'activity') or "
-                                        f"a list of activities.")
-        present = set(log.activities)
-        for a in acts:
-            if a not in present:
-                hint = did_you_mean(str(a), list(log.activities) + list(log.columns))
-                raise InvalidParameterError(f"touchpoints: {a!r} is neither a column nor an activity of the log.{hint} "
-                                            f"Columns: {list(log.columns)}.")
-        lab = df["activity"].where(df["activity"].isin(acts), None).astype("object")
-        what = "activity"
-    keep = lab.notna() & ~conv
-    if not keep.any():
-        raise EmptyLogError(f"no touchpoint events for touchpoints={touchpoints!r} (conversion events are never "
-                            f"touchpoints).")
-    out = pd.Series(None, index=lab.index, dtype="object")
-    out[keep] = lab[keep].astype(str).to_numpy(dtype=object)
-    return out, what
-
-
-def _build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[_Paths, dict]:
-    df = log._frame()
-    who = unit or ("customer" if log.has_role("customer") else "case")
-    _check_choice(who, "unit", ("case", "customer"))
-    if who == "customer" and not log.has_role("customer"):
-        raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
-    lookback_td = to_timedelta(lookback, name="lookback")
-    conv, conv_txt = _conversion_mask(log, df, conversion)
-    if not conv.any():
-        raise EmptyLogError(f"no conversion event matches conversion={conv_txt!r}; nothing to attribute.")
-    lab, what = _touch_labels(log, df, touchpoints, conv)
-    keep = conv | lab.notna()
-    d = pd.DataFrame({"who": df[who], "t": df["timestamp"], "seq": df["_seq"], "conv": conv, "label": lab})[keep]
-    d = d.sort_values(["who", "t", "seq"], kind="stable")
-    units = pd.Index(sorted(d["who"].unique()))
-    d["u"] = units.get_indexer(d["who"])
-    d["j"] = d.groupby("u", sort=False)["conv"].cumsum() - d["conv"].astype(int)
-    convs = d[d["conv"]][["u", "j", "t"]].rename(columns={"t": "T"})
-    n_conv_unit = convs.groupby("u").size().reindex(range(len(units)), fill_value=0).to_numpy()
-    tp = d[~d["conv"]].merge(convs, on=["u", "j"], how="left")
-    converting = tp["T"].notna()
-    tp["converted"] = converting
-    in_window = converting & ((tp["T"] - tp["t"]) <= lookback_td)
-    tail = ~converting
-    last_tail = tp[tail].groupby("u")["t"].transform("max")
-    tail_ok = pd.Series(False, index=tp.index)
-    tail_ok[tail] = (last_tail - tp.loc[tail, "t"]) <= lookback_td
-    tp = tp[in_window | tail_ok].copy()
-    labels = tuple(sorted(tp["label"].unique()))
-    tp["label"] = pd.Index(labels).get_indexer(tp["label"])
-    tp["pkey"] = np.where(tp["converted"], tp["j"], -1)
-    tp = tp.sort_values(["u", "pkey", "t", "seq"], kind="stable")
-    grp = tp.groupby(["u", "pkey"], sort=False)
-    tp["path"] = grp.ngroup()
-    tp["pos"] = grp.cumcount()
-    tp["n"] = grp["label"].transform("size")
-    tp["dt_s"] = np.where(tp["converted"], (tp["T"] - tp["t"]).dt.total_seconds(), np.nan)
-    touches = tp[["path", "u", "label", "pos", "n", "dt_s", "converted"]].rename(columns={"u": "unit_idx"})
-    touches = touches.reset_index(drop=True)
-    paths = touches.groupby("path", sort=True).agg(unit_idx=("unit_idx", "first"), converted=("converted", "first"),
-                                                   n_touches=("n", "first")).reset_index()
-    attributed = paths[paths["converted"]].groupby("unit_idx").size().reindex(range(len(units)), fill_value=0)
-    unattributed = n_conv_unit - attributed.to_numpy()
-    info = {"conversion": conv_txt, "touchpoints": what}
-    return _Paths(touches=touches, paths=paths, labels=labels, units=units, n_conversions=int(n_conv_unit.sum()),
-                  n_unattributed_units=unattributed, unit=who), info
-
-
+@checked(log=LOG, unit=_UNIT)
 def conversion_paths(log, *, conversion, touchpoints="channel", lookback="30d", unit: str | None = None
                      ) -> pd.DataFrame:
     """The conversion (and non-converting) paths that :func:`attribution` credits.
 
-    One row per path: ``unit`` (customer or case id), ``converted``, ``touchpoints`` (tuple,
-    in time order), ``length``.
+    Parameters
+    ----------
+    log : EventLog
+        The events of the customers (or cases).
+    conversion : str, list of str, Goal or Journey
+        The conversion activity (or activities), a journey Goal (its conditions apply) or a
+        Journey (its goal).
+    touchpoints : str or list of str, default "channel"
+        A column whose value labels each touchpoint event, or a list of activities.
+    lookback : str or Timedelta, default "30d"
+        How long before a conversion a touch may be.
+    unit : {"customer", "case"}, optional
+        Whose events form paths (default: the customer when the log has one).
 
+    Returns
+    -------
+    DataFrame
+        One row per path: ``unit`` (customer or case id), ``converted``, ``touchpoints`` (tuple,
+        in time order), ``length``.
+
+    Examples
+    --------
     >>> import pandas as pd, journeylab as jl
     >>> df = pd.DataFrame({"case": ["a"] * 4, "activity": ["ad", "buy", "email", "buy"],
     ...     "t": pd.date_range("2025-01-01", periods=4, freq="D")})
@@ -206,7 +116,7 @@ def conversion_paths(log, *, conversion, touchpoints="channel", lookback="30d", 
     >>> conversion_paths(log, conversion="buy", touchpoints="activity")["touchpoints"].tolist()
     [('ad',), ('email',)]
     """
-    p, _ = _build_paths(log, conversion=conversion, touchpoints=touchpoints, lookback=lookback, unit=unit)
+    p, _ = build_paths(log, conversion=conversion, touchpoints=touchpoints, lookback=lookback, unit=unit)
     seqs = p.touches.groupby("path")["label"].agg(lambda s: tuple(p.labels[i] for i in s))
     out = p.paths.copy()
     out["unit"] = p.units[out["unit_idx"]].to_numpy()
@@ -216,6 +126,7 @@ def conversion_paths(log, *, conversion, touchpoints="channel", lookback="30d", 
 
 
 # =========================================================================== models
+# (the paths they credit come from journeylab._kernels.conversion_paths)
 
 
 def _rule_weights(t: pd.DataFrame, model: str, half_life_s: float) -> np.ndarray:
@@ -238,7 +149,7 @@ def _rule_weights(t: pd.DataFrame, model: str, half_life_s: float) -> np.ndarray
     return w
 
 
-def _unit_credit_matrix(p: _Paths, model: str, half_life_s: float) -> np.ndarray:
+def _unit_credit_matrix(p: Paths, model: str, half_life_s: float) -> np.ndarray:
     """Credit of each unit (row) to each label (column) for the linear models (rules, Shapley)."""
     t = p.touches[p.touches["converted"]]
     U, L = len(p.units), len(p.labels)
@@ -255,7 +166,7 @@ def _unit_credit_matrix(p: _Paths, model: str, half_life_s: float) -> np.ndarray
     return C
 
 
-def _transition_matrix(p: _Paths) -> sparse.csr_matrix:
+def _transition_matrix(p: Paths) -> sparse.csr_matrix:
     """Per unit, the counts of every transition (flattened S x S; states: labels, start, conversion, null)."""
     L = len(p.labels)
     S = L + 3
@@ -308,7 +219,7 @@ def _markov_credit(counts: np.ndarray, L: int, n_conv: float) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Attribution:
+class Attribution(Result):
     """Credit per touchpoint for one model, with bootstrap intervals; from :func:`attribution`.
 
     ``to_frame()`` columns: ``touchpoint``, ``credit`` (conversions credited), ``ci_low``,
@@ -324,9 +235,10 @@ class Attribution:
     n_attributed: int
     n_paths: int
     removal_effects: pd.DataFrame | None
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     def to_frame(self) -> pd.DataFrame:
+        """The credit table (a copy)."""
         return self.credits.copy()
 
     @property
@@ -344,12 +256,16 @@ class Attribution:
         top = self.credits.iloc[0] if len(self.credits) else None
         top_txt = (f"; top: {top['touchpoint']} {top['share']:.1%} [{top['share_ci_low']:.1%}, "
                    f"{top['share_ci_high']:.1%}]") if top is not None else ""
-        return (f"Attribution ({_MODEL_NAMES[self.model]}, by {self.params['touchpoints']}): "
+        return (f"Attribution ({ATTRIBUTION_MODEL_NAMES[self.model]}, by {self.params['touchpoints']}): "
                 f"{self.n_attributed:,} of {self.n_conversions:,} conversions credited to {len(self.credits)} "
                 f"touchpoints{top_txt}")
 
-    def _repr_html_(self) -> str:
-        return _html(repr(self), self.summary)
+    def _html_tables(self):
+        return [("", self.credits)]
+
+    def _html_formats(self):
+        return {"credit": "score", "ci_low": "score", "ci_high": "score", "share": "share", "share_ci_low": "share",
+                "share_ci_high": "share"}
 
     def plot(self, ax=None, **kw):
         """Horizontal bars of the credit share per touchpoint with the bootstrap intervals."""
@@ -359,7 +275,7 @@ class Attribution:
 
 
 @dataclass(frozen=True, eq=False)
-class AttributionComparison:
+class AttributionComparison(Result):
     """Several attribution models side by side; from :func:`compare_attribution`.
 
     ``to_frame()``: tidy rows (model, touchpoint, credit, ci_low, ci_high, share,
@@ -368,9 +284,10 @@ class AttributionComparison:
     """
 
     results: dict
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     def to_frame(self) -> pd.DataFrame:
+        """Tidy rows: model, touchpoint, credit, its interval, share and its interval."""
         return pd.concat([r.credits.assign(model=m) for m, r in self.results.items()], ignore_index=True)[
             ["model", "touchpoint", "credit", "ci_low", "ci_high", "share", "share_ci_low", "share_ci_high"]]
 
@@ -382,15 +299,18 @@ class AttributionComparison:
 
     @property
     def summary(self) -> pd.DataFrame:
-        return self.shares.map(lambda x: f"{x:.1%}").rename(columns=_MODEL_NAMES)
+        return self.shares.map(lambda x: f"{x:.1%}").rename(columns=ATTRIBUTION_MODEL_NAMES)
 
     def __repr__(self) -> str:
         first = next(iter(self.results.values()))
         return (f"AttributionComparison: {len(self.results)} models x {len(self.shares)} touchpoints, "
                 f"{first.n_attributed:,} attributed conversions")
 
-    def _repr_html_(self) -> str:
-        return _html(repr(self), self.summary)
+    def _html_tables(self):
+        return [("share of the credit", self.shares.rename(columns=ATTRIBUTION_MODEL_NAMES).rename_axis(columns=None))]
+
+    def _html_formats(self):
+        return {name: "share" for name in ATTRIBUTION_MODEL_NAMES.values()}
 
     def plot(self, ax=None, **kw):
         """Grouped bars: the share of each touchpoint under each model, with intervals."""
@@ -402,7 +322,7 @@ class AttributionComparison:
 # =========================================================================== public functions
 
 
-def _estimate(p: _Paths, model: str, half_life_s: float, n_boot: int, confidence: float, rng, progress: bool,
+def _estimate(p: Paths, model: str, half_life_s: float, n_boot: int, confidence: float, rng, progress: bool,
               info: dict, params: dict) -> Attribution:
     L = len(p.labels)
     U = len(p.units)
@@ -428,7 +348,7 @@ def _estimate(p: _Paths, model: str, half_life_s: float, n_boot: int, confidence
             return w @ C
     boots = np.empty((n_boot, L))
     shares = np.empty((n_boot, L))
-    for b in _progress(range(n_boot), total=n_boot, desc=f"bootstrap ({model})", enabled=progress):
+    for b in progress_bar(range(n_boot), total=n_boot, desc=f"bootstrap ({model})", enabled=progress):
         w = np.bincount(rng.integers(0, U, U), minlength=U).astype(float)
         boots[b] = boot_one(w)
         tot = boots[b].sum()
@@ -448,13 +368,11 @@ def _estimate(p: _Paths, model: str, half_life_s: float, n_boot: int, confidence
 
 def _common(log, conversion, touchpoints, lookback, half_life, unit, n_boot, confidence, random_state):
     half_life_td = to_timedelta(half_life, name="half_life")
-    n_boot = _check_int(n_boot, "n_boot", minimum=10, example=200)
-    confidence = _check_confidence(confidence)
-    rng = _rng(random_state)
-    p, info = _build_paths(log, conversion=conversion, touchpoints=touchpoints, lookback=lookback, unit=unit)
+    rng = make_rng(random_state)
+    p, info = build_paths(log, conversion=conversion, touchpoints=touchpoints, lookback=lookback, unit=unit)
     if not p.paths["converted"].any():
-        raise EmptyLogError(f"none of the {p.n_conversions:,} conversions has a touchpoint within lookback={lookback!r} "
-                            f"before it; widen lookback=... or check touchpoints=...")
+        raise EmptyLogError(f"none of the {p.n_conversions:,} conversions has a touchpoint within "
+                            f"lookback={cut(lookback)} before it; widen lookback=... or check touchpoints=...")
     params = {"conversion": conversion if isinstance(conversion, (str, list, tuple)) else str(conversion),
               "touchpoints": info["touchpoints"], "lookback": str(lookback), "half_life": str(half_life),
               "unit": p.unit, "n_boot": n_boot, "confidence": confidence,
@@ -462,6 +380,10 @@ def _common(log, conversion, touchpoints, lookback, half_life, unit, n_boot, con
     return p, info, half_life_td.total_seconds(), n_boot, confidence, rng, params
 
 
+_CHECKS = dict(log=LOG, unit=_UNIT, n_boot=Int(minimum=10, example=200), confidence=CONFIDENCE, progress=BOOL)
+
+
+@checked(model=_MODEL, **_CHECKS)
 def attribution(log, *, conversion, touchpoints="channel", model: str = "last", lookback="30d", half_life="7d",
                 unit: str | None = None, n_boot: int = 200, confidence: float = 0.95, random_state=None,
                 progress: bool = True) -> Attribution:
@@ -469,19 +391,41 @@ def attribution(log, *, conversion, touchpoints="channel", model: str = "last", 
 
     Parameters
     ----------
-    log : EventLog.
-    conversion : the conversion activity (or a list of them), or a journey
+    log : EventLog
+        The events of the customers (or cases).
+    conversion : str, list of str, Goal or Journey
+        The conversion activity (or a list of them), or a journey
         :class:`~journeylab.journey.Goal` (its conditions apply) or a Journey (its goal).
-    touchpoints : a column whose value labels each touchpoint event (``"channel"``,
-        ``"activity"`` or an attribute; every non-conversion event with a value is a
-        touch), or a list of activities (only those are touches, labelled by activity).
-    model : one of :data:`MODELS` (definitions in the module docstring).
-    lookback : how long before a conversion a touch may be (``"30d"``).
-    half_life : the half-life of ``time_decay`` (``"7d"``).
-    unit : ``"customer"`` (default when the log has one) or ``"case"``: whose events form paths
-        and what the bootstrap resamples.
-    n_boot, confidence, random_state : the bootstrap.
+    touchpoints : str or list of str, default "channel"
+        A column whose value labels each touchpoint event (``"channel"``, ``"activity"`` or an
+        attribute; every non-conversion event with a value is a touch), or a list of activities
+        (only those are touches, labelled by activity).
+    model : str, default "last"
+        One of :data:`MODELS` (definitions in the module docstring).
+    lookback : str or Timedelta, default "30d"
+        How long before a conversion a touch may be.
+    half_life : str or Timedelta, default "7d"
+        The half-life of ``time_decay``.
+    unit : {"customer", "case"}, optional
+        Whose events form paths and what the bootstrap resamples (default: the customer when
+        the log has one).
+    n_boot : int, default 200
+        Bootstrap resamples (at least 10).
+    confidence : float, default 0.95
+        Level of the intervals.
+    random_state : None, int or numpy Generator
+        Seed of the bootstrap.
+    progress : bool, default True
+        Show a progress bar when the bootstrap takes more than two seconds.
 
+    Returns
+    -------
+    Attribution
+        The credit and share of each touchpoint with bootstrap intervals (``to_frame()``), and
+        the counts of conversions and paths.
+
+    Examples
+    --------
     >>> import pandas as pd, journeylab as jl
     >>> df = pd.DataFrame({"case": ["a", "a", "a", "b", "b"], "activity": ["ad", "email", "buy", "email", "buy"],
     ...     "t": pd.date_range("2025-01-01", periods=5, freq="D")})
@@ -489,19 +433,47 @@ def attribution(log, *, conversion, touchpoints="channel", model: str = "last", 
     >>> attribution(log, conversion="buy", touchpoints="activity", model="first", random_state=0)
     Attribution (first touch, by activity): 2 of 2 conversions credited to 2 touchpoints; top: ad 50.0% [0.0%, 100.0%]
     """
-    _check_choice(model, "model", MODELS)
     p, info, hl, n_boot, confidence, rng, params = _common(log, conversion, touchpoints, lookback, half_life, unit,
                                                            n_boot, confidence, random_state)
     return _estimate(p, model, hl, n_boot, confidence, rng, progress, info, params)
 
 
+@checked(**_CHECKS)
 def compare_attribution(log, *, conversion, touchpoints="channel", models=MODELS, lookback="30d", half_life="7d",
                         unit: str | None = None, n_boot: int = 200, confidence: float = 0.95, random_state=None,
                         progress: bool = True) -> AttributionComparison:
     """Run several attribution models on the same paths (built once) and compare their credits.
 
-    Same parameters as :func:`attribution`, with ``models`` a list of model names.
+    Parameters
+    ----------
+    log : EventLog
+        The events of the customers (or cases).
+    conversion : str, list of str, Goal or Journey
+        What a conversion is (see :func:`attribution`).
+    touchpoints : str or list of str, default "channel"
+        A column that labels the touchpoints, or a list of activities (see :func:`attribution`).
+    models : list of str, default all of :data:`MODELS`
+        The models to compare.
+    lookback, half_life : str or Timedelta
+        The path window and the half-life of ``time_decay`` (see :func:`attribution`).
+    unit : {"customer", "case"}, optional
+        Whose events form paths (default: the customer when the log has one).
+    n_boot : int, default 200
+        Bootstrap resamples per model (at least 10).
+    confidence : float, default 0.95
+        Level of the intervals.
+    random_state : None, int or numpy Generator
+        Seed of the bootstrap (each model gets its own stream from it).
+    progress : bool, default True
+        Show a progress bar when a bootstrap takes more than two seconds.
 
+    Returns
+    -------
+    AttributionComparison
+        The :class:`Attribution` of each model and the touchpoints x models table of shares.
+
+    Examples
+    --------
     >>> import pandas as pd, journeylab as jl
     >>> df = pd.DataFrame({"case": ["a", "a", "a"], "activity": ["ad", "email", "buy"],
     ...     "t": pd.date_range("2025-01-01", periods=3, freq="D")})
@@ -517,7 +489,7 @@ def compare_attribution(log, *, conversion, touchpoints="channel", models=MODELS
     if not models:
         raise InvalidParameterError(f"models=[] is empty; give some of {list(MODELS)}.")
     for m in models:
-        _check_choice(m, "model", MODELS)
+        _MODEL(m, "model")
     p, info, hl, n_boot, confidence, rng, params = _common(log, conversion, touchpoints, lookback, half_life, unit,
                                                            n_boot, confidence, random_state)
     seeds = rng.integers(0, 2**32 - 1, size=len(models))

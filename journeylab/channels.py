@@ -33,8 +33,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._core.formatting import cut
+from ._core.results import FrozenMap, Result
+from ._core.validation import JOURNEY, LOG, Optional, checked, log_column
+from ._kernels.events import events
+from ._kernels.survey import segment_columns, segment_series
+from ._kernels.units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
-from .kpi import _column, _html, _segment_series
 
 __all__ = ["ChannelMix", "channel_mix"]
 
@@ -42,7 +47,7 @@ _NO_PHASE = "(no phase)"
 
 
 @dataclass(frozen=True, eq=False)
-class ChannelMix:
+class ChannelMix(Result):
     """Channel share, switches and share of customer; from :func:`channel_mix`.
 
     ``share``: tidy - [``segment``], ``phase``, ``channel``, ``events``, ``share`` (of the
@@ -62,7 +67,7 @@ class ChannelMix:
     spend_by_channel: pd.DataFrame | None
     share_of_customer: pd.DataFrame | None
     n_no_channel: int
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def switch_probabilities(self) -> pd.DataFrame:
@@ -73,13 +78,16 @@ class ChannelMix:
         """The channel share table (tidy)."""
         return self.share.copy()
 
+    def _share_table(self) -> pd.DataFrame:
+        """Channel share per phase (rows, with the segment when there is one) and channel (columns)."""
+        idx = ["segment", "phase"] if "segment" in self.share.columns else ["phase"]
+        return self.share.pivot_table(index=idx, columns="channel", values="share", aggfunc="sum", fill_value=0,
+                                      observed=True, sort=False)
+
     @property
     def summary(self) -> pd.DataFrame:
         """Channel share per phase (rows) and channel (columns), in percent."""
-        idx = ["segment", "phase"] if "segment" in self.share.columns else ["phase"]
-        t = self.share.pivot_table(index=idx, columns="channel", values="share", aggfunc="sum", fill_value=0,
-                                   observed=True, sort=False)
-        return (100 * t).round(1)
+        return (100 * self._share_table()).round(1)
 
     def __repr__(self) -> str:
         c = self.cases
@@ -87,8 +95,11 @@ class ChannelMix:
         return (f"ChannelMix: {self.switches.shape[0]} channels, {int(self.switches.to_numpy().sum()):,} steps, "
                 f"switch rate {self.switch_rate:.1%}, {multi:.1%} of cases use more than one channel")
 
-    def _repr_html_(self) -> str:
-        return _html(repr(self), self.summary.reset_index())
+    def _html_tables(self):
+        return [("channel share per phase", self._share_table().rename_axis(columns=None).reset_index())]
+
+    def _html_formats(self):
+        return {c: "share" for c in self.switches.columns}
 
     def plot(self, ax=None, *, kind: str = "share", **kw):
         """``kind="share"``: stacked bars of channel share per phase; ``"switches"``: heatmap of the
@@ -100,38 +111,53 @@ class ChannelMix:
 
 def _wallet_series(log, wallet, df: pd.DataFrame, who: str) -> pd.Series:
     if isinstance(wallet, str):
-        _column(log, wallet, "wallet")
         w = pd.to_numeric(df[wallet], errors="coerce").groupby(df[who]).last()
     elif isinstance(wallet, (pd.Series, Mapping)):
         w = pd.Series(wallet) if not isinstance(wallet, pd.Series) else wallet.copy()
         w.index = w.index.astype(str)
         w = pd.to_numeric(w, errors="coerce")
     else:
-        raise InvalidParameterError(f"wallet={wallet!r} must be a column name or a Series customer id -> category "
-                                    f"spend.")
+        raise InvalidParameterError(f"wallet={cut(wallet)} must be a column name or a Series customer id -> "
+                                    f"category spend.")
     w = w.dropna()
     if (w <= 0).any():
         bad = w[w <= 0]
         raise InvalidParameterError(f"wallet: {len(bad):,} customers have a category spend <= 0 (e.g. "
-                                    f"{bad.head(3).to_dict()}); the wallet must be positive (leave unknown ones out).")
+                                    f"{cut(bad.head(3).to_dict())}); the wallet must be positive (leave unknown ones "
+                                    f"out).")
     return w
 
 
+@checked(log=LOG, journey=Optional(JOURNEY))
 def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, unit: str = "case") -> ChannelMix:
     """Channel share per phase (and segment), the channel-switch matrix, and share of customer.
 
     Parameters
     ----------
-    log : EventLog with a ``channel`` column.
-    journey : a Journey whose ``phases`` group the activities (None: one phase "all";
-        events of activities in no phase go to "(no phase)").
-    segment : a column name or a Series case id -> segment.
-    spend : the column of amounts (default: the ``value`` role when the log has one).
-    wallet : the customer's category spend (column or Series by ``unit`` id), for the share
-        of customer; see the module docstring.
-    unit : whose journey the switches follow and who the customer is for spend: ``"case"``,
+    log : EventLog
+        The events, with a ``channel`` column.
+    journey : Journey, optional
+        A journey whose ``phases`` group the activities (None: one phase "all"; events of
+        activities in no phase go to "(no phase)").
+    segment : str or Series, optional
+        A column name or a Series case id -> segment.
+    spend : str, optional
+        The column of amounts (default: the ``value`` role when the log has one).
+    wallet : str or Series, optional
+        The customer's category spend (column or Series by ``unit`` id), for the share of
+        customer; see the module docstring.
+    unit : str, default "case"
+        Whose journey the switches follow and who the customer is for spend: ``"case"``,
         ``"customer"`` or an id column.
 
+    Returns
+    -------
+    ChannelMix
+        The channel share per phase (``to_frame()``), the switch matrix and rate, the switches
+        per case, and the spend by channel and share of customer when amounts are known.
+
+    Examples
+    --------
     >>> import pandas as pd, journeylab as jl
     >>> df = pd.DataFrame({"case": ["a", "a", "b"], "activity": ["view", "buy", "buy"],
     ...     "t": pd.date_range("2025-01-01", periods=3, freq="h"), "channel": ["web", "store", "web"],
@@ -145,9 +171,18 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
     if not log.has_role("channel"):
         raise SchemaError("channel_mix needs a channel column, and the log has none; build the log with "
                           "channel='<column>' (e.g. jl.from_pandas(df, ..., channel='touchpoint_channel')).")
-    df = log._frame()
-    who = "case" if unit == "case" else _column(log, unit, "unit")
-    seg = _segment_series(log, segment, df)
+    who = "case" if unit == "case" else log_column(log, unit, "unit")
+    spend_col = spend if spend is not None else ("value" if log.has_role("value") else None)
+    if spend_col is not None:
+        log_column(log, spend_col, "spend")
+    if isinstance(wallet, str):
+        log_column(log, wallet, "wallet")
+    extra = [who, *segment_columns(log, segment), *([spend_col] if spend_col else []),
+             *([wallet] if isinstance(wallet, str) else [])]
+    df = events(log, ["channel", *extra])
+    if who == "customer" and log.has_role("customer"):
+        df = known_customers(df)  # a case without a customer id is its own customer
+    seg = segment_series(log, segment, df)
     if journey is not None:
         if not getattr(journey, "phases", None):
             raise JourneyDefinitionError(f"journey {journey.name!r} defines no phases; add a 'phases:' mapping (phase "
@@ -159,12 +194,20 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
         order = ["all"]
     has_ch = df["channel"].notna()
     n_no_channel = int((~has_ch).sum())
+    if not has_ch.any():
+        raise SchemaError(f"channel_mix needs channel values, and the channel of every one of the log's {len(df):,} "
+                          f"events is missing; fill the channel column or build the log with another "
+                          f"channel='<column>'.")
     base = pd.DataFrame({"phase": phase, "channel": df["channel"]})
     keys = ["phase"]
     if seg is not None:
         base.insert(0, "segment", seg)
         keys = ["segment", "phase"]
     b = base[has_ch & (seg.notna() if seg is not None else True)]
+    if b.empty:
+        raise InvalidParameterError("no event has both a channel and a segment: the segment is missing wherever the "
+                                    "channel is known; pass another segment=... (a column or a Series case id -> "
+                                    "segment) or none.")
     counts = b.groupby(keys + ["channel"], sort=False, observed=True).size().rename("events").reset_index()
     counts["share"] = counts["events"] / counts.groupby(keys, observed=True)["events"].transform("sum")
     counts["phase"] = pd.Categorical(counts["phase"], categories=[p for p in order if p in set(counts["phase"])],
@@ -196,10 +239,8 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
     per_case.index.name = who
 
     # spend
-    spend_col = spend if spend is not None else ("value" if log.has_role("value") else None)
     spend_tab = soc = None
     if spend_col is not None:
-        _column(log, spend_col, "spend")
         amt = pd.to_numeric(df[spend_col], errors="coerce")
         if df[spend_col].notna().sum() and amt.notna().sum() == 0:
             raise InvalidParameterError(f"spend={spend_col!r} holds no numbers; pass the column of amounts.")

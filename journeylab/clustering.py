@@ -46,6 +46,7 @@ Examples
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,7 +56,7 @@ from scipy.special import logsumexp
 
 from ._util import did_you_mean
 from .exceptions import InvalidParameterError
-from .features import JourneyVectorizer, _cases, _check_log
+from .features import JourneyVectorizer, _cases, _check_log, case_attributes
 
 __all__ = ["cluster_journeys", "MarkovMixture", "METHODS", "fit_markov_mixture", "kmedoids"]
 
@@ -101,6 +102,12 @@ def _k_values(n_clusters, k_range, n_units: int) -> tuple[list[int], bool]:
         raise InvalidParameterError(f"n_clusters={n_clusters} is more than the {n_units:,} distinct journeys of the log; "
                                     "ask for fewer clusters.")
     return [int(n_clusters)], False
+
+
+def _cut(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _progress(it, *, enabled: bool, desc: str, total=None):
@@ -240,7 +247,8 @@ def fit_markov_mixture(X, w, k: int, *, activities, smoothing: float = 0.1, n_in
     """Fit a mixture of ``k`` Markov chains by EM on count rows ``X`` (see :func:`_markov_counts`) with weights ``w``.
 
     Dirichlet smoothing (``smoothing`` pseudo-counts on every start and transition), ``n_init``
-    restarts from ``k`` distinct seed journeys drawn by weight (the best log-likelihood wins),
+    restarts from ``k`` distinct seed journeys drawn by weight (the best log-likelihood wins,
+    among the fits where every chain is the most likely one of at least one journey if any),
     log-sum-exp in the E-step. Returns the model and the responsibilities (rows of ``X``).
     BIC = -2 log-likelihood + p log(n), n = ``w.sum()`` cases, p the free parameters of
     the starts and transitions that occur in the data.
@@ -276,9 +284,10 @@ def fit_markov_mixture(X, w, k: int, *, activities, smoothing: float = 0.1, n_in
         L = _loglik_matrix(X, weights, start, trans)
         lse = _lse(L)
         ll = float((w * lse.ravel()).sum())
-        if best is None or ll > best[0] + 1e-9:
-            best = (ll, weights, start, trans, np.exp(L - lse), it, converged)
-    ll, weights, start, trans, R, it, converged = best
+        used = len(np.unique(L.argmax(axis=1))) == k  # every chain is the most likely one of some journey
+        if best is None or (used, ll) > (best[-1], best[0] + 1e-9):
+            best = (ll, weights, start, trans, np.exp(L - lse), it, converged, used)
+    ll, weights, start, trans, R, it, converged, _used = best
     p = _n_params(X, w, k, A)
     bic = -2.0 * ll + p * np.log(max(n, 2.0))
     model = MarkovMixture(tuple(activities), weights, start, trans, ll, float(bic), int(p), int(it), bool(converged),
@@ -424,8 +433,21 @@ def _fit_markov(log, ks, auto, *, rng, smoothing, n_init, max_iter, progress):
     for k in _progress(ks, enabled=progress and len(ks) > 1, desc="choosing k (BIC)"):
         model, R = fit_markov_mixture(X, w, k, activities=c.activities, smoothing=smoothing, n_init=n_init,
                                       max_iter=max_iter, random_state=_seed(rng), progress=progress and not auto)
+        found = len(np.unique(R.argmax(axis=1)))
+        if found < k:  # a chain that no journey prefers would be an empty segment
+            if not auto:
+                raise InvalidParameterError(
+                    f"n_clusters={k}: the mixture of Markov chains finds only {found} chain(s) that some journey "
+                    f"prefers among the {len(keys):,} distinct journeys of the log, so {k - found} segment(s) would "
+                    f"be empty; ask for n_clusters<={found}, or use method='sequence'.")
+            scores.append({"k": k, "score": float("nan"), "criterion": "BIC", "loglik": model.loglik})
+            continue
         fits[k] = (model, R)
         scores.append({"k": k, "score": model.bic, "criterion": "BIC", "loglik": model.loglik})
+    if not fits:
+        raise InvalidParameterError(f"the mixture of Markov chains finds fewer than k_min={ks[0]} chains that some "
+                                    f"of the {len(keys):,} distinct journeys prefer; pass n_clusters=1 or use "
+                                    "method='sequence'.")
     k_best = min(fits, key=lambda k: (fits[k][0].bic, k)) if auto else ks[0]
     model, R = fits[k_best]
     raw_v = R.argmax(axis=1)
@@ -438,28 +460,54 @@ def _fit_markov(log, ks, auto, *, rng, smoothing, n_init, max_iter, progress):
 def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, progress):
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import silhouette_score
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
     vec = JourneyVectorizer(features=features, journey=journey).fit(log)
-    n_comp = min(_PCA_COMPONENTS, _cases(log).n, len(vec.get_feature_names_out()))
+    names = vec.get_feature_names_out()
+    if not len(names):
+        raise InvalidParameterError(f"features={_cut(features)} give no feature on this log (e.g. n-grams of journeys of "
+                                    "one event); add feature groups, e.g. features='auto'.")
+    n_cases = _cases(log).n
+    n_comp = min(_PCA_COMPONENTS, n_cases, len(names))
+    # the covariance solver divides by n - 1: one case needs the exact SVD
     reduce = Pipeline([("float32", FunctionTransformer(np.asarray, kw_args={"dtype": np.float32})),
                        ("scale", StandardScaler(copy=False)),
-                       ("pca", PCA(n_components=n_comp, svd_solver="covariance_eigh", copy=False))])
-    Z = reduce.fit_transform(vec._transform(log, np.float32))  # float32 from the start: half the memory
+                       ("pca", PCA(n_components=n_comp, svd_solver="covariance_eigh" if n_cases > 1 else "full",
+                                   copy=False))])
+    with np.errstate(invalid="ignore", divide="ignore"):  # one case: explained variance 0/0, unused
+        Z = reduce.fit_transform(vec._transform(log, np.float32))  # float32 from the start: half the memory
     n = len(Z)
     sample = rng.choice(n, size=min(n, sample_size), replace=False) if n > sample_size else np.arange(n)
     scores, fits = [], {}
     for k in _progress(ks, enabled=progress and len(ks) > 1, desc="choosing k (silhouette)"):
-        km = KMeans(n_clusters=k, n_init=n_init, random_state=_seed(rng)).fit(Z)
+        with warnings.catch_warnings():  # fewer distinct points than k: handled below
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            km = KMeans(n_clusters=k, n_init=n_init, random_state=_seed(rng)).fit(Z)
+        found = len(np.unique(km.labels_))
+        if found < k:  # cases with the same features: k-means cannot make k groups of them
+            if not auto:
+                raise InvalidParameterError(
+                    f"n_clusters={k}: the {n:,} cases of the log take only {found} distinct value(s) of the k-means "
+                    f"features (features={_cut(features)}), so k-means finds only {found} group(s); ask for "
+                    f"n_clusters<={found}, add features, or use method='sequence'.")
+            scores.append({"k": k, "score": float("nan"), "criterion": "silhouette", "inertia": float(km.inertia_)})
+            continue
         fits[k] = km
         lab = km.labels_[sample]
-        sil = silhouette_score(Z[sample], lab) if len(np.unique(lab)) > 1 else float("nan")
+        # the silhouette needs 2 <= clusters <= cases - 1
+        sil = silhouette_score(Z[sample], lab) if 1 < len(np.unique(lab)) < len(lab) else float("nan")
         scores.append({"k": k, "score": float(sil), "criterion": "silhouette", "inertia": float(km.inertia_)})
+    if not fits:
+        raise InvalidParameterError(
+            f"the {n:,} cases of the log take too few distinct values of the k-means features (features="
+            f"{_cut(features)}) to make {ks[0]} or more groups; pass n_clusters=1, add features, or use "
+            "method='sequence'.")
     if auto:
         valid = [s for s in scores if np.isfinite(s["score"])]
-        k_best = max(valid, key=lambda s: (s["score"], -s["k"]))["k"] if valid else ks[0]
+        k_best = max(valid, key=lambda s: (s["score"], -s["k"]))["k"] if valid else min(fits)
     else:
         k_best = ks[0]
     km = fits[k_best]
@@ -568,6 +616,9 @@ def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=
     c = _cases(log)
     n_units = c.n if method == "kmeans" else len(c.variants()[1])
     ks, auto = _k_values(n_clusters, k_range, n_units)
+    # the journey's columns now, not on first use: a journey that does not fit the log is refused here, not by
+    # the repr or a profile later (the profiles and tests read this table anyway)
+    table = case_attributes(log, journey=journey) if journey is not None else None
     show = progress if progress is not None else c.n > 50_000
     if method == "markov":
         fit = _fit_markov(log, ks, auto, rng=rng, smoothing=float(smoothing), n_init=n_init or 5,
@@ -594,5 +645,6 @@ def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=
               "smoothing": smoothing, "max_iter": max_iter, "journey": None if journey is None else journey.name,
               **fit["extra"]}
     seg: Segmentation = _build_segmentation(log, labels, method=method, journey=journey, probabilities=probs,
-                                            model=model, k_scores=k_scores, params=params, exclusive=True)
+                                            model=model, k_scores=k_scores, params=params, exclusive=True,
+                                            attributes=table)
     return seg

@@ -22,15 +22,16 @@ import numbers
 import operator as _operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ._core.formatting import cut, duration_spec
+from ._core.names import closest, did_you_mean
 from ._core.results import FrozenMap
-from ._util import closest, cut, did_you_mean
+from ._core.validation import parse_duration
 from .exceptions import JourneyDefinitionError, SchemaError
 
 __all__ = ["Condition", "parse_conditions", "FrozenMap", "OPERATORS", "GOAL_TYPES", "MILESTONE_KINDS"]
@@ -41,7 +42,6 @@ MILESTONE_KINDS = ("positive", "negative")
 #: Condition operators.
 OPERATORS = ("==", "!=", ">", ">=", "<", "<=", "in", "not in")
 
-_DEFAULT_WINDOW = pd.Timedelta(days=3)
 _CONDITION_HELP = "A condition looks like: amount > 50 and channel == 'web' (operators: " + ", ".join(OPERATORS) + ")"
 _COMPARE = {
     "==": _operator.eq,
@@ -62,18 +62,6 @@ def _fail(where: str, message: str) -> JourneyDefinitionError:
     return JourneyDefinitionError(f"{where}: {message}" if where else message)
 
 
-@contextmanager
-def _located(generic: str, where: str):
-    """Re-raise a JourneyDefinitionError whose message starts with ``generic`` as starting with ``where``."""
-    try:
-        yield
-    except JourneyDefinitionError as err:
-        msg = str(err)
-        if msg.startswith(generic):
-            raise JourneyDefinitionError(where + msg[len(generic):]) from None
-        raise
-
-
 def _text(value, where: str, what: str = "name") -> str:
     """A non-empty string, or a clear error (YAML turns `yes` into True, `404` into 404)."""
     if isinstance(value, str) and value.strip():
@@ -87,115 +75,8 @@ def _text(value, where: str, what: str = "name") -> str:
     raise _fail(where, f"{what} {cut(value)} is {kind}, not text{hint}.")
 
 
-def _activity_tuple(value, where: str, *, allow_empty: bool = False) -> tuple[str, ...]:
-    if value is None:
-        value = ()
-    if isinstance(value, str):
-        value = (value,)
-    if isinstance(value, Mapping) or not isinstance(value, Iterable):
-        raise _fail(where, f"activities must be a list of activity names, got {cut(value)}.")
-    out = tuple(dict.fromkeys(_text(a, where, "activity") for a in value))
-    if not out and not allow_empty:
-        raise _fail(where, "no activities; list the activities that mark it, e.g. activities: [add_to_cart].")
-    return out
-
-
-#: Words people write for a key, and the key they mean (used for "Did you mean" hints).
-_KEY_ALIASES = {
-    "condition": "when", "conditions": "when", "where": "when", "if": "when", "filter": "when",
-    "activity": "activities", "events": "activities", "touchpoints": "activities",
-    "steps": "milestones", "stages": "milestones", "trigger": "activity", "event": "activity",
-    "attribution_window": "window", "start": "entry", "end": "exit", "stall": "stall_after",
-    "stalled_after": "stall_after", "goals": "goal", "phase": "phases", "title": "name",
-}
-
-
-def _check_keys(d, allowed: tuple[str, ...], where: str, required: tuple[str, ...] = ()) -> None:
-    if not isinstance(d, Mapping):
-        raise _fail(where, f"expected a mapping (key: value) with keys {', '.join(allowed)}; got {cut(d)}.")
-    unknown = [key for key in d if key not in allowed]
-    if unknown:
-        problems = []
-        for key in unknown[:5]:
-            alias = _KEY_ALIASES.get(key.lower()) if isinstance(key, str) else None
-            hint = (f" Did you mean {alias!r}?" if alias in allowed
-                    else did_you_mean(key, allowed) if isinstance(key, str) else "")
-            problems.append(f"unknown key {cut(key, 60)}.{hint}")
-        if len(unknown) > 5:
-            problems.append(f"({len(unknown) - 5:,} more unknown keys.)")
-        raise _fail(where, " ".join(problems) + f" Allowed keys: {', '.join(allowed)}.")
-    missing = [k for k in required if k not in d]
-    if missing:
-        raise _fail(where, f"missing key {', '.join(repr(k) for k in missing)}. Required keys: {', '.join(required)}.")
-
-
-_UNIT_FIX = re.compile(r"(?<=[\d.\s])(d|w|H)(?![A-Za-z])")
-_BARE_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)")
-_UNITS = (("d", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s", 10**9), ("ms", 10**6),
-          ("us", 10**3), ("ns", 1))
-
-
-def _parse_duration_text(text: str) -> pd.Timedelta:
-    """A duration written as text ('2d', '-36h', '1d12h', '2 days'); ValueError when it is none."""
-    s = text.strip()
-    if len(s) > 100:
-        raise ValueError("longer than 100 characters")
-    if _BARE_NUMBER.fullmatch(s):
-        raise ValueError("a bare number")
-    try:
-        td = pd.Timedelta(_UNIT_FIX.sub(lambda m: {"d": "D", "w": "W", "H": "h"}[m.group(1)], s))
-    except (ValueError, TypeError, OverflowError) as err:
-        raise ValueError(str(err)) from None
-    if pd.isna(td):
-        raise ValueError("not a time")
-    return td
-
-
-def _duration(value, where: str, *, allow_zero: bool = False) -> pd.Timedelta:
-    """Parse '2d', '36h', '90min', '1d12h', '2 days' or a Timedelta; refuse bare numbers."""
-    example = "'30min', '12h', '2d' or '1d12h'"
-    if isinstance(value, (bool, numbers.Number)) and not isinstance(value, (np.timedelta64, _dt.timedelta)):
-        raise _fail(where, f"{cut(value)} is a bare number; give a duration with a unit, e.g. "
-                           f"'{cut(value, 20)}d' or '{cut(value, 20)}h'.")
-    if isinstance(value, (pd.Timedelta, _dt.timedelta, np.timedelta64)):
-        try:
-            td = pd.Timedelta(value)
-        except (ValueError, OverflowError):
-            raise _fail(where, f"{cut(value)} is too long a duration (the longest is about 292 years).") from None
-    elif isinstance(value, str):
-        s = value.strip()
-        if _BARE_NUMBER.fullmatch(s):
-            raise _fail(where, f"{cut(value)} is a bare number; give a duration with a unit, e.g. "
-                               f"{cut(s + 'd')} or {cut(s + 'h')}.")
-        try:
-            td = _parse_duration_text(s)
-        except ValueError:
-            raise _fail(where, f"{cut(value)} is not a duration; write it like {example}.") from None
-    else:
-        raise _fail(where, f"{cut(value)} is not a duration; write it like {example}.")
-    if pd.isna(td):
-        raise _fail(where, f"{cut(value)} is not a duration; write it like {example}.")
-    if td < pd.Timedelta(0):
-        raise _fail(where, f"{cut(value)} must be a positive duration: it is a length of time, which cannot be "
-                           f"negative; write it like {example}.")
-    if td == pd.Timedelta(0) and not allow_zero:
-        raise _fail(where, f"{cut(value)} must be a positive duration, e.g. {example}.")
-    return td
-
-
-def _format_duration(td: pd.Timedelta) -> str:
-    """The shortest exact text for a duration: 2 days -> '2d', 36 hours -> '36h'.
-
-    >>> _format_duration(pd.Timedelta(hours=36)), _format_duration(pd.Timedelta(minutes=90))
-    ('36h', '90min')
-    """
-    ns = int(td.value)
-    if ns == 0:
-        return "0s"
-    for unit, size in _UNITS:
-        if ns % size == 0:
-            return f"{ns // size}{unit}"
-    return f"{ns}ns"  # pragma: no cover - the loop ends with ns
+#: Transitional name (issue 14): the exact duration text is :func:`journeylab._core.formatting.duration_spec`.
+_format_duration = duration_spec
 
 
 # --------------------------------------------------------------------------- conditions
@@ -638,7 +519,7 @@ def _coerce(value, col: pd.Series, what: str):
             return _as_timestamp(value, col, what)
         if pd.api.types.is_timedelta64_dtype(col.dtype):
             try:
-                return _parse_duration_text(value)
+                return parse_duration(value)
             except ValueError:
                 raise JourneyDefinitionError(f"{what}: {cut(value)} is not a duration; {_DURATION_HELP}.") from None
     return value

@@ -49,16 +49,20 @@ period in ``scales``, by default one day):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._util import did_you_mean, to_timedelta
+from ._core.formatting import cut, duration_spec
+from ._core.names import did_you_mean
+from ._core.results import FrozenMap, Result
+from ._core.validation import LOG, Choice, Int, Optional, Real, Texts, checked, to_timedelta
+from ._kernels.events import events
+from ._kernels.units import known_customers
 from .exceptions import DataQualityWarning, EmptyLogError, InvalidParameterError, SchemaError
-from .kpi import _check_choice, _check_int, _html
 
 __all__ = ["ContactPeaks", "contact_peaks"]
 
@@ -67,7 +71,7 @@ _DAY = pd.Timedelta(days=1)
 
 
 @dataclass(frozen=True, eq=False)
-class ContactPeaks:
+class ContactPeaks(Result):
     """Periods of unusually high inbound contact volume, from :func:`contact_peaks`.
 
     ``series``: every period at every scale - ``scale`` ("1h", "1d"...), ``period`` (start,
@@ -85,7 +89,7 @@ class ContactPeaks:
     episodes: pd.DataFrame
     drivers: pd.DataFrame
     channel: tuple[str, ...]
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     def to_frame(self) -> pd.DataFrame:
         """The peak periods (rows of ``series`` with ``peak`` true)."""
@@ -119,9 +123,6 @@ class ContactPeaks:
                 f"period(s) at scales {', '.join(self.params['scales'])}; contacts = {', '.join(self.channel)} "
                 f"(z >= {self.params['threshold']:g})")
 
-    def _repr_html_(self) -> str:
-        return _html(repr(self), self.summary)
-
     def plot(self, ax=None, **kw):
         """Volume per period against the expected volume, peaks marked and labelled with their likely cause."""
         from .plotting.kpi import plot_contact_peaks
@@ -129,45 +130,35 @@ class ContactPeaks:
         return plot_contact_peaks(self, ax=ax, **kw)
 
 
-def _as_list(value, name) -> list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Iterable):
-        out = [str(v) for v in value]
-        if not out:
-            raise InvalidParameterError(f"{name}=[] is empty; give at least one value or None.")
-        return out
-    raise InvalidParameterError(f"{name}={value!r} must be a name or a list of names.")
+_NAMES = Texts(example="['call_centre', 'chat']")
 
 
 def _contact_mask(log, df: pd.DataFrame, channel, activities) -> tuple[pd.Series, tuple[str, ...]]:
-    channels = _as_list(channel, "channel")
-    acts = _as_list(activities, "activities")
+    channels = None if channel is None else _NAMES(channel, "channel")
+    acts = None if activities is None else _NAMES(activities, "activities")
     mask = pd.Series(True, index=df.index)
     if channels is not None:
         if not log.has_role("channel"):
-            raise SchemaError(f"channel={channel!r} needs a channel column, and the log has none; build the log with "
-                              f"channel=... or pick the contact events with activities=[...] and channel=None.")
+            raise SchemaError(f"channel={cut(channel)} needs a channel column, and the log has none; build the log "
+                              f"with channel=... or pick the contact events with activities=[...] and channel=None.")
         present = sorted(df["channel"].dropna().unique().tolist())
         unknown = [c for c in channels if c not in present]
         if unknown:
-            raise InvalidParameterError(f"channel {unknown[0]!r} does not occur in the log. Channels: {present}."
-                                        + did_you_mean(unknown[0], present))
+            raise InvalidParameterError(f"channel {cut(unknown[0])} does not occur in the log. Channels: "
+                                        f"{cut(present, 300)}." + did_you_mean(unknown[0], present))
         mask &= df["channel"].isin(channels)
     if acts is not None:
         present = sorted(df["activity"].unique().tolist())
         unknown = [a for a in acts if a not in present]
         if unknown:
-            raise InvalidParameterError(f"activity {unknown[0]!r} does not occur in the log."
+            raise InvalidParameterError(f"activity {cut(unknown[0])} does not occur in the log."
                                         + did_you_mean(unknown[0], present) + " See log.activities.")
         mask &= df["activity"].isin(acts)
     if channels is None and acts is None:
         raise InvalidParameterError("give channel=... (e.g. 'call_centre') and/or activities=[...] to say which "
                                     "events are inbound contacts.")
     if not mask.any():
-        raise EmptyLogError(f"no event matches channel={channel!r} and activities={activities!r} together.")
+        raise EmptyLogError(f"no event matches channel={cut(channel)} and activities={cut(activities)} together.")
     label = tuple(channels) if channels is not None else tuple(acts)
     return mask, label
 
@@ -215,39 +206,68 @@ def _lift_table(H: pd.DataFrame, in_ep: np.ndarray, base: np.ndarray) -> pd.Data
                          "baseline_share": base_share, "lift": lift, "p_value": p})
 
 
+@checked(log=LOG, season=Choice("week", "day", None),
+         threshold=Real(0, low_open=True, example=5, what="a positive number (a robust z)"),
+         run_z=Optional(Real(0, low_open=True, what="a positive number (e.g. 3) or None")),
+         min_volume=Int(minimum=0, example=5), top=Int(minimum=0, example=3), min_lift=Real(0, example=1.5),
+         alpha=Real(0, 1, low_open=True, high_open=True, example=0.01, what="a number between 0 and 1"),
+         unit=Optional(Choice("case", "customer")))
 def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", scales=("1d",),
                   season: str | None = "week", window="56d", threshold: float = 5.0, run_z: float | None = 3.0,
                   min_volume: int = 5, before="1d", top: int = 3, min_lift: float = 1.5, alpha: float = 0.01,
                   unit: str | None = None, tz: str | None = None) -> ContactPeaks:
     """Find the periods whose inbound contact volume is a robust outlier, and their likely causes.
 
+    See the module docstring for the method.
+
     Parameters
     ----------
-    log : EventLog.
-    channel : the channel value(s) of inbound contacts (e.g. ``"call_centre"``); None to use
-        ``activities`` alone.
-    activities : restrict the contacts to these activities (e.g. ``["inbound_call"]``).
-    freq : period length (``"1h"``, ``"30min"``, ``"1d"``); must divide the season.
-    scales : coarser period lengths also tested (multiples of ``freq``; default one day): a
-        sustained surge - an incident adding two calls an hour all day - hides in the
-        hour-by-hour noise but is plain in the daily volume. ``()`` tests ``freq`` only.
-    season : ``"week"`` (slot of the week: hour of week for hourly periods), ``"day"`` or
-        None. Needs three full seasons of history; with less, it falls back (with a warning).
-    window : length of the rolling median / MAD (centred; default eight weeks, so that an
-        incident of a week barely moves the level).
-    threshold : robust z from which a base period is a peak (default 5); coarser scales use
-        the equivalent threshold described above.
-    run_z : the z each period of a sustained run must reach (None: no run detection).
-    min_volume : periods with fewer contacts are never peaks.
-    before : how far back from each contact the customer's other activities are looked at.
-    top : how many likely causes are named per episode; ``min_lift``, ``alpha``: a cause
-        needs this lift and a one-sided binomial p-value below ``alpha``.
-    unit : whose activities are looked at: ``"customer"`` (default when the log has a
-        customer column) or ``"case"``.
-    tz : time zone for the wall-clock periods and slots (default: the log's zone).
+    log : EventLog
+        The events, the inbound contacts among them.
+    channel : str or list of str, default "call_centre"
+        The channel value(s) of inbound contacts; None to use ``activities`` alone.
+    activities : str or list of str, optional
+        Restrict the contacts to these activities (e.g. ``["inbound_call"]``).
+    freq : str or Timedelta, default "1h"
+        Period length (``"1h"``, ``"30min"``, ``"1d"``); must divide the season.
+    scales : sequence of str, default ("1d",)
+        Coarser period lengths also tested (multiples of ``freq``): a sustained surge - an
+        incident adding two calls an hour all day - hides in the hour-by-hour noise but is plain
+        in the daily volume. ``()`` tests ``freq`` only.
+    season : {"week", "day", None}, default "week"
+        The seasonal slot (``"week"``: hour of week for hourly periods). Needs three full
+        seasons of history; with less, it falls back (with a warning).
+    window : str or Timedelta, default "56d"
+        Length of the rolling median / MAD (centred; eight weeks, so that an incident of a week
+        barely moves the level).
+    threshold : float, default 5.0
+        Robust z from which a base period is a peak; coarser scales use the equivalent threshold
+        described in the module docstring.
+    run_z : float or None, default 3.0
+        The z each period of a sustained run must reach (None: no run detection).
+    min_volume : int, default 5
+        Periods with fewer contacts are never peaks.
+    before : str or Timedelta, default "1d"
+        How far back from each contact the customer's other activities are looked at.
+    top : int, default 3
+        How many likely causes are named per episode.
+    min_lift : float, default 1.5
+        The lift a likely cause needs.
+    alpha : float, default 0.01
+        The one-sided binomial p-value a likely cause must stay below.
+    unit : {"customer", "case"}, optional
+        Whose activities are looked at (default: the customer when the log has one).
+    tz : str, optional
+        Time zone for the wall-clock periods and slots (default: the log's zone).
 
-    See the module docstring for the method. Returns a :class:`ContactPeaks`.
+    Returns
+    -------
+    ContactPeaks
+        Every period at every scale with its expected volume and z, the episodes with their likely
+        causes, and the over-represented activities before the contacts of each episode.
 
+    Examples
+    --------
     >>> import numpy as np, pandas as pd, journeylab as jl
     >>> hours = pd.date_range("2025-01-06", periods=24 * 7 * 4, freq="h")
     >>> n = np.random.default_rng(1).poisson(2, len(hours))
@@ -263,24 +283,19 @@ def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", sca
     freq_td = to_timedelta(freq, name="freq")
     window_td = to_timedelta(window, name="window")
     before_td = to_timedelta(before, name="before")
-    _check_choice(season, "season", ("week", "day", None))
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
-        raise InvalidParameterError(f"threshold={threshold!r} must be a positive number (a robust z), e.g. 5.")
-    if run_z is not None and (isinstance(run_z, bool) or not isinstance(run_z, (int, float)) or run_z <= 0):
-        raise InvalidParameterError(f"run_z={run_z!r} must be a positive number (e.g. 3) or None.")
-    min_volume = _check_int(min_volume, "min_volume", minimum=0, example=5)
-    top = _check_int(top, "top", minimum=0, example=3)
-    df = log._frame()
     who = unit or ("customer" if log.has_role("customer") else "case")
-    _check_choice(who, "unit", ("case", "customer"))
     if who == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
+    df = events(log, (["channel"] if log.has_role("channel") else []) + (["customer"] if who == "customer" else []))
+    if who == "customer":
+        df = known_customers(df)  # a case without a customer id is its own customer
     mask, label = _contact_mask(log, df, channel, activities)
     zone = tz or str(df["timestamp"].dt.tz)
     try:
         wall = df["timestamp"].dt.tz_convert(zone).dt.tz_localize(None)
     except (KeyError, ValueError, TypeError):
-        raise InvalidParameterError(f"tz={tz!r} is not a time zone name; use e.g. 'Europe/Paris' or 'UTC'.") from None
+        raise InvalidParameterError(f"tz={cut(tz)} is not a time zone name; use e.g. 'Europe/Paris' or "
+                                    "'UTC'.") from None
     cycle = {"week": _WEEK, "day": _DAY, None: None}[season]
     if _DAY % freq_td != pd.Timedelta(0) and freq_td % _DAY != pd.Timedelta(0):
         raise InvalidParameterError(f"freq={freq!r} must divide a day (e.g. '1h', '30min') or be whole days ('1d').")
@@ -306,11 +321,9 @@ def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", sca
     base_counts = np.bincount(periods.to_numpy(), minlength=n_periods)
     history = n_periods * freq_td
     if cycle is not None and history < 3 * cycle:
-        import warnings
-
         fallback = "day" if season == "week" and history >= 3 * _DAY and freq_td < _DAY else None
         warnings.warn(f"only {history} of contacts: too short for season={season!r} (needs 3 full {season}s); "
-                      f"using season={fallback!r}.", DataQualityWarning, stacklevel=2)
+                      f"using season={fallback!r}.", DataQualityWarning, stacklevel=3)  # past @checked
         cycle = {"day": _DAY, None: None}[fallback]
         season = fallback
 
@@ -329,7 +342,7 @@ def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", sca
         peak = (z >= thr) & (counts_s >= min_volume)
         if run_z is not None:
             peak |= _sustained(z.to_numpy(), run_z, thr) & (counts_s >= min_volume)
-        frames.append(pd.DataFrame({"scale": _fmt_td(sc), "period": index, "end": index + sc,
+        frames.append(pd.DataFrame({"scale": duration_spec(sc), "period": index, "end": index + sc,
                                     "volume": counts_sc, "expected": expected.to_numpy(), "z": z.to_numpy(),
                                     "threshold": thr, "peak": peak.to_numpy()}))
     series = pd.concat(frames, ignore_index=True)
@@ -384,7 +397,7 @@ def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", sca
         for c in cols:
             frame[c] = pd.DatetimeIndex(frame[c]).tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
     params = {"channel": channel, "activities": activities, "freq": str(freq), "run_z": run_z,
-              "scales": [_fmt_td(x) for x in scale_list], "season": season, "window": str(window),
+              "scales": [duration_spec(x) for x in scale_list], "season": season, "window": str(window),
               "threshold": float(threshold), "min_volume": min_volume, "before": str(before), "top": top,
               "min_lift": min_lift, "alpha": alpha, "unit": who, "tz": zone}
     return ContactPeaks(series=series, episodes=episodes, drivers=drivers, channel=label, params=params)
@@ -416,10 +429,3 @@ def _scale_threshold(threshold: float, k: int) -> float:
         return float(threshold)
     return float(stats.norm.isf(min(k * stats.norm.sf(threshold), 0.5)))
 
-
-def _fmt_td(td: pd.Timedelta) -> str:
-    secs = int(td.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if secs % size == 0:
-            return f"{secs // size}{unit}"
-    return f"{secs}s"

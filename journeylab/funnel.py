@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._kernels.units import known_customers
 from ._util import closest, to_timedelta, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
@@ -380,6 +381,8 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
     if by in ("case", "timestamp"):
         raise InvalidParameterError(f"by={by!r}: a breakdown needs an attribute with few values (e.g. 'channel').")
     df = log._frame()
+    if count != "sessions" and log.has_role("customer"):  # a case without a customer id is its own customer
+        df = known_customers(df)
     if count == "sessions" and not log.has_role("customer"):
         raise InvalidParameterError(
             "count='sessions' counts journey sessions, but this log has no customer role: each case is a customer. "
@@ -522,11 +525,15 @@ def _build(log, df, labels, W, order, count, ex, by, unit_col, rec_unit, rec_no,
         if seg_s.isna().any():
             sel = seg_s.isna().to_numpy()
             t = _step_table(labels, attempts["reached"].to_numpy()[counted][sel], times[counted][sel])
-            t.insert(0, "segment", "(missing)")
+            missing = "(missing)"
+            while missing in set(seg_s.dropna().astype(str)):  # never merged with a real value "(missing)"
+                missing = f"({missing})"
+            t.insert(0, "segment", missing)
             parts.append(t)
         if parts:
             breakdown = pd.concat(parts, ignore_index=True)
-            order_seg = breakdown[breakdown["step"] == labels[0]].sort_values("reached", ascending=False)["segment"]
+            # each part has one row per step; its first row is the entry step (a step may repeat: view > cart > view)
+            order_seg = breakdown.iloc[::K].sort_values("reached", ascending=False, kind="stable")["segment"]
             breakdown["segment"] = pd.Categorical(breakdown["segment"], categories=list(order_seg))
             breakdown = breakdown.sort_values(["segment"], kind="stable").set_index(["segment", "step"])
         else:

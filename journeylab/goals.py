@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._kernels.units import known_customers
 from ._util import analysis_date, closest, format_timedelta as _fmt_td
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 
@@ -383,6 +384,8 @@ def _prepare(log, journey, *, exclusion, suppression, as_of, timeout=None, where
         timeout = _timeout(timeout)
     frame = log._frame()
     unit = "customer" if log.has_role("customer") else "case"
+    if unit == "customer":
+        frame = known_customers(frame)  # a case without a customer id is its own customer
     df = frame[frame["timestamp"] <= as_of]
     df = df.sort_values([unit, "timestamp", "_seq"], kind="stable").reset_index(drop=True)
     if journey.entry is not None and journey.entry.activities:

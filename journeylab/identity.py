@@ -7,12 +7,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._core.validation import LOG, Texts, checked
 from .exceptions import InvalidParameterError
-from .log import EventLog, _event_order, _missing_column
+from ._table import event_order, missing_column
+from .log import EventLog
 
 __all__ = ["stitch"]
 
 
+@checked(log=LOG, identifiers=Texts(example="['cookie_id', 'email']", allow_empty=True))
 def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.DataFrame]:
     """Identity stitching: merge the identifiers that co-occur on an event into one customer.
 
@@ -21,10 +24,22 @@ def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.Data
     Events with no identifier keep their case as their identity. Customers are named
     ``P000001, P000002, ...`` in order of their first event.
 
-    Returns the stitched log - ``customer`` holds the stitched id; when the log had no
-    customer role the case becomes the stitched id too - and a table with one row per
-    identifier value: ``customer``, ``identifier`` (column), ``value``, ``events``.
+    Parameters
+    ----------
+    log : EventLog
+        The events, with the identifier columns as attributes (or roles).
+    identifiers : str or list of str
+        The columns that identify a person (cookie, e-mail, loyalty card, phone...).
 
+    Returns
+    -------
+    (EventLog, pandas.DataFrame)
+        The stitched log - ``customer`` holds the stitched id; when the log had no customer role the
+        case becomes the stitched id too - and a table with one row per identifier value:
+        ``customer``, ``identifier`` (column), ``value``, ``events``.
+
+    Examples
+    --------
     >>> import pandas as pd, journeylab as jl
     >>> df = pd.DataFrame({"c": ["s1", "s2", "s3"], "a": ["x", "y", "z"],
     ...     "t": ["2025-01-01", "2025-01-02", "2025-01-03"],
@@ -36,14 +51,12 @@ def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.Data
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    if isinstance(identifiers, str):
-        identifiers = [identifiers]
     identifiers = list(identifiers)
     if not identifiers:
         raise InvalidParameterError("identifiers=[] is empty; name the identifier columns, e.g. ['cookie_id', 'email'].")
     for c in identifiers:
         if c not in log.columns:
-            raise _missing_column("identifier", c, log.columns)
+            raise missing_column("identifier", c, log.columns)
     df = log._frame()
     n = len(df)
     # one node per (column, value); events without any identifier use their case
@@ -84,5 +97,4 @@ def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.Data
         "events": node_events,
     })
     table = table[table["identifier"] != "case"].sort_values(["customer", "identifier", "value"]).reset_index(drop=True)
-    stitched = EventLog(out, roles=roles, meta={**log._meta, "stitched": identifiers})
-    return stitched._derive(out.iloc[_event_order(out["case"], out["timestamp"])]), table
+    return log._derive(out.iloc[event_order(out["case"], out["timestamp"])], roles=roles, stitched=identifiers), table

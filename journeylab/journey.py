@@ -86,39 +86,29 @@ True
 from __future__ import annotations
 
 import html
-import math
-import numbers
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from ._core.formatting import cut, duration_spec
+from ._core.io import atomic_write
+from ._core.deprecation import moved_names
+from ._core import names as _names
+from ._core.names import did_you_mean
+from ._core.results import FrozenMap
 from ._core.validation import register as register_kind
-from ._util import atomic_write, closest, cut, did_you_mean
+from ._fit import JourneyProblem, activity_places, check_fit, find_problems
+from ._journey_parts import Criteria, Goal, Milestone, _activity_tuple, _check_keys, _duration, _located
+from ._yaml import dump_yaml, load_yaml, read_yaml_file
+from .conditions import GOAL_TYPES, MILESTONE_KINDS, Condition, _events, _fail, _text, parse_conditions
 from .exceptions import InvalidParameterError, JourneyDefinitionError
 
-from .conditions import (  # the condition language lives in conditions.py
-    parse_conditions,
-    Condition,
-    FrozenMap,
-    GOAL_TYPES,
-    MILESTONE_KINDS,
-    _DEFAULT_WINDOW,
-    _activity_tuple,
-    _check_keys,
-    _conditions,
-    _duration,
-    _events,
-    _fail,
-    _format_duration,
-    _format_literal,
-    _located,
-    _text,
-)
+#: Transitional names (issue 14): rules.py reads its files with load_yaml / read_yaml_file of journeylab._yaml,
+#: and the exact duration text is journeylab._core.formatting.duration_spec.
+_load_yaml, _read_yaml_file, _format_duration = load_yaml, read_yaml_file, duration_spec
 
 __all__ = [
     "Journey",
@@ -126,488 +116,12 @@ __all__ = [
     "Goal",
     "Criteria",
     "Condition",
+    "JourneyProblem",
     "FrozenMap",
     "parse_conditions",
     "GOAL_TYPES",
     "MILESTONE_KINDS",
 ]
-# --------------------------------------------------------------------------- criteria, milestones, goal
-
-
-@dataclass(frozen=True)
-class Criteria:
-    """Which events qualify: one of ``activities`` (any activity when empty) and all ``conditions``.
-
-    Used for a journey's ``entry`` and ``exit``. Conditions may be given as text.
-
-    >>> import pandas as pd
-    >>> exit_ = Criteria(["purchase", "unsubscribe"], conditions="channel == 'web'")
-    >>> df = pd.DataFrame({"activity": ["purchase", "purchase", "view"], "channel": ["web", "app", "web"]})
-    >>> exit_.matches(df).tolist()
-    [True, False, False]
-    >>> Criteria.from_dict(["purchase"]) == Criteria(("purchase",))
-    True
-    """
-
-    activities: tuple[str, ...] = ()
-    conditions: tuple[Condition, ...] = ()
-
-    def __post_init__(self):
-        where = "criteria"
-        activities = _activity_tuple(self.activities, where, allow_empty=True)
-        conditions = _conditions(self.conditions, where)
-        if not activities and not conditions:
-            raise _fail(where, "neither activities nor conditions; give at least one, e.g. "
-                                    "{activities: [view_product]} or {when: \"channel == 'web'\"}.")
-        object.__setattr__(self, "activities", activities)
-        object.__setattr__(self, "conditions", conditions)
-
-    @classmethod
-    def from_dict(cls, d) -> Criteria:
-        """Build from ``{activities: [...], when: "..."}``, or a plain list / name of activities."""
-        if isinstance(d, (str, list, tuple)):
-            return cls(d)
-        _check_keys(d, ("activities", "when"), "criteria")
-        return cls(d.get("activities", ()), d.get("when"))
-
-    def to_dict(self) -> dict:
-        """``{activities: [...], when: "..."}`` (keys omitted when empty).
-
-        >>> Criteria(["purchase"], "amount > 5").to_dict()
-        {'activities': ['purchase'], 'when': 'amount > 5'}
-        """
-        out: dict = {}
-        if self.activities:
-            out["activities"] = list(self.activities)
-        if self.conditions:
-            out["when"] = " and ".join(str(c) for c in self.conditions)
-        return out
-
-    def matches(self, events: pd.DataFrame) -> pd.Series:
-        """Boolean Series over the events (a DataFrame with canonical columns, or an EventLog)."""
-        return _match(events, self.activities, self.conditions, name="criteria")
-
-    def __str__(self) -> str:
-        acts = " | ".join(self.activities) or "any activity"
-        if not self.conditions:
-            return acts
-        return f"{acts} where " + " and ".join(str(c) for c in self.conditions)
-
-
-def _match(events, activities, conditions, *, name: str) -> pd.Series:
-    df = _events(events, need_activity=bool(activities))
-    if activities:
-        mask = df["activity"].isin(list(activities)).to_numpy(dtype=bool, na_value=False)
-    else:
-        mask = np.ones(len(df), dtype=bool)
-    for cond in conditions:
-        mask = mask & cond.matches(df).to_numpy()
-    return pd.Series(mask, index=df.index, name=name)
-
-
-@dataclass(frozen=True)
-class Milestone:
-    """A moment of the journey, marked by one of its ``activities`` (and all its ``conditions``).
-
-    ``kind`` is ``"positive"`` or ``"negative"`` (a complaint, a cancellation); an
-    ``optional`` milestone is not part of the happy path.
-
-    >>> m = Milestone("payment", ["payment"], conditions="amount > 50")
-    >>> m.to_dict()
-    {'name': 'payment', 'activities': ['payment'], 'when': 'amount > 50'}
-    >>> import pandas as pd
-    >>> m.matches(pd.DataFrame({"activity": ["payment", "payment"], "amount": [20, 90]})).tolist()
-    [False, True]
-    """
-
-    name: str
-    activities: tuple[str, ...]
-    _: KW_ONLY
-    conditions: tuple[Condition, ...] = ()
-    optional: bool = False
-    kind: str = "positive"
-
-    _KEYS = ("name", "activities", "when", "optional", "kind")
-
-    def __post_init__(self):
-        name = _text(self.name, "milestone", "milestone name")
-        where = f"milestone {cut(name)}"
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "activities", _activity_tuple(self.activities, where))
-        object.__setattr__(self, "conditions", _conditions(self.conditions, where))
-        if not isinstance(self.optional, (bool, np.bool_)):
-            raise _fail(where, f"optional={cut(self.optional)} must be true or false.")
-        object.__setattr__(self, "optional", bool(self.optional))
-        if self.kind not in MILESTONE_KINDS:
-            raise _fail(where, f"kind={cut(self.kind)} is not allowed; use 'positive' or 'negative'."
-                        + (did_you_mean(self.kind, MILESTONE_KINDS) if isinstance(self.kind, str) else ""))
-
-    @classmethod
-    def from_dict(cls, d) -> Milestone:
-        """Build from ``{name, activities, when?, optional?, kind?}``.
-
-        >>> Milestone.from_dict({"name": "cart", "activities": "add_to_cart"}).activities
-        ('add_to_cart',)
-        """
-        named = isinstance(d, Mapping) and isinstance(d.get("name"), str)
-        where = f"milestone {cut(d['name'])}" if named else "milestone"
-        _check_keys(d, cls._KEYS, where, required=("name", "activities"))
-        return cls(d["name"], d["activities"], conditions=d.get("when"), optional=d.get("optional", False),
-                   kind=d.get("kind", "positive"))
-
-    def to_dict(self) -> dict:
-        """The YAML form (defaults omitted)."""
-        out: dict = {"name": self.name, "activities": list(self.activities)}
-        if self.conditions:
-            out["when"] = " and ".join(str(c) for c in self.conditions)
-        if self.kind != "positive":
-            out["kind"] = self.kind
-        if self.optional:
-            out["optional"] = True
-        return out
-
-    @property
-    def criteria(self) -> Criteria:
-        """The milestone's activities and conditions as :class:`Criteria`."""
-        return Criteria(self.activities, self.conditions)
-
-    def matches(self, events: pd.DataFrame) -> pd.Series:
-        """Boolean Series: the events that mark this milestone."""
-        return _match(events, self.activities, self.conditions, name=self.name)
-
-
-@dataclass(frozen=True)
-class Goal:
-    """The journey's goal: its ``type``, the trigger (``activity`` and ``conditions``), a target and
-    the attribution window.
-
-    ``target`` is a count of people, ``target_pct`` a percentage of the people in the journey
-    (0 < pct <= 100); at most one is given. ``window`` (default 3 days) is how long after the
-    journey ends the goal still counts.
-
-    >>> g = Goal("purchase", "purchase", conditions="amount > 50", target_pct=25)
-    >>> g.to_dict()
-    {'type': 'purchase', 'activity': 'purchase', 'when': 'amount > 50', 'target': '25%', 'window': '3d'}
-    >>> import pandas as pd
-    >>> g.matches(pd.DataFrame({"activity": ["purchase", "view"], "amount": [80, 80]})).tolist()
-    [True, False]
-    """
-
-    type: str
-    activity: str
-    _: KW_ONLY
-    conditions: tuple[Condition, ...] = ()
-    target: int | None = None
-    target_pct: float | None = None
-    window: pd.Timedelta = _DEFAULT_WINDOW
-
-    _KEYS = ("type", "activity", "when", "target", "window")
-
-    def __post_init__(self):
-        where = "goal"
-        if self.type not in GOAL_TYPES:
-            raise _fail(where, f"type={cut(self.type)} is not a goal type. Allowed: {', '.join(GOAL_TYPES)}."
-                        + (did_you_mean(self.type, GOAL_TYPES) if isinstance(self.type, str) else ""))
-        if isinstance(self.activity, (list, tuple)):
-            raise _fail(where, f"activity={cut(list(self.activity))}: a goal has one trigger activity; give one name "
-                               f"(add conditions with 'when').")
-        object.__setattr__(self, "activity", _text(self.activity, where, "activity"))
-        object.__setattr__(self, "conditions", _conditions(self.conditions, where))
-        if self.target is not None and self.target_pct is not None:
-            raise _fail(where, "give a target count or a target percentage, not both.")
-        if self.target is not None:
-            t = self.target
-            if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t <= 0:
-                raise _fail(where, f"target={cut(t)} must be a positive whole number of people (e.g. 1000), or a "
-                                   f"percentage written as '25%'.")
-            object.__setattr__(self, "target", int(t))
-        if self.target_pct is not None:
-            p = self.target_pct
-            if isinstance(p, bool) or not isinstance(p, numbers.Real) or not math.isfinite(p) or not 0 < p <= 100:
-                raise _fail(where, f"target percentage {cut(p)}% must be above 0 and at most 100 (a share of the "
-                                   f"people in the journey).")
-            object.__setattr__(self, "target_pct", float(p))
-        object.__setattr__(self, "window", _duration(self.window, "goal window", allow_zero=True))
-
-    @classmethod
-    def from_dict(cls, d) -> Goal:
-        """Build from ``{type, activity, when?, target?, window?}``; target is a count or ``"25%"``.
-
-        >>> Goal.from_dict({"type": "custom", "activity": "signup", "target": "12.5%"}).target_pct
-        12.5
-        """
-        _check_keys(d, cls._KEYS, "goal", required=("type", "activity"))
-        target, pct = d.get("target"), None
-        if isinstance(target, str):
-            s = target.strip()
-            if not s.endswith("%"):
-                raise _fail("goal", f"target={cut(target)} must be a count (e.g. 1000) or a percentage ending in "
-                                    f"'%' (e.g. '25%').")
-            try:
-                pct = float(s[:-1])
-            except ValueError:
-                raise _fail("goal", f"target={cut(target)} is not a percentage; write it like '25%'.") from None
-            target = None
-        elif isinstance(target, float) and not isinstance(target, bool):
-            raise _fail("goal", f"target={cut(target)} must be a positive whole number of people (e.g. 1000), or a "
-                                f"percentage written as '25%'.")
-        return cls(d["type"], d["activity"], conditions=d.get("when"), target=target, target_pct=pct,
-                   window=d.get("window", _DEFAULT_WINDOW))
-
-    def to_dict(self) -> dict:
-        """The YAML form (``target`` omitted when there is none)."""
-        out: dict = {"type": self.type, "activity": self.activity}
-        if self.conditions:
-            out["when"] = " and ".join(str(c) for c in self.conditions)
-        if self.target is not None:
-            out["target"] = self.target
-        elif self.target_pct is not None:
-            text = repr(self.target_pct)
-            out["target"] = (text[:-2] if text.endswith(".0") else text) + "%"
-        out["window"] = _format_duration(self.window)
-        return out
-
-    @property
-    def criteria(self) -> Criteria:
-        """The goal trigger as :class:`Criteria`."""
-        return Criteria((self.activity,), self.conditions)
-
-    def matches(self, events: pd.DataFrame) -> pd.Series:
-        """Boolean Series: the events that trigger the goal."""
-        return _match(events, (self.activity,), self.conditions, name="goal")
-
-    def __str__(self) -> str:
-        if self.target is not None:
-            target = f"target {self.target:,}"
-        elif self.target_pct is not None:
-            target = f"target {self.target_pct:g}%"
-        else:
-            target = "no target"
-        trigger = " and ".join([f"activity == {_format_literal(self.activity)}"] + [str(c) for c in self.conditions])
-        return f"{self.type} ({trigger}; {target}; window {_format_duration(self.window)})"
-
-
-# --------------------------------------------------------------------------- YAML loading
-
-
-#: Limits on a YAML journey or rules file: hostile input gets a clear error, never a hang or a
-#: RecursionError. A journey file is a few KB and nests 4 levels deep (journey > milestones >
-#: milestone > activities); PyYAML reads about 30,000 values a second.
-_MAX_YAML_SIZE = 2_000_000  # characters of text, bytes of a file; refused before parsing
-_MAX_YAML_VALUES = 50_000  # values (scalars, lists, mappings) in the document
-_MAX_YAML_DEPTH = 50  # nesting levels, also counted through aliases
-_MAX_ALIAS_VALUES = 10_000  # values that aliases (*name) may add by repeating anchored ones
-_MAX_NUMBER_CHARS = 100  # characters of one number
-
-
-class _Refused(yaml.MarkedYAMLError):
-    """A YAML document refused by journeylab (too big, too deep, an alias bomb, an unreadable value);
-    ``problem`` is the whole message after the location."""
-
-    def __init__(self, problem: str, mark=None):
-        super().__init__(problem=problem, problem_mark=mark)
-
-
-class _SafeLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that refuses duplicate keys (which PyYAML silently overwrites), documents
-    that are too big or too deep, alias bombs, over-long numbers and unreadable values."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._depth = 0
-        self._values = 0
-        self._aliases: list = []  # (anchor, mark, node) of every alias used
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            node = super().compose_node(parent, index)
-            self._aliases.append((event.anchor, event.start_mark, node))
-            return node
-        mark = self.peek_event().start_mark
-        self._values += 1
-        if self._values > _MAX_YAML_VALUES:
-            raise _Refused(f"the YAML holds more than {_MAX_YAML_VALUES:,} values; a journey or rules file holds a "
-                           f"few hundred. Check that this is the right file, or split it.", mark)
-        if self._depth >= _MAX_YAML_DEPTH:
-            raise _Refused(f"the YAML is nested more than {_MAX_YAML_DEPTH} levels deep; a journey definition "
-                           f"needs 4 (journey > milestones > milestone > activities). Remove the extra nesting.",
-                           mark)
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def compose_document(self):
-        node = super().compose_document()
-        _check_aliases(node, self._aliases)
-        self._aliases = []
-        return node
-
-    def construct_object(self, node, deep=False):
-        try:
-            return super().construct_object(node, deep=deep)
-        except (ValueError, OverflowError, IndexError, KeyError, AttributeError, TypeError) as err:
-            # PyYAML's scalar constructors fail so on a date such as 2025-02-30, on `!!int abc`, or on
-            # an empty or odd value with an explicit tag (`!!float`, `!!bool maybe`, `!!timestamp 2025`)
-            what = node.tag.replace("tag:yaml.org,2002:", "")
-            why = f" ({cut(str(err), 100, quote=False)})" if isinstance(err, ValueError) else ""
-            raise _Refused(f"the value {cut(node.value, 60)} is not a valid {cut(what, 40, quote=False)}{why}; correct "
-                           f"it, or quote it if it is text.", node.start_mark) from None
-
-
-def _children(node) -> list:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
-
-
-def _check_aliases(root, aliases: list) -> None:
-    """Refuse a document whose aliases repeat more than ``_MAX_ALIAS_VALUES`` values, nest it
-    deeper than ``_MAX_YAML_DEPTH``, or refer to the value that contains them.
-
-    Walks the node graph once (iteratively, each node once): a "billion laughs" document of a
-    few hundred bytes, which would expand to 10**9 values, is measured, not expanded.
-    """
-    if not aliases:
-        return
-    done: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded values, expanded depth)
-    active: set[int] = set()
-    stack = [(root, False)]
-    while stack:
-        node, closing = stack.pop()
-        key = id(node)
-        if closing:
-            kids = [done[id(k)] for k in _children(node)]
-            # saturated, so that the sums stay small numbers even for 10**100000 values
-            done[key] = (min(1 + sum(k[0] for k in kids), 10**12), 1 + max((k[1] for k in kids), default=0))
-            active.discard(key)
-            continue
-        if key in done:
-            continue
-        if key in active:
-            anchor, mark = next(((a, m) for a, m, n in aliases if n is node), (None, None))
-            raise _Refused(f"the alias *{cut(anchor, 40, quote=False)} is used inside the value it names, which "
-                           f"would repeat forever; write the value out instead of the alias.", mark)
-        active.add(key)
-        stack.append((node, True))
-        stack.extend((k, False) for k in _children(node) if id(k) not in done)
-    values, depth = done[id(root)]
-    if values - len(done) > _MAX_ALIAS_VALUES or depth > _MAX_YAML_DEPTH:
-        anchor, mark, _ = max(aliases, key=lambda a: done[id(a[2])][0])
-        if depth > _MAX_YAML_DEPTH:
-            problem = f"the aliases nest the values more than {_MAX_YAML_DEPTH} levels deep"
-        else:
-            shown = f"{values:,}" if values < 10**12 else "more than 10**12"
-            problem = (f"the aliases (*name) repeat anchored values into {shown} values (at most "
-                       f"{_MAX_ALIAS_VALUES:,} may come from aliases: this is a 'billion laughs' document)")
-        raise _Refused(f"{problem}; the largest is *{cut(anchor, 40, quote=False)}. A journey or rules file may use "
-                       f"aliases only to repeat small values: write the values out, or use fewer aliases.", mark)
-
-
-def _construct_mapping(loader: _SafeLoader, node: yaml.MappingNode, deep: bool = False):
-    loader.flatten_mapping(node)
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-        except TypeError:
-            continue  # unhashable key: construct_mapping reports it
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {cut(key, 60)} (each key may appear once per mapping)", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-def _construct_number(loader: _SafeLoader, node: yaml.ScalarNode):
-    """An int or float, refusing over-long ones (a number of 5,000 digits is no journey's)."""
-    text = node.value if isinstance(node.value, str) else ""
-    if len(text) > _MAX_NUMBER_CHARS:
-        raise _Refused(f"the number {cut(text, 40)} has {len(text):,} characters (at most {_MAX_NUMBER_CHARS}); "
-                       f"quote it if it is text.", node.start_mark)
-    if node.tag.endswith(":int"):
-        return loader.construct_yaml_int(node)
-    return loader.construct_yaml_float(node)
-
-
-_SafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_number)
-_SafeLoader.add_constructor("tag:yaml.org,2002:float", _construct_number)
-
-
-def _read_yaml_file(path: Path, what: str) -> str:
-    """The text of a YAML file, refusing one over ``_MAX_YAML_SIZE`` bytes before reading it all."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(_MAX_YAML_SIZE + 1)
-    except OSError as err:
-        raise JourneyDefinitionError(f"{what} {cut(str(path))} cannot be read ({err.strerror or err}); check the "
-                                     f"path and its permissions.") from None
-    if len(data) > _MAX_YAML_SIZE:
-        raise JourneyDefinitionError(f"{what} {cut(str(path))} is larger than {_MAX_YAML_SIZE:,} bytes; a journey or "
-                                     f"rules file is a few KB. Check that this is the right file, or split it.")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise JourneyDefinitionError(f"{what} {cut(str(path))} is not UTF-8 text; save it as UTF-8 YAML.") from None
-
-
-def _load_yaml(text: str, source: str):
-    """Parse YAML text safely (see ``_SafeLoader``); every problem is a JourneyDefinitionError."""
-    if not isinstance(text, str):
-        raise JourneyDefinitionError(f"{source}: expected YAML text (a str), got {type(text).__name__}; pass the "
-                                     f"text, or the path of the file to Journey.from_yaml().")
-    if len(text) > _MAX_YAML_SIZE:
-        raise JourneyDefinitionError(f"{source}: the YAML text has {len(text):,} characters (at most "
-                                     f"{_MAX_YAML_SIZE:,}); a journey or rules file is a few KB. Check that this is "
-                                     f"the right text, or split it.")
-    try:
-        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        if isinstance(err, _Refused):
-            raise JourneyDefinitionError(f"{source}{at}: {err.problem}") from None
-        problem = cut(str(err.problem or err.context or err), 200, quote=False)
-        tag = re.search(r"constructor for the tag '([^']*)", problem)
-        if tag:
-            name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
-            raise JourneyDefinitionError(
-                f"{source}{at}: the tag {cut(name, 60)} is not allowed. Journey files are plain YAML (mappings, lists, "
-                f"text, numbers) and are loaded safely, without constructing objects; remove the tag.") from None
-        context = f" ({cut(err.context, 100, quote=False)})" if err.context and err.problem else ""
-        if problem.startswith("duplicate key"):
-            raise JourneyDefinitionError(f"{source}{at}: {problem}; remove or rename one of them.") from None
-        raise JourneyDefinitionError(f"{source}{at}: invalid YAML: {problem}{context}. Fix the YAML syntax "
-                                     f"(indent with spaces, quote text containing ': ' or '#').") from None
-    except yaml.YAMLError as err:
-        raise JourneyDefinitionError(f"{source}: invalid YAML: {cut(str(err), 200, quote=False)}.") from None
-
-
-class _Dumper(yaml.SafeDumper):
-    """yaml.SafeDumper writing lists of plain values in flow style: ``activities: [a, b]``."""
-
-
-def _represent_list(dumper: _Dumper, data: list):
-    flow = all(not isinstance(x, (list, dict)) for x in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-def _represent_str(dumper: _Dumper, data: str):
-    # YAML folds \x85, \u2028 and \u2029 into spaces unless they are escaped: double-quote such text
-    awkward = not data.isprintable() or any(c in data for c in "\x85\u2028\u2029")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if awkward else None)
-
-
-_Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(str, _represent_str)
-
-
 # --------------------------------------------------------------------------- the journey
 
 
@@ -749,7 +263,7 @@ class Journey:
         if self.exit is not None:
             out["exit"] = self.exit.to_dict()
         if self.stall_after:
-            out["stall_after"] = {k: _format_duration(v) for k, v in self.stall_after.items()}
+            out["stall_after"] = {k: duration_spec(v) for k, v in self.stall_after.items()}
         if self.phases:
             out["phases"] = {k: list(v) for k, v in self.phases.items()}
         if self.goal is not None:
@@ -787,7 +301,7 @@ class Journey:
                 f"{did_you_mean(p.name, siblings)} Check the path.")
         if p.is_dir():
             raise JourneyDefinitionError(f"journey file {cut(str(p))} is a folder; give the path of a .yaml file.")
-        return cls.from_yaml_string(_read_yaml_file(p, "journey file"), source=str(p))
+        return cls.from_yaml_string(read_yaml_file(p, "journey file"), source=str(p))
 
     @classmethod
     def from_yaml_string(cls, text: str, *, source: str = "<yaml>") -> Journey:
@@ -796,7 +310,7 @@ class Journey:
         >>> Journey.from_yaml_string("name: j\\nmilestones: [{name: a, activities: [x]}]").name
         'j'
         """
-        data = _load_yaml(text, source)
+        data = load_yaml(text, source)
         if data is None:
             raise JourneyDefinitionError(f"{source}: the journey definition is empty; it needs at least 'name' and "
                                          f"'milestones'.")
@@ -818,8 +332,7 @@ class Journey:
         - name: a
           activities: [x, y]
         """
-        text = yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                         default_flow_style=False, width=100)
+        text = dump_yaml(self.to_dict())
         if path is None:
             return text
         return atomic_write(path, text, example="journey.yaml")
@@ -843,41 +356,7 @@ class Journey:
         >>> Journey("j", [Milestone("a", ["x", "y"])], exit=["z"], phases={"p": ["x", "q"]}).activities
         ('x', 'y', 'z', 'q')
         """
-        return tuple(self._activity_places())
-
-    def _activity_places(self) -> dict[str, list[str]]:
-        places: dict[str, list[str]] = {}
-
-        def add(acts, place):
-            for a in acts:
-                places.setdefault(a, [])
-                if place not in places[a]:
-                    places[a].append(place)
-
-        for m in self.milestones:
-            add(m.activities, f"milestone {cut(m.name)}")
-        for key in ("entry", "exit"):
-            crit = getattr(self, key)
-            if crit is not None:
-                add(crit.activities, key)
-        if self.goal is not None:
-            add((self.goal.activity,), "goal")
-        for phase, acts in self.phases.items():
-            add(acts, f"phase {cut(phase)}")
-        return places
-
-    def _condition_places(self) -> dict[str, list[str]]:
-        places: dict[str, list[str]] = {}
-        groups = [(f"milestone {cut(m.name)}", m.conditions) for m in self.milestones]
-        groups += [(k, getattr(self, k).conditions) for k in ("entry", "exit") if getattr(self, k) is not None]
-        if self.goal is not None:
-            groups.append(("goal", self.goal.conditions))
-        for place, conds in groups:
-            for c in conds:
-                places.setdefault(c.column, [])
-                if place not in places[c.column]:
-                    places[c.column].append(place)
-        return places
+        return tuple(activity_places(self))
 
     def milestone(self, name: str) -> Milestone:
         """The milestone called ``name``.
@@ -933,66 +412,85 @@ class Journey:
 
     # ------------------------------------------------------------------ checking against a log
 
-    def problems(self, log) -> list[str]:
-        """What in the journey does not fit ``log``: activities the log does not contain and
-        condition columns it does not have, each with the closest names it does have.
+    def problems(self, log, *, parts=None) -> list[JourneyProblem]:
+        """What in the journey does not fit ``log``: the activities it names that the log does not
+        contain and the condition columns it lacks, each with the closest names the log has.
 
-        ``log`` needs only ``.activities`` and ``.columns`` (an EventLog; its ``.roles``, when
-        present, explain a condition that uses an input column name such as ``where`` for the
-        canonical ``channel``). An empty list means the journey fits.
+        This is the one "does the journey fit the log" check: the analyses use it (through
+        :meth:`check`) and ``journeylab validate`` prints it.
 
+        Parameters
+        ----------
+        log : EventLog
+            Only ``.activities`` and ``.columns`` are read (and ``.roles``, when present, to explain a
+            condition that uses an input column name such as ``where`` for the canonical ``channel``).
+        parts : str or list of str, optional
+            Check only these parts of the journey: ``"milestones"``, ``"entry"``, ``"exit"``, ``"goal"``,
+            ``"phases"`` (conditions included). Default: all.
+
+        Returns
+        -------
+        list of JourneyProblem
+            Empty when the journey fits. Each problem is the advice line (a ``str``) with its parts as
+            attributes: ``kind`` ("activity" or "column"), ``name``, ``places`` (where the journey names
+            it), ``closest`` (the log's closest names), ``hint`` (the advice after the semicolon),
+            ``fatal`` (it makes a part of the journey impossible to match: a happy-path milestone or an
+            entry none of whose activities occurs, the goal trigger, a condition column) and ``why`` (what
+            can then never happen). Activities come first, then columns, in the order the journey names them.
+
+        Examples
+        --------
         >>> from types import SimpleNamespace
         >>> log = SimpleNamespace(activities=("view_product", "add_to_cart"), columns=("case", "activity"))
-        >>> Journey("j", [Milestone("cart", ["add_to_kart"])]).problems(log)
+        >>> found = Journey("j", [Milestone("cart", ["add_to_kart"])]).problems(log)
+        >>> found
         ["activity 'add_to_kart' (milestone 'cart') is not in the log; closest: 'add_to_cart'."]
+        >>> found[0].fatal, found[0].why, found[0].closest
+        (True, "the happy-path milestone 'cart' matches no event", ('add_to_cart',))
         """
-        present = tuple(str(a) for a in log.activities)
-        present_set = set(present)
-        columns = tuple(str(c) for c in log.columns)
-        out = []
-        for activity, places in self._activity_places().items():
-            if activity in present_set:
-                continue
-            hits = closest(activity, present)
-            if hits:
-                hint = "closest: " + ", ".join(cut(h) for h in hits)
-            else:
-                shown = ", ".join(cut(a) for a in present[:8]) + (", ..." if len(present) > 8 else "")
-                hint = f"nothing close; the log has {len(present)} activities ({shown})"
-            out.append(f"activity {cut(activity)} ({', '.join(places)}) is not in the log; {hint}.")
-        roles = getattr(log, "roles", None)
-        renamed = {str(v): str(k) for k, v in roles.items()} if isinstance(roles, Mapping) else {}
-        for column, places in self._condition_places().items():
-            if column in columns:
-                continue
-            hits = closest(column, columns)
-            if renamed.get(column) in columns:
-                hint = (f"the log names its {renamed[column]} role {renamed[column]!r} (canonical name): write "
-                        f"{renamed[column]} instead of {cut(column, quote=False)}")
-            elif hits:
-                hint = "closest: " + ", ".join(cut(h) for h in hits)
-            else:
-                more = ", ..." if len(columns) > 40 else ""
-                hint = "columns: " + ", ".join(cut(c, quote=False) for c in columns[:40]) + more
-            out.append(f"condition column {cut(column)} ({', '.join(places)}) is not a column of the log; {hint}.")
-        return out
+        return find_problems(self, log, parts=parts)
 
-    def check(self, log) -> Journey:
-        """Check the journey against ``log``; raise :class:`JourneyDefinitionError` listing every
-        problem (see :meth:`problems`), else return the journey (so it can be chained).
+    def check(self, log, *, parts=None, minor: str = "raise", stacklevel: int = 1) -> Journey:
+        """Check the journey against ``log`` (see :meth:`problems`) and return it, so it can be chained.
 
+        Parameters
+        ----------
+        log : EventLog
+            The log (only ``.activities``, ``.columns`` and ``.roles`` are read).
+        parts : str or list of str, optional
+            Check only these parts: ``"milestones"``, ``"entry"``, ``"exit"``, ``"goal"``, ``"phases"``.
+        minor : {"raise", "warn", "ignore"}, default "raise"
+            ``"raise"``: any problem raises. ``"warn"``: only a fatal problem raises (the message then
+            lists every problem and says what can never happen); minor ones give one
+            :class:`~journeylab.exceptions.DataQualityWarning`. ``"ignore"``: only fatal problems raise.
+        stacklevel : int, default 1
+            Where the warning points, as in :func:`warnings.warn`: 1 the line that calls ``check``, 2 the
+            caller of the function that calls it...
+
+        Returns
+        -------
+        Journey
+            This journey.
+
+        Raises
+        ------
+        JourneyDefinitionError
+            Listing every problem, with the closest names, and how to fix them.
+
+        Examples
+        --------
         >>> from types import SimpleNamespace
         >>> log = SimpleNamespace(activities=("add_to_cart",), columns=("case", "activity"))
         >>> Journey("j", [Milestone("cart", ["add_to_cart"])]).check(log).name
         'j'
+        >>> Journey("j", [Milestone("cart", ["add_to_kart"])]).check(log)
+        Traceback (most recent call last):
+        ...
+        journeylab.exceptions.JourneyDefinitionError: journey 'j' does not fit the log (1 problem):
+          - activity 'add_to_kart' (milestone 'cart') is not in the log; closest: 'add_to_cart'.
+        Fix the names in the journey definition, or rename the log's activities/columns.
         """
-        found = self.problems(log)
-        if found:
-            raise JourneyDefinitionError(
-                f"journey {cut(self.name)} does not fit the log ({len(found)} "
-                f"problem{'s' if len(found) > 1 else ''}):\n"
-                + "\n".join(f"  - {p}" for p in found)
-                + "\nFix the names in the journey definition, or rename the log's activities/columns.")
+        check_fit(self, log, parts=parts, minor=minor, stacklevel=stacklevel + 2)
         return self
 
     # ------------------------------------------------------------------ display
@@ -1008,7 +506,7 @@ class Journey:
         e = html.escape
         rows = []
         for i, m in enumerate(self.milestones[:50], start=1):
-            stall = _format_duration(self.stall_after[m.name]) if m.name in self.stall_after else ""
+            stall = duration_spec(self.stall_after[m.name]) if m.name in self.stall_after else ""
             when = " and ".join(str(c) for c in m.conditions)
             rows.append(
                 "<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in (
@@ -1049,3 +547,7 @@ def check_journey(value, name: str = "journey") -> Journey:
 
 
 register_kind("journey", check_journey)
+
+
+# a name that lived here before the journey check moved to _fit.py (issue 14): one more release
+__getattr__ = moved_names(__name__, {"closest": (_names.closest, "journeylab._core.names.closest")})

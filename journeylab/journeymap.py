@@ -40,43 +40,38 @@ the **emotion curve**. With ``segment``, every table also has the rows of each s
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
-from html import escape
 
 import numpy as np
 import pandas as pd
 
+from ._core.formatting import cut
+from ._core.results import FrozenMap, Result
+from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, TEXT, Choice, Int, Optional, checked, log_column
+from ._core.vocabulary import KPI_KINDS, KPI_LABELS
+from ._kernels.events import events
+from ._kernels.survey import clean, segment_columns, segment_series, stats_frame
+from ._kernels.survey import scale as scale_of  # "scale" is a parameter of journey_map
+from ._kernels.units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError
-from .kpi import (
-    _LABEL,
-    KPI_KINDS,
-    SurveyScore,
-    _check_choice,
-    _check_confidence,
-    _check_int,
-    _clean,
-    _column,
-    _html,
-    _scale,
-    _segment_series,
-    _stats_frame,
-    survey_score,
-)
+from .kpi import SurveyScore, survey_score
 
-__all__ = ["JourneyMap", "experience_sections", "journey_map"]
+__all__ = ["JourneyMap", "journey_map"]
 
 _ALL = "all"
 
 
 @dataclass(frozen=True, eq=False)
-class JourneyMap:
+class JourneyMap(Result):
     """The numbers of a journey map; from :func:`journey_map` (see the module docstring).
 
     ``touchpoints``: segment, phase, activity, events, units, reach, conversion, drop_off,
     answers, score, ci_low, ci_high, status, gap, act.
     ``phase_scores``: segment, phase, units, events, answers, score, ci_low, ci_high, status.
     ``overall``: the :class:`~journeylab.kpi.SurveyScore` of every answer of the mapped
-    touchpoints. ``missing``: phase activities that do not occur in the log.
+    touchpoints. ``missing``: phase activities that do not occur in the log. ``params``: the
+    inputs (read-only).
     """
 
     journey: str
@@ -91,11 +86,11 @@ class JourneyMap:
     min_answers: int
     better: str
     neutral: float
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def label(self) -> str:
-        return _LABEL[self.kind]
+        return KPI_LABELS[self.kind]
 
     def to_frame(self) -> pd.DataFrame:
         """The touchpoint table (all segments)."""
@@ -132,9 +127,6 @@ class JourneyMap:
         return (f"JourneyMap '{self.journey}': {len(self.phases)} phases, {n_tp} touchpoints, {self.label} overall "
                 f"{self.overall._fmt(self.overall.value)}; {n_act} touchpoint(s) to act on")
 
-    def _repr_html_(self) -> str:
-        return _html(repr(self), self.summary)
-
     def plot(self, ax=None, *, segment: str = _ALL, **kw):
         """Draw the journey map (see :func:`journeylab.plotting.journeymap.plot_journey_map`)."""
         from .plotting.journeymap import plot_journey_map
@@ -159,7 +151,7 @@ def _tables(df: pd.DataFrame, phase_of: dict, phases: list, sc, confidence: floa
     ended = last[~last.index.isin(reached)]
     drop = ended.value_counts().reindex(ev.index, fill_value=0) / ev["units"]
     answered = d[d["v"].notna()]
-    scores = _stats_frame(answered["v"], [answered["activity"]], sc, confidence)
+    scores = stats_frame(answered["v"], [answered["activity"]], sc, confidence)
     tp = ev.join(scores, how="left")
     tp["reach"] = tp["units"] / max(n_units, 1)
     tp["conversion"] = conv.reindex(tp.index).astype(float) if conv is not None else np.nan
@@ -171,7 +163,7 @@ def _tables(df: pd.DataFrame, phase_of: dict, phases: list, sc, confidence: floa
     tp = tp.sort_values("activity", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     # phases
     ph = d.groupby("phase", sort=False).agg(units=("u", "nunique"), events=("u", "size"))
-    ph_scores = _stats_frame(answered["v"], [answered["phase"]], sc, confidence)
+    ph_scores = stats_frame(answered["v"], [answered["phase"]], sc, confidence)
     ph = ph.join(ph_scores, how="left").reindex(phases)
     for c in ("units", "events", "answers"):
         ph[c] = ph[c].fillna(0).astype("int64") if c in ph else 0
@@ -185,6 +177,8 @@ def _tables(df: pd.DataFrame, phase_of: dict, phases: list, sc, confidence: floa
     return tp, ph
 
 
+@checked(log=LOG, journey=JOURNEY, kpi=Choice(*KPI_KINDS), score=Optional(TEXT),
+         min_answers=Int(minimum=1, example=30), unit=TEXT, higher_is_easier=BOOL, confidence=CONFIDENCE)
 def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, segment=None, min_answers: int = 30,
                 unit: str = "case", scale=None, top_box=None, low_effort_box=None, higher_is_easier: bool = False,
                 confidence: float = 0.95) -> JourneyMap:
@@ -192,17 +186,35 @@ def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, seg
 
     Parameters
     ----------
-    log : EventLog.
-    journey : a :class:`~journeylab.journey.Journey` with ``phases``; its goal gives the
-        conversion (else the map shows drop-off only).
-    kpi : ``"nps"``, ``"csat"`` or ``"ces"``; ``score`` the column of answers (default: the
-        column named like the KPI).
-    segment : a column name or a Series case id -> segment: the tables get one block per
-        segment besides ``"all"``, and ``plot(segment=...)`` draws one of them.
-    min_answers : touchpoints and phases with fewer answers are shown as insufficient.
-    unit : what a journey is: ``"case"``, ``"customer"`` or an id column (``"session_id"``).
-    scale, top_box, low_effort_box, higher_is_easier, confidence : see :mod:`journeylab.kpi`.
+    log : EventLog
+        The events, with a column of survey answers.
+    journey : Journey
+        A journey with ``phases``; its goal gives the conversion (else the map shows drop-off
+        only).
+    kpi : {"nps", "csat", "ces"}, default "nps"
+        The survey KPI.
+    score : str, optional
+        The column of answers (default: the column named like the KPI).
+    segment : str or Series, optional
+        A column name or a Series case id -> segment: the tables get one block per segment
+        besides ``"all"``, and ``plot(segment=...)`` draws one of them.
+    min_answers : int, default 30
+        Touchpoints and phases with fewer answers are shown as insufficient.
+    unit : str, default "case"
+        What a journey is: ``"case"``, ``"customer"`` or an id column (``"session_id"``).
+    scale, top_box, low_effort_box, higher_is_easier
+        The answer scale (see :func:`journeylab.kpi.csat`, :func:`journeylab.kpi.ces`).
+    confidence : float, default 0.95
+        Level of the intervals.
 
+    Returns
+    -------
+    JourneyMap
+        The touchpoint table (``to_frame()``), the scores per phase, the overall score and the
+        touchpoints to act on (``where_to_act()``).
+
+    Examples
+    --------
     >>> import pandas as pd, journeylab as jl
     >>> from journeylab.journey import Journey, Milestone
     >>> df = pd.DataFrame({"case": ["a", "a", "b"], "activity": ["view", "buy", "view"],
@@ -216,26 +228,26 @@ def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, seg
     0     view         0.5       0.5    0.0
     1      buy         1.0       0.0  100.0
     """
-    _check_choice(kpi, "kpi", KPI_KINDS)
-    sc = _scale(kpi, scale=scale, top_box=top_box, low_effort_box=low_effort_box, higher_is_easier=higher_is_easier)
-    confidence = _check_confidence(confidence)
-    min_answers = _check_int(min_answers, "min_answers", example=30)
+    sc = scale_of(kpi, scale=scale, top_box=top_box, low_effort_box=low_effort_box, higher_is_easier=higher_is_easier)
     score = score or kpi
-    _column(log, score, "score")
-    unit = "case" if unit == "case" else _column(log, unit, "unit")
-    if not getattr(journey, "phases", None):
-        raise JourneyDefinitionError(f"journey {getattr(journey, 'name', journey)!r} defines no phases; a journey map "
-                                     f"needs them. Add 'phases:' (phase -> activities) to the journey definition.")
-    df = log._frame()
+    log_column(log, score, "score")
+    unit = "case" if unit == "case" else log_column(log, unit, "unit")
+    if not journey.phases:
+        raise JourneyDefinitionError(f"journey {journey.name!r} defines no phases; a journey map needs them. Add "
+                                     f"'phases:' (phase -> activities) to the journey definition.")
+    goal_columns = [c.column for c in journey.goal.conditions if c.column in log.columns] if journey.goal else []
+    df = events(log, [score, unit, *segment_columns(log, segment), *goal_columns])
+    if unit == "customer" and log.has_role("customer"):
+        df = known_customers(df)  # a case without a customer id is its own customer
     df = df[df[unit].notna()]
     present = set(log.activities)
     phase_of = {a: p for p, acts in journey.phases.items() for a in acts if a in present}
     missing = tuple(a for acts in journey.phases.values() for a in acts if a not in present)
     if not phase_of:
         raise JourneyDefinitionError(f"none of the activities of journey {journey.name!r}'s phases occurs in the log "
-                                     f"(e.g. {missing[:3]}); check journey.problems(log).")
+                                     f"(e.g. {cut(missing[:3])}); check journey.problems(log).")
     phases = list(journey.phases)
-    values, _ = _clean(df[score], sc, name=f"values of column {score!r}")
+    values, _ = clean(df[score], sc, name=f"values of column {score!r}")
     work = pd.DataFrame({"u": pd.factorize(df[unit])[0], "t": df["timestamp"], "seq": df["_seq"],
                          "activity": df["activity"].to_numpy(), "phase": df["activity"].map(phase_of).to_numpy()},
                         index=df.index)
@@ -246,10 +258,8 @@ def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, seg
     if mapped.empty:
         raise InvalidParameterError(f"no answers in column {score!r} on the journey's touchpoints; check score=... "
                                     f"(columns with answers: {[c for c in ('nps', 'csat', 'ces') if c in log.columns]}).")
-    overall = survey_score(mapped, kind=kpi, scale=sc.hi if kpi != "nps" else None, top_box=sc.top_box or None,
-                           low_effort_box=sc.low_effort_box or None, higher_is_easier=sc.higher_is_easier,
-                           confidence=confidence)
-    seg = _segment_series(log, segment, df)
+    overall = survey_score(mapped, kind=kpi, **sc.options(), confidence=confidence)
+    seg = segment_series(log, segment, df)
     work = work.sort_values(["u", "t", "seq"], kind="stable")
     blocks = [(_ALL, work)]
     if seg is not None:
@@ -283,44 +293,12 @@ def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, seg
                       better=sc.better, neutral=sc.neutral, params=params)
 
 
-# --------------------------------------------------------------------------- report sections
+def __getattr__(name):
+    # the report's HTML moved to journeylab._report.experience (kept reachable from here for one release)
+    if name == "experience_sections":
+        from ._report.experience import experience_sections
 
-
-def experience_sections(log, journey, *, kpi: str = "nps", score: str | None = None, unit: str = "case",
-                        contacts: dict | None = None) -> list[tuple[str, str]]:
-    """HTML sections for ``journeylab report``: the journey map, scores per touchpoint, and contact
-    peaks (when the log has a call-centre channel). Returns ``[(title, html), ...]``; figures
-    are inline PNG, every data string escaped. Sections that do not apply are left out.
-
-    >>> import journeylab as jl
-    >>> experience_sections(jl.datasets.load_example(), None)
-    []
-    """
-    from ._report.sections import _figure as fig_html
-    from .kpi import touchpoint_scores
-
-    def table(df: pd.DataFrame) -> str:
-        return df.to_html(index=False, escape=True, na_rep="-", border=0)
-
-    out: list[tuple[str, str]] = []
-    col = score or kpi
-    if journey is None or not getattr(journey, "phases", None) or col not in log.columns:
-        return out
-    jm = journey_map(log, journey, kpi=kpi, score=col, unit=unit)
-    ax = jm.plot()
-    body = (f'<p class="note">{escape(repr(jm))}. Colour: {escape(jm.label)} per touchpoint on a diverging scale; '
-            f'grey = fewer than {jm.min_answers} answers; red frame = significantly below the overall score.</p>'
-            + fig_html(ax.figure) + table(jm.summary))
-    out.append(("Journey map", body))
-    ts = touchpoint_scores(log, score=col, kind=kpi)
-    ax = ts.plot()
-    out.append((f"{jm.label} per touchpoint", f'<p class="note">{escape(repr(ts))}</p>' + fig_html(ax.figure)
-                + table(ts.summary)))
-    if log.has_role("channel") and "call_centre" in set(log._frame()["channel"].dropna().unique()):
-        from .contact import contact_peaks
-
-        cp = contact_peaks(log, **(contacts or {}))
-        ax = cp.plot()
-        out.append(("Contact peaks", f'<p class="note">{escape(repr(cp))}</p>' + fig_html(ax.figure)
-                    + table(cp.summary)))
-    return out
+        warnings.warn("journeylab.journeymap.experience_sections is deprecated and goes in the next release; use "
+                      "journeylab._report.experience.experience_sections.", DeprecationWarning, stacklevel=2)
+        return experience_sections
+    raise AttributeError(f"module 'journeylab.journeymap' has no attribute {name!r}")

@@ -26,85 +26,21 @@ EventLog: 3 events, 2 cases, 2 activities, 2025-01-01 .. 2025-01-02 (UTC)
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from ._core.backend import backend_name, execute
-from ._core.validation import register as register_kind
-from ._timestamps import drop_sub_microseconds, parse_timestamps
-from ._util import closest, cut, to_timedelta
-from .exceptions import (
-    DataQualityWarning,
-    EmptyLogError,
-    FileFormatError,
-    InvalidParameterError,
-    MissingValuesError,
-    SchemaError,
-    TimestampError,
-)
+from ._core.deprecation import moved_names
+from ._core.formatting import cut
+from ._core.names import closest
+from ._core.validation import BOOL, DURATION, TEXT, Choice, Optional, Texts, checked, register as register_kind, to_timedelta
+from ._table import ROLES, build_frame, coded_frame, encode, missing_column, session_frame, sessions_by_column
+from . import _timestamps, exceptions as _exceptions
+from .exceptions import EmptyLogError, InvalidParameterError
 
 __all__ = ["EventLog", "from_pandas", "ROLES"]
-
-#: Roles a column can play, in canonical order. The first three are required.
-ROLES = ("case", "activity", "timestamp", "channel", "lifecycle", "resource", "customer", "value")
-_ID_ROLES = ("case", "customer")
-_TEXT_ROLES = ("activity", "channel", "lifecycle", "resource")
-_REQUIRED = {"case": "case (or customer) id of each event", "activity": "name of each event",
-             "timestamp": "time of each event"}
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _check_path(path) -> Path:
-    try:
-        p = Path(os.fspath(path))
-    except TypeError:
-        raise FileFormatError(f"path={path!r} is not a file path; pass a str or pathlib.Path.") from None
-    if not p.exists():
-        hint = ""
-        if p.parent.exists():
-            names = [c.name for c in p.parent.iterdir()]
-            near = closest(p.name, names)
-            if near:
-                hint = f" Files nearby with a similar name: {near}."
-        raise FileFormatError(f"No file at '{p}'.{hint} Check the path (relative paths start at {os.getcwd()}).")
-    if p.is_dir():
-        raise FileFormatError(f"'{p}' is a folder, not a file; pass the path of the log file inside it.")
-    return p
-
-
-def _missing_column(role: str, name: str, columns: Sequence[str]) -> SchemaError:
-    near = closest(name, columns, n=1)
-    near_txt = f" Closest match: {near[0]!r}." if near else ""
-    return SchemaError(
-        f"{role}={name!r} is not a column of the log.{near_txt} "
-        f"Available: {list(map(str, columns))}. Pass {role}=... or rename the column."
-    )
-
-
-def _as_str_ids(s: pd.Series) -> pd.Series:
-    """Case / customer ids as strings; floats that are whole numbers lose their '.0'."""
-    if pd.api.types.is_float_dtype(s.dtype):
-        whole = s.dropna()
-        if len(whole) and (whole == np.floor(whole)).all():
-            s = s.astype("Int64")
-    out = s.astype("str")
-    return out.where(s.notna(), None)
-
-
-def _event_order(case: pd.Series, ts: pd.Series) -> np.ndarray:
-    """Positions that sort events by case, then timestamp, ties in input order (stable)."""
-    codes, _ = pd.factorize(case, sort=True)
-    t = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view("int64") if isinstance(
-        ts.dtype, pd.DatetimeTZDtype) else ts.to_numpy().view("int64")
-    return np.lexsort((np.arange(len(case)), t, codes))
-
 
 # --------------------------------------------------------------------------- the log
 
@@ -147,33 +83,16 @@ class EventLog:
     def _memo(self, key, compute):
         """The value cached under ``key`` for this log, computed once by ``compute()`` on first use.
 
-        The one official cache of a log, for the log itself and for the kernels (``_kernels/``):
-        a log is immutable, so anything computed from it stays true for its lifetime, and the
-        cache goes when the log goes (a derived log - a filter, sessions - starts empty). Keys of
-        kernels are tuples that start with the kernel's name, e.g. ``("scans", "variants")``;
-        the log's own keys are plain strings. The cache is not pickled. Never store a value that
-        a caller may change in place (hand out copies, or arrays marked read-only).
+        The one cache of a log, for the log itself and for the kernels (``_kernels/``): a log is
+        immutable, so what is computed from it stays true, and the cache goes with the log (a derived
+        log starts empty; the cache is not pickled). Kernels key by tuples that start with their name,
+        e.g. ``("scans", "variants")``; the log's own keys are strings. Never cache a value a caller
+        may change in place (hand out copies, or read-only arrays).
 
-        Parameters
-        ----------
-        key : hashable
-            What is cached, e.g. ``("scans", "compact")``.
-        compute : callable
-            Called without arguments when ``key`` is not cached yet; its value is kept.
-
-        Returns
-        -------
-        object
-            The cached value.
-
-        Examples
-        --------
         >>> import journeylab as jl
         >>> log = jl.datasets.load_example()
-        >>> log._memo(("doc", "cases"), lambda: log.n_cases)
-        6
-        >>> log._memo(("doc", "cases"), lambda: 0)  # computed once
-        6
+        >>> log._memo(("doc", "cases"), lambda: log.n_cases), log._memo(("doc", "cases"), lambda: 0)
+        (6, 6)
         """
         cache = self._cache
         try:
@@ -189,11 +108,10 @@ class EventLog:
         return self._df is None
 
     def _frame(self) -> pd.DataFrame:
+        """The whole event table (collected once from the engine for a lazy log): for the data layer and
+        ``_kernels`` only - analyses ask :func:`journeylab._kernels.events.events` for the columns they need."""
         if self._df is None:
-            if "frame" not in self._cache:
-
-                self._cache["frame"] = execute(self._table.order_by("_seq")).reset_index(drop=True)
-            return self._cache["frame"]
+            return self._memo("frame", lambda: execute(self._table.order_by("_seq")).reset_index(drop=True))
         return self._df
 
     @property
@@ -201,67 +119,40 @@ class EventLog:
         """The events as an Ibis table (DuckDB in process by default), with canonical columns and ``_seq``."""
         if self._table is not None:
             return self._table
-        if "table" not in self._cache:
+
+        def compute():
             import ibis
 
-            self._cache["table"] = ibis.memtable(self._df)
-        return self._cache["table"]
+            return ibis.memtable(self._df)
+
+        return self._memo("table", compute)
 
     def _arrays(self) -> dict:
         """The in-memory events as numpy arrays, computed once and shared by the engine and the
-        discovery scans: ``codes`` (int32 activity codes, alphabetical), ``vocab`` (the activity
-        of each code), ``first`` (True where a case starts; the frame is sorted by case then
-        time) and ``us`` (microseconds since the epoch). Lazy logs: None.
-        """
+        discovery scans (see :func:`journeylab._table.encode`). Lazy logs: None."""
         if self._df is None:
             return None
-        if "arrays" not in self._cache:
-            df = self._df
-            codes, vocab = pd.factorize(df["activity"], sort=True)
-            first = df["case"].ne(df["case"].shift()).to_numpy()
-            ts = df["timestamp"]
-            if isinstance(ts.dtype, pd.DatetimeTZDtype):
-                ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-            us = ts.to_numpy().astype("datetime64[us]").view("int64")
-            self._cache["arrays"] = dict(codes=codes.astype(np.int32), vocab=np.asarray(vocab, dtype=object),
-                                         first=first, us=us)
-        return self._cache["arrays"]
+        return self._memo("arrays", lambda: encode(self._df))
 
     def _coded(self):
-        """(Ibis table, activity vocabulary) for the engine: the events with integer keys.
-
-        In memory the frame is sorted by case then time, so the successor of an event is
-        the next row: ``_case`` (int64), ``_act`` (int32 index into the vocabulary),
-        ``_next`` (activity code of the next event of the case, -1 for the last event) and
-        ``_dt`` (microseconds to it) are added here with numpy (from :meth:`_arrays`),
-        without a window. Lazy logs: (log.table, None).
-        """
+        """(Ibis table, activity vocabulary) for the engine: the events with integer keys (see
+        :func:`journeylab._table.coded_frame`). Lazy logs: (log.table, None)."""
         if self._df is None:
             return self.table, None
-        if "coded" not in self._cache:
+
+        def compute():
             import ibis
 
             a = self._arrays()
-            codes, first, us = a["codes"], a["first"], a["us"]
-            nxt = np.empty_like(codes)
-            nxt[:-1] = codes[1:]
-            nxt[-1] = -1
-            nxt[np.flatnonzero(first[1:])] = -1  # the next row starts another case
-            dt = np.zeros(len(codes), dtype=np.int64)
-            dt[:-1] = us[1:] - us[:-1]
-            # integer columns only: no string column is converted for DuckDB
-            df = self._df
-            frame = pd.DataFrame({"_seq": df["_seq"], "timestamp": df["timestamp"],
-                                  "_case": np.cumsum(first, dtype=np.int64) - 1, "_act": codes, "_next": nxt, "_dt": dt})
-            self._cache["coded"] = (ibis.memtable(frame), a["vocab"])
-        return self._cache["coded"]
+            return ibis.memtable(coded_frame(self._df, a)), a["vocab"]
+
+        return self._memo("coded", compute)
 
     @property
     def backend(self) -> str:
         """Name of the engine that runs the aggregates ("duckdb" or "pyspark")."""
         if self._table is None:
             return "duckdb"
-
         return backend_name(self._table)
 
     def to_pandas(self) -> pd.DataFrame:
@@ -289,37 +180,25 @@ class EventLog:
         >>> import journeylab as jl, pm4py
         >>> dfg, start, end = pm4py.discover_dfg(jl.datasets.load_example().to_pm4py())
         """
-        names = {
-            "case": "case:concept:name",
-            "activity": "concept:name",
-            "timestamp": "time:timestamp",
-            "lifecycle": "lifecycle:transition",
-            "resource": "org:resource",
-        }
-        out = self.to_pandas().rename(columns=names)
-        return out
+        names = {"case": "case:concept:name", "activity": "concept:name", "timestamp": "time:timestamp",
+                 "lifecycle": "lifecycle:transition", "resource": "org:resource"}
+        return self.to_pandas().rename(columns=names)
 
     # ---- sizes
-    def _stat(self, key, fn):
-        if key not in self._cache:
-            self._cache[key] = fn()
-        return self._cache[key]
 
     @property
     def n_events(self) -> int:
         """Number of events."""
         if self._df is not None:
             return len(self._df)
-
-        return self._stat("n_events", lambda: int(execute(self._table.count())))
+        return self._memo("n_events", lambda: int(execute(self._table.count())))
 
     @property
     def n_cases(self) -> int:
         """Number of distinct cases."""
         if self._df is not None:
-            return self._stat("n_cases", lambda: int(self._df["case"].nunique()))
-
-        return self._stat("n_cases", lambda: int(execute(self._table.case.nunique())))
+            return self._memo("n_cases", lambda: int(self._df["case"].nunique()))
+        return self._memo("n_cases", lambda: int(execute(self._table.case.nunique())))
 
     @property
     def activities(self) -> tuple[str, ...]:
@@ -329,13 +208,12 @@ class EventLog:
             if self._df is not None:
                 vc = self._df["activity"].value_counts()
             else:
-
                 t = self._table
                 vc = execute(t.group_by("activity").agg(n=t.count())).set_index("activity")["n"]
             vc = vc.rename_axis("activity").reset_index(name="n").sort_values(["n", "activity"], ascending=[False, True])
             return tuple(vc["activity"].astype(str))
 
-        return self._stat("activities", compute)
+        return self._memo("activities", compute)
 
     @property
     def activity_counts(self) -> pd.Series:
@@ -385,7 +263,7 @@ class EventLog:
             ts = self._frame()["timestamp"]
             return ts.min(), ts.max()
 
-        return self._stat("span", compute)
+        return self._memo("span", compute)
 
     @property
     def timezone(self) -> str:
@@ -442,7 +320,9 @@ class EventLog:
         return self.n_events
 
     # ---- derived logs
-    def _derive(self, df: pd.DataFrame, **meta) -> EventLog:
+    def _derive(self, df: pd.DataFrame, *, roles: dict | None = None, **meta) -> EventLog:
+        """A new log of the events ``df`` (rows of this log's table, in order; ``roles`` when they change),
+        with ``meta`` added to this log's notes."""
         if len(df) == 0:
             raise EmptyLogError(
                 "the filter left no events. Loosen it (check the values with log.summary() "
@@ -450,8 +330,9 @@ class EventLog:
             )
         df = df.reset_index(drop=True)
         df["_seq"] = np.arange(len(df), dtype="int64")
-        return EventLog(df, roles=self._roles, meta={**self._meta, **meta})
+        return EventLog(df, roles=self._roles if roles is None else roles, meta={**self._meta, **meta})
 
+    @checked(keep=BOOL)
     def filter_cases(self, cases: Iterable[str], *, keep: bool = True) -> EventLog:
         """Keep (or, with ``keep=False``, drop) the given case ids.
 
@@ -466,6 +347,7 @@ class EventLog:
         mask = df["case"].isin(wanted)
         return self._derive(df[mask if keep else ~mask])
 
+    @checked(column=TEXT, level=Choice("event", "case"), keep=BOOL)
     def filter_values(self, column: str, values, *, level: str = "case", keep: bool = True) -> EventLog:
         """Filter by the values of a column.
 
@@ -478,9 +360,7 @@ class EventLog:
         3
         """
         if column not in self.columns:
-            raise _missing_column("column", column, self.columns)
-        if level not in ("event", "case"):
-            raise InvalidParameterError(f"level={level!r} is not allowed; use 'event' or 'case'.")
+            raise missing_column("column", column, self.columns)
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             values = [values]
         df = self._frame()
@@ -489,6 +369,7 @@ class EventLog:
             hit = df["case"].isin(df.loc[hit, "case"].unique())
         return self._derive(df[hit if keep else ~hit])
 
+    @checked(how=Choice("contained", "intersecting", "events"))
     def filter_time(self, start=None, end=None, *, how: str = "contained") -> EventLog:
         """Filter on time.
 
@@ -498,10 +379,8 @@ class EventLog:
 
         >>> import journeylab as jl
         >>> jl.datasets.load_example().filter_time("2011-01-01", how="contained").n_cases
-        2
+        3
         """
-        if how not in ("contained", "intersecting", "events"):
-            raise InvalidParameterError(f"how={how!r} is not allowed; use 'contained', 'intersecting' or 'events'.")
         df = self._frame()
         tz = df["timestamp"].dt.tz
 
@@ -528,6 +407,84 @@ class EventLog:
         per_case = inside.groupby(df["case"], sort=False).transform("all" if how == "contained" else "any")
         return self._derive(df[per_case])
 
+    # ---- the exploration filters of journeylab.filters, as methods (the one upward import of the data layer)
+    def filter_variants(self, *, top: int | None = None, coverage: float | None = None,
+                        keep: bool = True) -> EventLog:
+        """Keep the cases of the ``top`` most frequent variants, or of those that together cover the share
+        ``coverage`` of the cases (with both, the shorter selection); ``keep=False`` drops them instead.
+        A new log: see :func:`journeylab.filters.filter_variants`.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_variants(top=2).n_cases
+        2
+        """
+        from . import filters
+
+        return filters.filter_variants(self, top=top, coverage=coverage, keep=keep)
+
+    def filter_endpoints(self, *, start=None, end=None, keep: bool = True) -> EventLog:
+        """Keep the cases that start with one of the activities ``start`` and / or end with one of ``end``
+        (a name or a list); ``keep=False`` drops them instead. See :func:`journeylab.filters.filter_endpoints`.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_endpoints(end="pay compensation").n_cases
+        3
+        """
+        from . import filters
+
+        return filters.filter_endpoints(self, start=start, end=end, keep=keep)
+
+    def filter_directly_follows(self, a: str, b: str, *, keep: bool = True) -> EventLog:
+        """Keep the cases in which activity ``a`` is directly followed by ``b`` at least once; ``keep=False``
+        drops them instead. See :func:`journeylab.filters.filter_directly_follows`.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_directly_follows("decide", "reinitiate request").n_cases
+        2
+        """
+        from . import filters
+
+        return filters.filter_directly_follows(self, a, b, keep=keep)
+
+    def filter_eventually_follows(self, a: str, b: str, *, keep: bool = True) -> EventLog:
+        """Keep the cases in which ``b`` happens some time after ``a`` (not necessarily directly);
+        ``keep=False`` drops them instead. See :func:`journeylab.filters.filter_eventually_follows`.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_eventually_follows("examine casually", "pay compensation").n_cases
+        3
+        """
+        from . import filters
+
+        return filters.filter_eventually_follows(self, a, b, keep=keep)
+
+    def filter_case_length(self, *, min: int | None = None, max: int | None = None,  # noqa: A002
+                           keep: bool = True) -> EventLog:
+        """Keep the cases with between ``min`` and ``max`` events (inclusive; either may be None);
+        ``keep=False`` drops them instead. See :func:`journeylab.filters.filter_case_length`.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_case_length(max=5).n_cases
+        4
+        """
+        from . import filters
+
+        return filters.filter_case_length(self, min=min, max=max, keep=keep)
+
+    def filter_case_duration(self, *, min=None, max=None, keep: bool = True) -> EventLog:  # noqa: A002
+        """Keep the cases whose duration (first to last event) lies between ``min`` and ``max``
+        (inclusive; durations such as ``"2d"`` or ``pd.Timedelta``, either may be None); ``keep=False``
+        drops them instead. See :func:`journeylab.filters.filter_case_duration`.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.load_example().filter_case_duration(min="14d").n_cases
+        2
+        """
+        from . import filters
+
+        return filters.filter_case_duration(self, min=min, max=max, keep=keep)
+
+    @checked(gap=DURATION, restart_on=Optional(Texts(example="['home']", allow_empty=True)), by=Optional(TEXT))
     def sessions(self, gap="30min", *, restart_on: Iterable[str] | str | None = None,
                  by: str | None = None) -> EventLog:
         """Split each customer's events into journey sessions.
@@ -545,48 +502,21 @@ class EventLog:
         2
         """
         if by is not None:
-            return self._sessions_from(by)
+            if by not in self.attributes:
+                raise missing_column("by", by, self.attributes)
+            # warnings point at the caller: sessions_by_column, sessions, the @checked wrapper, the caller
+            out, roles = sessions_by_column(self._frame(), self._roles, by, stacklevel=4)
+            return self._derive(out, roles=roles, sessions=f"by={by}")
         gap_td = to_timedelta(gap, name="gap")
-        restart = [] if restart_on is None else ([restart_on] if isinstance(restart_on, str) else list(restart_on))
+        restart = list(restart_on or ())
         unknown = [a for a in restart if a not in set(self.activities)]
         if unknown:
             raise InvalidParameterError(
                 f"restart_on names activities that are not in the log: {unknown}. "
                 f"Closest: {[closest(a, self.activities) for a in unknown]}."
             )
-        df = self._frame().drop(columns=["_seq"])
-        who = df["customer"] if self.has_role("customer") else df["case"]
-        order = _event_order(who, df["timestamp"])
-        df = df.iloc[order].reset_index(drop=True)
-        who = who.iloc[order].reset_index(drop=True)
-        new_customer = who.ne(who.shift())
-        gaps = df["timestamp"].diff() > gap_td
-        starts = new_customer | gaps
-        if restart:
-            starts |= df["activity"].isin(restart)
-        n = starts.astype("int64").groupby(who, sort=False).cumsum()
-        roles = {**self._roles, "customer": self._roles.get("customer", self._roles["case"])}
-        out = _with_roles(df, self._roles, roles, customer=who, case=who + "#" + n.astype(str))
-        log = EventLog(out, roles=roles, meta={**self._meta, "sessions": f"gap={gap_td}, restart_on={restart}"})
-        return log._derive(out.iloc[_event_order(out["case"], out["timestamp"])])
-
-    def _sessions_from(self, column: str) -> EventLog:
-        if column not in self.attributes:
-            raise _missing_column("by", column, self.attributes)
-        df = self._frame().drop(columns=["_seq"])
-        missing = df[column].isna()
-        if missing.all():
-            raise EmptyLogError(f"by={column!r} is empty on every event; it cannot define sessions.")
-        if missing.any():
-            warnings.warn(f"dropped {int(missing.sum()):,} event(s) with no {column!r} (outside any session).",
-                          DataQualityWarning, stacklevel=3)
-            df = df[~missing]
-        roles = {**self._roles, "customer": self._roles.get("customer", self._roles["case"]), "case": column}
-        out = _with_roles(df.drop(columns=[column]), self._roles, roles,
-                          customer=df["customer"] if self.has_role("customer") else df["case"],
-                          case=_as_str_ids(df[column]))
-        log = EventLog(out, roles=roles, meta={**self._meta, "sessions": f"by={column}"})
-        return log._derive(out.iloc[_event_order(out["case"], out["timestamp"])])
+        out, roles = session_frame(self._frame(), self._roles, gap=gap_td, restart=restart, stacklevel=4)
+        return self._derive(out, roles=roles, sessions=f"gap={gap_td}, restart_on={restart}")
 
 
 def check_log(value, name: str = "log") -> EventLog:
@@ -620,148 +550,6 @@ def check_log(value, name: str = "log") -> EventLog:
 register_kind("log", check_log)
 
 
-def _with_roles(df: pd.DataFrame, old: dict, new: dict, **values: pd.Series) -> pd.DataFrame:
-    """The frame of a log whose roles were ``old``, with the roles ``new``: the columns in ``values``
-    set, roles first (in ROLES order), then the attributes under the names :func:`_attribute_names`
-    gives them (an attribute named like a role the log starts to use here is kept, never overwritten).
-    """
-    attrs = [c for c in df.columns if c not in old and c != "_seq"]
-    names = _attribute_names(attrs, new)
-    data = {}
-    for role in ROLES:
-        if role in values:
-            data[role] = values[role].reset_index(drop=True)
-        elif role in new:
-            data[role] = df[role].reset_index(drop=True)
-    for c in attrs:
-        data[names[c]] = df[c].reset_index(drop=True)
-    return pd.DataFrame(data, copy=False)
-
-
-def _check_roles(roles: dict, df_columns, *, source: str) -> tuple[dict[str, str], list[str]]:
-    """Check the role arguments against the columns of a frame: (role -> column, column names as text).
-
-    Column names are text (a DataFrame with integer labels is read with ``str(label)``); names that
-    repeat are refused, since which of them is meant could only be guessed.
-    """
-    columns = [str(c) for c in df_columns]
-    if len(set(columns)) < len(columns):
-        seen, dups = set(), []
-        for c in columns:
-            if c in seen and c not in dups:
-                dups.append(c)
-            seen.add(c)
-        raise SchemaError(
-            f"the log from {cut(source, 120, quote=False)} has {len(dups)} column name(s) that appear more than once: "
-            f"{cut(dups)}. Give every column its own name (e.g. df.columns = [...]) or drop the copies "
-            "(df.loc[:, ~df.columns.duplicated()])."
-        )
-    given: dict[str, str] = {}
-    for role, col in roles.items():
-        if col is None:
-            if role in _REQUIRED:
-                raise SchemaError(f"{role}=None: the {role} column is required. Name the column that holds the "
-                                  f"{_REQUIRED[role]}, e.g. {role}='{role}'.")
-            continue
-        if isinstance(col, (int, np.integer)) and not isinstance(col, bool):
-            col = str(col)
-        if not isinstance(col, str):
-            raise SchemaError(f"{role}={cut(col)} is not a column name; pass the name of a column as text.")
-        if col not in columns:
-            raise _missing_column(role, col, columns)
-        given[role] = col
-    seen: dict[str, str] = {}
-    for role, col in given.items():
-        if col in seen:
-            raise SchemaError(f"column {cut(col)} is given for both {seen[col]}= and {role}=; each role needs its own "
-                              "column.")
-        seen[col] = role
-    return given, columns
-
-
-def _attribute_names(attributes: Sequence[str], roles: Iterable[str]) -> dict[str, str]:
-    """The name each attribute gets in the log: its own, unless a role of this log is called so.
-
-    Roles and attributes are kept apart: an attribute named ``customer`` stays an attribute named
-    ``customer`` (it never plays the customer role unless passed as ``customer=``). Only when the
-    log uses that role for another column (or the name is the internal ``_seq``) would two columns
-    share a name; then the attribute is kept as ``attribute:<name>``, with a warning.
-    """
-    taken = set(roles) | {"_seq"}
-    names, renamed = {}, []
-    for col in attributes:
-        name = col
-        if col in taken:
-            name, k, used = f"attribute:{col}", 1, set(attributes) | set(names.values())
-            while name in used:  # absurd, but never lose a column: attribute:value, attribute:value#2...
-                k += 1
-                name = f"attribute:{col}#{k}"
-            renamed.append((col, name))
-        names[col] = name
-    if renamed:
-        text = ", ".join(f"{cut(a)} as {cut(b)}" for a, b in renamed[:5])
-        warnings.warn(
-            f"attribute(s) named like a role this log uses for another column are kept under another name: {text}. "
-            "Rename them in the input to choose the names yourself.",
-            DataQualityWarning, stacklevel=4)
-    return names
-
-
-def _check_unicode(df: pd.DataFrame, source_names: dict) -> None:
-    """Refuse text that is not valid Unicode (lone surrogates, e.g. from bytes decoded with
-    ``errors="surrogateescape"``): Arrow, DuckDB and every file format would fail on it later.
-    Only object columns can hold such text (pandas' own string dtype refuses it)."""
-    import pyarrow as pa
-
-    for col in df.columns:
-        s = df[col]
-        if s.dtype != object:
-            continue
-        try:
-            pa.array(s, from_pandas=True)
-        except UnicodeEncodeError as err:
-            bad = s.map(lambda v: isinstance(v, str) and not _encodable(v))
-            row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
-            raise SchemaError(
-                f"column {cut(source_names.get(col, col))} holds text that is not valid Unicode ({err.reason}: "
-                f"{int(bad.sum()):,} value(s), the first at row {row}, {cut(s.iloc[row], 60)}). Decode the raw "
-                "bytes with their real encoding, or replace the bad characters, e.g. "
-                "df[col] = df[col].str.encode('utf-8', 'replace').str.decode('utf-8')."
-            ) from None
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            continue  # mixed or unusual types: kept as they are
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-        return True
-    except UnicodeEncodeError:
-        return False
-
-
-def _column_at(df: pd.DataFrame, pos: int) -> pd.Series:
-    """Column ``pos`` of ``df`` as a Series with a fresh 0..n-1 index (no copy of the values)."""
-    return df.iloc[:, pos].reset_index(drop=True)
-
-
-def _exact_duplicates(df: pd.DataFrame) -> pd.Series:
-    """Rows equal to an earlier row in every column: row hashes first, exact comparison on hash collisions only."""
-    try:
-        hashes = pd.util.hash_pandas_object(df, index=False)
-    except TypeError:  # unhashable attribute values (lists...)
-        return df.astype(str).duplicated()
-    candidates = hashes.duplicated(keep=False)
-    dup = pd.Series(False, index=df.index)
-    if candidates.any():
-        sub = df[candidates]
-        try:
-            dup[candidates] = sub.duplicated().to_numpy()
-        except TypeError:
-            dup[candidates] = sub.astype(str).duplicated().to_numpy()
-    return dup
-
-
 def _restore(df, roles, meta) -> EventLog:
     """Unpickle an EventLog (the frame was validated when the log was built)."""
     return EventLog(df, roles=roles, meta=meta)
@@ -770,86 +558,12 @@ def _restore(df, roles, meta) -> EventLog:
 # --------------------------------------------------------------------------- builders
 
 
-def _build(
-    df: pd.DataFrame,
-    *,
-    roles: dict[str, str | None],
-    tz: str | None,
-    format: str | None,
-    on_invalid: str,
-    deduplicate: bool,
-    source: str,
-    dayfirst: bool | None = None,
-) -> EventLog:
-    if not isinstance(df, pd.DataFrame):
-        raise SchemaError(f"expected a pandas DataFrame, got {type(df).__name__}; pass a DataFrame or use jl.read_csv(...).")
-    if on_invalid not in ("raise", "drop"):
-        raise InvalidParameterError(f"on_invalid={cut(on_invalid)} is not allowed; use 'raise' or 'drop'.")
-    given, columns = _check_roles(roles, df.columns, source=source)
-    if len(df) == 0:
-        raise EmptyLogError(f"the log from {source} has no events; check the file or the filter that produced it.")
-
-    # one pass over the columns, one frame built at once (inserting 5,000 columns one by one is quadratic)
-    by_col = {c: r for r, c in given.items()}
-    names = _attribute_names([c for c in columns if c not in by_col], given)
-    data: dict[str, Any] = {}
-    for role in ROLES:
-        if role in given:
-            data[role] = _column_at(df, columns.index(given[role]))
-    for pos, col in enumerate(columns):
-        if col not in by_col:
-            data[names[col]] = _column_at(df, pos)
-    out = pd.DataFrame(data, copy=False)
-    _check_unicode(out, {v: k for k, v in names.items()} | {r: given[r] for r in given})
-    for role in _ID_ROLES:
-        if role in out:
-            out[role] = _as_str_ids(out[role])
-    for role in _TEXT_ROLES:
-        if role in out:
-            out[role] = out[role].astype("str").where(out[role].notna(), None)
-
-    ts, note = parse_timestamps(out["timestamp"], tz=tz, format=format, dayfirst=dayfirst)
-    out["timestamp"] = ts
-    meta: dict[str, Any] = {"source": source, "tz_note": note}
-
-    nulls = {r: int(out[r].isna().sum()) for r in ("case", "activity", "timestamp")}
-    if "case" in out:
-        nulls["case"] += int((out["case"] == "").sum())
-    bad = {r: n for r, n in nulls.items() if n}
-    if bad:
-        text = ", ".join(f"{n:,} in {r} ({given[r]!r})" for r, n in bad.items())
-        if on_invalid == "raise":
-            raise MissingValuesError(
-                f"missing values: {text}. Fill them, or pass on_invalid='drop' to drop those rows with a warning."
-            )
-        keep = out[["case", "activity", "timestamp"]].notna().all(axis=1) & (out["case"] != "")
-        dropped = int((~keep).sum())
-        warnings.warn(f"dropped {dropped:,} event(s) with missing values ({text}).", DataQualityWarning, stacklevel=3)
-        out = out[keep].reset_index(drop=True)
-        meta["dropped_invalid"] = dropped
-        if len(out) == 0:
-            raise EmptyLogError("every event had a missing case, activity or timestamp; nothing is left.")
-
-    dup = _exact_duplicates(out)
-    n_dup = int(dup.sum())
-    if n_dup:
-        if deduplicate:
-            out = out[~dup].reset_index(drop=True)
-            meta["dropped_duplicates"] = n_dup
-        else:
-            meta["duplicates"] = n_dup
-            warnings.warn(
-                f"{n_dup:,} exact duplicate event(s) (same values in every column). "
-                "Pass deduplicate=True to drop them.",
-                DataQualityWarning,
-                stacklevel=3,
-            )
-
-    out = out.iloc[_event_order(out["case"], out["timestamp"])].reset_index(drop=True)
-    out["timestamp"] = drop_sub_microseconds(out["timestamp"], stacklevel=3)  # after ordering on full precision
-    # concat, not out["_seq"] = ...: a frame of thousands of columns is not copied once more per column
-    out = pd.concat([out, pd.Series(np.arange(len(out), dtype="int64"), name="_seq")], axis=1)
-    return EventLog(out, roles={r: c for r, c in given.items()}, meta=meta)
+def _build(df, *, roles: dict, tz, format, on_invalid: str, deduplicate: bool, source: str,
+           dayfirst: bool | None = None) -> EventLog:
+    """The EventLog of a DataFrame: :func:`journeylab._table.build_frame` checks and builds its table."""
+    frame, given, meta = build_frame(df, roles=roles, tz=tz, format=format, on_invalid=on_invalid,
+                                     deduplicate=deduplicate, source=source, dayfirst=dayfirst)
+    return EventLog(frame, roles=given, meta=meta)
 
 
 def from_pandas(
@@ -871,21 +585,36 @@ def from_pandas(
 ) -> EventLog:
     """Build an :class:`EventLog` from a pandas DataFrame (the frame is not modified).
 
+    The frame is checked once - the role columns exist, timestamps parse with one format, no missing
+    case, activity or timestamp, exact duplicates reported - so that analyses never have to.
+
     Parameters
     ----------
-    df : DataFrame, one row per event.
-    case, activity, timestamp : names of the required role columns.
-    channel, lifecycle, resource, customer, value : optional role columns (``customer``
-        when the case is a session; ``value`` a monetary amount).
-    tz : zone of naive timestamps (default UTC); refused when they carry offsets.
-    format : strftime pattern for string timestamps. Default: ISO 8601, else ONE pattern
-        inferred from the whole column; values that fit no single pattern are refused.
-    on_invalid : ``"raise"`` (default) or ``"drop"`` rows with a missing case, activity
-        or timestamp (with a :class:`DataQualityWarning`).
-    deduplicate : drop exact duplicate events (otherwise they are kept with a warning).
-    dayfirst : for an inferred pattern, True reads ``03/04/2025`` as 3 April, False as
-        4 March; None (default) infers the order from the column and refuses a column
-        where every value reads both ways (no day above 12).
+    df : pandas.DataFrame
+        One row per event.
+    case, activity, timestamp : str
+        Names of the required role columns (a number names a column with that label).
+    channel, lifecycle, resource, customer, value : str, optional
+        Optional role columns (``customer`` when the case is a session; ``value`` a monetary amount).
+        Every other column is kept as an attribute under its own name.
+    tz : str or tzinfo, optional
+        Zone of naive timestamps (default UTC); refused when they carry offsets.
+    format : str, optional
+        strftime pattern for string timestamps. Default: ISO 8601, else ONE pattern inferred from the
+        whole column; values that fit no single pattern are refused.
+    on_invalid : {"raise", "drop"}, default "raise"
+        What to do with rows that have a missing case, activity or timestamp: refuse the frame, or drop
+        them with a :class:`DataQualityWarning`.
+    deduplicate : bool, default False
+        Drop exact duplicate events (otherwise they are kept, with a warning).
+    dayfirst : bool, optional
+        For an inferred pattern, True reads ``03/04/2025`` as 3 April, False as 4 March; None (default)
+        infers the order from the column and refuses a column where every value reads both ways.
+
+    Returns
+    -------
+    EventLog
+        The events under canonical column names, ordered by case, then time (ties in input order).
 
     Examples
     --------
@@ -901,3 +630,11 @@ def from_pandas(
                  resource=resource, customer=customer, value=value)
     return _build(df, roles=roles, tz=tz, format=format, on_invalid=on_invalid, deduplicate=deduplicate,
                   source="DataFrame", dayfirst=dayfirst)
+
+
+# names that lived here before the event table moved to _table.py (issue 14): one more release, with a warning
+__getattr__ = moved_names(__name__, {
+    **{n: (getattr(_timestamps, n), f"journeylab._timestamps.{n}") for n in ("drop_sub_microseconds", "parse_timestamps")},
+    **{n: (getattr(_exceptions, n), f"journeylab.{n}")
+       for n in ("DataQualityWarning", "FileFormatError", "MissingValuesError", "SchemaError", "TimestampError")},
+})

@@ -13,12 +13,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from ._core.formatting import cut, format_number
+from ._core.progress import progress as progress_bar
+from ._core.results import FrozenMap, Result
+from ._core.validation import BOOL, CONFIDENCE, LOG, Choice, Int, checked, log_column, rng as make_rng
+from ._kernels.events import events
+from ._kernels.survey import unit_column
+from ._kernels.units import known_customers
 from .exceptions import EmptyLogError, InvalidParameterError
-from .kpi import _check_choice, _check_confidence, _check_int, _column, _html, _progress, _rng, _unit_column
 
 __all__ = ["PeakEnd", "peak_end"]
 
@@ -46,7 +53,7 @@ _PE_MODELS = {
 
 
 @dataclass(frozen=True, eq=False)
-class PeakEnd:
+class PeakEnd(Result):
     """Does the peak and the end of a customer's touchpoint scores predict the overall rating
     better than the mean? From :func:`peak_end`.
 
@@ -57,6 +64,7 @@ class PeakEnd:
     bootstrap interval and ``p_better`` (share of bootstrap samples where peak + end wins).
     ``coefficients``: standardised coefficients of ``peak + end + mean`` with intervals.
     ``customers``: one row per customer: peak, end, mean, peak_end, n_touchpoints, overall.
+    ``params``: the inputs (read-only).
     """
 
     models: pd.DataFrame
@@ -65,7 +73,7 @@ class PeakEnd:
     customers: pd.DataFrame
     n_excluded: int
     peak: str
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def better(self) -> bool:
@@ -103,8 +111,11 @@ class PeakEnd:
         who = f"{unit}s" if unit in ("case", "customer") else f"{unit} values"
         return f"PeakEnd ({len(self.customers):,} {who}, peak={self.peak}): {self.verdict}"
 
-    def _repr_html_(self) -> str:
-        return _html(repr(self), self.summary)
+    def _html_tables(self):
+        return [("", self.models[["model", "predictors", "r2", "r2_ci_low", "r2_ci_high", "r2_adj", "r"]])]
+
+    def _html_formats(self):
+        return {c: partial(format_number, digits=3) for c in ("r2", "r2_ci_low", "r2_ci_high", "r2_adj", "r")}
 
     def plot(self, ax=None, **kw):
         """R-squared of each model with its bootstrap interval."""
@@ -116,7 +127,6 @@ class PeakEnd:
 def _overall_per_unit(log, df: pd.DataFrame, overall, unit: str) -> tuple[pd.Series, pd.Series | None]:
     """Overall rating per unit and (for a column) the time it was given."""
     if isinstance(overall, str):
-        _column(log, overall, "overall")
         answered = df[df[overall].notna()]
         if answered.empty:
             raise EmptyLogError(f"column {overall!r} has no values; nothing to predict.")
@@ -124,7 +134,7 @@ def _overall_per_unit(log, df: pd.DataFrame, overall, unit: str) -> tuple[pd.Ser
         if vals.isna().any():
             ex = answered.loc[vals.isna(), overall].head(3).tolist()
             raise InvalidParameterError(f"overall={overall!r}: {int(vals.isna().sum()):,} values are not numbers "
-                                        f"(e.g. {ex}); the overall rating must be numeric.")
+                                        f"(e.g. {cut(ex)}); the overall rating must be numeric.")
         last = answered.assign(_v=vals).groupby(unit, sort=True).tail(1).set_index(unit)
         return last["_v"].astype(float), last["timestamp"]
     if isinstance(overall, Mapping) and not isinstance(overall, pd.Series):
@@ -133,9 +143,12 @@ def _overall_per_unit(log, df: pd.DataFrame, overall, unit: str) -> tuple[pd.Ser
         s = pd.to_numeric(overall, errors="coerce").dropna().astype(float)
         s.index = s.index.astype(str)
         return s, None
-    raise InvalidParameterError(f"overall={overall!r} must be a column name or a Series indexed by {unit} id.")
+    raise InvalidParameterError(f"overall={cut(overall)} must be a column name or a Series indexed by case (or "
+                                f"unit) id.")
 
 
+@checked(log=LOG, peak=Choice("min", "max", "extreme"), min_touchpoints=Int(minimum=1, example=2),
+         n_boot=Int(minimum=10, example=200), confidence=CONFIDENCE, progress=BOOL)
 def peak_end(log, *, score: str, overall, peak: str = "min", unit: str = "case", min_touchpoints: int = 2,
              n_boot: int = 200, confidence: float = 0.95, random_state=None, progress: bool = True) -> PeakEnd:
     """Test the peak-end rule: do the peak and the end of a customer's touchpoint scores
@@ -155,6 +168,37 @@ def peak_end(log, *, score: str, overall, peak: str = "min", unit: str = "case",
     with ``mean`` by adjusted R-squared. Intervals: percentile bootstrap over customers
     (``n_boot`` resamples, ``random_state``).
 
+    Parameters
+    ----------
+    log : EventLog
+        The log with the touchpoint scores (and, for a column ``overall``, the overall rating).
+    score : str
+        The column of touchpoint scores (e.g. ``"csat"``).
+    overall : str or Series
+        The overall rating: a column (its last value per unit) or a Series indexed by unit id.
+    peak : {"min", "max", "extreme"}, default "min"
+        The most intense moment: the worst score, the best, or the farthest from the middle.
+    unit : str, default "case"
+        Whose experience: ``"case"``, ``"customer"`` or an id column (e.g. ``"session_id"``).
+    min_touchpoints : int, default 2
+        Units with fewer touchpoint scores are left out.
+    n_boot : int, default 200
+        Bootstrap resamples (at least 10).
+    confidence : float, default 0.95
+        Level of the intervals.
+    random_state : None, int or numpy Generator
+        Seed of the bootstrap.
+    progress : bool, default True
+        Show a progress bar when the bootstrap takes more than two seconds.
+
+    Returns
+    -------
+    PeakEnd
+        The four models with R-squared and intervals, the difference peak + end minus mean, the
+        standardised coefficients and the table per unit.
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd, journeylab as jl
     >>> rng = np.random.default_rng(0)
     >>> rows = []
@@ -170,24 +214,27 @@ def peak_end(log, *, score: str, overall, peak: str = "min", unit: str = "case",
     >>> res.better
     True
     """
-    _column(log, score, "score")
-    unit = _unit_column(log, unit)
-    _check_choice(peak, "peak", ("min", "max", "extreme"))
-    min_touchpoints = _check_int(min_touchpoints, "min_touchpoints", minimum=1, example=2)
-    n_boot = _check_int(n_boot, "n_boot", minimum=10, example=200)
-    confidence = _check_confidence(confidence)
-    rng = _rng(random_state)
-    if isinstance(overall, str) and overall == score:
-        raise InvalidParameterError(f"overall={overall!r} is the same column as score; the overall rating must be a "
-                                    f"different column (e.g. an NPS asked at the end) or a Series.")
-    df = log._frame()
+    log_column(log, score, "score")
+    unit = unit_column(log, unit)
+    rng = make_rng(random_state)
+    if isinstance(overall, str):
+        log_column(log, overall, "overall")
+        if overall == score:
+            raise InvalidParameterError(f"overall={overall!r} is the same column as score; the overall rating must be "
+                                        f"a different column (e.g. an NPS asked at the end) or a Series.")
+    needed = [score, *([overall] if isinstance(overall, str) else []), unit]
+    if unit == "customer":
+        df = known_customers(events(log, needed))  # a case without a customer id is its own customer
+    else:
+        df = events(log, needed)
     df = df[df[unit].notna()].assign(_unit=lambda d: d[unit].astype(str))
     ov, ov_time = _overall_per_unit(log, df, overall, "_unit")
     tp = df[df[score].notna()][["_unit", "timestamp", score]].copy()
     vals = pd.to_numeric(tp[score], errors="coerce")
     if vals.isna().any():
         ex = tp.loc[vals.isna(), score].head(3).tolist()
-        raise InvalidParameterError(f"score={score!r}: {int(vals.isna().sum()):,} values are not numbers (e.g. {ex}).")
+        raise InvalidParameterError(f"score={score!r}: {int(vals.isna().sum()):,} values are not numbers (e.g. "
+                                    f"{cut(ex)}); the touchpoint scores must be numeric.")
     tp["_v"] = vals.astype(float)
     if ov_time is not None:
         tp = tp[tp["timestamp"] <= tp["_unit"].map(ov_time)]
@@ -240,7 +287,7 @@ def peak_end(log, *, score: str, overall, peak: str = "min", unit: str = "case",
     boot_r2 = {name: [] for name in _PE_MODELS}
     boot_adj = {name: [] for name in _PE_MODELS}
     boot_coef = []
-    for _ in _progress(range(n_boot), total=n_boot, desc="peak-end bootstrap", enabled=progress):
+    for _ in progress_bar(range(n_boot), total=n_boot, desc="peak-end bootstrap", enabled=progress):
         ix = rng.integers(0, n, size=n)
         res = fit_all(ix)
         for name, (r2, adj) in res.items():

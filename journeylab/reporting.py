@@ -26,12 +26,22 @@ from pathlib import Path
 from string import Template
 
 from ._report.sections import file_sha256, frame_sha256, overview  # noqa: F401  (overview: public helper)
-from ._util import show_path, atomic_write, check_output
+from ._core.formatting import show_path
+from ._core.io import atomic_write, check_output
+from ._core.validation import BOOL, TEXT, Int, Optional, Real, checked
+from ._core.version import __version__
 from .exceptions import FileFormatError, InvalidParameterError, JourneylabError, OutputError
 
 __all__ = ["report", "overview", "ReportError"]
 
 _REMOVED_TAGS = ("parameters", "injected-parameters", "report-remove")
+_SECONDS = Real(0, low_open=True, example=1800, what="a positive number of seconds, or None for no limit")
+
+
+def _seconds(value, name):
+    """The ``timeout`` kind: a positive number of seconds, checked and kept as given (1, not 1.0)."""
+    _SECONDS(value, name)
+    return value
 
 
 class ReportError(JourneylabError, RuntimeError):
@@ -234,6 +244,8 @@ def _journey_yaml(journey) -> tuple[str | None, str | None]:
                                 f"not {type(journey).__name__}.")
 
 
+@checked(top_variants=Int(minimum=1, example=10), segment_by=Optional(TEXT), progress=BOOL, deduplicate=BOOL,
+         timeout=Optional(_seconds))
 def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: str | None = None,
            segment_by: str | None = None, top_variants: int = 10, progress: bool = True,
            timeout: int | None = 1800, case=None, activity=None, timestamp=None, channel=None, customer=None,
@@ -265,8 +277,21 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     top_variants : how many variants the variant table shows.
     progress : a progress bar, section by section (papermill's, tqdm); False for none.
     timeout : seconds one section may take (None: no limit).
+    case, activity, timestamp, channel, customer, resource, lifecycle, value, sep, tz, on_invalid, deduplicate, \
+classifier, encoding : the reading options when ``log`` is a path (see :func:`journeylab.read_csv`,
+        :func:`journeylab.read_xes`).
 
-    Returns the path of the HTML file.
+    Returns
+    -------
+    pathlib.Path
+        The path of the HTML file written.
+
+    Raises
+    ------
+    OutputError
+        ``out`` or ``pdf`` cannot be written (checked before the work starts).
+    ReportError
+        A section ran out of time or memory, or the kernel died.
 
     Examples
     --------
@@ -276,19 +301,12 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     >>> jl.report("log.csv", case="id", activity="step", timestamp="ts", journey="journey.yaml",
     ...           out="report.html", pdf="report.pdf")  # doctest: +SKIP
     """
-    from . import __version__
     from ._report.browser import INSTALL_HINT, find_chromium, print_pdf
 
-    if isinstance(top_variants, bool) or not isinstance(top_variants, int) or top_variants < 1:
-        raise InvalidParameterError(f"top_variants={top_variants!r} must be a positive whole number, e.g. 10.")
-    if segment_by is not None and (not isinstance(segment_by, str) or not segment_by):
-        raise InvalidParameterError(f"segment_by={segment_by!r} must be a column name, e.g. 'region'.")
     if pdf is not None and find_chromium() is None:
         raise JourneylabError(f"No Chromium or Chrome to print {pdf} with: {INSTALL_HINT}")
     _check_outputs(out, pdf, log, journey)  # a clear OutputError now, not after minutes of work
     out = Path(out).expanduser()
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise InvalidParameterError(f"timeout={timeout!r} must be a positive number of seconds, or None for no limit.")
     title = title or "journeylab report"
     options = {k: v for k, v in dict(case=case, activity=activity, timestamp=timestamp, channel=channel,
                                      customer=customer, resource=resource, lifecycle=lifecycle, value=value, sep=sep,

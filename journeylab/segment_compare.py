@@ -25,8 +25,12 @@ Sequences (``sequence``)
 
 Groups are the segments (exclusive segmentations: all segments together, then each pair)
 or each segment against the rest (overlapping rule segments, or ``comparisons="one_vs_rest"``).
-A group with fewer than ``min_size`` cases (or, for a proportion, no variation at all) is
-**flagged and not tested**: its row says why, with no p-value.
+A test that cannot be run is **flagged and not tested**: its row says why in ``note``, with
+a NaN p-value, and it is left out of the Benjamini-Hochberg family (the correction counts
+only the tests that ran). That is the case of a group with fewer than ``min_size`` cases
+(an empty segment, a segment of one case), of a metric with no variation in the groups
+compared (every case has the same value: nobody reaches the goal, a constant count, every
+journey the same sequence), and of a metric missing for every case.
 
 Examples
 --------
@@ -144,9 +148,6 @@ def _proportion_pair(a: np.ndarray, b: np.ndarray, z: float) -> dict:
 
 
 def _numeric_omnibus(ys: list[np.ndarray]) -> dict:
-    if all(np.all(y == ys[0][0]) for y in ys):
-        return {"test": "Kruskal-Wallis", "statistic": 0.0, "p_value": 1.0, "effect_size": 0.0,
-                "effect_measure": "epsilon squared", "note": "all values are equal"}
     h, p = stats.kruskal(*ys)
     n = sum(len(y) for y in ys)
     return {"test": "Kruskal-Wallis", "statistic": float(h), "p_value": float(p),
@@ -157,8 +158,6 @@ def _numeric_pair(a: np.ndarray, b: np.ndarray) -> dict:
     out = {"estimate_a": float(np.median(a)), "estimate_b": float(np.median(b)),
            "difference": float(np.median(a) - np.median(b)), "ci_low": math.nan, "ci_high": math.nan,
            "test": "Mann-Whitney U", "effect_measure": "rank-biserial r"}
-    if np.all(a == a[0]) and np.all(b == a[0]):
-        return {**out, "statistic": float(len(a) * len(b) / 2), "p_value": 1.0, "effect_size": 0.0}
     u, p = stats.mannwhitneyu(a, b, alternative="two-sided")
     return {**out, "statistic": float(u), "p_value": float(p), "effect_size": float(2 * u / (len(a) * len(b)) - 1)}
 
@@ -426,7 +425,17 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
         if metric == "conformance":
             valid &= a["in_journey"].to_numpy(dtype=bool)
         is_prop = metric in proportions
+        test_all, test_pair = ("chi-square", "chi-square") if is_prop else ("Kruskal-Wallis", "Mann-Whitney U")
         y_all = values.to_numpy(dtype=float, na_value=np.nan)
+        if not valid.any():
+            why = ("no case of the segmentation is in the journey" if metric == "conformance"
+                   else f"{_cut(col)!r} is missing for every case")
+            note = f"no values, not tested: {why}"
+            if omnibus:
+                rows.append({**_row(metric, "all segments", "all", None, 0, np.nan), "test": test_all, "note": note})
+            rows.extend({**_row(metric, label, name_a, name_b, 0, 0), "test": test_pair, "note": note}
+                        for label, name_a, name_b, _ma, _mb in pairs)
+            continue
         if omnibus:
             ys, names, notes = [], [], []
             for s in segmentation.segments:
@@ -438,35 +447,35 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
                 names.append(s)
             row = _row(metric, "all segments", "all", None, sum(len(y) for y in ys), np.nan)
             if len(ys) >= 2:
-                res = _proportion_omnibus([y.astype(bool) for y in ys], rng, n_permutations) if is_prop \
-                    else _numeric_omnibus(ys)
-                if is_prop and not any(y.any() for y in ys) or is_prop and all(y.all() for y in ys):
-                    res = {"test": "chi-square", "note": "no variation: every case has the same value"}
+                constant = _no_variation(ys, is_prop)
+                if constant:
+                    res = {"test": test_all, "note": constant}
+                elif is_prop:
+                    res = _proportion_omnibus([y.astype(bool) for y in ys], rng, n_permutations)
+                else:
+                    res = _numeric_omnibus(ys)
                 row.update(res)
                 if notes:
                     row["note"] = (row.get("note") or "") + ("; " if row.get("note") else "") + \
                         f"left out, fewer than {min_size} cases: {', '.join(notes)}"
             else:
-                row.update({"test": "chi-square" if is_prop else "Kruskal-Wallis",
-                            "note": f"fewer than 2 segments with at least {min_size} cases"})
+                row.update({"test": test_all, "note": f"fewer than 2 segments with at least {min_size} cases"})
             rows.append(row)
         for label, name_a, name_b, ma, mb in pairs:
             ya, yb = y_all[ma & valid], y_all[mb & valid]
             row = _row(metric, label, name_a, name_b, len(ya), len(yb))
             small = [f"{nm} (n={len(y)})" for nm, y in ((name_a, ya), (name_b, yb)) if len(y) < min_size]
             if small:
-                row.update({"test": "chi-square" if is_prop else "Mann-Whitney U",
+                row.update({"test": test_pair,
                             "note": f"small group, not tested: {', '.join(small)} < min_size={min_size}"})
                 if len(ya) and len(yb):
                     row.update({"estimate_a": float(ya.mean() if is_prop else np.median(ya)),
                                 "estimate_b": float(yb.mean() if is_prop else np.median(yb))})
+            elif constant := _no_variation([ya, yb], is_prop):
+                row.update({"test": test_pair, "estimate_a": float(ya[0]), "estimate_b": float(yb[0]),
+                            "difference": 0.0, "note": constant})
             elif is_prop:
-                both = np.concatenate([ya, yb])
-                if both.min() == both.max():
-                    row.update({"test": "chi-square", "estimate_a": float(ya.mean()), "estimate_b": float(yb.mean()),
-                                "difference": 0.0, "note": "no variation: every case has the same value"})
-                else:
-                    row.update(_proportion_pair(ya.astype(bool), yb.astype(bool), z))
+                row.update(_proportion_pair(ya.astype(bool), yb.astype(bool), z))
             else:
                 row.update(_numeric_pair(ya, yb))
             rows.append(row)
@@ -480,6 +489,27 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
               "min_size": min_size, "n_permutations": n_permutations, "sample_size": sample_size,
               "random_state": random_state, "segmentation": repr(segmentation), "proportions": proportions}
     return SegmentComparison(table, float(alpha), params)
+
+
+def _cut(text, limit: int = 60) -> str:
+    """A user value for a message, cut to ``limit`` characters."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _no_variation(ys: list[np.ndarray], is_prop: bool) -> str:
+    """The note of a test that cannot be run because every value of the groups is the same; "" when they vary.
+
+    >>> _no_variation([np.array([0.0, 0.0]), np.array([0.0])], True)
+    'no variation, not tested: every case has the value no'
+    >>> _no_variation([np.array([1.0, 2.0]), np.array([1.0])], False)
+    ''
+    """
+    lo = min(float(y.min()) for y in ys)
+    if lo != max(float(y.max()) for y in ys):
+        return ""
+    value = ("yes" if lo else "no") if is_prop else f"{lo:,.6g}"
+    return f"no variation, not tested: every case has the value {value}"
 
 
 def _row(metric, comparison, a, b, n_a, n_b) -> dict:
@@ -519,6 +549,9 @@ def _sequence_rows(seg, data: _SequenceData, pairs, omnibus, min_size, n_perm, r
                                  random_state=int(rng.integers(2**31 - 1)))
         row.update({"test": "pseudo-F (permutation)", "statistic": f, "p_value": p, "effect_size": r2,
                     "effect_measure": "R2", "note": note_s})
+        if np.isnan(p):  # every sequence is the same: nothing to explain
+            row["note"] = "; ".join(x for x in ("no variation, not tested: every case has the same sequence of "
+                                                "activities", note_s) if x)
         return row
 
     if omnibus:

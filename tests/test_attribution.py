@@ -18,6 +18,8 @@ import journeylab as jl
 import importlib
 
 attribution_module = importlib.import_module("journeylab.attribution")  # the module, not the function
+from journeylab._kernels import conversion_paths as conversion_paths_kernel
+from journeylab._kernels.conversion_paths import build_paths
 from journeylab.attribution import MODELS, attribution, compare_attribution, conversion_paths
 from journeylab.exceptions import EmptyLogError, InvalidParameterError, SchemaError
 from journeylab.journey import Goal, Journey, Milestone
@@ -29,8 +31,9 @@ def _close_figures():
     plt.close("all")
 
 
-def test_docstring_examples():
-    res = doctest.testmod(attribution_module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize("module", [attribution_module, conversion_paths_kernel])
+def test_docstring_examples(module):
+    res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0 and res.attempted > 0
 
 
@@ -113,7 +116,7 @@ def test_markov_removal_effects_by_hand(hand):
                       progress=False)
     re = res.removal_effects.set_index("touchpoint")["removal_effect"]
     assert re.to_dict() == pytest.approx({"ad": 0.7, "email": 0.8, "social": 0.48})
-    p = attribution_module._build_paths(hand, conversion="buy", touchpoints="activity", lookback="30d", unit=None)[0]
+    p = build_paths(hand, conversion="buy", touchpoints="activity", lookback="30d", unit=None)[0]
     counts = np.asarray(attribution_module._transition_matrix(p).sum(axis=0)).ravel()
     _, base = attribution_module._markov_removal(counts, len(p.labels))
     assert base == pytest.approx(5 / 6)
@@ -296,6 +299,17 @@ def test_errors(hand):
         attribution(hand, conversion="buy", touchpoints=["buy"])
     with pytest.raises(InvalidParameterError, match="models=\\[\\] is empty"):
         compare_attribution(hand, conversion="buy", touchpoints="activity", models=[])
+    # checked through _core: the same kinds and messages as every analysis
+    with pytest.raises(InvalidParameterError, match="unit='session' is not allowed; use one of \\['case', 'customer'\\]"):
+        conversion_paths(hand, conversion="buy", touchpoints="activity", unit="session")
+    with pytest.raises(InvalidParameterError, match="model='lats' is not allowed.*Did you mean 'last'"):
+        compare_attribution(hand, conversion="buy", touchpoints="activity", models=["first", "lats"])
+    with pytest.raises(InvalidParameterError, match="confidence=95 must be a number between 0 and 1"):
+        attribution(hand, conversion="buy", touchpoints="activity", confidence=95)
+    with pytest.raises(InvalidParameterError, match="random_state='seed' must be None, a whole number >= 0"):
+        attribution(hand, conversion="buy", touchpoints="activity", random_state="seed")
+    with pytest.raises(InvalidParameterError, match=r"conversion activity 'x+\.\.\. \(5,000 characters\) does not occur"):
+        attribution(hand, conversion="x" * 5000, touchpoints="activity")
     assert not math.isnan(attribution(hand, conversion=["buy"], touchpoints="activity", n_boot=10,
                                       progress=False).n_attributed)
 

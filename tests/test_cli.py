@@ -212,7 +212,9 @@ def test_variants_default_top_10_on_the_retail_sample(capsys):
 
 
 def test_long_variants_are_shortened_in_the_table_only():
-    text = cli._steps([f"step{i}" for i in range(40)], 60)
+    from journeylab._cli_text import steps  # the output helpers of the command line
+
+    text = steps([f"step{i}" for i in range(40)], 60)
     assert len(text) <= 60 and text.endswith("more)") and text.startswith("step0 > step1")
     n_shown = text.count(">")  # the steps shown, then "> ..."
     assert text.endswith(f"> ... (+{40 - n_shown} more)")
@@ -452,15 +454,23 @@ def test_version(capsys):
 def test_doctests():
     import doctest
 
-    res = doctest.testmod(cli, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert res.attempted >= 5 and res.failed == 0
+    from journeylab import _cli_commands, _cli_text  # the command line's commands and output helpers
+
+    attempted = 0
+    for module in (cli, _cli_text, _cli_commands):
+        res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0
+        attempted += res.attempted
+    assert attempted >= 5
 
 
 def test_unexpected_errors_are_one_line_too(monkeypatch, capsys):
     def boom(*a, **k):
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(cli, "load_log", boom)
+    from journeylab import _cli_commands  # where the commands read their log
+
+    monkeypatch.setattr(_cli_commands, "load_log", boom)
     assert_one_line_error(*run(capsys, "summary", EXAMPLE), "unexpected RuntimeError: kaput", "--debug")
 
 
@@ -564,3 +574,11 @@ def test_report_output_path_errors_are_one_line_before_any_work(capsys, tmp_path
     assert_one_line_error(*run(capsys, "report", "--out", tmp_path), "is a folder; give a file name")
     assert_one_line_error(*run(capsys, "report", EXAMPLE, "--out", EXAMPLE), "is the log file the report reads")
     assert a_file.read_text() == "keep me"
+
+
+def test_names_that_moved_out_of_the_cli_module_warn_for_one_release():
+    from journeylab._core.formatting import format_duration
+
+    with pytest.warns(DeprecationWarning, match=r"journeylab.cli.format_timedelta is deprecated .*format_duration"):
+        assert cli.format_timedelta is format_duration
+    assert cli.load_log and cli.format_table and cli.printable and cli.EXIT_PROBLEMS == 1  # still public here

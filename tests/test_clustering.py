@@ -420,3 +420,83 @@ def test_sample_recovery_best_method_reaches_ari_08(sample, capsys):
         print(f"\n[{name}] ARI with the true k={k}: " + ", ".join(f"{m} {v:.3f}" for m, v in scores.items()))
     assert max(scores.values()) >= 0.8
     assert scores["markov"] >= 0.8
+
+
+# --------------------------------------------------------------------------- tiny and degenerate logs
+
+
+def _tiny(seqs, same_times: bool = False) -> jl.EventLog:
+    rows = [(f"c{i}", a, pd.Timestamp("2025-01-01") + pd.Timedelta(hours=0 if same_times else i, minutes=j))
+            for i, s in enumerate(seqs) for j, a in enumerate(s)]
+    return jl.from_pandas(pd.DataFrame(rows, columns=["c", "a", "t"]), case="c", activity="a", timestamp="t")
+
+
+TINY = {
+    "1 case": [["x", "y"]],
+    "2 cases": [["x", "y"], ["y", "x", "x"]],
+    "3 cases": [["x", "y"], ["y"], ["x", "z", "y"]],
+    "identical journeys": [["x", "y"]] * 5,
+    "one activity": [["x"], ["x", "x"], ["x", "x", "x"]],
+    "one event each": [["x"]] * 4,
+}
+
+
+@pytest.mark.parametrize("n_clusters", ["auto", 1, 2, 3])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("name", list(TINY))
+def test_tiny_logs_give_a_segmentation_or_a_clear_error(name, method, n_clusters):
+    log = _tiny(TINY[name])
+    try:
+        seg = cluster_journeys(log, method=method, n_clusters=n_clusters, random_state=0)
+    except InvalidParameterError as err:
+        assert "n_clusters" in str(err) or "k_min" in str(err)  # says what to change
+        return
+    sizes = seg.sizes["cases"]
+    assert sizes.sum() == log.n_cases and (sizes > 0).all()  # every case labelled, no empty segment
+    if n_clusters != "auto":
+        assert len(seg.segments) == n_clusters
+    assert seg.labels.notna().all()
+    pd.testing.assert_series_equal(seg.predict(log).labels, seg.labels)
+
+
+def test_kmeans_on_two_cases_and_on_cases_without_any_difference():
+    two = cluster_journeys(_tiny(TINY["2 cases"]), method="kmeans", random_state=0)  # silhouette undefined at k = n
+    assert two.segments == ("cluster 1", "cluster 2") and np.isnan(two.k_scores["score"]).all()
+    one = cluster_journeys(_tiny([["x", "y"]]), method="kmeans", n_clusters=1, random_state=0)  # PCA of one case
+    assert one.segments == ("cluster 1",)
+    same = _tiny([["x", "y"]] * 5, same_times=True)
+    with pytest.raises(InvalidParameterError, match=r"n_clusters=2: the 5 cases of the log take only 1 distinct "
+                                                    r"value\(s\) of the k-means features .* ask for n_clusters<=1"):
+        cluster_journeys(same, method="kmeans", n_clusters=2, random_state=0)
+    with pytest.raises(InvalidParameterError, match="too few distinct values of the k-means features .* to make 2 "
+                                                    "or more groups; pass n_clusters=1"):
+        cluster_journeys(same, method="kmeans", random_state=0)
+    with pytest.raises(InvalidParameterError, match=r"features=\('ngrams',\) give no feature on this log"):
+        cluster_journeys(_tiny([["x"], ["y"], ["z"]]), method="kmeans", n_clusters=2, features=("ngrams",))
+
+
+def test_markov_never_returns_an_empty_segment():
+    log = _tiny(TINY["one activity"])  # x, x x, x x x: one chain explains them all
+    with pytest.raises(InvalidParameterError, match=r"n_clusters=2: the mixture of Markov chains finds only 1 "
+                                                    r"chain\(s\) that some journey prefers .* ask for n_clusters<=1"):
+        cluster_journeys(log, method="markov", n_clusters=2, random_state=0)
+    with pytest.raises(InvalidParameterError, match="finds fewer than k_min=2 chains .* pass n_clusters=1"):
+        cluster_journeys(log, method="markov", random_state=0)
+    seg = cluster_journeys(_tiny(TINY["3 cases"]), method="markov", random_state=0)  # auto used to pick an empty one
+    assert (seg.sizes["cases"] > 0).all()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_journey_that_does_not_fit_is_refused_by_the_call_not_by_the_repr(method):
+    df = pd.DataFrame({"case": list("aabbc"), "activity": ["x", "y", "x", "x", "y"],
+                       "t": pd.date_range("2025-01-01", periods=5, freq="h"), "amount": [1.0, 9, 3, 4, 5]})
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="t", value="amount")
+    bad = jl.Journey.from_dict({"name": "j", "milestones": [{"name": "m", "activities": ["x"]}],
+                                "goal": {"type": "custom", "activity": "y", "when": "amount >= 5"}})
+    with pytest.raises(jl.JourneyDefinitionError, match="condition 'amount >= 5': the events have no column 'amount'"):
+        cluster_journeys(log, method=method, n_clusters=2, journey=bad, random_state=0)
+    good = jl.Journey.from_dict({"name": "j", "milestones": [{"name": "m", "activities": ["x"]}],
+                                 "goal": {"type": "custom", "activity": "y", "when": "value >= 5"}})
+    seg = cluster_journeys(log, method=method, n_clusters=2, journey=good, random_state=0)
+    assert seg.attributes["goal"].tolist() == [True, False, False]  # c never entered the journey: no credit
+    assert "<table" in seg._repr_html_()

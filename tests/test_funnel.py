@@ -338,3 +338,21 @@ def test_report_sections_escape_and_embed_figures():
 
 def test_progress_bar_option(log):
     assert reached(funnel(log, STEPS, progress=True)) == reached(funnel(log, STEPS, progress=False))
+
+
+def test_breakdown_with_a_repeated_step_and_a_real_missing_value():
+    # v > c > v: the first step repeats; the breakdown used to order its segments by every row of step 'v'
+    # (two per segment) and pandas refused the duplicate categories
+    log = make_log([
+        ("a", "v", "2025-01-01 00:00", "web"), ("a", "c", "2025-01-01 01:00", "web"),
+        ("a", "v", "2025-01-01 02:00", "web"),
+        ("b", "v", "2025-01-01 00:00", "app"),
+        ("c", "v", "2025-01-01 00:00", "(missing)"), ("c", "c", "2025-01-01 00:30", "web"),
+        ("d", "v", "2025-01-01 00:00", None),
+    ])
+    f = funnel(log, ["v", "c", "v"], by="seg")
+    b = f.breakdown
+    assert list(b.index.get_level_values(0).unique()) == ["web", "app", "(missing)", "((missing))"]
+    assert b.loc["web", "reached"].tolist() == [1, 1, 1]
+    assert b.loc["(missing)", "reached"].tolist() == [1, 1, 0]  # the real value ...
+    assert b.loc["((missing))", "reached"].tolist() == [1, 0, 0]  # ... is never merged with the missing one

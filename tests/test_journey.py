@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journeylab.journey as jmod
-from journeylab.exceptions import JourneyDefinitionError, SchemaError
+from journeylab.exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
 from journeylab.journey import (
     Condition,
     Criteria,
@@ -193,8 +193,13 @@ def test_no_python_is_evaluated(monkeypatch):
     conds = parse_conditions("amount > 50 and channel in ['web']")
     df = pd.DataFrame({"amount": [60, 10], "channel": ["web", "web"]})
     assert Criteria((), conds).matches(df).tolist() == [True, False]
-    source = inspect.getsource(jmod)
-    assert "eval(" not in source and "exec(" not in source and ".query(" not in source
+    import journeylab._journey_parts
+    import journeylab._yaml
+    import journeylab.conditions
+
+    for module in (jmod, journeylab._journey_parts, journeylab.conditions, journeylab._yaml):
+        source = inspect.getsource(module)
+        assert "eval(" not in source and "exec(" not in source and ".query(" not in source
 
 
 _names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_ .:-]{0,12}", fullmatch=True).filter(lambda s: s.strip() == s)
@@ -416,7 +421,8 @@ def test_malformed_durations(value, match):
 
 
 def test_format_duration():
-    f = jmod._format_duration
+    from journeylab._core.formatting import duration_spec as f  # the one exact duration text (was journey's own)
+
     assert [f(pd.Timedelta(x)) for x in ("2D", "36h", "90min", "30s", "1500ms", "3us", "7ns", "0s")] == [
         "2d", "36h", "90min", "30s", "1500ms", "3us", "7ns", "0s"]
 
@@ -719,7 +725,9 @@ def test_to_yaml_failure_keeps_previous_file(tmp_path, journey, monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(jmod.yaml, "dump", broken)
+    import journeylab._yaml  # journey definitions are written by journeylab._yaml.dump_yaml
+
+    monkeypatch.setattr(journeylab._yaml.yaml, "dump", broken)
     with pytest.raises(RuntimeError):
         Journey.from_dict(_one()).to_yaml(path)
     assert path.read_text() == before
@@ -780,6 +788,71 @@ def test_check_with_a_real_log(small_df):
                                                      r"role 'channel' \(canonical name\): write channel instead of "
                                                      r"where.\n"):
         bad.check(log)
+
+
+def _fit_journey():
+    return Journey("shop", [Milestone("visit", ["visit", "visits"]), Milestone("cart", ["add_to_kart"]),
+                            Milestone("help", ["halp"], optional=True)],
+                   entry=["landing"], exit=["bye"], phases={"p": ["visit", "ad"]},
+                   goal=Goal("purchase", "purchse", conditions="amount > 1"))
+
+
+def test_problems_say_what_is_fatal_and_why():
+    log = SimpleNamespace(activities=("visit", "add_to_cart", "purchase", "help"), columns=("case", "activity"))
+    found = {p.name: p for p in _fit_journey().problems(log)}
+    assert list(found) == ["visits", "add_to_kart", "halp", "landing", "bye", "purchse", "ad", "amount"]
+    # one of two activities of a milestone, an optional milestone, an exit, a phase: minor
+    assert [n for n, p in found.items() if not p.fatal] == ["visits", "halp", "bye", "ad"]
+    assert found["add_to_kart"].why == "the happy-path milestone 'cart' matches no event"
+    assert found["landing"].why == "nobody enters the journey"
+    assert found["purchse"].why == "nobody can attain the goal" and found["purchse"].closest == ("purchase",)
+    assert found["purchse"].hint == "closest: 'purchase'" and found["purchse"].places == ("goal",)
+    assert found["amount"].kind == "column" and found["amount"].fatal and found["amount"].places == ("goal",)
+    assert found["visits"].kind == "activity" and found["visits"].why == ""
+    # the problems are the advice lines they always were
+    assert found["add_to_kart"] == ("activity 'add_to_kart' (milestone 'cart') is not in the log; closest: "
+                                    "'add_to_cart'.")
+    import pickle
+
+    back = pickle.loads(pickle.dumps(found["purchse"]))
+    assert back == found["purchse"] and back.fatal and back.closest == ("purchase",)
+
+
+def test_problems_of_some_parts():
+    log = SimpleNamespace(activities=("visit", "add_to_cart"), columns=("case", "activity"))
+    j = _fit_journey()
+    assert [p.name for p in j.problems(log, parts=["milestones"])] == ["visits", "add_to_kart", "halp"]
+    assert [p.name for p in j.problems(log, parts="goal")] == ["purchse", "amount"]
+    assert [p.name for p in j.problems(log, parts=("entry", "exit"))] == ["landing", "bye"]
+    with pytest.raises(InvalidParameterError, match=r"parts=\['milestone'\] must name parts of a journey: one or "
+                                                    r"several of \['milestones', 'entry', 'exit', 'goal', 'phases'\]"):
+        j.problems(log, parts=["milestone"])
+
+
+def test_check_minor_warn_or_ignore():
+    import warnings
+
+    from journeylab.exceptions import DataQualityWarning
+
+    log = SimpleNamespace(activities=("visit", "add_to_cart", "purchase", "landing"), columns=("case", "activity"))
+    j = Journey("shop", [Milestone("visit", ["visit", "visits"]), Milestone("cart", ["add_to_cart"])], exit=["bye"])
+    with pytest.raises(JourneyDefinitionError, match=r"\(2 problems\)"):
+        j.check(log)
+    with pytest.warns(DataQualityWarning, match=r"(?s)journey 'shop': some of its activities never occur in the "
+                                                r"log, so they never match:\n  - activity 'visits' \(milestone "
+                                                r"'visit'\) is not in the log.*  - activity 'bye' \(exit\)") as rec:
+        assert j.check(log, minor="warn") is j
+    assert rec[0].filename == __file__  # the line that called check
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert j.check(log, minor="ignore") is j
+    fatal = Journey("shop", [Milestone("visit", ["visits"]), Milestone("cart", ["add_to_cart"])], exit=["bye"])
+    with pytest.raises(JourneyDefinitionError, match=r"(?s)\(2 problems\):\n  - activity 'visits' .*  - activity "
+                                                     r"'bye' .*\nSo the happy-path milestone 'visit' matches no "
+                                                     r"event.\nFix the names"):
+        fatal.check(log, minor="warn")
+    with pytest.raises(InvalidParameterError, match=r"minor='loud' is not allowed; use 'raise', 'warn' or 'ignore'"):
+        j.check(log, minor="loud")
 
 
 # --------------------------------------------------------------------------- display

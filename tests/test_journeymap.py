@@ -17,7 +17,10 @@ from journeylab import journeymap as journeymap_module
 from journeylab.channels import channel_mix
 from journeylab.exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
 from journeylab.journey import Journey, Milestone
-from journeylab.journeymap import experience_sections, journey_map
+from journeylab._report import experience as report_experience
+from journeylab._report.experience import experience_sections
+from journeylab.journeymap import journey_map
+from journeylab.plotting import _style as plotting_style
 from journeylab.plotting import journeymap as plotting_journeymap
 
 
@@ -27,7 +30,8 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.mark.parametrize("module", [journeymap_module, channels_module, plotting_journeymap])
+@pytest.mark.parametrize("module", [journeymap_module, channels_module, plotting_journeymap, plotting_style,
+                                    report_experience])
 def test_docstring_examples(module):
     res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0 and res.attempted > 0
@@ -216,3 +220,55 @@ def test_experience_sections(sample):
         assert "<script" not in body
     assert all('src="data:image/png;base64,' in b for _, b in sections)
     assert experience_sections(sample.log, None) == []
+
+
+def test_experience_sections_old_name_warns():
+    # the report's HTML moved to journeylab._report.experience; the old name works for one release
+    with pytest.warns(DeprecationWarning, match="journeymap.experience_sections is deprecated.*_report.experience"):
+        old = journeymap_module.experience_sections
+    assert old is experience_sections
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        journeymap_module.nope
+
+
+def test_map_plot_draws_an_interval_that_excludes_its_score():
+    # one NPS answer of 0: score -100, adjusted Wald interval about -98 .. +48 (it does not contain the score);
+    # the plot used to compute negative error-bar lengths and matplotlib refused them
+    df = pd.DataFrame({"case": [f"c{i}" for i in range(3)], "activity": "visit",
+                       "t": pd.Timestamp("2025-03-01 08:00"), "nps": [np.nan, np.nan, 0.0]})
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="t")
+    j = Journey("j", [Milestone("m", ["visit"])], phases={"explore": [], "decide": ["visit"]})
+    m = journey_map(log, j, kpi="nps", min_answers=1)
+    row = m.phase_scores.set_index("phase").loc["decide"]
+    assert row["score"] == -100 and not row["ci_low"] <= row["score"] <= row["ci_high"]
+    ax = m.plot()
+    assert ax.figure is not None
+
+
+def test_channel_mix_without_any_channel_value_says_so():
+    # every channel missing: the result used to be empty and its plot failed inside matplotlib (a legend of 0 columns)
+    df = pd.DataFrame({"case": ["c0", "c1", "c1"], "activity": ["visit", "visit", "buy"],
+                       "t": pd.date_range("2025-03-01", periods=3, freq="h"), "channel": [None, None, None],
+                       "tier": [None, None, None]})
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="t", channel="channel")
+    with pytest.raises(SchemaError, match="channel_mix needs channel values, and the channel of every one of the "
+                                          "log's 3 events is missing; fill the channel column"):
+        channel_mix(log)
+    df["channel"] = ["web", "app", None]
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="t", channel="channel")
+    with pytest.raises(InvalidParameterError, match="no event has both a channel and a segment"):
+        channel_mix(log, segment="tier")
+    assert channel_mix(log).plot() is not None
+
+
+def test_anonymous_customer_warning_points_at_the_callers_line():
+    # the @checked wrapper adds a frame between the user and the analysis: the warning still names the user's line
+    df = pd.DataFrame({"case": ["a", "a", "b"], "activity": ["view", "buy", "buy"], "customer": ["u1", "u1", None],
+                       "t": pd.date_range("2025-01-01", periods=3, freq="h"), "channel": ["web", "store", "web"]})
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="t", channel="channel", customer="customer")
+    with pytest.warns(jl.DataQualityWarning, match="counts as its own customer") as caught:
+        channel_mix(log, unit="customer")
+    assert [w.filename for w in caught] == [__file__]
+    with pytest.warns(jl.DataQualityWarning, match="counts as its own customer") as caught:
+        jl.conversion_paths(log, conversion="buy", touchpoints="channel", unit="customer")
+    assert [w.filename for w in caught] == [__file__]

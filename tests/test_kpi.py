@@ -20,6 +20,7 @@ from scipy import stats
 
 import journeylab as jl
 from journeylab import contact, kpi, peakend
+from journeylab._kernels import survey as survey_kernel
 from journeylab.contact import contact_peaks
 from journeylab.exceptions import DataQualityWarning, EmptyLogError, InvalidParameterError, SchemaError
 from journeylab.journey import Journey, Milestone
@@ -36,7 +37,7 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.mark.parametrize("module", [kpi, peakend, contact, plotting_kpi])
+@pytest.mark.parametrize("module", [kpi, peakend, contact, plotting_kpi, survey_kernel])
 def test_docstring_examples(module):
     res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0 and res.attempted > 0
@@ -56,7 +57,8 @@ def test_nps_hand_computed_with_adjusted_wald_interval():
     assert s.ci_high == pytest.approx(100 * (p - d + half))
     assert (s.n, s.n_missing, s.kind, s.better, s.neutral) == (5, 0, "nps", "higher", 0.0)
     assert "Rocks" in s.method
-    assert repr(s) == "NPS +40.0 (95% CI -29.8 .. +79.8), 5 answers (0 missing)"
+    assert str(s) == "NPS +40.0 (95% CI -29.8 .. +79.8), 5 answers (0 missing)"
+    assert repr(s) == "SurveyScore: NPS +40.0 (95% CI -29.8 .. +79.8), 5 answers (0 missing)"  # the Result contract
 
 
 def test_nps_interval_is_clipped_and_contains_the_score():
@@ -124,6 +126,36 @@ def test_nps_refuses_a_bool_series_a_frame_and_a_scalar():
         nps([9], confidence=1.5)
     with pytest.raises(InvalidParameterError, match="kind='npss' is not allowed.*Did you mean 'nps'"):
         survey_score([9], kind="npss")
+
+
+def test_public_functions_refuse_a_dataframe_as_log_with_advice(survey_log):
+    df = survey_log.to_pandas()
+    calls = [lambda: touchpoint_scores(df, score="nps"), lambda: peak_end(df, score="csat", overall="nps"),
+             lambda: contact_peaks(df), lambda: jl.attribution(df, conversion="buy"),
+             lambda: jl.compare_attribution(df, conversion="buy"), lambda: jl.conversion_paths(df, conversion="buy"),
+             lambda: jl.channel_mix(df), lambda: jl.journey_map(df, None)]
+    for call in calls:
+        with pytest.raises(InvalidParameterError, match="log must be a journeylab EventLog, got a pandas DataFrame: "
+                                                        "wrap it with jl.from_pandas"):
+            call()
+
+
+def test_survey_kernel_scales_and_clean_answers():
+    sc = survey_kernel.scale("ces", scale=5, higher_is_easier=True)
+    assert (sc.lo, sc.hi, sc.low_effort_box, sc.better, sc.neutral) == (1, 5, 2, "higher", 3.0)
+    assert survey_kernel.scale("csat", **survey_kernel.scale("csat", scale=7, top_box=3).options()) == \
+        survey_kernel.scale("csat", scale=7, top_box=3)
+    with pytest.raises(InvalidParameterError, match="higher_is_easier=1 must be True or False"):
+        survey_kernel.scale("ces", higher_is_easier=1)
+    with pytest.raises(InvalidParameterError, match="scale=7: the NPS is defined on the 0-10 scale only"):
+        survey_kernel.scale("nps", scale=7)
+    values, n_missing = survey_kernel.clean(pd.Series([1, None, 5], index=[10, 11, 12]), survey_kernel.scale("csat"))
+    assert values.tolist() == [1.0, 5.0] and values.index.tolist() == [10, 12] and n_missing == 1
+    with pytest.raises(InvalidParameterError, match=r"CSAT: 1 answers are outside 1\.\.5 \(e\.g\. \[9\] at \[0\]\)"):
+        survey_kernel.clean([9], survey_kernel.scale("csat"), name="answers")
+    with pytest.raises(InvalidParameterError, match="1 answers are not numbers") as err:  # a huge value is cut
+        survey_kernel.clean(["x" * 100_000], survey_kernel.scale("csat"), name="answers")
+    assert len(str(err.value)) < 400
 
 
 # =========================================================================== CSAT, CES
@@ -346,6 +378,28 @@ def test_peak_end_errors():
         peak_end(log, score="csat", overall="overall", n_boot=5)
 
 
+def test_peak_end_checks_its_parameters_through_core():
+    log = _pe_log(lambda s: s.min(), n=20)
+    with pytest.raises(InvalidParameterError, match="random_state=-1 must be None, a whole number >= 0"):
+        peak_end(log, score="csat", overall="overall", random_state=-1)
+    with pytest.raises(InvalidParameterError, match="progress='yes' must be True or False"):
+        peak_end(log, score="csat", overall="overall", progress="yes")
+    with pytest.raises(InvalidParameterError, match="min_touchpoints=0 must be a whole number >= 1"):
+        peak_end(log, score="csat", overall="overall", min_touchpoints=0)
+    with pytest.raises(SchemaError, match="score='csta' is not a column of the log. Closest match: 'csat'"):
+        peak_end(log, score="csta", overall="overall")
+
+
+def test_peak_end_from_kpi_is_deprecated():
+    # peak-end moved to journeylab.peakend; journeylab.kpi.peak_end works for one release, with a warning
+    with pytest.warns(DeprecationWarning, match=r"journeylab\.kpi\.peak_end is deprecated.*journeylab\.peakend"):
+        assert kpi.peak_end is peak_end
+    with pytest.warns(DeprecationWarning, match="kpi.PeakEnd is deprecated"):
+        assert kpi.PeakEnd is jl.PeakEnd
+    with pytest.raises(AttributeError, match="has no attribute '_check_int'"):
+        kpi._check_int
+
+
 def test_peak_end_overall_as_series():
     log = _pe_log(lambda s: s.min() + s[-1], n=60, late=False)  # a Series carries no time: no late scores
     df = log.to_pandas()
@@ -446,6 +500,24 @@ def test_contact_peaks_errors():
         contact_peaks(no_channel)
     series = contact_peaks(no_channel, channel=None, activities=["call"], season=None).series
     assert series.groupby("scale")["volume"].sum().tolist() == [1, 1]
+
+
+def test_contact_peaks_checks_its_parameters_through_core():
+    log = _calls(weeks=4)
+    with pytest.raises(InvalidParameterError, match=r"alpha=2 must be a number between 0 and 1, e\.g\. 0\.01"):
+        contact_peaks(log, alpha=2)
+    with pytest.raises(InvalidParameterError, match=r"min_lift=-1 must be a number >= 0, e\.g\. 1\.5"):
+        contact_peaks(log, min_lift=-1)
+    with pytest.raises(InvalidParameterError, match=r"run_z=0 must be a positive number \(e\.g\. 3\) or None"):
+        contact_peaks(log, run_z=0)
+    with pytest.raises(InvalidParameterError, match=r"season='month' is not allowed; use one of \['week', 'day', None\]"):
+        contact_peaks(log, season="month")
+    with pytest.raises(InvalidParameterError, match="unit='session' is not allowed; use one of"):
+        contact_peaks(log, unit="session")
+    with pytest.raises(InvalidParameterError, match="top=-1 must be a whole number >= 0, e.g. top=3"):
+        contact_peaks(log, top=-1)
+    with pytest.raises(InvalidParameterError, match=r"channel=\[\] must be a name or a list of names"):
+        contact_peaks(log, channel=[])
 
 
 def test_contact_peaks_short_history_falls_back_with_a_warning():

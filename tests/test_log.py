@@ -56,6 +56,24 @@ def test_log_pickles(small_df):
     assert back.roles == log.roles and repr(back) == repr(log)
 
 
+def test_memo_computes_once_per_log_and_is_not_inherited_or_pickled(small_df):
+    import pickle
+
+    log = make(small_df)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert log._memo(("kernel", "x"), compute) == 1
+    assert log._memo(("kernel", "x"), compute) == 1 and len(calls) == 1
+    derived = log.filter_cases(["c1"])
+    assert derived._memo(("kernel", "x"), compute) == 2  # a derived log starts with its own cache
+    back = pickle.loads(pickle.dumps(log))
+    assert back._memo(("kernel", "x"), compute) == 3
+
+
 def test_order_by_timestamp_ties_keep_input_order():
     df = pd.DataFrame({
         "client": ["b", "a", "a", "a", "b"],
@@ -368,3 +386,30 @@ def test_stitch_recovers_random_identity_graph():
     assert out.groupby("customer")["truth"].nunique().max() == 1
     assert out.groupby("truth")["customer"].nunique().max() == 1
     assert stitched.n_cases == n_people
+
+
+def test_names_that_moved_out_of_journeylab_log_warn_for_one_release():
+    import journeylab.log as log_module
+
+    with pytest.warns(DeprecationWarning, match=r"journeylab.log.SchemaError is deprecated .*use journeylab.SchemaError"):
+        assert log_module.SchemaError is jl.SchemaError
+    with pytest.warns(DeprecationWarning, match=r"journeylab.log.parse_timestamps is deprecated"):
+        from journeylab._timestamps import parse_timestamps
+
+        assert log_module.parse_timestamps is parse_timestamps
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        log_module.nothing  # noqa: B018
+
+
+def test_session_warnings_point_at_the_caller():
+    df = pd.DataFrame({"c": ["a", "a", "b"], "act": ["x", "y", "x"], "sid": ["s1", None, "s2"],
+                       "customer": ["k", "k", "k"],
+                       "t": ["2025-01-01 10:00", "2025-01-01 10:10", "2025-01-01 12:00"]})
+    log = jl.from_pandas(df, case="c", activity="act", timestamp="t")
+    plain = jl.from_pandas(df.drop(columns="customer"), case="c", activity="act", timestamp="t")
+    with pytest.warns(jl.DataQualityWarning, match="dropped 1 event") as rec:
+        plain.sessions(by="sid")
+    assert rec[0].filename == __file__
+    with pytest.warns(jl.DataQualityWarning, match="'customer' as 'attribute:customer'") as rec:
+        log.sessions("30min")  # the sessions' customer role meets the attribute named customer
+    assert rec[0].filename == __file__

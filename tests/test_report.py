@@ -348,3 +348,24 @@ def test_a_kernel_that_does_not_answer_is_a_report_error(tmp_path, monkeypatch):
     monkeypatch.setattr(papermill, "execute_notebook", other)
     with pytest.raises(RuntimeError, match="something else"):  # not disguised as a kernel problem
         jl.report(out=tmp_path / "r.html", progress=False)
+
+
+def test_report_segments_by_an_attribute_when_nobody_reaches_the_goal(tmp_path):
+    # three regions, a goal nobody reaches: the goal rate is the same (0) in every segment; the report used to
+    # die on scipy's "expected frequencies has a zero element" and write nothing
+    rows = []
+    for i in range(75):
+        t0 = pd.Timestamp("2025-01-01") + pd.Timedelta(hours=i)
+        for j, act in enumerate(["visit"] * (1 + i % 3) + ["cart", "buy"]):
+            rows.append((f"c{i:03d}", act, t0 + pd.Timedelta(minutes=5 * j), ("north", "south", "west")[i % 3],
+                         10.0 if act == "buy" else None))
+    df = pd.DataFrame(rows, columns=["c", "act", "t", "region", "amount"])
+    log = jl.from_pandas(df, case="c", activity="act", timestamp="t")
+    journey = jl.Journey.from_dict({"name": "shop", "milestones": [{"name": "cart", "activities": ["cart"]},
+                                                                   {"name": "buy", "activities": ["buy"]}],
+                                    "goal": {"type": "purchase", "activity": "buy", "when": "amount > 100"}})
+    html = jl.report(log, journey=journey, out=tmp_path / "r.html", segment_by="region",
+                     progress=False).read_text(encoding="utf-8")
+    assert "Segments by region" in headings(html)
+    assert "Tested differences" in html
+    assert "no variation, not tested: every case has the value no" in html

@@ -81,6 +81,14 @@ KNOWN_NOT_YET = set(RESULTS) - {
     "Variants",
     "Paths",
     "Model",
+    "SurveyScore",
+    "TouchpointScores",
+    "PeakEnd",
+    "ContactPeaks",
+    "Attribution",
+    "AttributionComparison",
+    "ChannelMix",
+    "JourneyMap",
 }
 
 

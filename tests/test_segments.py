@@ -378,3 +378,91 @@ def test_segment_explorer_shows_errors():
 
     ex = segment_explorer(jl.datasets.load_example(), n_clusters=10, random_state=0)
     assert ex.result is None and "more than the 6 distinct journeys" in ex.error
+
+
+# --------------------------------------------------------------------------- degenerate tests are not tested
+
+
+def _three_groups(n_per: int = 25, *, buy_amount: float = 10.0) -> tuple[jl.EventLog, jl.Journey]:
+    """Three regions of ``n_per`` cases each; every case buys for ``buy_amount``, so a goal on amount > 100 is
+    never reached; journeys differ in length by region."""
+    rows = []
+    for i in range(3 * n_per):
+        region = ("north", "south", "west")[i % 3]
+        t0 = pd.Timestamp("2025-01-01") + pd.Timedelta(hours=i)
+        steps = ["visit"] * (1 + i % 3 + (i % 7 == 0)) + ["cart", "buy"]
+        for j, act in enumerate(steps):
+            rows.append((f"c{i:03d}", act, t0 + pd.Timedelta(minutes=5 * j), region,
+                         buy_amount if act == "buy" else np.nan))
+    df = pd.DataFrame(rows, columns=["c", "act", "t", "region", "amount"])
+    log = jl.from_pandas(df, case="c", activity="act", timestamp="t")
+    journey = jl.Journey.from_dict({"name": "shop", "milestones": [{"name": "cart", "activities": ["cart"]},
+                                                                   {"name": "buy", "activities": ["buy"]}],
+                                    "goal": {"type": "purchase", "activity": "buy", "when": "amount > 100"}})
+    return log, journey
+
+
+def test_a_goal_nobody_reaches_is_not_tested_and_left_out_of_the_correction():
+    log, journey = _three_groups()
+    seg = jl.segments.attribute_segmentation(log, "region", journey=journey)
+    assert len(seg.segments) == 3 and not seg.attributes["goal"].any()
+    comp = compare_segments(seg, metrics=["goal", "n_events", "conformance"], random_state=0, n_permutations=99)
+    t = comp.to_frame()
+    goal = t[t["metric"] == "goal"]
+    assert len(goal) == 4  # all segments, then each pair
+    assert goal["p_value"].isna().all() and goal["p_adjusted"].isna().all() and not goal["significant"].any()
+    assert goal["note"].str.fullmatch("no variation, not tested: every case has the value no").all()
+    pairs = goal[goal["comparison"] != "all segments"]
+    assert (pairs["estimate_a"] == 0).all() and (pairs["difference"] == 0).all()
+    # every case conforms (cart then buy): not tested either
+    assert t.loc[t["metric"] == "conformance", "note"].str.contains("every case has the value yes").all()
+    # the correction counts the tests that ran, and only them
+    ran = t["p_value"].notna()
+    assert ran.sum() == 4  # n_events varies
+    np.testing.assert_allclose(t.loc[ran, "p_adjusted"], benjamini_hochberg(t.loc[ran, "p_value"]))
+    assert comp.summary.loc["goal", "not tested"] == 4 and comp.summary.loc["goal", "tests"] == 0
+    assert "8 not tested" in repr(comp)
+    assert "every case has the value no" in comp._repr_html_()
+
+
+def test_constant_numbers_and_sequences_are_not_tested():
+    rows = [(f"c{i:02d}", a, pd.Timestamp("2025-01-01") + pd.Timedelta(hours=i, minutes=j), ("a", "b", "c")[i % 3])
+            for i in range(60) for j, a in enumerate(["visit", "buy"])]
+    log = jl.from_pandas(pd.DataFrame(rows, columns=["c", "act", "t", "g"]), case="c", activity="act", timestamp="t")
+    seg = jl.segments.attribute_segmentation(log, "g")
+    comp = compare_segments(seg, metrics=["n_events", "duration", "sequence"], random_state=0, n_permutations=99)
+    t = comp.to_frame()
+    assert t["p_value"].isna().all() and not t["significant"].any()
+    assert t.loc[t["metric"] == "n_events", "note"].str.fullmatch("no variation, not tested: every case has the "
+                                                                  "value 2").all()
+    assert t.loc[t["metric"] == "sequence", "note"].str.startswith("no variation, not tested: every case has the "
+                                                                   "same sequence").all()
+    two = segment_by(log, {"a": "g == 'a'"}, exclusive=True)
+    t2 = compare_segments(two, metrics=["n_events"], random_state=0).to_frame()
+    assert t2["p_value"].isna().all() and t2["note"].item().startswith("no variation, not tested")
+    assert t2["difference"].item() == 0 and t2["estimate_a"].item() == 2
+
+
+def test_empty_segment_and_missing_metric_are_flagged():
+    log, _ = _three_groups(10)
+    extra = pd.DataFrame({"score": np.nan, "spend": np.arange(30.0)}, index=case_attributes(log).index)
+    seg = segment_by(log, {"nobody": "n_events > 100", "north": "region == 'north'", "south": "region == 'south'"},
+                     exclusive=True, attributes=extra)
+    assert seg.sizes.loc["nobody", "cases"] == 0
+    comp = compare_segments(seg, metrics=["score", "spend"], min_size=5, random_state=0)
+    t = comp.to_frame().set_index(["metric", "comparison"])
+    assert t.loc[("score", "all segments"), "note"] == "no values, not tested: 'score' is missing for every case"
+    assert t.loc["score", "p_value"].isna().all()
+    omni = t.loc[("spend", "all segments")]
+    assert omni["p_value"] > 0 and "left out, fewer than 5 cases: nobody (n=0)" in omni["note"]
+    assert t.loc[("spend", "nobody vs north"), "note"].startswith("small group, not tested: nobody (n=0)")
+    assert not np.isnan(t.loc[("spend", "north vs south"), "p_value"])
+
+
+@pytest.mark.parametrize("module", ["journeylab.segment_compare", "journeylab.clustering"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0 and res.failed == 0

@@ -16,7 +16,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["normal_quantile", "z_score", "wilson", "newcombe"]
+__all__ = ["normal_quantile", "z_score", "wilson", "newcombe", "nps_interval", "t_interval"]
 
 
 def normal_quantile(q: float) -> float:
@@ -54,3 +54,42 @@ def newcombe(k1, n1, k2, n2, z: float) -> tuple[float, float]:
     l2, u2 = wilson(k2, n2, z)
     d = p1 - p2
     return d - ((p1 - l1) ** 2 + (u2 - p2) ** 2) ** 0.5, d + ((u1 - p1) ** 2 + (p2 - l2) ** 2) ** 0.5
+
+
+def nps_interval(n, promoters, detractors, confidence: float):
+    """The adjusted-Wald interval of a Net Promoter Score, in points (Rocks 2016); arrays in, arrays out.
+
+    3/4 is added to the promoter and detractor counts and 3 to n; the half-width is
+    ``z * sqrt((p + d - (p - d)^2) / n')``; the bounds are clipped to [-100, 100].
+
+    >>> lo, hi = nps_interval(5, 3, 1, 0.95)
+    >>> round(float(lo), 1), round(float(hi), 1)
+    (-29.8, 79.8)
+    """
+    n = np.asarray(n, dtype=float)
+    z = z_score(confidence)
+    na = n + 3.0
+    p = (np.asarray(promoters, float) + 0.75) / na
+    d = (np.asarray(detractors, float) + 0.75) / na
+    centre = p - d
+    half = z * np.sqrt(np.maximum(p + d - centre**2, 0.0) / na)
+    lo = np.clip(centre - half, -1, 1) * 100
+    hi = np.clip(centre + half, -1, 1) * 100
+    return lo, hi
+
+
+def t_interval(mean, sd, n, confidence: float):
+    """Student-t interval of a mean (arrays in, arrays out); NaN bounds where n < 2.
+
+    >>> lo, hi = t_interval(3.0, 1.0, 4, 0.95)
+    >>> round(float(lo), 3), round(float(hi), 3)
+    (1.409, 4.591)
+    """
+    from scipy import stats  # scipy.stats takes a while to import; only the survey scores need it
+
+    mean = np.asarray(mean, float)
+    n = np.asarray(n, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tq = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, tq * np.asarray(sd, float) / np.sqrt(n), np.nan)
+    return mean - half, mean + half

@@ -34,13 +34,14 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, SchemaError
 from .formatting import cut
-from .names import did_you_mean
+from .names import closest, did_you_mean
 
 __all__ = [
     "checked", "register", "kind", "Int", "Real", "Choice", "Optional", "Texts", "BOOL", "TEXT", "CONFIDENCE",
-    "SHARE", "DURATION", "RNG", "RANDOM_STATE", "LOG", "JOURNEY", "to_timedelta", "rng", "analysis_date",
+    "SHARE", "DURATION", "RNG", "RANDOM_STATE", "LOG", "JOURNEY", "to_timedelta", "parse_duration", "BARE_NUMBER",
+    "rng", "analysis_date",
 ]
 
 
@@ -169,13 +170,57 @@ def _text(value, name):
     return value
 
 
-_UNIT_D = re.compile(r"(\d)\s*d(?![a-zA-Z])")
+#: A number written without a unit ('5', '-3.5', '.5'): never read as a duration, its unit would be a guess.
+BARE_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)")
+# "3d", "2w" and "12H" are house spellings; pandas 3 deprecates the lowercase day and week, uppercase hour
+_UNIT_FIX = re.compile(r"(?<=[\d.\s])(d|w|H)(?![A-Za-z])")
+_MAX_DURATION_TEXT = 100
+
+
+def parse_duration(text: str) -> pd.Timedelta:
+    """The one reader of durations written as text: ``"30min"``, ``"12h"``, ``"3d"``, ``"2w"``, ``"1d12h"``,
+    ``"2 days"``, signed (``"-36h"``). A ``ValueError`` saying why when the text is none.
+
+    :func:`to_timedelta` (parameters) and the journey definitions (``stall_after``, goal windows,
+    durations in conditions) read durations with it, each with its own message around it.
+
+    Parameters
+    ----------
+    text : str
+        The duration; at most 100 characters. A bare number (``"5"``) is refused.
+
+    Returns
+    -------
+    pandas.Timedelta
+        The duration (negative when the text has a minus sign).
+
+    Examples
+    --------
+    >>> parse_duration("1d12h"), parse_duration("-2w")
+    (Timedelta('1 days 12:00:00'), Timedelta('-14 days +00:00:00'))
+    >>> parse_duration("5")
+    Traceback (most recent call last):
+    ...
+    ValueError: a bare number
+    """
+    s = text.strip()
+    if len(s) > _MAX_DURATION_TEXT:
+        raise ValueError(f"longer than {_MAX_DURATION_TEXT} characters")
+    if BARE_NUMBER.fullmatch(s):
+        raise ValueError("a bare number")
+    try:
+        td = pd.Timedelta(_UNIT_FIX.sub(lambda m: {"d": "D", "w": "W", "H": "h"}[m.group(1)], s))
+    except (ValueError, TypeError, OverflowError) as err:
+        raise ValueError(str(err)) from None
+    if pd.isna(td):
+        raise ValueError("not a time")
+    return td
 
 
 def to_timedelta(value, *, name: str = "duration", allow_zero: bool = False) -> pd.Timedelta:
     """Parse a duration given as a string (``"30min"``, ``"3d"``, ``"2 days"``) or Timedelta.
 
-    A bare number is refused: its unit would be a guess.
+    A bare number is refused: its unit would be a guess. Text is read by :func:`parse_duration`.
 
     >>> to_timedelta("30min")
     Timedelta('0 days 00:30:00')
@@ -186,8 +231,12 @@ def to_timedelta(value, *, name: str = "duration", allow_zero: bool = False) -> 
     """
     if isinstance(value, pd.Timedelta):
         td = value
-    elif hasattr(value, "total_seconds") and not isinstance(value, (int, float)):
-        td = pd.Timedelta(value)
+    elif isinstance(value, np.timedelta64) or (hasattr(value, "total_seconds") and not isinstance(value, (int, float))):
+        try:
+            td = pd.Timedelta(value)
+        except (ValueError, OverflowError):
+            raise InvalidParameterError(f"{name}={cut(value)} is too long a duration (the longest is about 292 "
+                                        "years).") from None
     elif isinstance(value, (bool, numbers.Number)):
         raise InvalidParameterError(
             f"{name}={cut(value)} is a bare number; give a duration with a unit, "
@@ -195,16 +244,13 @@ def to_timedelta(value, *, name: str = "duration", allow_zero: bool = False) -> 
         )
     elif isinstance(value, str):
         text = value.strip()
-        if len(text) > 64:
-            raise InvalidParameterError(f"{name}={cut(value)} is not a duration; write it like '30min', '12h' or '3d'.")
-        if text.replace(".", "", 1).isdigit():
+        if BARE_NUMBER.fullmatch(text):
             raise InvalidParameterError(
-                f"{name}={cut(value)} is a bare number; give a duration with a unit, e.g. '{text}d'."
+                f"{name}={cut(value)} is a bare number; give a duration with a unit, e.g. '{cut(text, 20, quote=False)}d'."
             )
         try:
-            # "3d" is the house spelling; pandas 3 deprecates the lowercase unit
-            td = pd.Timedelta(_UNIT_D.sub(r"\1D", text))
-        except (ValueError, TypeError, OverflowError):
+            td = parse_duration(text)
+        except ValueError:
             raise InvalidParameterError(
                 f"{name}={cut(value)} is not a duration; write it like '30min', '12h', '3d' or '2 days'."
             ) from None
@@ -413,3 +459,49 @@ def activity_names(log, value, name: str) -> tuple[str, ...]:
             raise InvalidParameterError(f"{name}={cut(v)} is not an activity of the log.{close} "
                                         f"Activities (most frequent first): {cut(shown, 400)}.")
     return values
+
+
+# --------------------------------------------------------------------------- columns of a log (group D)
+
+__all__ += ["log_column"]
+
+
+def log_column(log, value, name: str) -> str:
+    """``value`` checked as the name of a column of ``log`` (the message gives the closest name and the columns).
+
+    Parameters
+    ----------
+    log : EventLog
+        The log whose columns are allowed.
+    value : str
+        The column name a caller gave.
+    name : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    str
+        ``value``.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> log = jl.datasets.load_example()
+    >>> log_column(log, "resource", "by")
+    'resource'
+    >>> log_column(log, "cost", "by")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.SchemaError: by='cost' is not a column of the log. Closest match: 'Costs'. ...
+    """
+    if not isinstance(value, str):
+        raise InvalidParameterError(f"{name}={cut(value)} must be the name of a column of the log (a str).")
+    columns = list(log.columns)
+    if value not in columns:
+        near = closest(value, columns, n=1)
+        near_txt = f" Closest match: {near[0]!r}." if near else ""
+        raise SchemaError(
+            f"{name}={cut(value)} is not a column of the log.{near_txt} Available: {cut(columns, 300)}. "
+            f"Pass {name}=... with one of them (role columns have canonical names: 'channel', 'value', ...)."
+        )
+    return value

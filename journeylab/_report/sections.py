@@ -12,62 +12,21 @@ True
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import platform
 import warnings
 from html import escape
 
 import pandas as pd
 
-from .._util import format_timedelta as _fmt_td
+from .._core.formatting import format_count, format_duration as _fmt_td, format_share
+from .._kernels.events import events
+from .._core.version import package_version
 from ..exceptions import DataQualityWarning, JourneylabError
+from .html import figure as _figure, note as _note, section as _section, table as _table, warn as _warn
 
 __all__ = ["overview", "overview_section", "discovery_sections", "happy_path_sections", "goals_sections",
            "experience_sections", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
-
-
-# --------------------------------------------------------------------------- HTML pieces
-
-
-def _table(df: pd.DataFrame, *, numeric: tuple[str, ...] = ()) -> str:
-    head = "".join(f'<th class="{"num" if c in numeric else ""}">{escape(str(c))}</th>' for c in df.columns)
-    rows = []
-    for rec in df.itertuples(index=False):
-        cells = "".join(
-            f'<td class="{"num" if c in numeric else ""}">{escape(str(v))}</td>' for c, v in zip(df.columns, rec)
-        )
-        rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _figure(fig) -> str:
-    """Inline PNG of a figure (or of the figure of an Axes / array of Axes that a plot() returned)."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    if isinstance(fig, np.ndarray):
-        fig = fig.flat[0]
-    fig = getattr(fig, "figure", fig)
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="figure" src="data:image/png;base64,{data}">'
-
-
-def _section(title: str, body: str) -> str:
-    return f"<section><h2>{escape(title)}</h2>{body}</section>"
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{escape(text)}</p>'
-
-
-def _warn(text: str) -> str:
-    return f'<div class="warn">{escape(text)}</div>'
 
 
 # --------------------------------------------------------------------------- overview
@@ -82,7 +41,7 @@ def overview(log) -> dict[str, pd.DataFrame | dict]:
     """
     from .. import engine
 
-    df = log._frame()
+    df = events(log, ["channel"] if log.has_role("channel") else [])
     start, end = log.time_span
     cards = {
         "events": f"{log.n_events:,}",
@@ -94,13 +53,13 @@ def overview(log) -> dict[str, pd.DataFrame | dict]:
         cards["channels"] = f"{df['channel'].nunique():,}"
     acts = df.groupby("activity").agg(events=("case", "size"), cases=("case", "nunique"))
     acts = acts.sort_values(["events"], ascending=False).reset_index()
-    acts["share of events"] = (acts["events"] / log.n_events).map("{:.1%}".format)
-    acts["share of cases"] = (acts["cases"] / log.n_cases).map("{:.1%}".format)
+    acts["share of events"] = (acts["events"] / log.n_events).map(format_share)
+    acts["share of cases"] = (acts["cases"] / log.n_cases).map(format_share)
     out: dict = {"cards": cards, "activities": acts}
     if log.has_role("channel"):
         ch = df.groupby("channel").agg(events=("case", "size"), cases=("case", "nunique")).reset_index()
         ch = ch.sort_values("events", ascending=False)
-        ch["share of events"] = (ch["events"] / log.n_events).map("{:.1%}".format)
+        ch["share of events"] = (ch["events"] / log.n_events).map(format_share)
         out["channels"] = ch
     var = engine.variants(log)
     var["share"] = var["count"] / log.n_cases
@@ -154,7 +113,7 @@ def overview_section(log, caught=(), *, source: str | None = None) -> str:
     for df in (acts, chans):
         if df is not None:
             for col in ("events", "cases"):
-                df[col] = df[col].map("{:,}".format)
+                df[col] = df[col].map(format_count)
     body = (f'<div class="cards">{cards}</div>' + (_note(f"Source: {source}.") if source else "") + quality
             + _table(_summary_rows(log))
             + "<h3>Activities</h3>" + _table(acts, numeric=("events", "cases", "share of events", "share of cases")))
@@ -172,9 +131,9 @@ def _variant_table(var: pd.DataFrame, top: int) -> pd.DataFrame:
         "#": range(1, len(shown) + 1),
         "variant": [" → ".join(v) for v in shown["variant"]],
         "steps": [len(v) for v in shown["variant"]],
-        "cases": shown["count"].map("{:,}".format),
-        "share": shown["share"].map("{:.1%}".format),
-        "cumulative": shown["cumulative"].map("{:.1%}".format),
+        "cases": shown["count"].map(format_count),
+        "share": shown["share"].map(format_share),
+        "cumulative": shown["cumulative"].map(format_share),
         "median duration": shown["duration_median"].map(_fmt_td),
     })
 
@@ -196,7 +155,7 @@ def discovery_sections(log, *, top_variants: int = 10) -> list[str]:
 
     var = data["variants"]
     body = (_note(f"{len(var):,} variants; the top {min(top_variants, len(var))} cover "
-                  f'{var["share"].head(top_variants).sum():.1%} of cases.')
+                  f'{format_share(var["share"].head(top_variants).sum())} of cases.')
             + _figure(variants(log, top=top_variants).plot())
             + _table(_variant_table(var, top_variants), numeric=("steps", "cases", "share", "cumulative")))
     out.append(_section("Top variants", body))
@@ -267,7 +226,7 @@ def goals_sections(log, journey, *, version: str = "version") -> list[str]:
                                               "customer saw (e.g. A / B) to see the A/B verdict.")))
         return out
     try:
-        values = log._frame()[version].dropna().unique()
+        values = events(log, [version])[version].dropna().unique()
         control = "A" if "A" in set(map(str, values)) else str(sorted(map(str, values))[0])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataQualityWarning)
@@ -284,7 +243,7 @@ def goals_sections(log, journey, *, version: str = "version") -> list[str]:
 
 def experience_sections(log, journey) -> list[str]:
     """The journey map, scores per touchpoint and contact peaks (needs a journey and a survey column)."""
-    from ..journeymap import experience_sections as _experience
+    from .experience import experience_sections as _experience
 
     if journey is None:
         return [_section("Journey map and KPIs", _no_journey("the journey map and the scores per touchpoint"))]
@@ -325,8 +284,8 @@ def segments_section(log, journey=None, *, segment_by: str | None = None, random
             shown = prof[cols].reset_index()
             for col in ("share", "goal_rate", "conformance_rate"):
                 if col in shown:
-                    shown[col] = shown[col].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}")
-            shown["cases"] = shown["cases"].map("{:,}".format)
+                    shown[col] = shown[col].map(format_share)
+            shown["cases"] = shown["cases"].map(format_count)
             shown = shown.rename(columns={"typical_journey": "typical journey", "goal_rate": "goal rate",
                                           "conformance_rate": "conformance rate"})
             body = (_note(f"{len(seg.segments)} segments: the value of '{segment_by}' on each case's first event.")
@@ -370,7 +329,7 @@ def frame_sha256(log) -> str:
     >>> frame_sha256(jl.datasets.load_example()) == frame_sha256(jl.datasets.load_example())
     True
     """
-    df = log._frame()
+    df = events(log)  # every column: the hash is of the whole event table
     rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
     h = hashlib.sha256(rows.tobytes())
     h.update("\x1f".join(map(str, df.columns)).encode())
@@ -384,16 +343,8 @@ _PACKAGES = ("journeylab", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framewo
 def appendix_section(params: dict, input_hash: str, hash_of: str = "of the file") -> str:
     """The reproducibility appendix: package versions, the parameters of the run and a hash of the
     input (``hash_of`` says what was hashed: the file's bytes, or the events of an in-memory log)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    def ver(name):
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "-"
-
     versions = pd.DataFrame({"package": ["python", *_PACKAGES],
-                             "version": [platform.python_version(), *map(ver, _PACKAGES)]})
+                             "version": [platform.python_version(), *map(package_version, _PACKAGES)]})
     shown = pd.DataFrame({"parameter": list(params), "value": ["-" if v is None else str(v) for v in params.values()]})
     body = (_note("Everything needed to reproduce this report: the same input (check its hash), the same "
                   "parameters and the same package versions.")

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._example import example_path, load_default_log, load_example
+from .._core.validation import BOOL, Optional, checked
+from ._example import example_path, load_example
 from ._params import ACTIVITIES, CHANNELS, MILESTONES, SEGMENT_NAMES, SimulationParams, resolve
 from ._truth import JourneySample, JourneyTruth
 
@@ -67,6 +68,7 @@ def _simulate_frame(n_customers: int, *, progress: bool | None = None, **params)
     return generate(resolve(n_customers, **{**defaults, **params}), progress=progress)
 
 
+@checked(progress=Optional(BOOL))
 def make_journeys(
     n_customers: int,
     *,
@@ -189,6 +191,14 @@ def _sample(frame: pd.DataFrame, journey_dict: dict, truth: JourneyTruth) -> Jou
 def retail_files() -> dict[str, Path]:
     """Paths of the files of the bundled retail sample (package data, or ``datasets/`` in a checkout).
 
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``events`` (Parquet), ``customers`` and ``sessions`` (the truth per customer and per session,
+        Parquet), ``params`` (JSON) and ``journey`` (YAML); ``datasets/README.md`` documents them.
+
+    Examples
+    --------
     >>> import journeylab as jl
     >>> sorted(jl.datasets.retail_files())
     ['customers', 'events', 'journey', 'params', 'sessions']
@@ -199,13 +209,24 @@ def retail_files() -> dict[str, Path]:
     return {part: data_path(name) for part, name in file_names(RETAIL_NAME).items()}
 
 
+@checked(frame=BOOL)
 def load_retail(*, frame: bool = False):
     """The bundled retail sample: 20,000 simulated customers of an omnichannel retailer.
 
     Made by ``make_journeys(20_000, random_state=20250101)`` (``datasets/make_retail.py``
     regenerates it exactly); ``datasets/README.md`` documents its columns, phases, segments
-    and planted stories. With ``frame=True`` return the events DataFrame (original column
-    names) instead of a :class:`JourneySample`.
+    and planted stories.
+
+    Parameters
+    ----------
+    frame : bool, default False
+        Return the events DataFrame (original column names) instead of a :class:`JourneySample`.
+
+    Returns
+    -------
+    JourneySample or pandas.DataFrame
+        ``.log`` (EventLog; case = ``customer_id``, value = ``amount``), ``.journey`` (Journey) and
+        ``.truth`` (JourneyTruth); with ``frame=True`` the events.
 
     Examples
     --------
@@ -229,3 +250,20 @@ def load_retail(*, frame: bool = False):
     truth = read_truth(paths)
     journey = Journey.from_yaml(paths["journey"])
     return _sample(events, journey.to_dict(), truth)
+
+
+def load_default_log():
+    """The log that ``make report``, the command line and the quickstart use: the bundled retail sample.
+
+    Returns
+    -------
+    EventLog
+        ``load_retail().log``: 20,000 simulated customers (case = ``customer_id``).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> jl.datasets.load_default_log().n_cases > 0
+    True
+    """
+    return load_retail().log

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._util import atomic_write
+from .._core.io import atomic_write
 from ._params import SimulationParams
 from ._truth import JourneyTruth, normalize_table, truth_categories
 

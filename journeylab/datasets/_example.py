@@ -14,6 +14,13 @@ from ._files import data_path
 def example_path() -> Path:
     """Path of the bundled running-example XES file (6 cases, 42 events, 8 activities).
 
+    Returns
+    -------
+    pathlib.Path
+        The path of ``running-example.xes`` (package data, or ``datasets/`` in a source checkout).
+
+    Examples
+    --------
     >>> import journeylab as jl
     >>> jl.datasets.example_path().name
     'running-example.xes'
@@ -24,6 +31,16 @@ def example_path() -> Path:
 def load_example():
     """The running example as an :class:`~journeylab.EventLog` (6 cases, 42 events).
 
+    The request-for-compensation log of the process-mining textbook, read with
+    :func:`journeylab.read_xes` from :func:`example_path`.
+
+    Returns
+    -------
+    EventLog
+        6 cases, 42 events, 8 activities, with ``resource`` and the XES attributes.
+
+    Examples
+    --------
     >>> import journeylab as jl
     >>> jl.datasets.load_example().n_events
     42
@@ -31,15 +48,3 @@ def load_example():
     from ..readers import read_xes
 
     return read_xes(example_path())
-
-
-def load_default_log():
-    """The log that ``make report`` and the quickstart use: the bundled retail sample.
-
-    >>> import journeylab as jl
-    >>> jl.datasets.load_default_log().n_cases > 0
-    True
-    """
-    from . import load_retail
-
-    return load_retail().log

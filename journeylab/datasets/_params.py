@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._util import did_you_mean
+from .._core.names import did_you_mean
 from ..exceptions import InvalidParameterError
 
 # --------------------------------------------------------------------------- vocabulary

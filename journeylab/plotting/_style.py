@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import colors as mcolors
 
 INK = "#1f2933"        # titles, labels
@@ -122,3 +123,24 @@ def ramp(cmap_name: str, value: float, lo: float = 0.15, hi: float = 0.85):
 def close(fig) -> None:
     """Release a figure that was displayed by a widget (pyplot keeps a reference otherwise)."""
     plt.close(fig)
+
+
+def interval_bars(ax, pos, lo, hi, *, horizontal: bool = True, **kw):
+    """Draw confidence intervals ``lo .. hi`` as error bars at ``pos`` (y for horizontal bars, x for vertical).
+
+    The bars are drawn from the interval itself, not as distances from an estimate: an
+    interval need not contain the estimate (an adjusted Wald or bootstrap interval) and may
+    touch it within rounding, and matplotlib refuses negative error lengths.
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = interval_bars(ax, [0, 1], [-98.5, 0.2], [48.5, 0.4])  # the first excludes its estimate of -100
+    >>> plt.close(fig)
+    """
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    mid, half = (lo + hi) / 2, np.abs(hi - lo) / 2
+    kw.setdefault("fmt", "none")
+    if horizontal:
+        return ax.errorbar(mid, np.asarray(pos, dtype=float), xerr=half, **kw)
+    return ax.errorbar(np.asarray(pos, dtype=float), mid, yerr=half, **kw)

@@ -25,7 +25,7 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ..exceptions import InvalidParameterError
-from ._style import INK, MUTED
+from ._style import INK, MUTED, interval_bars
 
 __all__ = ["plot_conformance", "plot_funnel", "plot_milestones", "STATUS_COLORS"]
 
@@ -202,8 +202,7 @@ def _plot_effects(result, *, ax=None, metric: str = "duration", title: str | Non
     ok = np.isfinite(vals[:, 0])
     has_ci = ok & np.isfinite(vals[:, 1])
     ax.axvline(0, color=_MUTED, linewidth=1, zorder=1)
-    ax.errorbar(vals[has_ci, 0], y[has_ci], xerr=[vals[has_ci, 0] - vals[has_ci, 1], vals[has_ci, 2] - vals[has_ci, 0]],
-                fmt="none", ecolor="#8d99ae", elinewidth=2, capsize=3, zorder=2)
+    interval_bars(ax, y[has_ci], vals[has_ci, 1], vals[has_ci, 2], ecolor="#8d99ae", elinewidth=2, capsize=3, zorder=2)
     colors = np.where(vals[:, 0] > 0, "#e76f51", "#2a9d8f") if metric == "duration" else \
         np.where(vals[:, 0] < 0, "#e76f51", "#2a9d8f")
     ax.scatter(vals[ok, 0], y[ok], s=46, color=colors[ok], zorder=3, edgecolor="white", linewidth=0.8)

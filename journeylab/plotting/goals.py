@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from ..exceptions import InvalidParameterError
-from ._style import INK
+from ._style import INK, interval_bars
 
 __all__ = ["plot_goal_attainment", "plot_ab_test", "plot_rule_actions"]
 
@@ -212,7 +212,7 @@ def plot_ab_test(result, *, ax=None, kind: str = "lift", **kw):
         lo, hi = t["rate_low"].to_numpy() * 100, t["rate_high"].to_numpy() * 100
         colors = [NEUTRAL if v == result.control else ACCENT for v in t.index]
         ax.barh(y, rate, color=colors, height=0.6)
-        ax.errorbar(rate, y, xerr=[rate - lo, hi - rate], fmt="none", ecolor=INK, capsize=4, lw=1)
+        interval_bars(ax, y, lo, hi, ecolor=INK, capsize=4, lw=1)
         for yi, v, r, n, k in zip(y, t.index, rate, t["customers"], t["conversions"]):
             ax.text(hi.max() * 1.02, yi, f"{r:.1f}%  ({k:,}/{n:,})", va="center", fontsize=8, color=INK)
         ax.set_yticks(y)

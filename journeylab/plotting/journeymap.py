@@ -12,8 +12,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
+from .._core.formatting import format_share
 from ..exceptions import InvalidParameterError
-from ._style import INK, LIGHT, MUTED, PALETTE, text_color_on
+from ._style import INK, LIGHT, MUTED, PALETTE, interval_bars, text_color_on
 from .kpi import kpi_colormap
 
 __all__ = ["plot_journey_map"]
@@ -32,10 +33,6 @@ _COLUMN_BG = ("#f7f9fb", "#eef2f6")
 def _short(text: str, n: int) -> str:
     text = str(text).replace("_", " ")
     return text if len(text) <= n else text[: n - 1] + "\u2026"
-
-
-def _pct(x) -> str:
-    return "-" if x is None or not np.isfinite(x) else f"{x:.0%}"
 
 
 def plot_journey_map(jm, *, ax=None, segment: str = "all", center: float | None = None, max_touchpoints: int = 8,
@@ -127,10 +124,10 @@ def plot_journey_map(jm, *, ax=None, segment: str = "all", center: float | None 
             cx = x0 + 0.09
             ax.text(cx, y + 0.2, _short(r["activity"], 24), fontsize=fs + 0.6, fontweight="bold", color=tc,
                     va="center", ha="left", zorder=3)
-            ax.text(cx, y + 0.42, f"{int(r['events']):,} events · reach {_pct(r['reach'])}", fontsize=fs - 0.4,
-                    color=sub_c, va="center", ha="left", zorder=3)
-            flow = (f"conv. {_pct(r['conversion'])} · drop-off {_pct(r['drop_off'])}" if jm.goal
-                    else f"drop-off {_pct(r['drop_off'])}")
+            ax.text(cx, y + 0.42, f"{int(r['events']):,} events · reach {format_share(r['reach'], 0)}",
+                    fontsize=fs - 0.4, color=sub_c, va="center", ha="left", zorder=3)
+            flow = (f"conv. {format_share(r['conversion'], 0)} · drop-off {format_share(r['drop_off'], 0)}" if jm.goal
+                    else f"drop-off {format_share(r['drop_off'], 0)}")
             ax.text(cx, y + 0.61, flow, fontsize=fs - 0.4, color=sub_c, va="center", ha="left", zorder=3)
             kpi = (f"{jm.label} {fmt(r['score'])}  [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if ok
                    else f"insufficient (n={int(r['answers'])})" if r["answers"] else "no survey answers")
@@ -160,8 +157,8 @@ def plot_journey_map(jm, *, ax=None, segment: str = "all", center: float | None 
             sp = jm.phase_scores[jm.phase_scores["segment"] == sname].set_index("phase").reindex(phases)
             cax.plot(xs, sp["score"].where(sp["status"] == "ok"), color=PALETTE[k % len(PALETTE)], lw=1.1,
                      alpha=0.75, marker=".", ms=4, label=sname)
-    cax.errorbar(xs, score, yerr=[score - okp["ci_low"], okp["ci_high"] - score], fmt="none", ecolor=MUTED,
-                 capsize=3, lw=1, zorder=2)
+    interval_bars(cax, xs, okp["ci_low"].where(score.notna()), okp["ci_high"].where(score.notna()), horizontal=False,
+                  ecolor=MUTED, capsize=3, lw=1, zorder=2)
     cax.plot(xs, score, color=INK, lw=2.2, zorder=3, label=segment if segment != "all" else "everyone")
     cax.scatter(xs, score, c=[cmap(norm(v)) if np.isfinite(v) else _INSUFFICIENT for v in score], s=70,
                 edgecolor=INK, lw=0.8, zorder=4)

@@ -15,8 +15,9 @@ import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib.ticker import PercentFormatter
 
+from .._core.vocabulary import ATTRIBUTION_MODEL_NAMES
 from ..exceptions import InvalidParameterError
-from ._style import INK, LIGHT, MUTED, PALETTE, text_color_on
+from ._style import INK, LIGHT, MUTED, PALETTE, interval_bars, text_color_on
 
 __all__ = [
     "kpi_colormap",
@@ -35,7 +36,6 @@ MID = "#fee08b"
 GREY = "#bdc3c7"
 ACCENT = "#2b6cb0"
 PEAK = "#c53030"
-_LABEL = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
 _CHANNEL_COLORS = {"web": "#4e79a7", "app": "#f28e2b", "email": "#59a14f", "sms": "#76b7b2", "store": "#b07aa1",
                    "call_centre": "#e15759", "chat": "#edc948"}
 
@@ -242,8 +242,7 @@ def plot_peak_end(res, *, ax=None, **kw):
     colors = {"peak + end": GOOD, "mean": GREY, "peak-end average": "#66bd63", "peak + end + mean": ACCENT}
     y = np.arange(len(m))
     ax.barh(y, m["r2"], color=[colors.get(x, GREY) for x in m["model"]], height=0.6, **kw)
-    ax.errorbar(m["r2"], y, xerr=[m["r2"] - m["r2_ci_low"], m["r2_ci_high"] - m["r2"]], fmt="none", ecolor=INK,
-                capsize=3, lw=1)
+    interval_bars(ax, y, m["r2_ci_low"], m["r2_ci_high"], ecolor=INK, capsize=3, lw=1)
     for yy, v, hi in zip(y, m["r2"], m["r2_ci_high"]):
         ax.text(hi + 0.01, yy, f"{v:.3f}", va="center", fontsize=8.5, color=INK)
     ax.set_yticks(y)
@@ -399,9 +398,7 @@ def plot_attribution(res, *, ax=None, **kw):
     ax = _new_ax(ax, (6.8, max(2.2, 0.42 * len(c) + 1.3)))
     y = np.arange(len(c))
     ax.barh(y, c["share"], color=ACCENT, height=0.62, **kw)
-    ax.errorbar(c["share"], y, xerr=[(c["share"] - c["share_ci_low"]).clip(lower=0),
-                                     (c["share_ci_high"] - c["share"]).clip(lower=0)],
-                fmt="none", ecolor=INK, capsize=3, lw=1)
+    interval_bars(ax, y, c["share_ci_low"], c["share_ci_high"], ecolor=INK, capsize=3, lw=1)
     for yy, v, hi, cr in zip(y, c["share"], c["share_ci_high"], c["credit"]):
         ax.text(hi + 0.01, yy, f"{v:.1%} ({cr:,.0f})", va="center", fontsize=8, color=INK)
     ax.set_yticks(y)
@@ -409,9 +406,7 @@ def plot_attribution(res, *, ax=None, **kw):
     ax.xaxis.set_major_formatter(PercentFormatter(1, decimals=0))
     ax.set_xlim(0, min(1.0, float(c["share_ci_high"].max()) * 1.3 + 0.02))
     _tidy(ax)
-    from ..attribution import _MODEL_NAMES
-
-    _title(ax, f"Attribution - {_MODEL_NAMES[res.model]}",
+    _title(ax, f"Attribution - {ATTRIBUTION_MODEL_NAMES[res.model]}",
            f"share of {res.n_attributed:,} attributed conversions ({res.params['confidence']:.0%} bootstrap "
            f"interval, {res.params['n_boot']} resamples of {res.params['unit']}s)")
     return ax
@@ -429,8 +424,6 @@ def plot_attribution_comparison(cmp, *, ax=None, **kw):
     >>> len(plot_attribution_comparison(cmp).get_legend().get_texts())
     2
     """
-    from ..attribution import _MODEL_NAMES
-
     shares = cmp.shares
     tidy = cmp.to_frame()
     models = list(cmp.results)
@@ -444,7 +437,7 @@ def plot_attribution_comparison(cmp, *, ax=None, **kw):
         yy = np.array([ypos[t] for t in tps]) + offsets[j]
         color = PALETTE[j % len(PALETTE)]
         ax.hlines(yy, sub["share_ci_low"], sub["share_ci_high"], color=color, lw=1.2, alpha=0.8)
-        ax.scatter(sub["share"], yy, color=color, s=26, zorder=3, label=_MODEL_NAMES[m], edgecolor="white",
+        ax.scatter(sub["share"], yy, color=color, s=26, zorder=3, label=ATTRIBUTION_MODEL_NAMES[m], edgecolor="white",
                    linewidth=0.4, **kw)
     for i in range(len(tps) - 1):
         ax.axhline(i + 0.5, color=LIGHT, lw=0.6)

@@ -1,0 +1,165 @@
+"""Conversion paths: per customer (or case), the touchpoints before each conversion, as narrow tables.
+
+Events are grouped per customer (the ``customer`` column when the log has one, else the case) and
+ordered in time. Each conversion event closes a **conversion path**: the customer's touchpoints since
+their previous conversion that lie within ``lookback`` before it (touchpoints after a conversion belong to
+the next one). Touchpoints after a customer's last conversion form one **non-converting path** (those
+within ``lookback`` of its last touch). A conversion without any touchpoint in its window is
+*unattributed* (counted per unit).
+
+:mod:`journeylab.attribution` credits these paths. The kernel reads only the columns it needs from the
+log (the unit, the touchpoint label, the columns of the goal's conditions) and hands out integer-coded
+tables, so that an engine can later build them in SQL.
+
+>>> import pandas as pd, journeylab as jl
+>>> df = pd.DataFrame({"case": ["a"] * 4, "activity": ["ad", "buy", "email", "buy"],
+...     "t": pd.date_range("2025-01-01", periods=4, freq="D")})
+>>> log = jl.from_pandas(df, case="case", activity="activity", timestamp="t")
+>>> p, info = build_paths(log, conversion="buy", touchpoints="activity", lookback="30d", unit=None)
+>>> p.labels, p.n_conversions, p.paths["n_touches"].tolist(), info
+(('ad', 'email'), 2, [1, 1], {'conversion': 'buy', 'touchpoints': 'activity'})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._core.formatting import cut
+from .._core.names import did_you_mean
+from .._core.validation import to_timedelta
+from ..exceptions import EmptyLogError, InvalidParameterError, SchemaError
+from ..journey import Criteria, Goal, Journey
+from .events import events
+from .units import known_customers
+
+__all__ = ["Paths", "build_paths"]
+
+
+@dataclass(frozen=True, eq=False)
+class Paths:
+    """The touches of every path (codes), the paths, the labels and the units; see :func:`build_paths`."""
+
+    touches: pd.DataFrame   # path, unit_idx, label (code), pos, n, dt_s (seconds to conversion), converted
+    paths: pd.DataFrame     # path, unit_idx, converted, n_touches
+    labels: tuple[str, ...]
+    units: pd.Index
+    n_conversions: int
+    n_unattributed_units: np.ndarray  # per unit: conversions without touches
+    unit: str
+
+
+def _conversion_mask(log, df: pd.DataFrame, conversion) -> tuple[pd.Series, str]:
+    if isinstance(conversion, Journey):
+        if conversion.goal is None:
+            raise InvalidParameterError(f"journey {conversion.name!r} has no goal; pass conversion='<activity>' or "
+                                        f"give the journey a goal.")
+        conversion = conversion.goal
+    if isinstance(conversion, (Goal, Criteria)):
+        return conversion.matches(df).set_axis(df.index).astype(bool), str(conversion)
+    acts = [conversion] if isinstance(conversion, str) else list(conversion) if isinstance(conversion, Iterable) else None
+    if not acts:
+        raise InvalidParameterError(f"conversion={cut(conversion)} must be an activity name, a list of them, or a "
+                                    f"journey Goal.")
+    present = set(log.activities)
+    for a in acts:
+        if a not in present:
+            raise InvalidParameterError(f"conversion activity {cut(a)} does not occur in the log."
+                                        + did_you_mean(str(a), log.activities) + " See log.activities.")
+    return df["activity"].isin(acts), ", ".join(map(str, acts))
+
+
+def _touch_labels(log, df: pd.DataFrame, touchpoints, conv: pd.Series) -> tuple[pd.Series, str]:
+    """Label of each touchpoint event (None for events that are not touchpoints)."""
+    if isinstance(touchpoints, str) and touchpoints in log.columns:
+        lab = df[touchpoints].astype("object").where(df[touchpoints].notna(), None)
+        what = touchpoints
+    else:
+        acts = [touchpoints] if isinstance(touchpoints, str) else list(touchpoints) \
+            if isinstance(touchpoints, Iterable) else None
+        if not acts:
+            raise InvalidParameterError(f"touchpoints={cut(touchpoints)} must be a column name ('channel', "
+                                        f"'activity') or a list of activities.")
+        present = set(log.activities)
+        for a in acts:
+            if a not in present:
+                hint = did_you_mean(str(a), list(log.activities) + list(log.columns))
+                raise InvalidParameterError(f"touchpoints: {cut(a)} is neither a column nor an activity of the log."
+                                            f"{hint} Columns: {cut(list(log.columns), 300)}.")
+        lab = df["activity"].where(df["activity"].isin(acts), None).astype("object")
+        what = "activity"
+    keep = lab.notna() & ~conv
+    if not keep.any():
+        raise EmptyLogError(f"no touchpoint events for touchpoints={cut(touchpoints)} (conversion events are never "
+                            f"touchpoints).")
+    out = pd.Series(None, index=lab.index, dtype="object")
+    out[keep] = lab[keep].astype(str).to_numpy(dtype=object)
+    return out, what
+
+
+def _columns(log, conversion, touchpoints, who: str) -> list[str]:
+    """The columns the paths are built from: the unit, the touchpoint label and what the goal's conditions read."""
+    goal = conversion.goal if isinstance(conversion, Journey) else conversion
+    cols = [c.column for c in getattr(goal, "conditions", ()) or () if c.column in log.columns]
+    if isinstance(touchpoints, str) and touchpoints in log.columns:
+        cols.append(touchpoints)
+    return ([who] if who == "customer" else []) + cols
+
+
+def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths, dict]:
+    """The conversion and non-converting paths of ``log`` (see the module docstring), and what was asked for.
+
+    ``conversion``: an activity, a list of them, a Goal / Criteria, or a Journey (its goal);
+    ``touchpoints``: a column that labels the touches or a list of activities; ``lookback``: a
+    duration; ``unit``: "customer", "case" or None (the customer when the log has one). Returns the
+    :class:`Paths` and ``{"conversion": text, "touchpoints": what labels the touches}``.
+    """
+    who = unit or ("customer" if log.has_role("customer") else "case")
+    if who == "customer" and not log.has_role("customer"):
+        raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
+    df = events(log, _columns(log, conversion, touchpoints, who))
+    if who == "customer":
+        df = known_customers(df)  # a case without a customer id is its own customer
+    lookback_td = to_timedelta(lookback, name="lookback")
+    conv, conv_txt = _conversion_mask(log, df, conversion)
+    if not conv.any():
+        raise EmptyLogError(f"no conversion event matches conversion={cut(conv_txt)}; nothing to attribute.")
+    lab, what = _touch_labels(log, df, touchpoints, conv)
+    keep = conv | lab.notna()
+    d = pd.DataFrame({"who": df[who], "t": df["timestamp"], "seq": df["_seq"], "conv": conv, "label": lab})[keep]
+    d = d.sort_values(["who", "t", "seq"], kind="stable")
+    units = pd.Index(sorted(d["who"].unique()))
+    d["u"] = units.get_indexer(d["who"])
+    d["j"] = d.groupby("u", sort=False)["conv"].cumsum() - d["conv"].astype(int)
+    convs = d[d["conv"]][["u", "j", "t"]].rename(columns={"t": "T"})
+    n_conv_unit = convs.groupby("u").size().reindex(range(len(units)), fill_value=0).to_numpy()
+    tp = d[~d["conv"]].merge(convs, on=["u", "j"], how="left")
+    converting = tp["T"].notna()
+    tp["converted"] = converting
+    in_window = converting & ((tp["T"] - tp["t"]) <= lookback_td)
+    tail = ~converting
+    last_tail = tp[tail].groupby("u")["t"].transform("max")
+    tail_ok = pd.Series(False, index=tp.index)
+    tail_ok[tail] = (last_tail - tp.loc[tail, "t"]) <= lookback_td
+    tp = tp[in_window | tail_ok].copy()
+    labels = tuple(sorted(tp["label"].unique()))
+    tp["label"] = pd.Index(labels).get_indexer(tp["label"])
+    tp["pkey"] = np.where(tp["converted"], tp["j"], -1)
+    tp = tp.sort_values(["u", "pkey", "t", "seq"], kind="stable")
+    grp = tp.groupby(["u", "pkey"], sort=False)
+    tp["path"] = grp.ngroup()
+    tp["pos"] = grp.cumcount()
+    tp["n"] = grp["label"].transform("size")
+    tp["dt_s"] = np.where(tp["converted"], (tp["T"] - tp["t"]).dt.total_seconds(), np.nan)
+    touches = tp[["path", "u", "label", "pos", "n", "dt_s", "converted"]].rename(columns={"u": "unit_idx"})
+    touches = touches.reset_index(drop=True)
+    paths = touches.groupby("path", sort=True).agg(unit_idx=("unit_idx", "first"), converted=("converted", "first"),
+                                                   n_touches=("n", "first")).reset_index()
+    attributed = paths[paths["converted"]].groupby("unit_idx").size().reindex(range(len(units)), fill_value=0)
+    unattributed = n_conv_unit - attributed.to_numpy()
+    info = {"conversion": conv_txt, "touchpoints": what}
+    return Paths(touches=touches, paths=paths, labels=labels, units=units, n_conversions=int(n_conv_unit.sum()),
+                  n_unattributed_units=unattributed, unit=who), info
