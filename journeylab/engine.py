@@ -23,11 +23,10 @@ True
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 
 from ._core.backend import backend_name, duckdb_connection, execute
+from ._core.deprecation import moved_names
 from ._core.validation import LOG, checked
 from ._kernels import scans
 from ._kernels.scans import SEP  # noqa: F401  (a public name of this module)
@@ -165,9 +164,7 @@ def case_variants(log) -> pd.Series:
     return pd.Series(vid.copy(), index=cases.to_numpy(), name="variant").sort_index()
 
 
-def __getattr__(name):
-    if name == "NUMPY_VARIANTS":  # journeylab 0.1: a switch of this module; the scans are in _kernels now
-        warnings.warn("journeylab.engine.NUMPY_VARIANTS is deprecated and will be removed in the next release; the "
-                      "variant scan lives in journeylab._kernels.scans.", DeprecationWarning, stacklevel=2)
-        return scans.NUMPY_VARIANTS
-    raise AttributeError(f"module 'journeylab.engine' has no attribute {name!r}")
+#: journeylab 0.1's switch of the variant scan, now in the kernel (kept for one release).
+__getattr__ = moved_names(__name__, {
+    "NUMPY_VARIANTS": (scans.NUMPY_VARIANTS, "journeylab._kernels.scans.NUMPY_VARIANTS (the variant scan lives there)"),
+})

@@ -26,10 +26,9 @@ Variants: top 2 of 6 variants, covering 33.3% of 6 cases
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 
+from .._core.deprecation import moved_names
 from .._core.vocabulary import END, START
 from ._map import ProcessMap, discover
 from ._model import Model, discover_model
@@ -62,17 +61,8 @@ def _format_duration_v0(td) -> str:
     return f"{s:.0f} s"
 
 
-#: Public names this module no longer has, kept for one release: name -> (value, advice).
-_DEPRECATED = {
-    "format_duration": (_format_duration_v0, "journeylab._core.formatting.format_duration formats durations for "
-                                             "every table and plot ('12.0 min'; '-' when missing)"),
-}
-
-
-def __getattr__(name):
-    if name in _DEPRECATED:
-        value, advice = _DEPRECATED[name]
-        warnings.warn(f"journeylab.discovery.{name} is deprecated and will be removed in the next release; "
-                      f"{advice}.", DeprecationWarning, stacklevel=2)
-        return value
-    raise AttributeError(f"module 'journeylab.discovery' has no attribute {name!r}")
+#: Public names this module no longer has, kept for one release (with a DeprecationWarning).
+__getattr__ = moved_names(__name__, {
+    "format_duration": (_format_duration_v0, "journeylab._core.formatting.format_duration (one formatter for every "
+                                             "table and plot: '12.0 min'; '-' when missing)"),
+})
