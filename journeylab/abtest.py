@@ -56,7 +56,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -65,10 +64,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._core.formatting import cut, format_pvalue
+from ._core.names import did_you_mean
+from ._core.results import FrozenMap, Result
 from ._core.stats import newcombe, normal_quantile, wilson, z_score
-from ._kernels.units import known_customers
-from ._util import closest, did_you_mean
-from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
+from ._core.validation import CONFIDENCE, JOURNEY, LOG, TEXT, Real, checked, log_column
+from ._kernels.crediting import check_trigger, require_goal
+from ._kernels.entries import TIMEOUT, first_values
+from .exceptions import DataQualityWarning, InvalidParameterError
+from .goals import goal_attainment
+from .journey import Goal
 
 __all__ = ["ab_test", "ABTest", "SmallSampleWarning", "MIN_CUSTOMERS"]
 
@@ -125,7 +130,7 @@ def _required_n(p1: float, p2: float, alpha: float, power: float) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class ABTest:
+class ABTest(Result):
     """An A/B test of journey versions (see :func:`ab_test` and the module docstring).
 
     Attributes
@@ -143,7 +148,7 @@ class ABTest:
     customers : per customer (index): ``version``, ``converted``.
     attainment : the :class:`~journeylab.goals.GoalAttainment` the conversions come from.
     metric_label : what was counted (e.g. ``"goal purchase"`` or ``"activity signup"``).
-    params : the inputs.
+    params : the inputs (read-only).
     """
 
     table: pd.DataFrame
@@ -153,7 +158,7 @@ class ABTest:
     customers: pd.DataFrame
     attainment: Any
     metric_label: str
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -175,9 +180,6 @@ class ABTest:
         def pp(v):
             return "-" if pd.isna(v) else f"{100 * v:+.2f} pp"
 
-        def pv(v):
-            return "-" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")
-
         out = pd.DataFrame({
             "customers": t["customers"].map("{:,}".format),
             "conversions": t["conversions"].map("{:,}".format),
@@ -185,7 +187,7 @@ class ABTest:
             "lift": t["lift"].map(pp),
             f"{lvl:.0%} CI{adj}": [("-" if pd.isna(a) else f"{pp(a)} .. {pp(b)}")
                                    for a, b in zip(t["lift_low"], t["lift_high"])],
-            "p-value" + (" (Holm)" if len(t) > 2 else ""): t["p_value_adj"].map(pv),
+            "p-value" + (" (Holm)" if len(t) > 2 else ""): t["p_value_adj"].map(format_pvalue),
             "test": t["test"].fillna("-"),
             "required n": t["required_n"].map(lambda v: "-" if pd.isna(v) else "inf" if math.isinf(v)
                                               else f"{int(v):,}"),
@@ -207,17 +209,26 @@ class ABTest:
         n = ", ".join(f"{v}: {c:,}" for v, c in self.table["customers"].items())
         return f"ABTest on {self.metric_label} ({n} customers): " + "; ".join(parts) + f" -> {self.verdict}"
 
-    def _repr_html_(self) -> str:
-        e = html.escape
-        note = ("<p><i>Small test: fewer than 1,000 customers in a version; the verdict is unreliable.</i></p>"
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        note = ("Small test: fewer than 1,000 customers in a version; the verdict is unreliable."
                 if self.small else "")
-        return (f"<div><p><b>A/B test on {e(self.metric_label)}: {e(self.verdict)}</b> (control "
-                f"{e(str(self.control))})</p>" + self.summary.to_html(escape=True) + note + "</div>")
+        return [(note, self.summary)]
 
     def plot(self, ax=None, *, kind: str = "lift", **kw):
-        """``kind="lift"``: each version's lift over the control with its confidence interval
-        (green: significantly better, red: significantly worse, grey: inconclusive);
-        ``"rates"``: the conversion rate of each version with its Wilson interval. Returns the Axes."""
+        """Plot the test (see :func:`~journeylab.plotting.plot_ab_test`).
+
+        Parameters
+        ----------
+        ax : Axes, optional
+            Where to draw (default: a new figure).
+        kind : {"lift", "rates"}, default "lift"
+            Each version's lift over the control with its confidence interval, or the conversion
+            rate of each version with its Wilson interval.
+
+        Returns
+        -------
+        Axes
+        """
         from .plotting.goals import plot_ab_test
 
         return plot_ab_test(self, ax=ax, kind=kind, **kw)
@@ -226,21 +237,8 @@ class ABTest:
 # --------------------------------------------------------------------------- the analysis
 
 
-def _versions(df: pd.DataFrame, unit: str, column: str, entered: pd.Series) -> tuple[pd.Series, int]:
-    """Per entered customer: the version on their first event at or after the first entry that
-    has one (else their first version at all); and the number of customers with several versions."""
-    sub = df[[unit, "timestamp", column]]
-    sub = sub[sub[column].notna()]
-    first_in = sub[unit].map(entered)
-    after = sub[sub["timestamp"] >= first_in]
-    v = after.groupby(unit, sort=False)[column].first()
-    fallback = sub.groupby(unit, sort=False)[column].first()
-    v = v.reindex(entered.index).fillna(fallback.reindex(entered.index))
-    multi = int((sub.groupby(unit, sort=False)[column].nunique() > 1).reindex(entered.index, fill_value=False).sum())
-    out = v.map(lambda x: None if pd.isna(x) else str(x)).astype(object)
-    return out, multi
-
-
+@checked(log=LOG, journey=JOURNEY, version=TEXT, confidence=CONFIDENCE,
+         power=Real(0.5, 1, high_open=True, example=0.8, what="a power between 0.5 and 1"), timeout=TIMEOUT)
 def ab_test(log, journey, *, version: str = "version", metric: str = "goal", control: str = "A",
             confidence: float = 0.95, power: float = 0.8, exclusion=None, suppression=None, as_of=None,
             timeout=None) -> ABTest:
@@ -248,20 +246,28 @@ def ab_test(log, journey, *, version: str = "version", metric: str = "goal", con
 
     Parameters
     ----------
-    log : EventLog with a column naming the version each customer travelled.
-    journey : Journey; its entry/exit criteria decide who is in the test, its goal what a
-        conversion is (``metric="goal"``).
-    version : the column holding the version (default ``"version"``). A customer's version
-        is its value on their first event at or after their first entry (customers with
-        several versions are warned about; customers with none are left out).
-    metric : ``"goal"`` (the journey's goal under the counting rules of
+    log : EventLog
+        The events, with a column naming the version each customer travelled.
+    journey : Journey
+        Its entry/exit criteria decide who is in the test, its goal what a conversion is
+        (``metric="goal"``).
+    version : str, default "version"
+        The column holding the version. A customer's version is its value on their first
+        event at or after their first entry (customers with several versions are warned
+        about; customers with none are left out).
+    metric : str or Goal, default "goal"
+        ``"goal"`` (the journey's goal under the counting rules of
         :func:`~journeylab.goals.goal_attainment`), or an activity name: reaching that
         activity counts, under the same rules and attribution window.
-    control : the control version (default ``"A"``).
-    confidence : level of the intervals; ``alpha = 1 - confidence`` is the significance
-        level (default 0.95).
-    power : power for the required sample size (default 0.8).
-    exclusion, suppression, as_of, timeout : as in :func:`~journeylab.goals.goal_attainment`.
+    control : str, default "A"
+        The control version.
+    confidence : float, default 0.95
+        Level of the intervals, between 0 and 1; ``alpha = 1 - confidence`` is the
+        significance level.
+    power : float, default 0.8
+        Power for the required sample size, between 0.5 and 1.
+    exclusion, suppression, as_of, timeout
+        As in :func:`~journeylab.goals.goal_attainment`.
 
     Returns
     -------
@@ -287,63 +293,43 @@ def ab_test(log, journey, *, version: str = "version", metric: str = "goal", con
     ...
     journeylab.exceptions.InvalidParameterError: the version column 'version' has one value only ('A'); ...
     """
-    from .goals import _check_journey, _check_log, goal_attainment
-
-    where = "ab_test"
-    _check_log(log, where)
-    _check_journey(journey, where, need_goal=(metric == "goal"))
-    if not isinstance(confidence, (int, float)) or isinstance(confidence, bool) or not 0.5 <= confidence < 1:
-        raise InvalidParameterError(f"confidence={confidence!r} must be a level between 0.5 and 1, e.g. 0.95.")
-    if not isinstance(power, (int, float)) or isinstance(power, bool) or not 0.5 <= power < 1:
-        raise InvalidParameterError(f"power={power!r} must be between 0.5 and 1, e.g. 0.8.")
-    if not isinstance(version, str) or version not in log.columns:
-        cols = list(log.attributes)
-        hits = closest(str(version), cols)
-        near = f" Closest: {', '.join(repr(h) for h in hits)}." if hits else ""
-        raise SchemaError(f"version={version!r} is not a column of the log.{near} Attributes: {cols}. Pass "
-                          f"version='<column with the version of each customer>'.")
+    if metric == "goal":
+        require_goal(journey)
+    log_column(log, version, "version")
 
     # the metric
-    from .goals import _check_goal_names
-    from .journey import Goal
-
     if metric == "goal":
         test_journey = journey
         label = f"goal {journey.goal.activity}"
     elif isinstance(metric, (str, Goal)):
         goal = metric if isinstance(metric, Goal) else Goal(
             "custom", metric, window=journey.goal.window if journey.goal is not None else pd.Timedelta(days=3))
-        if goal.activity not in set(log.activities):
-            _check_goal_names(log, goal, journey.name, what="metric")
         test_journey = dataclasses.replace(journey, goal=goal)
+        check_trigger(log, test_journey, what="metric")
         label = f"activity {goal.activity}"
     else:
-        raise InvalidParameterError(f"metric={metric!r} must be 'goal' or an activity name of the log.")
+        raise InvalidParameterError(f"metric={cut(metric)} must be 'goal' or an activity name of the log.")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # the journey's own warnings are the goal analysis's
         att = goal_attainment(log, test_journey, exclusion=exclusion, suppression=suppression, as_of=as_of,
                               timeout=timeout)
     c = att.customers[att.customers["entered"]]
-    unit = att.params["unit"]
-    df = log._frame()
-    if unit == "customer":
-        df = known_customers(df)  # as the goal analysis did (its warnings are silenced above): said once, here
-    df = df[df["timestamp"] <= att.as_of]
-    ver, multi = _versions(df, unit, version, c["entered_at"])
+    # the version of each customer: said once, here (the goal analysis's warnings are silenced above)
+    ver, multi = first_values(log, version, c["entered_at"], as_of=att.as_of)
     if multi:
-        warnings.warn(f"{multi:,} customers appear with several values of {version!r}; each is counted in the version "
-                      "of their first event in the journey.", DataQualityWarning, stacklevel=2)
+        warnings.warn(f"{multi:,} customers appear with several values of {cut(version)}; each is counted in the version "
+                      "of their first event in the journey.", DataQualityWarning, stacklevel=3)
     missing = int(ver.isna().sum())
     cust = pd.DataFrame({"version": ver, "converted": c["credited"]}).dropna(subset=["version"])
     values = sorted(cust["version"].unique())
     if len(values) < 2:
-        shown = f"one value only ({values[0]!r})" if values else "no value for the people in the journey"
+        shown = f"one value only ({cut(values[0])})" if values else "no value for the people in the journey"
         raise InvalidParameterError(
-            f"the version column {version!r} has {shown}; an A/B test needs at least two versions. Check that "
-            f"{version!r} is the column with the version each customer travelled (or filter the log less).")
+            f"the version column {cut(version)} has {shown}; an A/B test needs at least two versions. Check "
+            f"that {cut(version)} is the column with the version each customer travelled (or filter the log less).")
     if str(control) not in values:
-        raise InvalidParameterError(f"control={control!r} is not a version in {version!r}. Versions: {values}."
+        raise InvalidParameterError(f"control={cut(control)} is not a version in {cut(version)}. Versions: {cut(values, 400)}."
                                     f"{did_you_mean(str(control), values)}")
     control = str(control)
     order = [control] + [v for v in values if v != control]
@@ -397,7 +383,7 @@ def ab_test(log, journey, *, version: str = "version", metric: str = "goal", con
         warnings.warn(
             "small test: " + ", ".join(f"version {v!r} has {c:,} customers" for v, c in small["customers"].items())
             + f" (under {MIN_CUSTOMERS:,} per version); small tests are unreliable - treat the verdict as "
-            "indicative and keep collecting data.", SmallSampleWarning, stacklevel=2)
+            "indicative and keep collecting data.", SmallSampleWarning, stacklevel=3)
     params = {"journey": journey.name, "version": version, "metric": metric if isinstance(metric, str) else label,
               "control": control, "confidence": confidence, "power": power, "exclusion": exclusion,
               "suppression": suppression, "as_of": att.as_of, "timeout": timeout,

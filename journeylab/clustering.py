@@ -45,7 +45,6 @@ Examples
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from dataclasses import dataclass, field
 
@@ -54,27 +53,36 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import logsumexp
 
-from ._util import did_you_mean
+from ._core.formatting import cut
+from ._core.progress import progress as _progress
+from ._core.validation import (
+    BOOL,
+    JOURNEY,
+    LOG,
+    RANDOM_STATE,
+    AutoOr,
+    Choice,
+    Int,
+    IntPair,
+    Optional,
+    Real,
+    checked,
+    rng as _rng,
+)
+from ._core.vocabulary import END
+from ._kernels.cases import case_layout, decode, edit_distances, encode, keys, variant_codes, variants_of
 from .exceptions import InvalidParameterError
-from .features import JourneyVectorizer, _cases, _check_log, case_attributes
+from .features import JourneyVectorizer, case_attributes
+from .segmentation import Segmentation
 
 __all__ = ["cluster_journeys", "MarkovMixture", "METHODS", "fit_markov_mixture", "kmedoids"]
 
 METHODS = ("markov", "kmeans", "sequence")
 #: k-means runs on this many principal components of the standardised features (fast, and as accurate here)
 _PCA_COMPONENTS = 20
-END = "[end]"
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _rng(random_state) -> np.random.Generator:
-    if random_state is None or isinstance(random_state, np.random.Generator):
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) or random_state < 0:
-        raise InvalidParameterError(f"random_state={random_state!r} must be None or a whole number >= 0, e.g. 0.")
-    return np.random.default_rng(int(random_state))
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -82,40 +90,16 @@ def _seed(rng: np.random.Generator) -> int:
 
 
 def _k_values(n_clusters, k_range, n_units: int) -> tuple[list[int], bool]:
-    if isinstance(n_clusters, str):
-        if n_clusters != "auto":
-            raise InvalidParameterError(f"n_clusters={n_clusters!r} is not allowed; give a whole number >= 2 or "
-                                        "'auto' (picks k over k_range).")
-        if (not isinstance(k_range, (tuple, list)) or len(k_range) != 2
-                or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in k_range)
-                or not 2 <= k_range[0] <= k_range[1]):
-            raise InvalidParameterError(f"k_range={k_range!r} must be a pair (k_min, k_max) with 2 <= k_min <= k_max, "
-                                        "e.g. (2, 8).")
-        ks = [k for k in range(int(k_range[0]), int(k_range[1]) + 1) if k <= n_units]
+    if n_clusters == "auto":
+        ks = [k for k in range(k_range[0], k_range[1] + 1) if k <= n_units]
         if not ks:
             raise InvalidParameterError(f"the log has only {n_units} distinct journeys, fewer than k_min={k_range[0]}; "
                                         "lower k_range or pass n_clusters=...")
         return ks, True
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral) or n_clusters < 1:
-        raise InvalidParameterError(f"n_clusters={n_clusters!r} must be a whole number >= 1 or 'auto'.")
     if n_clusters > n_units:
         raise InvalidParameterError(f"n_clusters={n_clusters} is more than the {n_units:,} distinct journeys of the log; "
                                     "ask for fewer clusters.")
     return [int(n_clusters)], False
-
-
-def _cut(value, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for a message."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _progress(it, *, enabled: bool, desc: str, total=None):
-    if not enabled:
-        return it
-    from tqdm.auto import tqdm
-
-    return tqdm(it, desc=desc, total=total, leave=False)
 
 
 def _relabel(labels: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
@@ -364,19 +348,18 @@ def weighted_silhouette(D: np.ndarray, w: np.ndarray, labels: np.ndarray) -> flo
     return float((s * w).sum() / w.sum())
 
 
-def _edit_distances(a, b) -> np.ndarray:
-    from rapidfuzz import process
-    from rapidfuzz.distance import Levenshtein
-
-    return process.cdist(list(a), list(b), scorer=Levenshtein.normalized_distance, dtype=np.float32, workers=-1)
-
-
 # --------------------------------------------------------------------------- fitted models (for predict)
+
+
+def _variant_rows(log) -> tuple[np.ndarray, np.ndarray, object]:
+    """The activity codes of one case per variant (flat), the offsets of the variants in them, and the variants."""
+    codes, row, v = variant_codes(log)
+    return codes, np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(v.counts)))]), v
 
 
 @dataclass(frozen=True, eq=False)
 class _Model:
-    """What :meth:`Segmentation.predict` needs to place the cases of another log."""
+    """A fitted clustering: what :meth:`Segmentation.predict` needs to place the cases of another log."""
 
     method: str
     segments: tuple[str, ...]
@@ -384,61 +367,56 @@ class _Model:
     estimator: object = None           # kmeans: Pipeline(vectorizer, scaler, KMeans); markov: MarkovMixture
     medoids: tuple = ()                # sequence: medoid sequences (tuples of activities)
 
-    def predict(self, log) -> tuple[pd.Series, pd.DataFrame | None]:
-        from .features import _cases
-
-        c = _cases(log)
+    def place(self, log) -> dict:
+        """The segment of each case of ``log`` (``labels``) and, for ``"markov"``, the ``probabilities``.
+        Markov chains and medoids score each variant once; its cases share the result."""
+        cases = case_layout(log).cases
         probs = None
         if self.method == "kmeans":
             raw = self.estimator.predict(log)
-        elif self.method == "markov":
-            m: MarkovMixture = self.estimator
-            remap = pd.Index(m.activities).get_indexer(list(c.activities))
-            X = _markov_counts(remap[c.codes], c.offsets, len(m.activities))
-            P = m.predict_proba_counts(X)
-            raw = P.argmax(axis=1)
-            probs = P
         else:
-            keys = c.keys()
-            alph = {a: i for i, a in enumerate(sorted({a for s in self.medoids for a in s} | set(c.activities)))}
-            to_key = lambda seq: "".join(chr(0x4E00 + alph[a]) for a in seq)
-            recode = np.array([alph[a] for a in c.activities], dtype=np.int64)
-            keys = c.keys(recode[c.codes])
-            Dm = _edit_distances(keys, [to_key(s) for s in self.medoids])
-            raw = Dm.argmin(axis=1)
+            codes, offsets, v = _variant_rows(log)
+            acts = case_layout(log).activities
+            if self.method == "markov":
+                m: MarkovMixture = self.estimator
+                remap = pd.Index(m.activities).get_indexer(list(acts))
+                P = m.predict_proba_counts(_markov_counts(remap[codes], offsets, len(m.activities)))[v.vid]
+                raw, probs = P.argmax(axis=1), P
+            else:
+                alph = {a: i for i, a in enumerate(sorted({a for s in self.medoids for a in s} | set(acts)))}
+                recode = np.array([alph[a] for a in acts], dtype=np.int64)
+                Dm = edit_distances(keys(recode[codes], offsets), [encode(s, alph) for s in self.medoids])
+                raw = Dm.argmin(axis=1)[v.vid]
         pos = self.remap[raw]
-        labels = pd.Series(pd.Categorical.from_codes(pos, categories=list(self.segments)), index=c.cases,
+        labels = pd.Series(pd.Categorical.from_codes(pos, categories=list(self.segments)), index=cases,
                            name="segment")
         prob_frame = None
         if probs is not None:
             ordered = np.zeros_like(probs)
             ordered[:, self.remap] = probs
-            prob_frame = pd.DataFrame(ordered, index=c.cases, columns=list(self.segments))
-        return labels, prob_frame
+            prob_frame = pd.DataFrame(ordered, index=cases, columns=list(self.segments))
+        return {"labels": labels, "probabilities": prob_frame}
 
 
 # --------------------------------------------------------------------------- the three methods
 
 
 def _fit_markov(log, ks, auto, *, rng, smoothing, n_init, max_iter, progress):
-    c = _cases(log)
-    vid, keys, counts = c.variants()
-    rep = np.zeros(len(keys), dtype=np.int64)
-    rep[vid[::-1]] = np.arange(c.n)[::-1]  # first case of each variant
-    X_all = _markov_counts(c.codes, c.offsets, len(c.activities))
-    X = X_all[rep]
-    w = counts.astype(float)
+    codes, offsets, v = _variant_rows(log)
+    activities = case_layout(log).activities
+    X = _markov_counts(codes, offsets, len(activities))
+    w = v.counts.astype(float)
     scores = []
     fits = {}
     for k in _progress(ks, enabled=progress and len(ks) > 1, desc="choosing k (BIC)"):
-        model, R = fit_markov_mixture(X, w, k, activities=c.activities, smoothing=smoothing, n_init=n_init,
+        model, R = fit_markov_mixture(X, w, k, activities=activities, smoothing=smoothing, n_init=n_init,
                                       max_iter=max_iter, random_state=_seed(rng), progress=progress and not auto)
         found = len(np.unique(R.argmax(axis=1)))
         if found < k:  # a chain that no journey prefers would be an empty segment
             if not auto:
                 raise InvalidParameterError(
                     f"n_clusters={k}: the mixture of Markov chains finds only {found} chain(s) that some journey "
-                    f"prefers among the {len(keys):,} distinct journeys of the log, so {k - found} segment(s) would "
+                    f"prefers among the {len(w):,} distinct journeys of the log, so {k - found} segment(s) would "
                     f"be empty; ask for n_clusters<={found}, or use method='sequence'.")
             scores.append({"k": k, "score": float("nan"), "criterion": "BIC", "loglik": model.loglik})
             continue
@@ -446,18 +424,19 @@ def _fit_markov(log, ks, auto, *, rng, smoothing, n_init, max_iter, progress):
         scores.append({"k": k, "score": model.bic, "criterion": "BIC", "loglik": model.loglik})
     if not fits:
         raise InvalidParameterError(f"the mixture of Markov chains finds fewer than k_min={ks[0]} chains that some "
-                                    f"of the {len(keys):,} distinct journeys prefer; pass n_clusters=1 or use "
+                                    f"of the {len(w):,} distinct journeys prefer; pass n_clusters=1 or use "
                                     "method='sequence'.")
     k_best = min(fits, key=lambda k: (fits[k][0].bic, k)) if auto else ks[0]
     model, R = fits[k_best]
     raw_v = R.argmax(axis=1)
     remap = _relabel(raw_v, w, k_best)
-    probs = R[vid]
-    return {"raw": raw_v[vid], "remap": remap, "probs": probs, "k": k_best, "scores": scores, "estimator": model,
-                "extra": {"loglik": model.loglik, "bic": model.bic, "n_iter": model.n_iter, "converged": model.converged}}
+    probs = R[v.vid]
+    return {"raw": raw_v[v.vid], "remap": remap, "probs": probs, "k": k_best, "scores": scores, "estimator": model,
+            "extra": {"loglik": model.loglik, "bic": model.bic, "n_iter": model.n_iter, "converged": model.converged}}
 
 
 def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, progress):
+    # scikit-learn's estimators are imported on use: only k-means needs them
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
     from sklearn.exceptions import ConvergenceWarning
@@ -468,9 +447,9 @@ def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, p
     vec = JourneyVectorizer(features=features, journey=journey).fit(log)
     names = vec.get_feature_names_out()
     if not len(names):
-        raise InvalidParameterError(f"features={_cut(features)} give no feature on this log (e.g. n-grams of journeys of "
+        raise InvalidParameterError(f"features={cut(features)} give no feature on this log (e.g. n-grams of journeys of "
                                     "one event); add feature groups, e.g. features='auto'.")
-    n_cases = _cases(log).n
+    n_cases = case_layout(log).n
     n_comp = min(_PCA_COMPONENTS, n_cases, len(names))
     # the covariance solver divides by n - 1: one case needs the exact SVD
     reduce = Pipeline([("float32", FunctionTransformer(np.asarray, kw_args={"dtype": np.float32})),
@@ -491,7 +470,7 @@ def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, p
             if not auto:
                 raise InvalidParameterError(
                     f"n_clusters={k}: the {n:,} cases of the log take only {found} distinct value(s) of the k-means "
-                    f"features (features={_cut(features)}), so k-means finds only {found} group(s); ask for "
+                    f"features (features={cut(features)}), so k-means finds only {found} group(s); ask for "
                     f"n_clusters<={found}, add features, or use method='sequence'.")
             scores.append({"k": k, "score": float("nan"), "criterion": "silhouette", "inertia": float(km.inertia_)})
             continue
@@ -503,7 +482,7 @@ def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, p
     if not fits:
         raise InvalidParameterError(
             f"the {n:,} cases of the log take too few distinct values of the k-means features (features="
-            f"{_cut(features)}) to make {ks[0]} or more groups; pass n_clusters=1, add features, or use "
+            f"{cut(features)}) to make {ks[0]} or more groups; pass n_clusters=1, add features, or use "
             "method='sequence'.")
     if auto:
         valid = [s for s in scores if np.isfinite(s["score"])]
@@ -519,15 +498,14 @@ def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, p
 
 
 def _fit_sequence(log, ks, auto, *, rng, n_init, sample_size, progress):
-    c = _cases(log)
-    vid, keys, counts = c.variants()
+    vid, keys, counts, _first = variants_of(log)
     V = len(keys)
     w_all = counts.astype(float)
     if V > sample_size:
         sample = np.sort(rng.choice(V, size=sample_size, replace=False, p=w_all / w_all.sum()))
     else:
         sample = np.arange(V)
-    D = _edit_distances(keys[sample], keys[sample]).astype(np.float64)
+    D = edit_distances(keys[sample], keys[sample]).astype(np.float64)
     w = w_all[sample]
     scores, fits = [], {}
     for k in _progress(ks, enabled=progress and len(ks) > 1, desc="choosing k (silhouette)"):
@@ -541,11 +519,11 @@ def _fit_sequence(log, ks, auto, *, rng, n_init, sample_size, progress):
         k_best = ks[0]
     med, _, _ = fits[k_best]
     med_keys = keys[sample][med]
-    Dm = _edit_distances(keys, med_keys)
+    Dm = edit_distances(keys, med_keys)
     raw_v = Dm.argmin(axis=1).astype(np.int64)
     remap = _relabel(raw_v, w_all, k_best)
-    acts = c.activities
-    medoids = tuple(tuple(acts[ord(ch) - 0x4E00] for ch in key) for key in med_keys)
+    acts = case_layout(log).activities
+    medoids = tuple(decode(key, acts) for key in med_keys)
     return {"raw": raw_v[vid], "remap": remap, "probs": None, "k": k_best, "scores": scores, "medoids": medoids,
                 "extra": {"n_variants": int(V), "n_sampled_variants": len(sample)}}
 
@@ -553,30 +531,48 @@ def _fit_sequence(log, ks, auto, *, rng, n_init, sample_size, progress):
 # --------------------------------------------------------------------------- the public function
 
 
+@checked(log=LOG, n_clusters=AutoOr(Int(minimum=1, example=4), what="a whole number >= 1",
+                                    meaning="picks k over k_range"),
+         method=Choice(*METHODS), journey=Optional(JOURNEY), random_state=RANDOM_STATE,
+         k_range=IntPair(2, names=("k_min", "k_max"), example=(2, 8)), n_init=Optional(Int(minimum=1, example=5)),
+         sample_size=Int(minimum=10, example=2000),
+         smoothing=Real(0, low_open=True, example=0.1, what="a number > 0 (a Dirichlet pseudo-count)"),
+         max_iter=Int(minimum=1, example=200), progress=Optional(BOOL))
 def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=None, random_state=None,
                      k_range=(2, 8), features="auto", n_init: int | None = None, sample_size: int = 2000,
-                     smoothing: float = 0.1, max_iter: int = 200, progress: bool | None = None):
+                     smoothing: float = 0.1, max_iter: int = 200, progress: bool | None = None) -> Segmentation:
     """Discover behavioural segments by clustering the journeys of a log.
 
     Parameters
     ----------
-    log : EventLog; every case gets a label.
-    n_clusters : a whole number, or ``"auto"`` (default) to pick k over ``k_range`` by BIC
-        (``"markov"``) or silhouette (``"kmeans"``, ``"sequence"``); the curve is kept in
-        ``Segmentation.k_scores`` and drawn by ``plot(kind="k")``.
-    method : ``"markov"`` (default), ``"kmeans"`` or ``"sequence"``; see the module
-        docstring for which suits which data.
-    journey : Journey, optional; adds milestone and conformance features to ``"kmeans"``
-        and conformance / goal columns to the profiles and tests.
-    random_state : seed for reproducible results (same seed, same labels).
-    k_range : (k_min, k_max) searched by ``"auto"``, default (2, 8).
-    features : feature groups of ``"kmeans"`` (see :class:`~journeylab.features.JourneyVectorizer`).
-    n_init : restarts (EM restarts, k-means runs, k-medoids starts); default 5, 4, 3.
-    sample_size : ``"sequence"``: at most this many distinct variants in the distance matrix;
-        ``"kmeans"``: cases used for the silhouette. Default 2,000.
-    smoothing : ``"markov"``: Dirichlet pseudo-count added to every start and transition.
-    max_iter : ``"markov"``: EM iterations per restart.
-    progress : show tqdm progress bars (default: for logs over 50,000 cases).
+    log : EventLog
+        Every case gets a label.
+    n_clusters : int or "auto", default "auto"
+        A number of segments, or ``"auto"`` to pick k over ``k_range`` by BIC (``"markov"``) or
+        silhouette (``"kmeans"``, ``"sequence"``); the curve is kept in ``Segmentation.k_scores``
+        and drawn by ``plot(kind="k")``.
+    method : {"markov", "kmeans", "sequence"}, default "markov"
+        See the module docstring for which suits which data.
+    journey : Journey, optional
+        Adds milestone and conformance features to ``"kmeans"`` and conformance / goal columns
+        to the profiles and tests.
+    random_state : int, optional
+        Seed for reproducible results (same seed, same labels).
+    k_range : (int, int), default (2, 8)
+        (k_min, k_max) searched by ``"auto"``.
+    features : "auto" or tuple of str
+        Feature groups of ``"kmeans"`` (see :class:`~journeylab.features.JourneyVectorizer`).
+    n_init : int, optional
+        Restarts (EM restarts, k-means runs, k-medoids starts); default 5, 4, 3.
+    sample_size : int, default 2000
+        ``"sequence"``: at most this many distinct variants in the distance matrix;
+        ``"kmeans"``: cases used for the silhouette.
+    smoothing : float, default 0.1
+        ``"markov"``: Dirichlet pseudo-count added to every start and transition.
+    max_iter : int, default 200
+        ``"markov"``: EM iterations per restart.
+    progress : bool, optional
+        Show progress bars (default: for logs over 50,000 cases).
 
     Returns
     -------
@@ -596,38 +592,24 @@ def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=
     >>> cluster_journeys(sample.log, method="hmm")
     Traceback (most recent call last):
     ...
-    journeylab.exceptions.InvalidParameterError: method='hmm' is not a clustering method. Allowed: 'markov', 'kmeans', 'sequence'.
+    journeylab.exceptions.InvalidParameterError: method='hmm' is not allowed; use one of ['markov', 'kmeans', 'sequence'].
     """
-    from .segments import Segmentation, _build_segmentation
-
-    _check_log(log)
-    if method not in METHODS:
-        raise InvalidParameterError(f"method={method!r} is not a clustering method. Allowed: "
-                                    f"{', '.join(repr(m) for m in METHODS)}.{did_you_mean(str(method), METHODS)}")
-    if isinstance(sample_size, bool) or not isinstance(sample_size, numbers.Integral) or sample_size < 10:
-        raise InvalidParameterError(f"sample_size={sample_size!r} must be a whole number >= 10, e.g. 2000.")
-    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not smoothing > 0:
-        raise InvalidParameterError(f"smoothing={smoothing!r} must be a number > 0 (a Dirichlet pseudo-count, e.g. 0.1).")
-    if n_init is not None and (isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1):
-        raise InvalidParameterError(f"n_init={n_init!r} must be a whole number >= 1.")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
-        raise InvalidParameterError(f"max_iter={max_iter!r} must be a whole number >= 1.")
     rng = _rng(random_state)
-    c = _cases(log)
-    n_units = c.n if method == "kmeans" else len(c.variants()[1])
+    c = case_layout(log)
+    n_units = c.n if method == "kmeans" else len(variants_of(log).counts)
     ks, auto = _k_values(n_clusters, k_range, n_units)
     # the journey's columns now, not on first use: a journey that does not fit the log is refused here, not by
     # the repr or a profile later (the profiles and tests read this table anyway)
     table = case_attributes(log, journey=journey) if journey is not None else None
     show = progress if progress is not None else c.n > 50_000
     if method == "markov":
-        fit = _fit_markov(log, ks, auto, rng=rng, smoothing=float(smoothing), n_init=n_init or 5,
-                          max_iter=int(max_iter), progress=show)
+        fit = _fit_markov(log, ks, auto, rng=rng, smoothing=smoothing, n_init=n_init or 5, max_iter=max_iter,
+                          progress=show)
     elif method == "kmeans":
         fit = _fit_kmeans(log, ks, auto, rng=rng, journey=journey, features=features, n_init=n_init or 4,
-                          sample_size=int(sample_size), progress=show)
+                          sample_size=sample_size, progress=show)
     else:
-        fit = _fit_sequence(log, ks, auto, rng=rng, n_init=n_init or 3, sample_size=int(sample_size), progress=show)
+        fit = _fit_sequence(log, ks, auto, rng=rng, n_init=n_init or 3, sample_size=sample_size, progress=show)
     k = fit["k"]
     segments = tuple(f"cluster {i + 1}" for i in range(k))
     pos = fit["remap"][fit["raw"]]
@@ -644,7 +626,5 @@ def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=
               "k_range": tuple(k_range), "features": features, "n_init": n_init, "sample_size": sample_size,
               "smoothing": smoothing, "max_iter": max_iter, "journey": None if journey is None else journey.name,
               **fit["extra"]}
-    seg: Segmentation = _build_segmentation(log, labels, method=method, journey=journey, probabilities=probs,
-                                            model=model, k_scores=k_scores, params=params, exclusive=True,
-                                            attributes=table)
-    return seg
+    return Segmentation(labels, None, method, log, case_table=table, journey=journey, probabilities=probs,
+                        model=model, k_scores=k_scores, params=params, exclusive=True)

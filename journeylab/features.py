@@ -52,7 +52,6 @@ Examples
 
 from __future__ import annotations
 
-import numbers
 import re
 from collections.abc import Sequence
 
@@ -62,13 +61,31 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from ._core.deprecation import moved_names
+from ._core.formatting import cut
+from ._core.names import did_you_mean
+from ._core.validation import JOURNEY, LOG, Int, IntPair, Optional, checked
+from ._kernels.cases import (
+    CaseLayout,
+    activity_counts,
+    case_layout,
+    channel_counts,
+    first_values,
+    milestones_reached,
+    value_totals,
+    variant_codes,
+)
+from .conformance import compare
 from .exceptions import InvalidParameterError, SchemaError
+from .log import EventLog
 
 __all__ = ["case_attributes", "JourneyVectorizer", "sequence_matrix", "FEATURE_GROUPS", "identifier"]
 
 #: Feature groups of :class:`JourneyVectorizer`, in output order.
 FEATURE_GROUPS = ("counts", "ngrams", "length", "duration", "channels", "milestones", "conformance")
 _LOG_ONLY = ("duration", "channels", "milestones", "conformance")
+_NGRAM_RANGE = IntPair(1, 5, names=("min_n", "max_n"), example=(2, 3))
+_MAX_NGRAMS = Int(minimum=0, example=200)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -95,105 +112,27 @@ def _unique_names(names: Sequence[str], taken: set[str]) -> list[str]:
     return out
 
 
-def _check_log(log, what: str = "log"):
-    from .log import EventLog
-
-    if not isinstance(log, EventLog):
-        raise InvalidParameterError(f"{what} must be a journeylab EventLog, got {type(log).__name__}; build one with "
-                                    "jl.from_pandas(df, case=..., activity=..., timestamp=...).")
-    return log
-
-
-class _Cases:
-    """The events of a log laid out per case (sorted by case id): codes and offsets, computed once."""
-
-    def __init__(self, log):
-        df = log._frame()
-        self.frame = df
-        self.has_channel = log.has_role("channel")
-        case_codes, cases = pd.factorize(df["case"], sort=True)
-        self.cases = pd.Index(cases.astype(str), name="case")
-        self.n = len(self.cases)
-        # the log is sorted by case then time, so each case is a contiguous block
-        order_ok = bool(np.all(np.diff(case_codes) >= 0))
-        if not order_ok:  # defensive: sort stably by case code
-            pos = np.argsort(case_codes, kind="stable")
-            df = df.iloc[pos].reset_index(drop=True)
-            self.frame = df
-            case_codes = case_codes[pos]
-        self.case_codes = case_codes
-        self.lengths = np.bincount(case_codes, minlength=self.n)
-        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)])
-        act_codes, acts = pd.factorize(df["activity"])
-        self.activities = tuple(str(a) for a in log.activities)
-        remap = pd.Index(self.activities).get_indexer(acts.astype(str))
-        self.codes = remap[act_codes].astype(np.int64)
-
-    @property
-    def first(self) -> np.ndarray:
-        return self.offsets[:-1]
-
-    @property
-    def last(self) -> np.ndarray:
-        return self.offsets[1:] - 1
-
-    def keys(self, codes: np.ndarray | None = None) -> np.ndarray:
-        """One string per case encoding its activity sequence (a character per activity)."""
-        codes = self.codes if codes is None else codes
-        chars = np.array([chr(0x4E00 + i) for i in range(int(codes.max()) + 1 if len(codes) else 1)], dtype=object)
-        text = chars[codes]
-        off = self.offsets
-        return np.array(["".join(text[off[i]:off[i + 1]]) for i in range(self.n)], dtype=object)
-
-    def variants(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(variant id per case, key per variant, count per variant); variants by count desc, then key."""
-        if getattr(self, "_variants", None) is None:
-            self._variants = self._compute_variants()
-        return self._variants
-
-    def _compute_variants(self):
-        keys = self.keys()
-        vid, uniq = pd.factorize(keys)
-        counts = np.bincount(vid, minlength=len(uniq))
-        order = np.lexsort((np.asarray(uniq, dtype=str), -counts))
-        remap = np.empty(len(order), dtype=np.int64)
-        remap[order] = np.arange(len(order))
-        return remap[vid], np.asarray(uniq, dtype=object)[order], counts[order]
-
-
-def _variant_codes(c: _Cases) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The activity codes of one case per variant, laid out flat: (codes, row, counts, vid)."""
-    vid, keys, counts = c.variants()
-    rep = np.zeros(len(keys), dtype=np.int64)
-    rep[vid[::-1]] = np.arange(c.n)[::-1]  # first case of each variant
-    lengths = c.lengths[rep]
-    starts = c.offsets[:-1][rep]
-    total = int(lengths.sum())
-    row = np.repeat(np.arange(len(rep)), lengths)
-    within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    codes = c.codes[starts[row] + within]
-    return codes, row, counts, vid
-
-
-def _cases(log) -> _Cases:
-    cache = log._cache
-    if "_segments_cases" not in cache:
-        cache["_segments_cases"] = _Cases(log)
-    return cache["_segments_cases"]
-
-
 # --------------------------------------------------------------------------- case attributes
 
 
+@checked(log=LOG, journey=Optional(JOURNEY))
 def case_attributes(log, *, journey=None, conformance=None) -> pd.DataFrame:
     """One row per case (indexed by case id, sorted) with the rule vocabulary (module docstring).
 
     Parameters
     ----------
-    log : EventLog.
-    journey : Journey, optional; adds the conformance and milestone columns (and ``goal``).
-    conformance : a :class:`~journeylab.conformance.Conformance` already computed for this
-        log and journey (saves recomputing it).
+    log : EventLog
+        The cases to describe.
+    journey : Journey, optional
+        Adds the conformance and milestone columns (and ``goal`` when the journey has one).
+    conformance : Conformance, optional
+        A :class:`~journeylab.conformance.Conformance` already computed for this log and
+        journey (saves recomputing it).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``case``; the columns of the module docstring, in that order.
 
     Examples
     --------
@@ -202,60 +141,38 @@ def case_attributes(log, *, journey=None, conformance=None) -> pd.DataFrame:
     >>> a[["n_events", "duration_days"]].round(1).head(2).to_dict("index")
     {'1': {'n_events': 5, 'duration_days': 8.1}, '2': {'n_events': 5, 'duration_days': 9.0}}
     """
-    _check_log(log)
-    c = _cases(log)
-    df = c.frame
+    c = case_layout(log)
     first, last = c.first, c.last
-    out: dict[str, object] = {}
-    out["n_events"] = c.lengths.astype(np.int64)
-    A = len(c.activities)
-    counts = np.bincount(c.case_codes * A + c.codes, minlength=c.n * A).reshape(c.n, A)
-    out["n_activities"] = (counts > 0).sum(axis=1).astype(np.int64)
-    ts = df["timestamp"]
-    out["start"] = ts.iloc[first].array
-    out["end"] = ts.iloc[last].array
-    us = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype(np.int64)
-    dur_h = (us[last] - us[first]) / 3.6e9
-    out["duration_hours"] = dur_h
-    out["duration_days"] = dur_h / 24.0
+    counts = activity_counts(log)
+    dur_h = c.duration_hours()
     acts = np.asarray(c.activities, dtype=object)
-    out["first_activity"] = acts[c.codes[first]]
-    out["last_activity"] = acts[c.codes[last]]
+    out: dict[str, object] = {
+        "n_events": c.lengths.astype(np.int64), "n_activities": (counts > 0).sum(axis=1).astype(np.int64),
+        "start": c.timestamps.iloc[first].array, "end": c.timestamps.iloc[last].array,
+        "duration_hours": dur_h, "duration_days": dur_h / 24.0,
+        "first_activity": acts[c.codes[first]], "last_activity": acts[c.codes[last]]}
+    shares = {}
     if log.has_role("channel"):
-        ch_codes, chans = pd.factorize(df["channel"], sort=True)
-        chans = [str(x) for x in chans]
-        valid = ch_codes >= 0
-        C = max(len(chans), 1)
-        ch = np.bincount(c.case_codes[valid] * C + ch_codes[valid], minlength=c.n * C).reshape(c.n, C)
-        ch_names = np.asarray(chans + [None], dtype=object)
-        out["first_channel"] = ch_names[np.where(ch_codes[first] >= 0, ch_codes[first], len(chans))]
-        out["last_channel"] = ch_names[np.where(ch_codes[last] >= 0, ch_codes[last], len(chans))]
-        has = ch.sum(axis=1) > 0
-        out["main_channel"] = np.where(has, ch_names[np.argmax(ch, axis=1)] if len(chans) else None, None)
-        out["n_channels"] = (ch > 0).sum(axis=1).astype(np.int64)
-        tot = np.maximum(c.lengths, 1)
-        share_names = {}
-        for j, name in enumerate(chans):
-            share_names[f"share_{identifier(name)}"] = ch[:, j] / tot
-    else:
-        share_names = {}
+        ch = channel_counts(log)
+        names = np.asarray(ch.names + [None], dtype=object)
+        out["first_channel"] = names[np.where(ch.first >= 0, ch.first, len(ch.names))]
+        out["last_channel"] = names[np.where(ch.last >= 0, ch.last, len(ch.names))]
+        has = ch.counts.sum(axis=1) > 0
+        out["main_channel"] = np.where(has, names[np.argmax(ch.counts, axis=1)] if ch.names else None, None)
+        out["n_channels"] = (ch.counts > 0).sum(axis=1).astype(np.int64)
+        shares = {f"share_{identifier(name)}": ch.counts[:, j] / np.maximum(c.lengths, 1)
+                  for j, name in enumerate(ch.names)}
     if log.has_role("value"):
-        val = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=float)
-        ok = ~np.isnan(val)
-        out["value_sum"] = np.bincount(c.case_codes[ok], weights=val[ok], minlength=c.n)
-        vmax = np.full(c.n, -np.inf)
-        np.maximum.at(vmax, c.case_codes[ok], val[ok])
-        out["value_max"] = np.where(np.isfinite(vmax), vmax, np.nan)
+        out["value_sum"], out["value_max"] = value_totals(log)
     table = pd.DataFrame(out, index=c.cases)
     taken = set(table.columns)
-    for name, values in share_names.items():
+    for name, values in shares.items():
         table[_unique_names([name], taken)[0]] = values
     count_names = _unique_names([f"count_{identifier(a)}" for a in c.activities], taken)
     table = pd.concat([table, pd.DataFrame(counts, index=c.cases, columns=count_names)], axis=1)
     attrs = [a for a in log.attributes if a != "_seq"]
     if attrs:
-        firsts = df[attrs].groupby(c.case_codes, sort=True).first()
-        firsts.index = c.cases
+        firsts = first_values(log, attrs)
         firsts.columns = _unique_names([str(a) for a in attrs], set(table.columns))
         table = pd.concat([table, firsts], axis=1)
     if journey is not None:
@@ -264,9 +181,7 @@ def case_attributes(log, *, journey=None, conformance=None) -> pd.DataFrame:
     return table
 
 
-def _journey_columns(log, journey, conf, c: _Cases, taken: set[str]) -> pd.DataFrame:
-    from .conformance import compare
-
+def _journey_columns(log, journey, conf, c: CaseLayout, taken: set[str]) -> pd.DataFrame:
     if conf is None:
         conf = compare(log, journey)
     path = journey.happy_path
@@ -278,7 +193,7 @@ def _journey_columns(log, journey, conf, c: _Cases, taken: set[str]) -> pd.DataF
     out["conformance_cost"] = cases["cost"].fillna(len(path)).astype(np.int64).to_numpy()
     out["fitness"] = cases["fitness"].fillna(0.0).astype(float).to_numpy()
     out["last_milestone"] = cases["last_milestone"].astype(object).where(inside, None).to_numpy()
-    reached = _milestones_reached(log, journey, c)
+    reached = milestones_reached(log, journey)
     out["milestones_reached"] = reached[list(path)].sum(axis=1).to_numpy() if path else 0
     names = _unique_names([f"reached_{identifier(m)}" for m in reached.columns], taken | set(out.columns))
     for col, name in zip(reached.columns, names):
@@ -289,44 +204,40 @@ def _journey_columns(log, journey, conf, c: _Cases, taken: set[str]) -> pd.DataF
     return out
 
 
-def _milestones_reached(log, journey, c: _Cases) -> pd.DataFrame:
-    ms = journey.milestone_of(c.frame)
-    codes = ms.cat.codes.to_numpy()
-    M = len(journey.milestones)
-    ok = codes >= 0
-    hit = np.zeros((c.n, M), dtype=bool)
-    hit[c.case_codes[ok], codes[ok]] = True
-    return pd.DataFrame(hit, index=c.cases, columns=[m.name for m in journey.milestones])
-
-
 # --------------------------------------------------------------------------- sequences as a matrix
 
 
+@checked(log=LOG, width=Optional(Int(minimum=1, example=10)))
 def sequence_matrix(log, *, width: int | None = None) -> np.ndarray:
     """The activity sequences of a log as an object matrix, one row per case (sorted by case id),
     padded on the right with ``None``: the array input of :class:`JourneyVectorizer`.
 
-    ``width`` (default: the longest case) cuts longer cases and pads shorter ones.
+    Parameters
+    ----------
+    log : EventLog
+        The cases.
+    width : int, optional
+        Columns of the matrix (default: the longest case); longer cases are cut, shorter ones padded.
 
+    Returns
+    -------
+    ndarray
+        Object array of shape (cases, width).
+
+    Examples
+    --------
     >>> import journeylab as jl
     >>> m = sequence_matrix(jl.datasets.load_example(), width=3)
     >>> m.shape, m[0].tolist()
     ((6, 3), ['register request', 'examine thoroughly', 'check ticket'])
     """
-    _check_log(log)
-    c = _cases(log)
-    w = int(c.lengths.max()) if width is None else _positive(width, "width")
+    c = case_layout(log)
+    w = int(c.lengths.max()) if width is None else width
     out = np.full((c.n, w), None, dtype=object)
     pos = np.arange(len(c.codes)) - c.offsets[c.case_codes]
     keep = pos < w
     out[c.case_codes[keep], pos[keep]] = np.asarray(c.activities, dtype=object)[c.codes[keep]]
     return out
-
-
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidParameterError(f"{name}={value!r} must be a whole number >= 1.")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- n-grams
@@ -426,15 +337,8 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         return tags
 
     def _check_params(self, is_log: bool) -> tuple[str, ...]:
-        nr = self.ngram_range
-        if (not isinstance(nr, (tuple, list)) or len(nr) != 2
-                or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in nr)
-                or not 1 <= nr[0] <= nr[1] <= 5):
-            raise InvalidParameterError(f"ngram_range={nr!r} must be a pair (min_n, max_n) with 1 <= min_n <= max_n "
-                                        "<= 5, e.g. (2, 3).")
-        if isinstance(self.max_ngrams, bool) or not isinstance(self.max_ngrams, numbers.Integral) \
-                or self.max_ngrams < 0:
-            raise InvalidParameterError(f"max_ngrams={self.max_ngrams!r} must be a whole number >= 0, e.g. 200.")
+        _NGRAM_RANGE(self.ngram_range, "ngram_range")
+        _MAX_NGRAMS(self.max_ngrams, "max_ngrams")
         feats = self.features
         if isinstance(feats, str) and feats == "auto":
             groups = [g for g in FEATURE_GROUPS if is_log or g not in _LOG_ONLY]
@@ -449,11 +353,9 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
             feats = (feats,)
         bad = [f for f in feats if f not in FEATURE_GROUPS]
         if bad or not feats:
-            from ._util import did_you_mean
-
             hint = did_you_mean(str(bad[0]), FEATURE_GROUPS) if bad else ""
-            raise InvalidParameterError(f"features={self.features!r}: unknown group(s) {bad}. Allowed: 'auto' or a "
-                                        f"tuple of {list(FEATURE_GROUPS)}.{hint}")
+            raise InvalidParameterError(f"features={cut(self.features)}: unknown group(s) {cut(bad)}. Allowed: 'auto' "
+                                        f"or a tuple of {list(FEATURE_GROUPS)}.{hint}")
         if not is_log:
             need = [f for f in feats if f in _LOG_ONLY]
             if need:
@@ -466,15 +368,14 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _is_log(X) -> bool:
-        from .log import EventLog
-
         return isinstance(X, EventLog)
 
     # ---- reading the input
     def _log_codes(self, log, fitting: bool):
         """Sequence rows of a log are its variants (weights: their cases), expanded to cases at the end."""
-        c = _cases(log)
-        codes, row, counts, vid = _variant_codes(c)
+        c = case_layout(log)
+        codes, row, v = variant_codes(log)
+        counts, vid = v.counts, v.vid
         if fitting:
             self.vocabulary_ = tuple(c.activities)
         else:
@@ -542,9 +443,7 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
                 self._ngram_keys = keep
                 self.idf_ = np.log((1.0 + n) / (1.0 + dfk)) + 1.0
         if is_log:
-            df = c.frame
-            self.channels_ = tuple(sorted(str(x) for x in df["channel"].dropna().unique())) \
-                if c.has_channel else ()
+            self.channels_ = tuple(sorted(channel_counts(X).names)) if X.has_role("channel") else ()
             if "channels" in groups and not self.channels_:
                 if self.features != "auto":
                     raise SchemaError("features 'channels' needs a log with a channel column; build the log with "
@@ -621,11 +520,11 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
             elif g == "length":
                 _fill(block, np.log1p(np.bincount(row, minlength=n_rows).astype(float))[:, None], expand)
             elif g == "duration":
-                block[:, 0] = np.log1p(case_attributes_duration(c))
+                block[:, 0] = np.log1p(np.maximum(c.duration_hours(), 0.0))
             elif g == "channels":
-                block[:] = self._channels(c)
+                block[:] = self._channels(X, c)
             elif g == "milestones":
-                block[:] = _milestones_reached(X, self.journey, c).to_numpy(dtype=float)
+                block[:] = milestones_reached(X, self.journey).to_numpy(dtype=float)
             elif g == "conformance":
                 j = _journey_columns(X, self.journey, None, c, set())
                 block[:] = j[["conformance_cost", "fitness"]].to_numpy(dtype=float)
@@ -653,15 +552,15 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         tf.data /= norm[rows_of_nnz]
         return tf.toarray()
 
-    def _channels(self, c: _Cases) -> np.ndarray:
-        df = c.frame
-        C = len(self.channels_)
-        if not c.has_channel or not C:
-            return np.zeros((c.n, C))
-        code = pd.Index(self.channels_).get_indexer(df["channel"].astype(object).where(df["channel"].notna(), None))
-        ok = code >= 0
-        cnt = np.bincount(c.case_codes[ok] * C + code[ok], minlength=c.n * C).reshape(c.n, C).astype(float)
-        return cnt / np.maximum(c.lengths, 1)[:, None]
+    def _channels(self, log, c: CaseLayout) -> np.ndarray:
+        """Per case, the share of its events on each fitted channel (channels the fit did not see are left out)."""
+        out = np.zeros((c.n, len(self.channels_)))
+        if not log.has_role("channel") or not self.channels_:
+            return out
+        ch = channel_counts(log)
+        at = pd.Index(self.channels_).get_indexer(ch.names)
+        out[:, at[at >= 0]] = ch.counts[:, at >= 0]
+        return out / np.maximum(c.lengths, 1)[:, None]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the output columns: ``<group>__<name>`` (e.g. ``count__search``, ``ngram__a > b``)."""
@@ -682,7 +581,7 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         if not self._is_log(log):
             raise InvalidParameterError("frame() takes an EventLog (its rows are indexed by case id); for an array "
                                         "use transform().")
-        return pd.DataFrame(self.transform(log), index=_cases(log).cases, columns=list(self.feature_names_))
+        return pd.DataFrame(self.transform(log), index=case_layout(log).cases, columns=list(self.feature_names_))
 
 
 def _fill(block: np.ndarray, a: np.ndarray, expand: np.ndarray | None, chunk: int = 16_384) -> None:
@@ -695,8 +594,11 @@ def _fill(block: np.ndarray, a: np.ndarray, expand: np.ndarray | None, chunk: in
         block[lo:lo + chunk] = a[expand[lo:lo + chunk]]
 
 
-def case_attributes_duration(c: _Cases) -> np.ndarray:
-    """Case durations in hours (from the per-case layout)."""
-    ts = c.frame["timestamp"]
-    us = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype(np.int64)
-    return np.maximum((us[c.last] - us[c.first]) / 3.6e9, 0.0)
+def _case_attributes_duration(c: CaseLayout) -> np.ndarray:
+    """Case durations in hours (deprecated: ``CaseLayout.duration_hours``)."""
+    return np.maximum(c.duration_hours(), 0.0)
+
+
+#: Public names this module no longer has, kept for one release (with a DeprecationWarning).
+__getattr__ = moved_names(__name__, {"case_attributes_duration": (
+    _case_attributes_duration, "journeylab._kernels.cases.CaseLayout.duration_hours")})

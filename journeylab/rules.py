@@ -83,7 +83,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 import io
 import warnings
 from collections.abc import Iterable, Mapping
@@ -94,8 +93,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._util import atomic_write, check_output, closest, csv_text, cut, did_you_mean, to_timedelta
+from ._core.formatting import cut, format_duration
+from ._core.io import atomic_write, check_output, csv_text
+from ._core.names import closest, did_you_mean
+from ._core.results import FrozenMap, Result
+from ._core.validation import JOURNEY, LOG, checked, to_timedelta
+from ._kernels.crediting import credit
+from ._kernels.entries import JOURNEYS, TIMEOUT, follow, other_entries
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
+from ._yaml import load_yaml, read_yaml_file
+from .journey import parse_conditions
 
 __all__ = ["evaluate_rules", "Rule", "RuleActions", "STATE_FIELDS"]
 
@@ -129,8 +136,6 @@ class Rule:
     description: str = ""
 
     def __post_init__(self):
-        from .journey import parse_conditions
-
         for key in ("name", "action"):
             value = getattr(self, key)
             if not isinstance(value, str) or not value.strip():
@@ -155,8 +160,6 @@ class Rule:
     @property
     def conditions(self) -> tuple:
         """The parsed conditions (empty for a callable ``when``)."""
-        from .journey import parse_conditions
-
         return () if callable(self.when) else parse_conditions(self.when)
 
     @classmethod
@@ -186,9 +189,8 @@ class Rule:
         return out
 
 
-def _rules(rules) -> tuple[Rule, ...]:
-    from .journey import _load_yaml, _read_yaml_file
-
+def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
+    """The ``rules`` parameter kind: a list of rules (mappings or Rule objects), or YAML text or a file."""
     if isinstance(rules, Path) or (isinstance(rules, str) and "\n" not in rules
                                    and rules.strip().lower().endswith((".yaml", ".yml"))):
         p = Path(rules)
@@ -198,9 +200,9 @@ def _rules(rules) -> tuple[Rule, ...]:
             is_file = False
         if not is_file:
             raise InvalidParameterError(f"rules file {cut(str(p))} does not exist (working directory: {Path.cwd()}).")
-        rules = _load_yaml(_read_yaml_file(p, "rules file"), str(p))
+        rules = load_yaml(read_yaml_file(p, "rules file"), str(p))
     elif isinstance(rules, str):
-        rules = _load_yaml(rules, "<rules>")
+        rules = load_yaml(rules, "<rules>")
     if isinstance(rules, Mapping) and set(rules) == {"rules"}:
         rules = rules["rules"]
     if isinstance(rules, (Rule, Mapping)):
@@ -223,13 +225,12 @@ def _rules(rules) -> tuple[Rule, ...]:
 # --------------------------------------------------------------------------- journey state
 
 
-def _state(ctx: dict, journey, *, goal_ctx) -> pd.DataFrame:
-    """Per customer in the journey: the state fields (see the module docstring)."""
-    from .goals import _credit
-
-    df, unit, as_of = ctx["df"], ctx["unit"], ctx["as_of"]
-    stints = ctx["stints"]
-    supp = ctx["suppressed_at"]
+def _state(followed, journey, *, goal_ctx) -> pd.DataFrame:
+    """Per customer in the journey: the state fields (see the module docstring); ``goal_ctx`` is the
+    journey's goal and the entries of the other journeys with that goal (or None without a goal)."""
+    df, unit, as_of = followed.events, followed.unit, followed.as_of
+    stints = followed.entries
+    supp = followed.suppressed_at
     tdtype = df["timestamp"].dtype
     last = stints.groupby("customer", sort=False).tail(1).set_index("customer")
     last = last[~last.index.isin(supp.index[supp <= as_of]) & (last["left"] != "suppressed").to_numpy()]
@@ -290,7 +291,7 @@ def _state(ctx: dict, journey, *, goal_ctx) -> pd.DataFrame:
     # the goal
     if goal_ctx is not None:
         goal, others = goal_ctx
-        credited, _ = _credit(ctx, goal, others)
+        credited, _ = credit(followed, goal, others)
         cols["goal_reached"] = arr(credited["credited"], False).to_numpy(dtype=bool)
         cols["goal_at"] = arr(credited["credited_at"])
     else:
@@ -307,7 +308,7 @@ def _state(ctx: dict, journey, *, goal_ctx) -> pd.DataFrame:
     if clash:
         warnings.warn(f"attribute(s) {clash} have the name of a journey state field; in rules the name means the "
                       "state field (the attribute's value in the current entry is `session.<name>`).",
-                      DataQualityWarning, stacklevel=3)
+                      DataQualityWarning, stacklevel=4)
     profile = [c for c in attrs if c not in clash]
     if profile:
         prof = mine.groupby(unit, sort=False)[profile].last().reindex(idx)
@@ -379,11 +380,7 @@ def _show(v) -> str:
     if v is None or (not isinstance(v, (list, tuple, np.ndarray)) and pd.isna(v)):
         return "-"
     if isinstance(v, pd.Timedelta):
-        secs = v.total_seconds()
-        for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-            if abs(secs) >= size:
-                return f"{secs / size:.1f} {unit}"
-        return f"{secs:.0f} s"
+        return format_duration(v)
     if isinstance(v, pd.Timestamp):
         return f"{v:%Y-%m-%d %H:%M}"
     if isinstance(v, (bool, np.bool_)):
@@ -397,7 +394,7 @@ def _show(v) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class RuleActions:
+class RuleActions(Result):
     """The actions due at ``as_of`` (see :func:`evaluate_rules`).
 
     Attributes
@@ -409,14 +406,14 @@ class RuleActions:
         ``customer``; the fields of the module docstring).
     rules : the rules, in order.
     as_of : the evaluation date.
-    params : the inputs.
+    params : the inputs (read-only).
     """
 
     actions: pd.DataFrame
     state: pd.DataFrame
     rules: tuple
     as_of: pd.Timestamp
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -437,7 +434,8 @@ class RuleActions:
 
         Parameters
         ----------
-        path : the file to write (its folder is created; a symbolic link is followed and its
+        path : str or path
+            The file to write (its folder is created; a symbolic link is followed and its
             target replaced, keeping its permissions). A folder, a FIFO or device, or a
             read-only place raises :class:`~journeylab.exceptions.OutputError`.
         safe_formulas : bool, default True
@@ -448,8 +446,11 @@ class RuleActions:
             ``+3312345678``) are unchanged. ``False`` writes every value exactly, for a system
             that is no spreadsheet.
 
-        Cells with line breaks, quotes or commas are quoted, so ``pd.read_csv(path)`` gives
-        the values back (with ``safe_formulas=False``: exactly).
+        Returns
+        -------
+        Path
+            The file written. Cells with line breaks, quotes or commas are quoted, so
+            ``pd.read_csv(path)`` gives the values back (with ``safe_formulas=False``: exactly).
 
         Examples
         --------
@@ -471,8 +472,20 @@ class RuleActions:
         return atomic_write(path, text, example="actions.csv")
 
     def to_parquet(self, path) -> Path:
-        """Write the actions as Parquet atomically; return the path (see :meth:`to_csv` for ``path``).
+        """Write the actions as Parquet atomically.
 
+        Parameters
+        ----------
+        path : str or path
+            The file to write (see :meth:`to_csv`).
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Examples
+        --------
         >>> import pandas as pd, tempfile, os, journeylab as jl
         >>> from journeylab.journey import Journey
         >>> df = pd.DataFrame({"who": ["a"], "what": ["view"], "when": ["2025-05-01"]})
@@ -494,15 +507,22 @@ class RuleActions:
                 f"{'s' if n != 1 else ''} due for {who:,} of {len(self.state):,} customers as of "
                 f"{self.as_of:%Y-%m-%d %H:%M}")
 
-    def _repr_html_(self) -> str:
-        e = html.escape
-        head = self.actions.head(20).assign(as_of=lambda d: d["as_of"].astype(str))
-        more = f"<p>... {len(self.actions) - 20:,} more actions</p>" if len(self.actions) > 20 else ""
-        return (f"<div><p><b>{e(repr(self))}</b></p>" + self.summary.to_html(escape=True)
-                + head.to_html(index=False, escape=True) + more + "</div>")
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("", self.summary), ("actions due", self.actions)]
 
     def plot(self, ax=None, **kw):
-        """Customers due per rule (bars labelled ``rule -> action``). Returns the Axes."""
+        """Customers due per rule, bars labelled ``rule -> action`` (see
+        :func:`~journeylab.plotting.plot_rule_actions`).
+
+        Parameters
+        ----------
+        ax : Axes, optional
+            Where to draw (default: a new figure).
+
+        Returns
+        -------
+        Axes
+        """
         from .plotting.goals import plot_rule_actions
 
         return plot_rule_actions(self, ax=ax, **kw)
@@ -511,22 +531,27 @@ class RuleActions:
 # --------------------------------------------------------------------------- the analysis
 
 
+@checked(rules=_rules, log=LOG, journey=JOURNEY, timeout=TIMEOUT, other_journeys=JOURNEYS)  # rules first
 def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppression=None, timeout=None,
                    other_journeys=()) -> RuleActions:
     """The customers for whom each rule's condition holds at ``as_of``, and the action it names.
 
     Parameters
     ----------
-    log : EventLog.
-    journey : Journey; its entry/exit criteria, milestones, stall thresholds and goal define
-        the state (see the module docstring for every field).
-    rules : a list of rules - mappings ``{name, when, action, description?}`` or
-        :class:`Rule` objects - or the same list as YAML (text, or the path of a ``.yaml``
-        file; at the top level or under ``rules:``).
-    as_of : the evaluation date (default: the log's last timestamp). Events after it are
+    log : EventLog
+        The events; a DataFrame is refused with advice (wrap it with ``jl.from_pandas``).
+    journey : Journey
+        Its entry/exit criteria, milestones, stall thresholds and goal define the state (see
+        the module docstring for every field).
+    rules : list of dict or Rule, str or path
+        A list of rules - mappings ``{name, when, action, description?}`` or :class:`Rule`
+        objects - or the same list as YAML (text, or the path of a ``.yaml`` file; at the
+        top level or under ``rules:``).
+    as_of : str or Timestamp, optional
+        The evaluation date (default: the log's last timestamp). Events after it are
         ignored; durations (``stalled_for``, ``since_last_event``) are measured up to it.
-    exclusion, suppression, timeout, other_journeys : as in
-        :func:`~journeylab.goals.goal_attainment`; excluded customers and customers
+    exclusion, suppression, timeout, other_journeys
+        As in :func:`~journeylab.goals.goal_attainment`; excluded customers and customers
         suppressed by ``as_of`` get no action.
 
     Returns
@@ -550,16 +575,13 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     ...
     journeylab.exceptions.InvalidParameterError: rule 'r': 'staled_at' is not a state field. Did you mean 'stalled_at' ...
     """
-    from .goals import _other_stints, _prepare, _resolve_goal
-
-    where = "evaluate_rules"
-    parsed = _rules(rules)
-    ctx = _prepare(log, journey, exclusion=exclusion, suppression=suppression, as_of=as_of, timeout=timeout,
-                   where=where)
+    parsed = rules  # parsed by @checked
+    followed = follow(log, journey, exclusion=exclusion, suppression=suppression, as_of=as_of, timeout=timeout,
+                      other_journeys=other_journeys, columns=None)  # every column: the profile and session fields
     goal_ctx = None
     if journey.goal is not None:
-        goal_ctx = (_resolve_goal(journey.goal), _other_stints(ctx, journey, other_journeys))
-    state = _state(ctx, journey, goal_ctx=goal_ctx)
+        goal_ctx = (journey.goal, other_entries(followed, journey, other_journeys))
+    state = _state(followed, journey, goal_ctx=goal_ctx)
     frames = []
     for rule in parsed:
         mask, used = _evaluate(rule, state)
@@ -575,8 +597,8 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
         columns=["customer", "rule", "action", "reason"])
     actions["customer"] = actions["customer"].astype(object)
     actions["reason"] = actions["reason"].astype(object)
-    actions["as_of"] = pd.Series([ctx["as_of"]] * len(actions), dtype=ctx["df"]["timestamp"].dtype)
-    params = {"journey": journey.name, "rules": [r.to_dict() for r in parsed], "as_of": ctx["as_of"],
-              "exclusion": exclusion, "suppression": suppression, "timeout": ctx["timeout"], "unit": ctx["unit"]}
-    return RuleActions(actions=actions, state=state, rules=parsed, as_of=ctx["as_of"], params=params)
+    actions["as_of"] = pd.Series([followed.as_of] * len(actions), dtype=followed.events["timestamp"].dtype)
+    params = {"journey": journey.name, "rules": [r.to_dict() for r in parsed], "as_of": followed.as_of,
+              "exclusion": exclusion, "suppression": suppression, "timeout": followed.timeout, "unit": followed.unit}
+    return RuleActions(actions=actions, state=state, rules=parsed, as_of=followed.as_of, params=params)
 

@@ -45,9 +45,7 @@ Examples
 
 from __future__ import annotations
 
-import html
 import math
-import numbers
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -55,9 +53,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._core.stats import newcombe
-from ._util import did_you_mean, format_timedelta
+from ._core.formatting import cut, format_count, format_duration, format_pvalue, format_share
+from ._core.names import did_you_mean
+from ._core.results import FrozenMap, Result
+from ._core.stats import newcombe, z_score
+from ._core.validation import CONFIDENCE, RANDOM_STATE, Choice, Instance, Int, Real, checked
+from ._core.validation import rng as _rng
+from ._kernels.cases import edit_distances, variants_of
 from .exceptions import InvalidParameterError
+from .segmentation import Segmentation
 
 __all__ = ["compare_segments", "SegmentComparison", "benjamini_hochberg", "pseudo_f_test"]
 
@@ -214,7 +218,7 @@ def pseudo_f_test(D: np.ndarray, labels: np.ndarray, *, n_permutations: int = 99
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class SegmentComparison:
+class SegmentComparison(Result):
     """Tested differences between segments (see :func:`compare_segments`).
 
     ``table`` has one row per test: ``metric``, ``comparison`` ("all segments", "A vs B" or
@@ -228,7 +232,7 @@ class SegmentComparison:
 
     table: pd.DataFrame
     alpha: float
-    params: dict = field(default_factory=dict)
+    params: FrozenMap = field(default_factory=FrozenMap)
 
     def to_frame(self) -> pd.DataFrame:
         """The table of tests (a copy)."""
@@ -264,14 +268,15 @@ class SegmentComparison:
             if pd.isna(v):
                 return "-"
             if metric in self.params.get("proportions", ()):
-                return f"{v:.1%}"
+                return format_share(v)
             if metric == "duration":  # days
-                return ("+" if v > 0 else "-" if v < 0 else "") * sign + format_timedelta(pd.Timedelta(days=abs(v)))
+                return ("+" if v > 0 else "-" if v < 0 else "") * sign + format_duration(pd.Timedelta(days=abs(v)))
             return f"{v:+,.3g}" if sign else f"{v:,.3g}"
 
         return pd.DataFrame({
             "metric": t["metric"], "comparison": t["comparison"],
-            "n": [f"{a:,}" + ("" if pd.isna(b) else f" / {int(b):,}") for a, b in zip(t["n_a"], t["n_b"])],
+            "n": [format_count(a) + ("" if pd.isna(b) else f" / {format_count(b)}")
+                  for a, b in zip(t["n_a"], t["n_b"])],
             "estimates": [("-" if pd.isna(a) else fmt(a, m) + " vs " + fmt(b, m))
                           for a, b, m in zip(t["estimate_a"], t["estimate_b"], t["metric"])],
             f"difference ({lvl:.0%} CI)": [
@@ -280,16 +285,14 @@ class SegmentComparison:
                 if m in self.params.get("proportions", ()) else fmt(d, m, sign=True)
                 for d, lo, hi, m in zip(t["difference"], t["ci_low"], t["ci_high"], t["metric"])],
             "test": t["test"],
-            "p (adjusted)": ["-" if pd.isna(p) else "<0.001" if p < 0.001 else f"{p:.2g}" for p in t["p_adjusted"]],
+            "p (adjusted)": [format_pvalue(p) for p in t["p_adjusted"]],
             "effect": ["-" if pd.isna(e) else f"{e:+.2f} {m}" for e, m in zip(t["effect_size"], t["effect_measure"])],
             "significant": np.where(t["significant"], "yes", ""),
             "note": t["note"],
         })
 
-    def _repr_html_(self) -> str:
-        shown = self.formatted().head(60)
-        more = f"<p>... {len(self.table) - 60} more rows</p>" if len(self.table) > 60 else ""
-        return f"<div><p><b>{html.escape(repr(self))}</b></p>{shown.to_html(index=False, escape=True)}{more}</div>"
+    def _html_tables(self):
+        return [("", self.formatted())]
 
     def plot(self, ax=None, **kw):
         """A heatmap of the effect sizes (rows: comparisons, columns: metrics), the significant
@@ -347,7 +350,7 @@ def _groups(seg, comparisons: str) -> tuple[list[tuple[str, str, np.ndarray, np.
         raise InvalidParameterError("comparisons='pairwise' needs exclusive segments (these rule segments overlap, so "
                                     "two of them share cases); use comparisons='one_vs_rest' or segment_by(..., "
                                     "exclusive=True).")
-    masks = {s: seg._mask(s) for s in names}
+    masks = {s: seg.mask(s) for s in names}
     out = []
     if mode == "pairwise":
         for a, b in combinations(names, 2):
@@ -358,6 +361,11 @@ def _groups(seg, comparisons: str) -> tuple[list[tuple[str, str, np.ndarray, np.
     return out, exclusive and len(names) > 2
 
 
+@checked(segmentation=Instance(Segmentation, how="(from segment_by or cluster_journeys)"),
+         comparisons=Choice("auto", "pairwise", "one_vs_rest"),
+         alpha=Real(0, 1, low_open=True, high_open=True, example=0.05, what="a number between 0 and 1"),
+         confidence=CONFIDENCE, min_size=Int(minimum=2, example=20), n_permutations=Int(minimum=19, example=999),
+         sample_size=Int(minimum=20, example=1000), random_state=RANDOM_STATE)
 def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", alpha: float = 0.05,
                      confidence: float = 0.95, min_size: int = 20, n_permutations: int = 999,
                      sample_size: int = 1000, random_state=None) -> SegmentComparison:
@@ -365,25 +373,33 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
 
     Parameters
     ----------
-    segmentation : Segmentation (from ``segment_by`` or ``cluster_journeys``).
-    metrics : names among ``"goal"`` (goal rate), ``"conformance"`` (share of the cases in
-        the journey that follow the happy path), ``"conformance_cost"``, ``"duration"``,
-        ``"n_events"``, ``"value"``, ``"sequence"``, or any yes/no or numeric column of
+    segmentation : Segmentation
+        From ``segment_by``, ``attribute_segmentation`` or ``cluster_journeys``.
+    metrics : list of str, optional
+        Names among ``"goal"`` (goal rate), ``"conformance"`` (share of the cases in the journey
+        that follow the happy path), ``"conformance_cost"``, ``"duration"``, ``"n_events"``,
+        ``"value"``, ``"sequence"``, or any yes/no or numeric column of
         ``segmentation.attributes``. Default: those available.
-    comparisons : ``"auto"`` (each pair of segments, after a test of all segments together,
-        for exclusive segments; each segment against the rest for overlapping ones),
-        ``"pairwise"`` or ``"one_vs_rest"``.
-    alpha : level of the ``significant`` column, after Benjamini-Hochberg correction.
-    confidence : level of the confidence intervals of the differences of rates.
-    min_size : groups with fewer cases are flagged and not tested (default 20).
-    n_permutations : permutations of the sequence test (and of the chi-square test when
-        expected counts are small).
-    sample_size : the sequence test runs on at most this many cases (a random sample).
-    random_state : seed of the permutations and the sample.
+    comparisons : {"auto", "pairwise", "one_vs_rest"}, default "auto"
+        ``"auto"``: each pair of segments, after a test of all segments together, for exclusive
+        segments; each segment against the rest for overlapping ones.
+    alpha : float, default 0.05
+        Level of the ``significant`` column, after Benjamini-Hochberg correction.
+    confidence : float, default 0.95
+        Level of the confidence intervals of the differences of rates.
+    min_size : int, default 20
+        Groups with fewer cases are flagged and not tested.
+    n_permutations : int, default 999
+        Permutations of the sequence test (and of the chi-square test when expected counts are small).
+    sample_size : int, default 1000
+        The sequence test runs on at most this many cases (a random sample).
+    random_state : int, optional
+        Seed of the permutations and the sample.
 
     Returns
     -------
     SegmentComparison
+        One row per test (``to_frame()``), ``significant``, ``summary``, ``formatted()``, ``plot()``.
 
     Examples
     --------
@@ -395,23 +411,10 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
     >>> comp.summary.loc["sequence", "tests"]
     np.int64(4)
     """
-    if not hasattr(segmentation, "membership") or not hasattr(segmentation, "attributes"):
-        raise InvalidParameterError(f"segmentation must be a Segmentation (from segment_by or cluster_journeys), got "
-                                    f"{type(segmentation).__name__}.")
-    if comparisons not in ("auto", "pairwise", "one_vs_rest"):
-        raise InvalidParameterError(f"comparisons={comparisons!r} is not allowed; use 'auto', 'pairwise' or "
-                                    "'one_vs_rest'.")
-    for name, v, lo, hi in (("alpha", alpha, 0, 1), ("confidence", confidence, 0, 1)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not lo < v < hi:
-            raise InvalidParameterError(f"{name}={v!r} must be a number between 0 and 1, e.g. 0.05.")
-    for name, v, low in (("min_size", min_size, 2), ("n_permutations", n_permutations, 19),
-                         ("sample_size", sample_size, 20)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
-            raise InvalidParameterError(f"{name}={v!r} must be a whole number >= {low}.")
     cols = _metric_columns(segmentation, metrics)
     pairs, omnibus = _groups(segmentation, comparisons)
-    rng = np.random.default_rng(random_state)
-    z = stats.norm.ppf(0.5 + confidence / 2)
+    rng = _rng(random_state)
+    z = z_score(confidence)
     a = segmentation.attributes
     proportions = tuple(m for m, c in cols.items() if c is not None and pd.api.types.is_bool_dtype(a[c]))
     rows: list[dict] = []
@@ -429,7 +432,7 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
         y_all = values.to_numpy(dtype=float, na_value=np.nan)
         if not valid.any():
             why = ("no case of the segmentation is in the journey" if metric == "conformance"
-                   else f"{_cut(col)!r} is missing for every case")
+                   else f"{cut(col)} is missing for every case")
             note = f"no values, not tested: {why}"
             if omnibus:
                 rows.append({**_row(metric, "all segments", "all", None, 0, np.nan), "test": test_all, "note": note})
@@ -439,7 +442,7 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
         if omnibus:
             ys, names, notes = [], [], []
             for s in segmentation.segments:
-                y = y_all[segmentation._mask(s) & valid]
+                y = y_all[segmentation.mask(s) & valid]
                 if len(y) < min_size:
                     notes.append(f"{s} (n={len(y)})")
                     continue
@@ -491,12 +494,6 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
     return SegmentComparison(table, float(alpha), params)
 
 
-def _cut(text, limit: int = 60) -> str:
-    """A user value for a message, cut to ``limit`` characters."""
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _no_variation(ys: list[np.ndarray], is_prop: bool) -> str:
     """The note of a test that cannot be run because every value of the groups is the same; "" when they vary.
 
@@ -521,16 +518,12 @@ class _SequenceData:
     """A random sample of cases with the edit distances between their sequences."""
 
     def __init__(self, seg, sample_size: int, rng):
-        from .clustering import _edit_distances
-        from .features import _cases
-
-        c = _cases(seg.log)
-        vid, keys, _ = c.variants()
-        n = c.n
+        vid, keys, _counts, _first = variants_of(seg.log)
+        n = len(vid)
         self.sample = np.sort(rng.choice(n, size=sample_size, replace=False)) if n > sample_size else np.arange(n)
         v = vid[self.sample]
         uniq, inv = np.unique(v, return_inverse=True)
-        Dv = _edit_distances(keys[uniq], keys[uniq]).astype(np.float64)
+        Dv = edit_distances(keys[uniq], keys[uniq]).astype(np.float64)
         self.D = Dv[np.ix_(inv, inv)]
         self.sampled = n > sample_size
 
@@ -538,7 +531,7 @@ class _SequenceData:
 def _sequence_rows(seg, data: _SequenceData, pairs, omnibus, min_size, n_perm, rng) -> list[dict]:
     rows = []
     note_s = f"on a random sample of {len(data.sample):,} cases" if data.sampled else ""
-    in_sample = {s: seg._mask(s)[data.sample] for s in seg.segments}
+    in_sample = {s: seg.mask(s)[data.sample] for s in seg.segments}
 
     def run(label, a, b, mask_list, names) -> dict:
         idx = np.concatenate([np.flatnonzero(m) for m in mask_list])

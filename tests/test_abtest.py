@@ -172,7 +172,7 @@ def test_version_column_with_one_value_only():
 
 def test_version_column_absent_and_unknown_control():
     log = ab_log({"A": (10, 2), "B": (10, 3)})
-    with pytest.raises(SchemaError, match=r"version='varsion' is not a column of the log. Closest: 'version'"):
+    with pytest.raises(SchemaError, match=r"version='varsion' is not a column of the log. Closest match: 'version'"):
         ab_test(log, JOURNEY, version="varsion")
     with pytest.raises(InvalidParameterError, match=r"control='a' is not a version .*Did you mean 'A'"):
         quiet(ab_test, log, JOURNEY, control="a")
@@ -186,6 +186,21 @@ def test_metric_activity_absent_gives_the_closest_names():
         ab_test(log, JOURNEY, metric=3)
     with pytest.raises(InvalidParameterError, match="confidence=95"):
         ab_test(log, JOURNEY, confidence=95)
+
+
+def test_parameters_are_checked_with_advice():
+    log = ab_log({"A": (10, 2), "B": (10, 3)})
+    with pytest.raises(InvalidParameterError, match=r"got a pandas DataFrame: wrap it with jl.from_pandas\(df"):
+        ab_test(log.to_pandas(), JOURNEY)
+    with pytest.raises(InvalidParameterError, match=r"power=0.3 must be a power between 0.5 and 1, e.g. 0.8"):
+        ab_test(log, JOURNEY, power=0.3)
+    with pytest.raises(InvalidParameterError, match="version=3 must be a non-empty text"):
+        ab_test(log, JOURNEY, version=3)
+    with pytest.raises(InvalidParameterError, match="timeout=7 is a bare number"):
+        ab_test(log, JOURNEY, timeout=7)
+    nogoal = Journey.from_dict({"name": "n", "milestones": [{"name": "v", "activities": ["view"]}]})
+    with pytest.raises(JourneyDefinitionError, match="has no goal"):
+        ab_test(log, nogoal)
 
 
 # --------------------------------------------------------------------------- display
@@ -232,3 +247,14 @@ def test_recovers_the_planted_lift_on_the_bundled_sample():
     except (jl.FileFormatError, FileNotFoundError) as err:  # the files are produced by datasets/make_retail.py
         pytest.skip(f"the bundled retail sample is not available yet ({type(err).__name__}: {err})")
     _check_recovers(sample)
+
+
+def test_docstring_examples():
+    import doctest
+
+    from journeylab import abtest
+    from journeylab.plotting import goals as plots
+
+    for module in (abtest, plots):
+        res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0 and res.attempted > 0, module.__name__

@@ -259,7 +259,7 @@ def test_predict_places_the_cases_of_another_log(plant):
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"method": "hmm"}, "method='hmm' is not a clustering method"),
+    ({"method": "hmm"}, r"method='hmm' is not allowed; use one of \['markov', 'kmeans', 'sequence'\]"),
     ({"n_clusters": "many"}, "n_clusters='many' is not allowed"),
     ({"n_clusters": 0}, "n_clusters=0 must be a whole number"),
     ({"n_clusters": 10_000}, "more than the"),
@@ -284,9 +284,9 @@ def test_not_a_log():
 
 def test_em_recovers_the_chain_parameters():
     log, truth = planted(n_per=300, seed=1)
-    from journeylab.features import _cases
+    from journeylab._kernels.cases import case_layout
 
-    c = _cases(log)
+    c = case_layout(log)
     X = _markov_counts(c.codes, c.offsets, len(c.activities))
     model, R = fit_markov_mixture(X, np.ones(c.n), 3, activities=c.activities, random_state=0, smoothing=0.01)
     lab = R.argmax(axis=1)
@@ -500,3 +500,32 @@ def test_a_journey_that_does_not_fit_is_refused_by_the_call_not_by_the_repr(meth
     seg = cluster_journeys(log, method=method, n_clusters=2, journey=good, random_state=0)
     assert seg.attributes["goal"].tolist() == [True, False, False]  # c never entered the journey: no credit
     assert "<table" in seg._repr_html_()
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"n_clusters": 0}, "n_clusters=0 must be a whole number >= 1, e.g. n_clusters=4. Or pass n_clusters='auto' "
+                        "(picks k over k_range)."),
+    ({"n_clusters": "many"}, "n_clusters='many' is not allowed; give a whole number >= 1, or 'auto' (picks k over "
+                             "k_range)."),
+    ({"k_range": (3, 2)}, "k_range=(3, 2) must be a pair (k_min, k_max) with 2 <= k_min <= k_max, e.g. "
+                          "k_range=(2, 8)."),
+    ({"n_init": 0}, "n_init=0 must be a whole number >= 1, e.g. n_init=5."),
+    ({"progress": "yes"}, "progress='yes' must be True or False."),
+])
+def test_parameter_messages(plant, kwargs, message):
+    import re
+
+    log, _ = plant
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        cluster_journeys(log, **kwargs)
+
+
+def test_vectorizer_parameter_messages(plant):
+    import re
+
+    log, _ = plant
+    with pytest.raises(InvalidParameterError, match=re.escape("ngram_range=(0, 2) must be a pair (min_n, max_n) with "
+                                                              "1 <= min_n <= max_n <= 5, e.g. ngram_range=(2, 3).")):
+        JourneyVectorizer(ngram_range=(0, 2)).fit(log)
+    with pytest.raises(InvalidParameterError, match=re.escape("width=0 must be a whole number >= 1, e.g. width=10.")):
+        sequence_matrix(log, width=0)

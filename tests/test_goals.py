@@ -434,6 +434,23 @@ def test_other_bad_inputs():
         goal_attainment(log, journey(entry=["veiw"]))
 
 
+def test_a_dataframe_or_a_bad_list_of_journeys_is_refused_with_advice():
+    log = make_log([("a", "view", at(0))])
+    with pytest.raises(InvalidParameterError, match=r"got a pandas DataFrame: wrap it with jl.from_pandas\(df"):
+        goal_attainment(log.to_pandas(), journey())
+    with pytest.raises(InvalidParameterError, match="other_journeys=42 must be a list of Journey objects"):
+        goal_attainment(log, journey(), other_journeys=42)
+    with pytest.raises(InvalidParameterError, match=r"other_journeys\[1\] is a dict, not a Journey"):
+        goal_attainment(log, journey(), other_journeys=[journey("j2"), {"name": "j3"}])
+
+
+def test_a_condition_on_a_column_the_log_lacks_lists_every_column():
+    # the goal analysis fetches only the columns its conditions read; an unknown one still gets the full advice
+    log = make_log([("a", "view", at(0)), ("a", "purchase", at(1))], channel=["web", "web"], amount=[1, 2])
+    with pytest.raises(JourneyDefinitionError, match=r"no column 'chanel'\. Closest: 'channel'.*Available: .*'amount'"):
+        goal_attainment(log, journey(goal={"type": "purchase", "activity": "purchase", "when": "chanel == 'web'"}))
+
+
 def test_goal_trigger_with_nothing_close_warns():
     log = make_log([("a", "view", at(0)), ("a", "delivered", at(1))])
     with pytest.warns(DataQualityWarning, match="nobody can attain the goal"):
@@ -604,6 +621,8 @@ def test_bad_timeout():
     log = make_log([("a", "view", at(0))])
     with pytest.raises(InvalidParameterError, match="timeout=7 is a bare number.*timeout='7d'"):
         goal_attainment(log, journey(), timeout=7)
+    with pytest.raises(InvalidParameterError, match=r"timeout='soon' is not a duration.*The timeout is how long"):
+        goal_attainment(log, journey(), timeout="soon")
 
 
 # --------------------------------------------------------------------------- property: a plain reference model
@@ -741,3 +760,60 @@ def test_bundled_sample_agrees_with_the_truth():
     # credited after a suppression only when the customer had already left the journey (exit or time-out) before it
     after = c[c["credited"] & (c["credited_at"] > c["suppressed_at"])]
     assert (after["left"].isin(["exited", "timed_out"]) & (after["left_at"] <= after["suppressed_at"])).all()
+
+
+# --------------------------------------------------------------------------- the kernels it drives
+
+
+def test_the_kernel_fetches_only_the_columns_the_journey_reads():
+    from journeylab._kernels.entries import follow
+
+    log = make_log([("a", "view", at(0)), ("a", "purchase", at(1))], channel=["web", "web"], amount=[1, 2],
+                   note=["x", "y"])
+    j = journey(goal={"type": "purchase", "activity": "purchase", "when": "amount > 1"})
+    assert set(follow(log, j).events.columns) == {"case", "activity", "timestamp", "_seq", "amount"}
+    assert {"channel", "note"} <= set(follow(log, j, columns=None).events.columns)
+    assert "note" in follow(log, j, exclusion=Criteria(conditions="note == 'x'")).events.columns
+
+
+def test_params_are_read_only_and_the_result_pickles():
+    import pickle
+
+    log = make_log([("a", "view", at(0)), ("a", "purchase", at(1))])
+    r = goal_attainment(log, journey(), timeout="2d")
+    assert r.params["timeout"] == pd.Timedelta(days=2)
+    with pytest.raises(TypeError):
+        r.params["timeout"] = None  # type: ignore[index]
+    back = pickle.loads(pickle.dumps(r))
+    pd.testing.assert_frame_equal(back.customers, r.customers)
+    assert "credited, or why not" in r._repr_html_()
+
+
+def test_docstring_examples():
+    import doctest
+
+    from journeylab import goals
+    from journeylab._kernels import crediting, entries
+
+    for module in (goals, entries, crediting):
+        res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0 and res.attempted > 0, module.__name__
+
+
+def test_a_log_in_duckdb_gives_the_same_attainment_ab_test_and_rules():
+    import ibis
+
+    rows = [(f"c{i}", act, at(i % 5 + d), "AB"[i % 2], "web" if i % 3 else "app")
+            for i in range(40) for act, d in (("view", 0), ("delivered", 1), ("purchase", 2 + i % 4))]
+    df = pd.DataFrame(rows, columns=["who", "what", "when", "version", "channel"])
+    df["when"] = pd.to_datetime(df["when"])
+    eager = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+    lazy = jl.from_ibis(ibis.memtable(df), case="who", activity="what", timestamp="when")
+    j = journey(goal={"type": "purchase", "activity": "purchase", "when": "channel == 'web'"})
+    kw = dict(timeout="2d", exclusion=["c0"])
+    pd.testing.assert_frame_equal(goal_attainment(lazy, j, **kw).customers, goal_attainment(eager, j, **kw).customers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pd.testing.assert_frame_equal(jl.ab_test(lazy, j, **kw).table, jl.ab_test(eager, j, **kw).table)
+    rules = [{"name": "won", "when": "goal_reached == true and `session.version` == 'B'", "action": "thank"}]
+    pd.testing.assert_frame_equal(jl.evaluate_rules(lazy, j, rules).actions, jl.evaluate_rules(eager, j, rules).actions)

@@ -89,6 +89,11 @@ KNOWN_NOT_YET = set(RESULTS) - {
     "AttributionComparison",
     "ChannelMix",
     "JourneyMap",
+    "GoalAttainment",
+    "ABTest",
+    "RuleActions",
+    "Segmentation",
+    "SegmentComparison",
 }
 
 

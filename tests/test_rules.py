@@ -142,6 +142,15 @@ def test_since_last_event_and_callable_rules():
     assert r.actions.loc[r.actions["rule"] == "quiet", "reason"].iloc[0] == "quiet_for_a_while(state)"
 
 
+def test_reasons_show_durations_as_every_table_does():
+    log = make_log([("a", "view", at(0)), ("b", "view", at(147)), ("c", "view", at(150, minutes=-90))])
+    r = evaluate_rules(log, JOURNEY, [{"name": "quiet", "when": "since_last_event > '1min'", "action": "sms"}],
+                       as_of=at(150))
+    reasons = dict(zip(r.actions["customer"], r.actions["reason"]))
+    assert reasons == {"a": "since_last_event = 150 d", "b": "since_last_event = 3.0 d",
+                       "c": "since_last_event = 1.5 h"}  # _core.formatting.format_duration: no decimal from 100 on
+
+
 def test_excluded_and_suppressed_customers_get_no_action():
     log = make_log([("a", "view", at(0)), ("a", "payment", at(0)), ("b", "view", at(0)), ("b", "payment", at(0)),
                     ("c", "view", at(0)), ("c", "payment", at(0)), ("c", "unsubscribe", at(1)), ("z", "view", at(4))],
@@ -219,3 +228,24 @@ def test_attribute_named_like_a_state_field_warns():
     with pytest.warns(DataQualityWarning, match=r"attribute\(s\) \['milestone'\] have the name of a journey state"):
         r = evaluate_rules(log, JOURNEY, [{"name": "r", "when": "`session.milestone` == 'x'", "action": "y"}])
     assert due(r) == ["a"] and r.state.loc["a", "milestone"] == "browse"
+
+
+def test_log_journey_and_timeout_are_checked_with_advice():
+    log = make_log([("a", "view", at(0))])
+    with pytest.raises(InvalidParameterError, match=r"got a pandas DataFrame: wrap it with jl.from_pandas\(df"):
+        evaluate_rules(log.to_pandas(), JOURNEY, REMINDER)
+    with pytest.raises(InvalidParameterError, match="journey must be a journeylab Journey, got a dict"):
+        evaluate_rules(log, {"name": "j"}, REMINDER)
+    with pytest.raises(InvalidParameterError, match="timeout='2' is a bare number"):
+        evaluate_rules(log, JOURNEY, REMINDER, timeout="2")
+    with pytest.raises(InvalidParameterError, match=r"other_journeys\[0\] is a str, not a Journey"):
+        evaluate_rules(log, JOURNEY, REMINDER, other_journeys=["promo"])
+
+
+def test_docstring_examples():
+    import doctest
+
+    from journeylab import rules
+
+    res = doctest.testmod(rules, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.failed == 0 and res.attempted > 0

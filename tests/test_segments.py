@@ -159,7 +159,7 @@ def test_segmentation_reprs_tables_and_profile(sample):
     assert seg.summary.index.equals(prof.index)
     assert seg.params["method"] == "markov" and seg.params["k"] == 4
     lift = seg.lift()
-    share = seg._presence_share("activities")
+    share = seg.presence("activities")
     # lift = segment share / overall share, so the size-weighted mean of each column's lift is 1
     w = seg.sizes["cases"].to_numpy()[:, None]
     overall = (share * w).sum() / w.sum()
@@ -459,10 +459,96 @@ def test_empty_segment_and_missing_metric_are_flagged():
     assert not np.isnan(t.loc[("spend", "north vs south"), "p_value"])
 
 
-@pytest.mark.parametrize("module", ["journeylab.segment_compare", "journeylab.clustering"])
+@pytest.mark.parametrize("module", ["journeylab.segment_compare", "journeylab.clustering", "journeylab.segments",
+                                    "journeylab.segmentation", "journeylab.features", "journeylab._kernels.cases",
+                                    "journeylab._report.segments"])
 def test_doctests(module):
     import doctest
     import importlib
 
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0 and res.failed == 0
+
+
+# --------------------------------------------------------------------------- checks, prediction, moved names
+
+
+@pytest.mark.parametrize("call", [
+    lambda df: segment_by(df, {"x": "n_events > 1"}),
+    lambda df: case_attributes(df),
+    lambda df: cluster_journeys(df),
+    lambda df: jl.segments.attribute_segmentation(df, "where"),
+])
+def test_a_dataframe_is_refused_with_advice(small_df, call):
+    with pytest.raises(InvalidParameterError, match="log must be a journeylab EventLog, got a pandas DataFrame: wrap "
+                                                    r"it with jl\.from_pandas"):
+        call(small_df)
+
+
+def test_parameter_errors_read_like_advice(small):
+    with pytest.raises(InvalidParameterError, match=r"segmentation must be a Segmentation \(from segment_by or "
+                                                    r"cluster_journeys\), got int 3\."):
+        compare_segments(3)
+    with pytest.raises(InvalidParameterError, match="max_segments=1 must be a whole number >= 2, e.g. max_segments=12"):
+        jl.segments.attribute_segmentation(small, "where", max_segments=1)
+    with pytest.raises(InvalidParameterError, match="exclusive='yes' must be True or False"):
+        segment_by(small, {"x": "n_events > 1"}, exclusive="yes")
+    seg = segment_by(small, {"x": "n_events > 1"})
+    with pytest.raises(InvalidParameterError, match="top=0 must be a whole number >= 1, e.g. top=3"):
+        seg.profile(top=0)
+    with pytest.raises(InvalidParameterError, match=r"kind='pairs' is not allowed; use one of \['activities', "
+                                                    r"'transitions'\]"):
+        seg.lift("pairs")
+
+
+def test_attribute_segmentation_places_another_log(sample):
+    seg = jl.segments.attribute_segmentation(sample.log, "region", max_segments=3)
+    assert seg.segments[-1] == "other" and len(seg.segments) == 3
+    again = seg.predict(sample.log)
+    pd.testing.assert_series_equal(again.labels, seg.labels)
+    df = sample.log.to_pandas()
+    df["region"] = df["region"].astype(object)
+    df.loc[df["case"] == df["case"].iloc[0], "region"] = "atlantis"  # a value never seen: pooled in other
+    other = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp", channel="channel",
+                           value="value")
+    placed = seg.predict(other)
+    assert placed.segments == seg.segments and placed.labels.loc[df["case"].iloc[0]] == "other"
+    assert placed.params["predicted_from"] == repr(seg)
+
+
+def test_a_segmentation_without_a_model_says_it_cannot_predict(small):
+    seg = segment_by(small, {"x": "n_events > 1"})
+    bare = Segmentation(seg.labels, None, "rules", small)
+    assert bare.membership.sum().tolist() == seg.sizes["cases"].tolist()  # membership made from the labels
+    with pytest.raises(InvalidParameterError, match=r"this segmentation \(rules\) has no model to place other "
+                                                    "cases with"):
+        bare.predict(small)
+
+
+def test_segmentation_pickles_without_its_cache(sample):
+    import pickle
+
+    seg = segment_by(sample.log, {"app": "first_channel == 'app'"}, journey=sample.journey)
+    prof = seg.profile()
+    back = pickle.loads(pickle.dumps(seg))
+    assert "_cache" not in back.__dict__
+    pd.testing.assert_frame_equal(back.profile(), prof)
+    pd.testing.assert_series_equal(back.predict(sample.log).labels, seg.labels)
+
+
+def test_moved_names_warn_and_still_work():
+    import journeylab.features as features_module
+    import journeylab.segments as segments_module
+
+    log = jl.datasets.load_example()
+    with pytest.warns(DeprecationWarning, match=r"journeylab\.segments\.report_section is deprecated.*"
+                                                r"journeylab\._report\.segments"):
+        report_section = segments_module.report_section
+    assert "<h2>Segments</h2>" in report_section(log)
+    with pytest.warns(DeprecationWarning, match=r"journeylab\.features\.case_attributes_duration is deprecated"):
+        duration = features_module.case_attributes_duration
+    from journeylab._kernels.cases import case_layout
+
+    np.testing.assert_allclose(duration(case_layout(log)), case_attributes(log)["duration_hours"])
+    with pytest.raises(AttributeError):
+        segments_module.no_such_name  # noqa: B018

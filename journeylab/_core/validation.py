@@ -39,9 +39,9 @@ from .formatting import cut
 from .names import closest, did_you_mean
 
 __all__ = [
-    "checked", "register", "kind", "Int", "Real", "Choice", "Optional", "Texts", "BOOL", "TEXT", "CONFIDENCE",
-    "SHARE", "DURATION", "RNG", "RANDOM_STATE", "LOG", "JOURNEY", "to_timedelta", "parse_duration", "BARE_NUMBER",
-    "rng", "analysis_date",
+    "checked", "register", "kind", "Int", "IntPair", "AutoOr", "Instance", "Real", "Choice", "Optional", "Texts",
+    "BOOL", "TEXT", "CONFIDENCE", "SHARE", "DURATION", "RNG", "RANDOM_STATE", "LOG", "JOURNEY", "to_timedelta",
+    "parse_duration", "BARE_NUMBER", "rng", "analysis_date",
 ]
 
 
@@ -75,6 +75,82 @@ class Int(Kind):
             rule = f"a whole number {bounds}".rstrip()
             raise InvalidParameterError(f"{name}={cut(value)} must be {rule}, e.g. {name}={self.example}.")
         return int(value)
+
+
+class IntPair(Kind):
+    """A pair ``(low, high)`` of whole numbers with ``minimum <= low <= high`` (``<= maximum``) -> a tuple.
+
+    ``names`` name the two numbers in the message, e.g. ``("k_min", "k_max")``.
+
+    >>> IntPair(2, names=("k_min", "k_max"), example=(2, 8))((1, 3), "k_range")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: k_range=(1, 3) must be a pair (k_min, k_max) with 2 <= k_min <= k_max, e.g. k_range=(2, 8).
+    """
+
+    def __init__(self, minimum: int = 1, maximum: int | None = None, *, names: tuple[str, str] = ("low", "high"),
+                 example: tuple[int, int] = (1, 2)):
+        self.minimum, self.maximum, self.names, self.example = minimum, maximum, names, example
+
+    def __call__(self, value, name):
+        ok = (isinstance(value, (tuple, list)) and len(value) == 2
+              and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+              and self.minimum <= value[0] <= value[1] and (self.maximum is None or value[1] <= self.maximum))
+        if not ok:
+            lo, hi = self.names
+            top = f" <= {self.maximum}" if self.maximum is not None else ""
+            raise InvalidParameterError(f"{name}={cut(value)} must be a pair ({lo}, {hi}) with {self.minimum} <= {lo} "
+                                        f"<= {hi}{top}, e.g. {name}={self.example}.")
+        return (int(value[0]), int(value[1]))
+
+
+class AutoOr(Kind):
+    """The word ``"auto"`` (or another ``word``), or a value of the wrapped kind.
+
+    ``what`` describes the other values and ``meaning`` what the word does, for the message.
+
+    >>> n = AutoOr(Int(minimum=1, example=4), what="a whole number >= 1", meaning="picks k")
+    >>> n("auto", "n_clusters"), n(3, "n_clusters")
+    ('auto', 3)
+    >>> n("many", "n_clusters")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: n_clusters='many' is not allowed; give a whole number >= 1, or 'auto' (picks k).
+    """
+
+    def __init__(self, inner, *, what: str, meaning: str = "", word: str = "auto"):
+        self.inner, self.what, self.meaning, self.word = inner, what, meaning, word
+
+    def __call__(self, value, name):
+        if isinstance(value, str) and value == self.word:
+            return value
+        word = repr(self.word) + (f" ({self.meaning})" if self.meaning else "")
+        if isinstance(value, str):
+            raise InvalidParameterError(f"{name}={cut(value)} is not allowed; give {self.what}, or {word}.")
+        try:
+            return _resolve(self.inner)(value, name)
+        except InvalidParameterError as err:
+            raise InvalidParameterError(f"{err} Or pass {name}={word}.") from None
+
+
+class Instance(Kind):
+    """An instance of ``cls``; ``how`` says where one comes from, e.g. ``"(from segment_by or cluster_journeys)"``.
+
+    >>> Instance(int, how="(a count)")("3", "n")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: n must be a int (a count), got str '3'.
+    """
+
+    def __init__(self, cls: type, *, how: str = ""):
+        self.cls, self.how = cls, how
+
+    def __call__(self, value, name):
+        if not isinstance(value, self.cls):
+            how = f" {self.how}" if self.how else ""
+            raise InvalidParameterError(f"{name} must be a {self.cls.__name__}{how}, got {type(value).__name__} "
+                                        f"{cut(value, 60)}.")
+        return value
 
 
 class Real(Kind):

@@ -269,7 +269,8 @@ def experience_sections(log, journey) -> list[str]:
 def segments_section(log, journey=None, *, segment_by: str | None = None, random_state: int = 0) -> str:
     """Behavioural segments (Markov clustering), or the segments of a case attribute when
     ``segment_by`` names a column, with their tested differences."""
-    from ..segments import _report_body, attribute_segmentation, compare_segments
+    from ..segments import attribute_segmentation, compare_segments
+    from .segments import segments_body as _report_body
 
     try:
         if segment_by is None:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from .._core.formatting import duration_spec
 from ..exceptions import InvalidParameterError
 from ._style import INK, interval_bars
 
@@ -34,6 +35,12 @@ def _clean(ax) -> None:
         ax.spines[side].set_visible(False)
     ax.tick_params(colors=INK, labelsize=9)
     ax.title.set_color(INK)
+
+
+def _nobody(ax):
+    ax.text(0.5, 0.5, "nobody entered", ha="center", va="center", transform=ax.transAxes, color=INK)
+    _clean(ax)
+    return ax
 
 
 def _new_ax(ax, size=(6.4, 3.6)):
@@ -86,9 +93,7 @@ def _progress(res, ax):
 def _over_time(res, ax):
     w = res.by_week
     if not len(w):
-        ax.text(0.5, 0.5, "nobody entered", ha="center", va="center", transform=ax.transAxes, color=INK)
-        _clean(ax)
-        return ax
+        return _nobody(ax)
     x = np.arange(len(w))
     rate = w["rate"].to_numpy() * 100
     open_share = (w["open"] / w["entered"]).to_numpy() * 100
@@ -137,9 +142,7 @@ def _reasons(res, ax):
 def _time_to_goal(res, ax):
     km = res.time_to_goal
     if not len(km):
-        ax.text(0.5, 0.5, "nobody entered", ha="center", va="center", transform=ax.transAxes, color=INK)
-        _clean(ax)
-        return ax
+        return _nobody(ax)
     days = km["time"].dt.total_seconds().to_numpy() / 86400
     ax.step(days, km["attained"].to_numpy() * 100, where="post", color=ACCENT, lw=2, label="Kaplan-Meier")
     ax.fill_between(days, km["low"].to_numpy() * 100, km["high"].to_numpy() * 100, step="post", color=ACCENT,
@@ -164,9 +167,34 @@ _GOAL_PANELS = {"progress": _progress, "over_time": _over_time, "reasons": _reas
 
 
 def plot_goal_attainment(result, *, ax=None, kind: str = "all", **kw):
-    """Plot a :class:`~journeylab.goals.GoalAttainment`; see :meth:`GoalAttainment.plot`.
+    """Plot a :class:`~journeylab.goals.GoalAttainment` (what :meth:`GoalAttainment.plot` draws).
 
-    Returns the Axes, or for ``kind="all"`` the array of four Axes.
+    Parameters
+    ----------
+    result : GoalAttainment
+        The attainment to draw (its goal, headline numbers, ``by_week``, ``reasons`` and
+        ``time_to_goal``).
+    ax : Axes or sequence of four Axes, optional
+        Where to draw (default: a new figure).
+    kind : {"all", "progress", "over_time", "reasons", "time_to_goal"}, default "all"
+        ``"progress"``: attained against the target; ``"over_time"``: attainment rate by
+        week of entry; ``"reasons"``: customers per reason (credited or why not);
+        ``"time_to_goal"``: Kaplan-Meier curve of the share attaining the goal; ``"all"``:
+        the four panels.
+    **kw
+        ``figsize`` of the new figure for ``kind="all"``.
+
+    Returns
+    -------
+    Axes, or for ``kind="all"`` the array of four Axes.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> sample = jl.datasets.make_journeys(200, random_state=1)
+    >>> ax = plot_goal_attainment(jl.goal_attainment(sample.log, sample.journey), kind="reasons")
+    >>> ax.get_title(loc="left")
+    'Credited, or why not'
     """
     if kind not in _GOAL_KINDS:
         raise InvalidParameterError(f"kind={kind!r} is not a plot of GoalAttainment. Use one of "
@@ -176,7 +204,7 @@ def plot_goal_attainment(result, *, ax=None, kind: str = "all", **kw):
     if ax is None:
         fig, axes = plt.subplots(2, 2, figsize=kw.pop("figsize", (12, 7.5)), layout="constrained")
         fig.suptitle(f"Goal attainment - {result.journey.name} ({result.goal.type}: {result.goal.activity}, "
-                     f"window {_fmt_window(result)})", fontsize=12, color=INK)
+                     f"window {duration_spec(result.goal.window)})", fontsize=12, color=INK)
         axes = axes.ravel()
     else:
         axes = np.asarray(ax, dtype=object).ravel()
@@ -188,19 +216,39 @@ def plot_goal_attainment(result, *, ax=None, kind: str = "all", **kw):
     return axes
 
 
-def _fmt_window(result) -> str:
-    from ..journey import _format_duration
-
-    return _format_duration(result.goal.window)
-
-
 # --------------------------------------------------------------------------- A/B test
 
 
 def plot_ab_test(result, *, ax=None, kind: str = "lift", **kw):
-    """Plot an :class:`~journeylab.abtest.ABTest`: ``kind="lift"`` each version's lift over the
-    control with its confidence interval; ``"rates"`` the conversion rate of each version with
-    its interval. Returns the Axes."""
+    """Plot an :class:`~journeylab.abtest.ABTest` (what :meth:`ABTest.plot` draws).
+
+    Parameters
+    ----------
+    result : ABTest
+        The test to draw (its ``table``, control, verdict and confidence).
+    ax : Axes, optional
+        Where to draw (default: a new figure).
+    kind : {"lift", "rates"}, default "lift"
+        ``"lift"``: each version's lift over the control with its confidence interval
+        (green: significantly better, red: significantly worse, grey: inconclusive);
+        ``"rates"``: the conversion rate of each version with its Wilson interval.
+    **kw
+        Unused; accepted for a uniform ``plot`` signature.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import warnings, journeylab as jl
+    >>> sample = jl.datasets.make_journeys(400, random_state=1)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     ax = plot_ab_test(jl.ab_test(sample.log, sample.journey), kind="rates")
+    >>> ax.get_title(loc="left").startswith("A/B test")
+    True
+    """
     if kind not in ("lift", "rates"):
         raise InvalidParameterError(f"kind={kind!r} is not a plot of ABTest. Use 'lift' or 'rates'.")
     ax = _new_ax(ax, (6.4, 1.2 + 0.6 * len(result.table)))
@@ -256,7 +304,30 @@ def plot_ab_test(result, *, ax=None, kind: str = "lift", **kw):
 
 
 def plot_rule_actions(result, *, ax=None, **kw):
-    """Customers due for each rule's action (:class:`~journeylab.rules.RuleActions`). Returns the Axes."""
+    """Customers due for each rule's action (what :meth:`RuleActions.plot` draws).
+
+    Parameters
+    ----------
+    result : RuleActions
+        The actions due (its ``summary``: customers per rule, and ``as_of``).
+    ax : Axes, optional
+        Where to draw (default: a new figure).
+    **kw
+        Unused; accepted for a uniform ``plot`` signature.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> sample = jl.datasets.make_journeys(200, random_state=1)
+    >>> due = jl.evaluate_rules(sample.log, sample.journey, [{"name": "r", "when": "in_journey == true",
+    ...                                                       "action": "nudge"}])
+    >>> plot_rule_actions(due).get_title(loc="left")
+    'Actions due per rule'
+    """
     s = result.summary
     ax = _new_ax(ax, (6.4, 1.2 + 0.45 * max(len(s), 1)))
     y = np.arange(len(s))[::-1]

@@ -12,10 +12,13 @@ Numbers come from the result objects; nothing is computed here beyond layout.
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import colors as mcolors
+from matplotlib.ticker import FuncFormatter
 
+from ..exceptions import InvalidParameterError
 from ._style import FONT, INK, LIGHT, MUTED, PALETTE, new_axes, text_color_on, title, wrap
 
 __all__ = ["plot_segmentation", "plot_comparison"]
@@ -25,8 +28,6 @@ _KINDS = ("profile", "sizes", "k", "transitions")
 
 def _check_kind(kind):
     if kind not in _KINDS:
-        from ..exceptions import InvalidParameterError
-
         raise InvalidParameterError(f"kind={kind!r} is not allowed; use one of {', '.join(repr(k) for k in _KINDS)}.")
 
 
@@ -43,7 +44,7 @@ def plot_segmentation(seg, *, ax=None, kind: str = "profile", top: int = 12, seg
 
 
 def _profile(seg, ax, top: int):
-    share = seg._presence_share("activities")
+    share = seg.presence("activities")
     lift = seg.lift("activities")
     overall = share.mul(seg.sizes["cases"], axis=0).sum() / max(seg.n_cases, 1)
     keep = overall[overall >= 0.02].index
@@ -125,8 +126,6 @@ def _sizes(seg, ax):
 
 
 def _k_curve(seg, ax):
-    from ..exceptions import InvalidParameterError
-
     ks = seg.k_scores
     if ks is None or not len(ks):
         raise InvalidParameterError("this segmentation has no k curve: only cluster_journeys(..., "
@@ -141,8 +140,6 @@ def _k_curve(seg, ax):
     ax.set_xlabel("number of clusters k", color=MUTED, fontsize=9)
     ax.set_ylabel(f"{crit} ({better})", color=MUTED, fontsize=9)
     ax.set_xticks(list(ks["k"]))
-    from matplotlib.ticker import FuncFormatter
-
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"))
     ax.tick_params(colors=MUTED, labelsize=8)
     for side in ("top", "right"):
@@ -156,19 +153,15 @@ def _k_curve(seg, ax):
 
 
 def _transitions(seg, ax, segment, top: int):
-    from ..exceptions import InvalidParameterError
-
     if segment is None:
         raise InvalidParameterError(f"kind='transitions' needs segment=...; one of {list(seg.segments)}.")
     mat = seg.transition_matrix(segment)
-    share = seg._presence_share("activities").loc[segment]
+    share = seg.presence("activities").loc[segment]
     acts = [a for a in share.sort_values(ascending=False, kind="stable").index if a in mat.index][:top]
     cols = acts + [mat.columns[-1]]
     sub = mat.loc[acts, cols]
     R, C = sub.shape
     _fig, ax = new_axes(ax, (max(6.0, 0.5 * C + 2.8), max(4.0, 0.42 * R + 2.0)))
-    import matplotlib
-
     cmap = matplotlib.colormaps["Blues"]
     ax.imshow(sub.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for i in range(R):

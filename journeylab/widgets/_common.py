@@ -1,6 +1,32 @@
-"""What the explorers share."""
+"""The explorer base: what the three explorers share.
+
+An :class:`Explorer` wires ipywidgets controls to one public function of journeylab (the same one a
+user calls in code). Each time the controls change (or Run is clicked), it reads the arguments from the
+controls, calls the function, and keeps the outcome:
+
+- ``result`` - the result on screen (None after an error);
+- ``params`` - the arguments that produced it, so ``function(log, **params)`` gives it again;
+- ``code`` - the line of Python that reproduces it;
+- ``error`` - the last error message (None after a success), shown in the output area by the one
+  error display of the explorers (:meth:`Explorer.error_view`).
+
+A subclass says what to call (:meth:`Explorer.compute`), how to read the controls
+(:meth:`Explorer.current_params`), how to spell the call (:meth:`Explorer.code_for`) and what to show
+(:meth:`Explorer.render`). Outside a running Jupyter kernel (scripts, doctests, tests) an explorer only
+computes: nothing is drawn.
+"""
 
 from __future__ import annotations
+
+from html import escape
+
+import ipywidgets as W
+from IPython import get_ipython
+from IPython.display import HTML, display
+
+from ..exceptions import JourneylabError
+
+__all__ = ["in_kernel", "Explorer"]
 
 
 def in_kernel() -> bool:
@@ -10,9 +36,108 @@ def in_kernel() -> bool:
     >>> in_kernel()
     False
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - ipywidgets needs IPython
-        return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _display(*items) -> None:
+    """Display figures, results and HTML in the current output; figures are closed once shown."""
+    import matplotlib.pyplot as plt  # on first drawing: building an explorer does not load matplotlib
+    from matplotlib.figure import Figure
+
+    for item in items:
+        display(item)
+        if isinstance(item, Figure):
+            plt.close(item)
+
+
+class Explorer:
+    """Controls + an output area around one public function (see the module docstring).
+
+    Subclasses build their controls, then call :meth:`_setup` with the layout of the controls and
+    the controls whose changes re-run the function.
+    """
+
+    _in_kernel = staticmethod(in_kernel)
+
+    def _setup(self, controls, *, watch=(), extra=()) -> None:
+        """Make the output area and the whole box (``controls`` above the output, ``extra`` below),
+        re-run on any change of the ``watch`` controls, and run once."""
+        self.output = W.Output()
+        self.result = None
+        self.params: dict = {}
+        self.error: str | None = None
+        self.widget = W.VBox([controls, self.output, *extra])
+        for control in watch:
+            control.observe(self.refresh, names="value")
+        self.refresh()
+
+    # ---- what a subclass says
+    def current_params(self) -> dict:  # pragma: no cover - every explorer defines it
+        """The arguments of the function, read from the controls."""
+        raise NotImplementedError
+
+    def compute(self, params: dict):  # pragma: no cover - every explorer defines it
+        """Call the public function with ``params``; returns its result (may raise a JourneylabError)."""
+        raise NotImplementedError
+
+    def code_for(self, params: dict) -> str:  # pragma: no cover - every explorer defines it
+        """The line of Python that makes the result of ``params``."""
+        raise NotImplementedError
+
+    def render(self, result, params: dict) -> list:
+        """What to show for a result (figures, result objects, HTML); drawn inside a kernel only."""
+        return [result]
+
+    def on_result(self, result) -> None:
+        """Called after each successful run, inside a kernel or not (e.g. to fill a menu)."""
+
+    # ---- the wiring
+    @property
+    def code(self) -> str:
+        """The Python that reproduces the result on screen (``log`` being the explorer's log)."""
+        return self.code_for(self.params or self.current_params())
+
+    def refresh(self, change=None) -> None:
+        """Read the controls, call the function and show its result - or the error, with its advice."""
+        params = self.current_params()
+        live = self._in_kernel()  # outside a kernel (scripts, doctests, tests) only compute
+        if live:
+            self.output.clear_output(wait=True)
+        try:
+            result = self.compute(params)
+            shown = self.render(result, params) if live else []
+        except JourneylabError as err:
+            self.result, self.params, self.error = None, params, str(err)
+            if live:
+                self.show_error(err)
+            return
+        self.result, self.params, self.error = result, params, None
+        self.on_result(result)
+        if live:
+            with self.output:
+                _display(*shown)
+
+    @staticmethod
+    def error_view(err: Exception):
+        """The one error display of the explorers: the kind of error and its message (the advice), in red."""
+        return HTML(f'<div style="color:#b02a37;white-space:pre-wrap"><b>{escape(type(err).__name__)}</b>: '
+                    f"{escape(str(err))}</div>")
+
+    def show_error(self, err: Exception, output=None) -> None:
+        """Show :meth:`error_view` of ``err`` in ``output`` (default: the output area)."""
+        with output or self.output:
+            _display(self.error_view(err))
+
+    def show(self, *items, output=None) -> None:
+        """Show figures, results or HTML in ``output`` (default: the output area), replacing what was there."""
+        out = output or self.output
+        out.clear_output(wait=True)
+        with out:
+            _display(*items)
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.result!r})"

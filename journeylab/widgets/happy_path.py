@@ -12,7 +12,7 @@ found by clicking can be reproduced::
     funnel(log, **explorer.params)            # the same Funnel, in code
 
 Errors (a window that is not a duration, fewer than two milestones...) are shown in the
-output area, with the advice of the error message.
+output area, with the advice of the error message; ``.code`` spells out the call on screen.
 
 >>> import journeylab as jl
 >>> from journeylab.journey import Journey
@@ -30,26 +30,24 @@ Funnel: register > decide > pay, 6 entered, 50.0% converted within 30d (uniques,
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as W
 
-from ..exceptions import JourneylabError
 from ..funnel import COUNTS, ORDERS, funnel
-from ._common import in_kernel
+from ._common import Explorer
 
 __all__ = ["happy_path_explorer", "HappyPathExplorer"]
 
 _NO_BREAKDOWN = "(none)"
 
 
-class HappyPathExplorer:
+class HappyPathExplorer(Explorer):
     """Controls + output around :func:`journeylab.funnel.funnel` (see the module docstring).
 
     Attributes: ``milestones``, ``window``, ``order``, ``count``, ``by``, ``relative`` (the
     controls), ``output`` (the output area), ``widget`` (the whole box), ``result`` (the last
     :class:`~journeylab.funnel.Funnel`, None after an error), ``params`` (its arguments,
-    ready for ``funnel(log, **params)``), ``error`` (the last error message or None).
+    ready for ``funnel(log, **params)``), ``code`` (the call that reproduces it) and ``error``
+    (the last error message or None).
     """
 
     def __init__(self, log, journey, *, window="14d", order: str = "sequential", count: str = "uniques",
@@ -70,19 +68,11 @@ class HappyPathExplorer:
         self.by = W.Dropdown(options=choices, value=by if by in choices else _NO_BREAKDOWN, description="segment",
                              layout=W.Layout(width="260px"))
         self.relative = W.Checkbox(value=relative, description="relative (% of entered)", indent=False)
-        self.output = W.Output()
-        self.result = None
-        self.params: dict = {}
-        self.error: str | None = None
-        left = W.VBox([self.milestones])
         right = W.VBox([W.HBox([self.window, self.by, self.relative]), self.order, self.count])
-        self.widget = W.VBox([W.HBox([left, right]), self.output])
-        for control in (self.milestones, self.window, self.order, self.count, self.by, self.relative):
-            control.observe(self._update, names="value")
-        self._update()
+        self._setup(W.HBox([W.VBox([self.milestones]), right]),
+                    watch=(self.milestones, self.window, self.order, self.count, self.by, self.relative))
 
-    # ---- the wiring
-    def _current_params(self) -> dict:
+    def current_params(self) -> dict:
         chosen = set(self.milestones.value)
         steps = [self.journey.milestone(m.name) for m in self.journey.milestones if m.name in chosen]
         return {
@@ -93,46 +83,16 @@ class HappyPathExplorer:
             "by": None if self.by.value == _NO_BREAKDOWN else self.by.value,
         }
 
-    _in_kernel = staticmethod(in_kernel)
+    def compute(self, params: dict):
+        return funnel(self.log, **params)
 
-    def _update(self, change=None):
-        params = self._current_params()
-        live = self._in_kernel()  # outside a kernel (scripts, doctests) only compute
-        if live:
-            self.output.clear_output(wait=True)
-        try:
-            result = funnel(self.log, **params)
-        except JourneylabError as err:
-            self.result, self.params, self.error = None, params, str(err)
-            if not live:
-                return
-            with self.output:
-                from IPython.display import HTML, display
+    def code_for(self, params: dict) -> str:
+        steps = ", ".join(f"journey.milestone({m.name!r})" for m in params["steps"])
+        rest = ", ".join(f"{k}={params[k]!r}" for k in ("window", "order", "count", "by"))
+        return f"jl.funnel(log, [{steps}], {rest}).plot(relative={self.relative.value!r})"
 
-                display(HTML(f'<div style="color:#b02a37;white-space:pre-wrap"><b>{type(err).__name__}</b>: '
-                             f"{html.escape(str(err))}</div>"))
-            return
-        self.result, self.params, self.error = result, params, None
-        if not live:
-            return
-        with self.output:
-            import matplotlib.pyplot as plt
-            from IPython.display import display
-
-            from ..plotting.conformance import plot_funnel
-
-            ax = plot_funnel(result, relative=self.relative.value)
-            display(ax.figure)
-            plt.close(ax.figure)
-            display(result)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
-
-    def __repr__(self) -> str:
-        return f"HappyPathExplorer({self.result!r})"
+    def render(self, result, params: dict) -> list:
+        return [result.plot(relative=self.relative.value).figure, result]
 
 
 def happy_path_explorer(log, journey, *, window="14d", order: str = "sequential", count: str = "uniques",
@@ -140,7 +100,29 @@ def happy_path_explorer(log, journey, *, window="14d", order: str = "sequential"
     """An explorer of the funnel along ``journey``'s milestones: pick the milestones, the
     window, the order mode, what to count and a segment breakdown; see the module docstring.
 
-    The keyword arguments set the initial state of the controls (same meaning as in
-    :func:`journeylab.funnel.funnel`).
+    Parameters
+    ----------
+    log : EventLog
+        The events.
+    journey : Journey
+        Its milestones are the steps to choose from (the happy path is chosen first).
+    window, order, count, by
+        The initial state of the controls, with the meaning they have in :func:`journeylab.funnel.funnel`.
+    relative : bool, default False
+        Draw the funnel as shares of the cases that entered.
+
+    Returns
+    -------
+    HappyPathExplorer
+        Shown as controls and the funnel in Jupyter; ``.result``, ``.params`` and ``.code`` reproduce it.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> j = jl.Journey.from_dict({"name": "claim", "milestones": [
+    ...     {"name": "register", "activities": ["register request"]},
+    ...     {"name": "pay", "activities": ["pay compensation"]}]})
+    >>> happy_path_explorer(jl.datasets.load_example(), j, window="30d").result.converted
+    3
     """
     return HappyPathExplorer(log, journey, window=window, order=order, count=count, by=by, relative=relative)

@@ -28,10 +28,11 @@ from __future__ import annotations
 import html
 
 import ipywidgets as W
+from IPython.display import HTML
 
+from .._kernels.events import events
 from ..discovery import discover
-from ..exceptions import JourneylabError
-from ._common import in_kernel
+from ._common import Explorer
 
 __all__ = ["process_explorer", "ProcessExplorer"]
 
@@ -39,7 +40,7 @@ _NONE = "(all cases)"
 _MAX_VALUES = 60
 
 
-class ProcessExplorer:
+class ProcessExplorer(Explorer):
     """Controls + output around :func:`~journeylab.discovery.discover` (see the module docstring).
 
     Attributes: ``activities``, ``paths`` (sliders), ``metric`` (toggle), ``column`` and
@@ -61,10 +62,6 @@ class ProcessExplorer:
         self.column = W.Dropdown(options=[_NONE, *self._segment_columns()], value=_NONE, description="segment",
                                  layout=W.Layout(width="280px"))
         self.values = W.SelectMultiple(options=[], rows=5, description="values", layout=W.Layout(width="280px"))
-        self.output = W.Output()
-        self.result = None
-        self.params: dict = {}
-        self.error: str | None = None
         self._busy = False
         if column is not None:
             self.column.value = column
@@ -72,21 +69,16 @@ class ProcessExplorer:
             if values is not None:
                 self.values.value = tuple(v for v in ([values] if isinstance(values, str) else values)
                                           if v in self.values.options)
-        left = W.VBox([self.activities, self.paths, self.metric])
-        right = W.VBox([self.column, self.values])
-        self.widget = W.VBox([W.HBox([left, right]), self.output])
         self.column.observe(self._on_column, names="value")
-        for control in (self.activities, self.paths, self.metric, self.values):
-            control.observe(self._update, names="value")
-        self._update()
+        controls = W.HBox([W.VBox([self.activities, self.paths, self.metric]), W.VBox([self.column, self.values])])
+        self._setup(controls, watch=(self.activities, self.paths, self.metric, self.values))
 
     # ---- controls
     def _segment_columns(self) -> list[str]:
-        df = self.log._frame()
+        cols = [c for c in self.log.columns if c not in ("case", "activity", "timestamp", "value")]
+        df = events(self.log, cols)
         out = []
-        for c in self.log.columns:
-            if c in ("case", "activity", "timestamp", "value"):
-                continue
+        for c in cols:
             try:
                 n = df[c].nunique()
             except TypeError:  # unhashable values
@@ -100,7 +92,7 @@ class ProcessExplorer:
         if col == _NONE:
             self.values.options = []
             return
-        df = self.log._frame()
+        df = events(self.log, [col])
         per_case = df[["case", col]].dropna().drop_duplicates()[col].value_counts()
         self.values.options = [str(v) if not isinstance(v, str) else v for v in per_case.index[:_MAX_VALUES]]
 
@@ -110,82 +102,71 @@ class ProcessExplorer:
             self._fill_values()
         finally:
             self._busy = False
-        self._update()
+        self.refresh()
 
-    def _current_params(self) -> dict:
+    def refresh(self, change=None) -> None:
+        if not self._busy:  # filling the values of a new column: one refresh afterwards
+            super().refresh(change)
+
+    # ---- the wiring
+    def current_params(self) -> dict:
         segment = None
         if self.column.value != _NONE and self.values.value:
             segment = {"column": self.column.value, "values": list(self.values.value)}
         return {"activities": round(float(self.activities.value), 4), "paths": round(float(self.paths.value), 4),
                 "metric": self.metric.value, "segment": segment}
 
-    @property
-    def code(self) -> str:
-        """The Python that reproduces the map on screen (``log`` being the explorer's log)."""
-        p = self.params or self._current_params()
+    def code_for(self, p: dict) -> str:
         src = "log"
         if p.get("segment"):
             s = p["segment"]
             src = f"log.filter_values({s['column']!r}, {s['values']!r}, level='case')"
         return f"jl.discover({src}, activities={p['activities']!r}, paths={p['paths']!r}).plot(metric={p['metric']!r})"
 
-    _in_kernel = staticmethod(in_kernel)
-
     def _segment_log(self, segment):
         if not segment:
             return self.log
         col = segment["column"]
-        raw = self.log._frame()[col].dropna().unique()
+        raw = events(self.log, [col])[col].dropna().unique()
         wanted = set(segment["values"])
         values = [v for v in raw if (v if isinstance(v, str) else str(v)) in wanted]
         return self.log.filter_values(col, values, level="case")
 
-    def _update(self, change=None):
-        if self._busy:
-            return
-        params = self._current_params()
-        live = self._in_kernel()  # outside a kernel (scripts, doctests, tests) only compute
-        if live:
-            self.output.clear_output(wait=True)
-        try:
-            pm = discover(self._segment_log(params["segment"]), activities=params["activities"],
-                          paths=params["paths"])
-            fig = None
-            if live:
-                from ..plotting import _style
-                from ..plotting.process_map import plot_process_map
+    def compute(self, params: dict):
+        return discover(self._segment_log(params["segment"]), activities=params["activities"], paths=params["paths"])
 
-                fig = plot_process_map(pm, metric=params["metric"]).figure
-        except JourneylabError as err:
-            self.result, self.params, self.error = None, params, str(err)
-            if live:
-                with self.output:
-                    from IPython.display import HTML, display
-
-                    display(HTML(f'<div style="color:#b02a37;white-space:pre-wrap"><b>{type(err).__name__}</b>: '
-                                 f"{html.escape(str(err))}</div>"))
-            return
-        self.result, self.params, self.error = pm, params, None
-        if live:
-            with self.output:
-                from IPython.display import HTML, display
-
-                display(fig)
-                _style.close(fig)
-                display(HTML(f"<code>{html.escape(self.code)}</code>"))
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
-
-    def __repr__(self) -> str:
-        return f"ProcessExplorer({self.result!r})"
+    def render(self, result, params: dict) -> list:
+        # drawn inside the run: a map too large to draw is an error shown with its advice
+        return [result.plot(metric=params["metric"]).figure, HTML(f"<code>{html.escape(self.code_for(params))}</code>")]
 
 
 def process_explorer(log, *, activities: float = 1.0, paths: float = 1.0, metric: str = "frequency",
                      column: str | None = None, values=None) -> ProcessExplorer:
     """An interactive process map: activity and path sliders, frequency / time toggle and a
-    segment filter (see the module docstring). Keyword arguments set the initial controls.
+    segment filter (see the module docstring).
+
+    Parameters
+    ----------
+    log : EventLog
+        The events.
+    activities, paths : float, default 1.0
+        The initial sliders: the share of activities and of paths kept (as in :func:`journeylab.discover`).
+    metric : {"frequency", "time"}, default "frequency"
+        What the map shows first.
+    column : str, optional
+        A column to filter the cases by (cases with one of ``values`` in it are kept).
+    values : str or list of str, optional
+        The values of ``column`` selected first.
+
+    Returns
+    -------
+    ProcessExplorer
+        Shown as controls and the map in Jupyter; ``.result``, ``.params`` and ``.code`` reproduce it.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> process_explorer(jl.datasets.load_example(), activities=0.5).code
+    "jl.discover(log, activities=0.5, paths=1.0).plot(metric='frequency')"
     """
     return ProcessExplorer(log, activities=activities, paths=paths, metric=metric, column=column, values=values)

@@ -30,17 +30,17 @@ from __future__ import annotations
 import html
 
 import ipywidgets as W
+from IPython.display import HTML
 
-from ..clustering import METHODS
+from ..clustering import METHODS, cluster_journeys
 from ..exceptions import JourneylabError
 from ..features import FEATURE_GROUPS
-from ..segments import cluster_journeys
-from ._common import in_kernel
+from ._common import Explorer
 
 __all__ = ["segment_explorer", "SegmentExplorer"]
 
 
-class SegmentExplorer:
+class SegmentExplorer(Explorer):
     """Controls + output around :func:`~journeylab.segments.cluster_journeys` (see the module docstring).
 
     Attributes: ``method``, ``k``, ``auto``, ``features``, ``seed``, ``run_button``, ``segment``
@@ -67,11 +67,7 @@ class SegmentExplorer:
         self.run_button = W.Button(description="Run", button_style="primary", icon="play")
         self.segment = W.Dropdown(options=[], description="map of", layout=W.Layout(width="260px"))
         self.view = W.ToggleButtons(options=["profile", "k curve"], value="profile", style={"button_width": "80px"})
-        self.output = W.Output()
         self.map_output = W.Output()
-        self.result = None
-        self.params: dict = {}
-        self.error: str | None = None
         self.auto.observe(lambda ch: setattr(self.k, "disabled", ch["new"]), names="value")
         self.method.observe(self._on_method, names="value")
         self.run_button.on_click(lambda _b: self.run())
@@ -79,13 +75,13 @@ class SegmentExplorer:
         self.view.observe(lambda _c: self._draw(), names="value")
         self._on_method()
         left = W.VBox([self.method, self.auto, self.k, self.seed, self.run_button])
-        self.widget = W.VBox([W.HBox([left, self.features]), self.view, self.output, self.segment, self.map_output])
-        self.run()
+        # clustering can take seconds: it runs on Run, not on every change of a control
+        self._setup(W.VBox([W.HBox([left, self.features]), self.view]), extra=(self.segment, self.map_output))
 
     def _on_method(self, change=None):
         self.features.disabled = self.method.value != "kmeans"
 
-    def _current_params(self) -> dict:
+    def current_params(self) -> dict:
         params = {"method": self.method.value, "n_clusters": "auto" if self.auto.value else int(self.k.value),
                   "random_state": int(self.seed.value)}
         if self.method.value == "kmeans":
@@ -93,95 +89,76 @@ class SegmentExplorer:
             params["features"] = "auto" if set(feats) == set(self.features.options) else feats
         return params
 
-    @property
-    def code(self) -> str:
-        """The Python that reproduces the segmentation on screen (``log``/``journey`` being the explorer's)."""
-        p = self.params or self._current_params()
-        args = ", ".join(f"{k}={v!r}" for k, v in p.items())
+    def compute(self, params: dict):
+        return cluster_journeys(self.log, journey=self.journey, **params)
+
+    def code_for(self, params: dict) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in params.items())
         journey = ", journey=journey" if self.journey is not None else ""
         return f"jl.segments.cluster_journeys(log, {args}{journey})"
 
-    _in_kernel = staticmethod(in_kernel)
-
-    def _show_error(self, out, err) -> None:
-        from IPython.display import HTML, display
-
-        with out:
-            display(HTML(f'<div style="color:#b02a37;white-space:pre-wrap"><b>{type(err).__name__}</b>: '
-                         f"{html.escape(str(err))}</div>"))
-
     def run(self) -> None:
         """Cluster with the current controls (what the Run button does)."""
-        params = self._current_params()
-        live = self._in_kernel()
-        if live:
-            self.output.clear_output(wait=True)
-        try:
-            seg = cluster_journeys(self.log, journey=self.journey, **params)
-        except JourneylabError as err:
-            self.result, self.params, self.error = None, params, str(err)
-            if live:
-                self._show_error(self.output, err)
-            return
-        self.result, self.params, self.error = seg, params, None
+        self.refresh()
+
+    def on_result(self, seg) -> None:
         self.segment.options = list(seg.segments)
         self.segment.value = seg.segments[0]
         self.view.disabled = seg.k_scores is None or len(seg.k_scores) < 2
         if self.view.disabled:
             self.view.value = "profile"
-        self._draw()
-        self._draw_map()
+
+    def render(self, seg, params: dict) -> list:
+        return self._views(seg)
+
+    def _views(self, seg) -> list:
+        """The figure of the chosen view (or its error), the profile table and the code."""
+        try:
+            head = [seg.plot(kind="k" if self.view.value == "k curve" else "profile").figure]
+        except JourneylabError as err:
+            head = [self.error_view(err)]
+        return head + [seg, HTML(f"<code>{html.escape(self.code)}</code>")]
 
     def _draw(self):
-        if self.result is None or not self._in_kernel():
-            return
-        from IPython.display import HTML, display
-
-        from ..plotting import _style
-
-        self.output.clear_output(wait=True)
-        with self.output:
-            kind = "k" if self.view.value == "k curve" else "profile"
-            try:
-                fig = self.result.plot(kind=kind).figure
-                display(fig)
-                _style.close(fig)
-            except JourneylabError as err:
-                self._show_error(self.output, err)
-            display(HTML(self.result._repr_html_()))
-            display(HTML(f"<code>{html.escape(self.code)}</code>"))
+        if self.result is not None and self._in_kernel():
+            self.show(*self._views(self.result))
 
     def _draw_map(self):
         if self.result is None or not self.segment.value or not self._in_kernel():
             return
-        from IPython.display import display
-
-        from ..plotting import _style
-
-        self.map_output.clear_output(wait=True)
         try:
-            pm = self.result.process_map(self.segment.value, activities=0.8, paths=0.2)
-            fig = pm.plot().figure
+            fig = self.result.process_map(self.segment.value, activities=0.8, paths=0.2).plot().figure
         except JourneylabError as err:
-            self._show_error(self.map_output, err)
-            return
-        with self.map_output:
-            display(fig)
-            _style.close(fig)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
-
-    def __repr__(self) -> str:
-        return f"SegmentExplorer({self.result!r})"
+            fig = self.error_view(err)
+        self.show(fig, output=self.map_output)
 
 
 def segment_explorer(log, *, journey=None, method: str = "markov", n_clusters="auto", features="auto",
                      random_state: int = 0) -> SegmentExplorer:
     """Interactive clustering: method, k (or auto), k-means feature groups and seed, with profiles
-    and per-segment process maps (see the module docstring). Keyword arguments set the initial controls.
+    and per-segment process maps (see the module docstring).
+
+    Parameters
+    ----------
+    log : EventLog
+        The cases to cluster.
+    journey : Journey, optional
+        Adds the milestone and conformance features and the goal / conformance columns of the profiles.
+    method, n_clusters, features, random_state
+        The initial state of the controls, with the meaning they have in
+        :func:`journeylab.clustering.cluster_journeys`.
+
+    Returns
+    -------
+    SegmentExplorer
+        Shown as controls, profiles and maps in Jupyter; ``.result``, ``.params`` and ``.code`` reproduce it.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> ex = segment_explorer(jl.datasets.make_journeys(200, random_state=1).log, n_clusters=2)
+    >>> ex.code
+    "jl.segments.cluster_journeys(log, method='markov', n_clusters=2, random_state=0)"
     """
     return SegmentExplorer(log, journey=journey, method=method, n_clusters=n_clusters, features=features,
                            random_state=random_state)

@@ -1,0 +1,178 @@
+"""Goal crediting: who is credited with a journey's goal, and why the others are not - under the counting
+rules of DOMAIN.md ("Goals and KPIs").
+
+The second half of what :func:`~journeylab.goal_attainment`, :func:`~journeylab.ab_test` and
+:func:`~journeylab.evaluate_rules` share (the first, who is in the journey when, is
+:mod:`journeylab._kernels.entries`; ``goal_attainment`` documents every rule):
+
+- :func:`credit` - per customer: entered, entries, how the last one ended, credited and when, or why
+  not (:data:`REASONS`); and every goal event with its status - narrow tables an engine can compute;
+- the checks of a journey that crediting needs: :func:`require_goal`, :func:`check_trigger`.
+
+>>> import pandas as pd, journeylab as jl
+>>> from journeylab._kernels.entries import follow
+>>> df = pd.DataFrame({"who": ["a", "a", "a"], "what": ["view", "delivered", "purchase"],
+...                    "when": ["2025-03-01", "2025-03-02", "2025-03-03"]})
+>>> log = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+>>> journey = jl.Journey.from_dict({"name": "buy", "milestones": [{"name": "v", "activities": ["view"]}],
+...     "entry": ["view"], "exit": ["delivered"], "goal": {"type": "purchase", "activity": "purchase"}})
+>>> customers, goal_events = credit(follow(log, journey), journey.goal)
+>>> customers.loc["a", "reason"], goal_events["status"].tolist()
+('credited', ['window'])
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .._core.formatting import cut
+from ..exceptions import DataQualityWarning, JourneyDefinitionError
+from .entries import LEFT, Followed, absent_activities, advice
+
+__all__ = ["credit", "require_goal", "check_trigger", "REASONS"]
+
+#: Why a customer was or was not credited, in the order they are reported.
+REASONS = ("credited", "pending", "not_reached", "after_window", "after_suppression", "later_journey", "excluded",
+           "never_entered")
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def require_goal(journey) -> None:
+    """Refuse a journey without a goal (there is nothing to attain)."""
+    if journey.goal is None:
+        raise JourneyDefinitionError(
+            f"journey {cut(journey.name)} has no goal, so there is nothing to attain. Add one to its definition, "
+            "e.g. goal: {type: purchase, activity: purchase, target: '25%', window: 3d}.")
+
+
+def check_trigger(log, journey, what: str = "goal trigger", *, stacklevel: int = 4) -> None:
+    """The trigger of the journey's goal absent from ``log``: an error when a close name exists (a typo), else
+    a warning (``stacklevel`` as in :func:`warnings.warn`, counted from here; the default points at the caller
+    of a ``@checked`` public function that calls this)."""
+    missing = absent_activities(log, journey, "goal")
+    if not missing:
+        return
+    problem = missing[0]
+    if problem.closest:
+        raise JourneyDefinitionError(f"journey {cut(journey.name)}: the {what} {advice(problem)}. Fix goal.activity "
+                                     "in the journey definition (or rename the log's activity).")
+    warnings.warn(f"journey {cut(journey.name)}: the {what} {advice(problem)}; nobody can attain the goal. Check "
+                  "goal.activity if that is not expected.", DataQualityWarning, stacklevel=stacklevel)
+
+
+# --------------------------------------------------------------------------- crediting
+
+
+def credit(followed: Followed, goal, others: Iterable[pd.DataFrame] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Judge every goal event against the customer's entries and credit each customer at most once.
+
+    Parameters
+    ----------
+    followed : Followed
+        What :func:`follow` found.
+    goal : Goal
+        The goal (trigger, conditions and attribution window); its conditions read columns
+        :func:`follow` fetched (those of the journey's goal).
+    others : list of DataFrame
+        The entries of other journeys with the same goal (:func:`other_entries`, rule 4).
+
+    Returns
+    -------
+    customers : DataFrame
+        Per customer of ``followed.customers`` (index ``customer``): ``excluded``, ``entered``,
+        ``entered_at`` (first entry), ``entries``, ``left`` and ``left_at`` (of the last entry),
+        ``suppressed_at``, ``goal_at``, ``credited``, ``credited_at``, ``time_to_goal``, ``open``,
+        ``reason`` (one of :data:`REASONS`).
+    goal_events : DataFrame
+        Every goal event: ``customer``, ``timestamp``, ``status`` (``inside``, ``window``, ``after_window``,
+        ``after_suppression``, ``later_journey``, ``before_entry``), ``entry`` (the entry it was judged
+        against).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> sample = jl.datasets.make_journeys(50, random_state=1)
+    >>> from journeylab._kernels.entries import follow
+    >>> customers, goal_events = credit(follow(sample.log, sample.journey), sample.journey.goal)
+    >>> int(customers["credited"].sum()) == int((customers["reason"] == "credited").sum())
+    True
+    """
+    df, unit, as_of = followed.events, followed.unit, followed.as_of
+    stints, window = followed.entries, goal.window
+    hit = goal.matches(df).to_numpy()
+    g = pd.DataFrame({"customer": pd.Series(df[unit].to_numpy()[hit], dtype=object),
+                      "t": pd.Series(df["timestamp"].array[hit])})
+    g = g.sort_values("t", kind="stable").reset_index(drop=True)
+    st = stints.sort_values("entered_at", kind="stable")
+    m = pd.merge_asof(g, st, left_on="t", right_on="entered_at", by="customer", direction="backward")
+    has = m["entered_at"].notna().to_numpy()
+    left = m["left"].to_numpy()
+    t = m["t"]
+    inside = has & ((left == "active") | (t <= m["left_at"]).to_numpy(dtype=bool, na_value=False))
+    exited = has & np.isin(left, ["exited", "timed_out"]) & ~inside
+    in_window = exited & (t <= m["left_at"] + window).to_numpy(dtype=bool, na_value=False)
+    status = np.full(len(m), "before_entry", dtype=object)
+    status[inside] = "inside"
+    status[in_window] = "window"
+    status[exited & ~in_window] = "after_window"
+    status[has & (left == "suppressed") & ~inside] = "after_suppression"
+    # rule 4: a goal reached after this journey ended, while another journey with the same goal holds the customer
+    idx = np.flatnonzero(in_window)
+    if len(idx) and others:
+        probe = m.loc[idx, ["customer", "t"]].assign(_i=idx).sort_values("t", kind="stable")
+        for o in others:
+            if not len(o):
+                continue
+            oo = o.sort_values("entered_at", kind="stable").rename(columns={"entered_at": "o_in", "left": "o_left",
+                                                                            "left_at": "o_at"})
+            mm = pd.merge_asof(probe, oo[["customer", "o_in", "o_left", "o_at"]], left_on="t", right_on="o_in",
+                               by="customer", direction="backward")
+            held = mm["o_in"].notna() & ((mm["o_left"] == "active") | (mm["t"] <= mm["o_at"]).fillna(False))
+            status[mm.loc[held.to_numpy(), "_i"].to_numpy()] = "later_journey"
+    m["status"] = status
+    goal_events = m[["customer", "t", "status", "entry"]].rename(columns={"t": "timestamp"})
+    goal_events["entry"] = goal_events["entry"].astype("Int64")
+
+    # per customer
+    customers = followed.customers
+    first_entry = stints.groupby("customer", sort=False)["entered_at"].min()
+    n_entries = stints.groupby("customer", sort=False).size()
+    last = stints.sort_values(["customer", "entry"]).groupby("customer", sort=False).tail(1).set_index("customer")
+    considered = goal_events[goal_events["status"] != "before_entry"]
+    ok = considered[considered["status"].isin(["inside", "window"])]
+    credited_at = ok.groupby("customer", sort=False)["timestamp"].min()
+    first_goal = considered.groupby("customer", sort=False).head(1).set_index("customer")
+    any_goal = goal_events.groupby("customer", sort=False)["timestamp"].min()
+
+    out = pd.DataFrame(index=customers)
+    out["excluded"] = out.index.isin(followed.excluded)
+    out["entered"] = out.index.isin(first_entry.index)
+    tdtype = df["timestamp"].dtype
+    out["entered_at"] = first_entry.reindex(out.index).astype(tdtype)
+    out["entries"] = n_entries.reindex(out.index).fillna(0).astype(np.int64)
+    out["left"] = pd.Categorical(last["left"].reindex(out.index), categories=list(LEFT))
+    out["left_at"] = last["left_at"].reindex(out.index).astype(tdtype)
+    out["suppressed_at"] = followed.suppressed_at.reindex(out.index).astype(tdtype)
+    goal_at = first_goal["timestamp"].reindex(out.index).astype(tdtype)
+    out["goal_at"] = goal_at.where(out["entered"], any_goal.reindex(out.index).astype(tdtype))
+    out["credited"] = out.index.isin(credited_at.index)
+    out["credited_at"] = credited_at.reindex(out.index).astype(tdtype)
+    out["time_to_goal"] = out["credited_at"] - out["entered_at"]
+    still = (out["left"] == "active").to_numpy(dtype=bool) | (
+        out["left"].isin(["exited", "timed_out"]).to_numpy(dtype=bool)
+        & (out["left_at"] + window > as_of).to_numpy(dtype=bool, na_value=False))
+    out["open"] = out["entered"].to_numpy() & ~out["credited"].to_numpy() & still
+    status_first = first_goal["status"].reindex(out.index)
+    reason = np.where(status_first.isna(), np.where(out["open"], "pending", "not_reached"),
+                      status_first.fillna("").replace({"inside": "credited", "window": "credited"})).astype(object)
+    reason = np.where(out["credited"], "credited", reason)
+    reason = np.where(~out["entered"], "never_entered", reason)
+    reason = np.where(out["excluded"], "excluded", reason)
+    out["reason"] = pd.Categorical(reason, categories=list(REASONS))
+    return out, goal_events

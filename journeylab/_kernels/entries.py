@@ -1,0 +1,510 @@
+"""Journey entries: who is in a journey, from when to when - the customers of a log followed through a
+journey, under the counting rules of DOMAIN.md ("Goals and KPIs").
+
+The first half of what :func:`~journeylab.goal_attainment`, :func:`~journeylab.ab_test` and
+:func:`~journeylab.evaluate_rules` share (the second, crediting the goal, is
+:mod:`journeylab._kernels.crediting`; ``goal_attainment`` documents every rule). It reads the events it
+needs through :func:`~journeylab._kernels.events.events` and hands out narrow tables - per-customer facts
+an engine can compute:
+
+- :func:`follow` - the customers followed through a journey up to ``as_of`` (a :class:`Followed`): the
+  unit, the excluded customers, the suppression times and the **entries**, one row per journey entry
+  (``customer``, ``entry``, ``entered_at``, ``left`` - one of :data:`LEFT` -, ``left_at``);
+- :func:`other_entries` - the entries of other journeys with the same goal (rule 4);
+- :func:`first_values` - per customer, the value of a column at their first event at or after a time
+  (the version of an A/B test);
+- the parameter kinds of the analyses that follow customers: :data:`TIMEOUT`, :data:`JOURNEYS`.
+
+>>> import pandas as pd, journeylab as jl
+>>> df = pd.DataFrame({"who": ["a", "a", "a"], "what": ["view", "delivered", "view"],
+...                    "when": ["2025-03-01", "2025-03-02", "2025-03-03"]})
+>>> log = jl.from_pandas(df, case="who", activity="what", timestamp="when")
+>>> journey = jl.Journey.from_dict({"name": "buy", "milestones": [{"name": "v", "activities": ["view"]}],
+...     "entry": ["view"], "exit": ["delivered"]})
+>>> follow(log, journey).entries[["customer", "entry", "left"]].values.tolist()
+[['a', 1, 'exited'], ['a', 2, 'active']]
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._core.formatting import cut
+from .._core.validation import Optional, analysis_date, to_timedelta
+from ..exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
+from ..journey import Criteria, Journey
+from .events import events
+from .units import known_customers
+
+__all__ = ["follow", "Followed", "other_entries", "first_values", "unit_of", "absent_activities", "advice",
+           "TIMEOUT", "JOURNEYS", "LEFT"]
+
+#: How a journey entry ends: the exit criteria were met, the customer was inactive for longer
+#: than the ``timeout``, the customer was suppressed, or is still in the journey at ``as_of``.
+LEFT = ("exited", "timed_out", "suppressed", "active")
+
+#: The stacklevel of a warning given by the segment helpers, so that it points at the user's call:
+#: helper <- follow <- the public analysis <- its @checked wrapper <- the user.
+_CALLER = 5
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _timeout(value, name: str) -> pd.Timedelta:
+    try:
+        return to_timedelta(value, name=name)
+    except InvalidParameterError as err:
+        raise InvalidParameterError(f"{err} The timeout is how long a customer may stay inactive in the journey "
+                                    f"before leaving it, e.g. {name}='7d'.") from None
+
+
+#: The ``timeout`` parameter kind of the analyses that follow customers through a journey (for
+#: ``@checked``): None, or a positive duration - a duration that says what a timeout is when it is not one.
+TIMEOUT = Optional(_timeout)
+
+
+def _journeys(value, name: str) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, Journey):
+        return (value,)
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidParameterError(f"{name}={cut(value)} must be a list of Journey objects with the same goal.")
+    out = tuple(value)
+    for i, other in enumerate(out):
+        if not isinstance(other, Journey):
+            raise InvalidParameterError(f"{name}[{i}] is a {type(other).__name__}, not a Journey; build it with "
+                                        "Journey.from_yaml(...) or Journey.from_dict({...}).")
+    return out
+
+
+#: The ``other_journeys`` parameter kind: a Journey or a list of Journeys -> a tuple of Journeys.
+JOURNEYS = _journeys
+
+
+def unit_of(log) -> str:
+    """Whom the analyses of a journey follow in ``log``: ``"customer"`` when the log has that role, else ``"case"``."""
+    return "customer" if log.has_role("customer") else "case"
+
+
+def absent_activities(log, journey, part: str) -> list:
+    """The activities of ``part`` of ``journey`` (``"entry"``, ``"exit"``, ``"goal"``...) that ``log`` lacks: the
+    activity problems of the journey's own check (:meth:`~journeylab.Journey.problems`), each with its
+    ``name``, ``closest`` names, ``hint`` and whether it is ``fatal``.
+
+    >>> import journeylab as jl
+    >>> j = jl.Journey("j", [jl.Milestone("m", ["decide"])], entry=["decide", "pay compenstion"])
+    >>> [(p.name, p.hint, p.fatal) for p in absent_activities(jl.datasets.load_example(), j, "entry")]
+    [('pay compenstion', "closest: 'pay compensation'", False)]
+    """
+    return [p for p in journey.problems(log, parts=part) if p.kind == "activity"]
+
+
+def advice(problem) -> str:
+    """The advice line of an absent activity (see :func:`absent_activities`), as the analyses of a journey
+    word it: ``"'x' is not an activity of the log; closest: 'y'"``."""
+    return f"{cut(problem.name)} is not an activity of the log; {problem.hint}"
+
+
+def _criteria(value, name: str) -> Criteria:
+    """A Criteria from a Criteria, or an activity name / list of names."""
+    if isinstance(value, Criteria):
+        return value
+    if isinstance(value, str) or (isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value)):
+        return Criteria(value)
+    raise InvalidParameterError(f"{name}={cut(value)} is not understood; see the docstring for the accepted forms.")
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def _customer_ids(value, name: str) -> pd.Index:
+    if isinstance(value, (pd.Series, pd.Index, np.ndarray, list, tuple, set, frozenset)):
+        vals = list(value.index[value.astype(bool)] if isinstance(value, pd.Series) and value.dtype == bool else value)
+        return pd.Index([str(v) for v in vals], dtype=object).unique()
+    raise InvalidParameterError(
+        f"{name}={cut(value)} is not understood: give the customer ids (a set, list, Index or boolean Series), an "
+        "activity name, or a Criteria such as Criteria(conditions=\"employee == true\").")
+
+
+def _exclusion(exclusion, df: pd.DataFrame, unit: str) -> pd.Index:
+    """Excluded customer ids (those present in ``df``)."""
+    if exclusion is None:
+        return pd.Index([], dtype=object)
+    if isinstance(exclusion, (Criteria, str)):
+        crit = _criteria(exclusion, "exclusion")
+        hit = crit.matches(df).to_numpy()
+        return pd.Index(pd.unique(df[unit].to_numpy()[hit]), dtype=object)
+    ids = _customer_ids(exclusion, "exclusion")
+    known = pd.Index(pd.unique(df[unit].to_numpy()), dtype=object)
+    unknown = ids.difference(known)
+    if len(unknown):
+        warnings.warn(f"exclusion: {len(unknown):,} of {len(ids):,} ids are not {unit}s of the log (e.g. "
+                      f"{cut(list(unknown[:3]))}); they are ignored. Check that they are {unit} ids.",
+                      DataQualityWarning, stacklevel=_CALLER)
+    return ids.intersection(known)
+
+
+def _suppression(suppression, df: pd.DataFrame, unit: str, tz) -> pd.Series:
+    """Suppression time per customer (index: customer id, values: tz-aware timestamps)."""
+    empty = pd.Series([], index=pd.Index([], dtype=object), dtype=df["timestamp"].dtype, name="suppressed_at")
+    if suppression is None:
+        return empty
+    if isinstance(suppression, (Criteria, str)) or (isinstance(suppression, (list, tuple)) and suppression
+                                                    and all(isinstance(v, str) for v in suppression)):
+        crit = _criteria(suppression, "suppression")
+        hit = crit.matches(df).to_numpy()
+        first = df.loc[hit].groupby(unit, sort=False)["timestamp"].min()
+        return first.rename("suppressed_at").rename_axis(None)
+    if isinstance(suppression, pd.DataFrame):
+        cols = [str(c) for c in suppression.columns]
+        who = next((c for c in ("customer", unit, "case") if c in cols), None)
+        when = next((c for c in ("time", "timestamp", "suppressed_at") if c in cols), None)
+        if who is None or when is None:
+            raise InvalidParameterError(
+                f"suppression: a DataFrame needs the columns 'customer' and 'time'; it has {cols}. Rename them, "
+                "e.g. df.rename(columns={'id': 'customer', 'removed': 'time'}).")
+        ser = pd.Series(suppression[when].to_numpy(), index=suppression[who].astype(str).to_numpy())
+    elif isinstance(suppression, pd.Series):
+        ser = pd.Series(suppression.to_numpy(), index=[str(i) for i in suppression.index])
+    elif isinstance(suppression, Mapping):
+        ser = pd.Series(list(suppression.values()), index=[str(k) for k in suppression], dtype=object)
+    else:
+        raise InvalidParameterError(
+            f"suppression={cut(suppression)} is not understood. Give when each customer was removed: a dict "
+            "{customer: time}, a Series (index: customer, values: times), a DataFrame with columns customer and "
+            "time, or the activity that removes them (e.g. suppression='unsubscribe').")
+    try:
+        times = pd.to_datetime(pd.Series(ser.to_numpy(), dtype=object), format="mixed")
+    except (ValueError, TypeError):
+        raise InvalidParameterError(f"suppression: some times are not dates (e.g. {cut(list(ser.iloc[:3]))}); write "
+                                    "them like '2025-01-31 12:00' or as Timestamps.") from None
+    if times.isna().any():
+        raise InvalidParameterError(f"suppression: {int(times.isna().sum())} missing time(s); give the time each "
+                                    "customer was removed, or leave them out.")
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert(tz)
+    else:
+        times = times.dt.tz_localize(tz)
+    out = pd.Series(times.dt.as_unit("us").to_numpy(), index=pd.Index(ser.index, dtype=object),
+                    name="suppressed_at").astype(df["timestamp"].dtype)
+    out = out.groupby(level=0, sort=False).min()
+    known = pd.Index(pd.unique(df[unit].to_numpy()), dtype=object)
+    unknown = out.index.difference(known)
+    if len(unknown):
+        warnings.warn(f"suppression: {len(unknown):,} of {len(out):,} ids are not {unit}s of the log (e.g. "
+                      f"{cut(list(unknown[:3]))}); they are ignored. Check that they are {unit} ids.",
+                      DataQualityWarning, stacklevel=_CALLER)
+    return out[out.index.isin(known)]
+
+
+# --------------------------------------------------------------------------- journey entries
+
+
+def _entries(df: pd.DataFrame, unit: str, journey, suppressed_at: pd.Series, *, timeout=None,
+             as_of=None) -> pd.DataFrame:
+    """One row per journey entry: customer, entry (1, 2, ...), entered_at, left, left_at.
+
+    ``df`` is sorted by unit, timestamp, input order. An entry is an entry event while out of
+    the journey; it lasts until the first *later* exit event (an event matching both entry
+    and exit toggles: it enters when out, exits when in), or - with a ``timeout`` - until
+    ``timeout`` after the last journey event (entry, milestone or exit) of a spell of
+    activity; events after a customer's suppression are ignored (an entry still open then
+    ends ``suppressed``).
+    """
+    n = len(df)
+    who = df[unit].to_numpy()
+    ts = df["timestamp"]
+    enter_m = journey.entry.matches(df).to_numpy() if journey.entry is not None else np.ones(n, dtype=bool)
+    if journey.exit is not None:
+        exit_m = journey.exit.matches(df).to_numpy()
+    else:
+        exit_m = journey.milestone(journey.happy_path[-1]).matches(df).to_numpy()
+    keep = np.ones(n, dtype=bool)
+    limit = None
+    if len(suppressed_at):
+        limit = df[unit].map(suppressed_at)
+        keep = ~(ts > limit).to_numpy(dtype=bool, na_value=False)
+    rows = np.flatnonzero((enter_m | exit_m) & keep)
+    key = rows.astype(np.float64)
+    t_tok = pd.Series(ts.array.take(rows))
+    virtual = np.zeros(len(rows), dtype=bool)
+    e, x, w = enter_m[rows], exit_m[rows], who[rows]
+    if timeout is not None:
+        # spells of activity: journey events less than `timeout` apart; a spell's end times out the entry
+        act = (enter_m | exit_m | (journey.milestone_of(df).cat.codes.to_numpy() >= 0)) & keep
+        jr = np.flatnonzero(act)
+        jt = pd.Series(ts.array.take(jr))
+        jw = who[jr]
+        nxt_same = np.r_[jw[1:] == jw[:-1], False]
+        gap = (jt.shift(-1) - jt)
+        last = ~nxt_same | (gap > timeout).to_numpy(dtype=bool, na_value=False)
+        vt = jt + timeout
+        ok = last & (vt <= as_of).to_numpy(dtype=bool)
+        if limit is not None:
+            lim = pd.Series(limit.array.take(jr))
+            ok &= ~(vt > lim).to_numpy(dtype=bool, na_value=False)
+        vr = jr[ok]
+        rows = np.r_[rows, vr]
+        key = np.r_[key, vr + 0.5]
+        t_tok = pd.concat([t_tok, vt[ok]], ignore_index=True)
+        virtual = np.r_[virtual, np.ones(len(vr), dtype=bool)]
+        e = np.r_[e, np.zeros(len(vr), dtype=bool)]
+        x = np.r_[x, np.ones(len(vr), dtype=bool)]
+        w = np.r_[w, who[vr]]
+        order = np.argsort(key, kind="stable")
+        rows, t_tok, virtual, e, x, w = rows[order], t_tok.iloc[order].reset_index(drop=True), virtual[order], \
+            e[order], x[order], w[order]
+    cols = {"customer": pd.Series([], dtype=object), "entry": pd.Series([], dtype=np.int64),
+            "entered_at": ts.iloc[:0].reset_index(drop=True), "left": pd.Series([], dtype=object),
+            "left_at": ts.iloc[:0].reset_index(drop=True)}
+    m = len(rows)
+    if m == 0:
+        return pd.DataFrame(cols)
+    pos = np.arange(m)
+    new = np.r_[True, w[1:] != w[:-1]]
+    gstart = np.maximum.accumulate(np.where(new, pos, 0))
+    definite = e != x
+    lastdef = np.maximum.accumulate(np.where(definite, pos, -1))
+    valid = lastdef >= gstart
+    ld = np.where(valid, lastdef, gstart)
+    both = (e & x).astype(np.int64)
+    cb = np.cumsum(both)
+    base = np.where(valid, e[ld] & ~x[ld], False)
+    ref = np.where(valid, cb[ld], cb[gstart] - both[gstart])
+    inside = base ^ (((cb - ref) % 2) == 1)          # state after each token
+    before = np.r_[False, inside[:-1]]
+    before[new] = False
+    enters = ~before & inside
+    leaves = before & ~inside
+    tr = np.flatnonzero(enters | leaves)
+    ep = np.flatnonzero(enters)
+    k = np.searchsorted(tr, ep)
+    nxt = tr[np.minimum(k + 1, len(tr) - 1)]
+    has_exit = (k + 1 < len(tr)) & leaves[nxt]
+    customer = w[ep]
+    entered_at = t_tok.iloc[ep].reset_index(drop=True)
+    exit_at = t_tok.iloc[nxt].reset_index(drop=True)
+    if len(suppressed_at):
+        supp = pd.Series(customer).map(suppressed_at).astype(ts.dtype)
+    else:
+        supp = pd.Series(pd.NaT, index=range(len(ep)), dtype=ts.dtype)
+    left = np.where(has_exit, np.where(virtual[nxt], "timed_out", "exited"),
+                    np.where(supp.notna().to_numpy(), "suppressed", "active")).astype(object)
+    left_at = exit_at.where(has_exit, supp)
+    out = pd.DataFrame({"customer": pd.Series(customer, dtype=object), "entered_at": entered_at,
+                        "left": left, "left_at": left_at})
+    out.insert(1, "entry", out.groupby("customer", sort=False).cumcount().to_numpy() + 1)
+    return out
+
+
+def _condition_columns(journeys, *criteria) -> list[str]:
+    """The columns the conditions of ``journeys`` (entry, exit, goal, milestones) and ``criteria`` read."""
+    parts = [p for j in journeys for p in (j.entry, j.exit, j.goal, *j.milestones)]
+    parts += [c for c in criteria if isinstance(c, Criteria)]
+    return list(dict.fromkeys(c.column for p in parts if p is not None for c in p.conditions))
+
+
+def _events_up_to(log, unit: str, as_of, columns) -> pd.DataFrame:
+    """The events up to ``as_of`` with ``columns`` (None: all), sorted by unit, time and input order."""
+    if columns is not None:
+        columns = list(dict.fromkeys([*(["customer"] if unit == "customer" else []), *columns]))
+        if not set(columns) <= set(log.columns):
+            columns = None  # a condition on a column the log lacks: its error lists every column of the log
+    frame = events(log, columns)
+    if unit == "customer":
+        frame = known_customers(frame)  # a case without a customer id is its own customer
+    df = frame[frame["timestamp"] <= as_of]
+    return df.sort_values([unit, "timestamp", "_seq"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Followed:
+    """The customers of a log followed through a journey up to ``as_of`` (see :func:`follow`).
+
+    Attributes
+    ----------
+    events : DataFrame
+        The events up to ``as_of`` (the columns asked for), sorted by customer, time and input order.
+    unit : str
+        The column that names the customer in ``events``: ``"customer"`` or ``"case"``.
+    as_of : Timestamp
+        The analysis date.
+    timeout : Timedelta or None
+        How long a customer may stay inactive in the journey.
+    customers : Index
+        Every customer with an event up to ``as_of`` (named ``customer``).
+    excluded : Index
+        The excluded customers (who never enter).
+    suppressed_at : Series
+        When each suppressed customer was removed (index: customer).
+    entries : DataFrame
+        One row per journey entry: ``customer``, ``entry`` (1, 2, ...), ``entered_at``, ``left`` (one of
+        :data:`LEFT`), ``left_at``; excluded customers have none.
+    """
+
+    events: pd.DataFrame
+    unit: str
+    as_of: pd.Timestamp
+    timeout: pd.Timedelta | None
+    customers: pd.Index
+    excluded: pd.Index
+    suppressed_at: pd.Series
+    entries: pd.DataFrame
+
+
+def follow(log, journey, *, exclusion=None, suppression=None, as_of=None, timeout=None, other_journeys=(),
+           columns=()) -> Followed:
+    """Follow the customers of ``log`` through ``journey`` up to ``as_of``: who enters it, when, and how each
+    entry ends.
+
+    Parameters
+    ----------
+    log : EventLog
+        The events (a checked log).
+    journey : Journey
+        Its entry and exit criteria (or its last happy-path milestone) and, with a ``timeout``, its
+        milestones decide the entries.
+    exclusion, suppression
+        As in :func:`~journeylab.goal_attainment`: ids, a Criteria or an activity name; for suppression
+        also times per customer.
+    as_of : date, optional
+        The analysis date (default: the log's last timestamp); later events are ignored.
+    timeout : Timedelta, optional
+        A checked duration (see :data:`TIMEOUT`).
+    other_journeys : tuple of Journey
+        Journeys (checked by :data:`JOURNEYS`) whose entries :func:`other_entries` will compute: the columns their conditions read are
+        fetched too.
+    columns : list of str or None
+        Further columns the caller needs in ``events`` (None: every column of the log). The columns
+        the conditions of the journey, the goal and the segments read are always fetched.
+
+    Returns
+    -------
+    Followed
+        The events, the unit, the segments and the entries.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> sample = jl.datasets.make_journeys(50, random_state=1)
+    >>> followed = follow(sample.log, sample.journey, timeout=pd.Timedelta(days=7))
+    >>> list(followed.entries.columns)
+    ['customer', 'entry', 'entered_at', 'left', 'left_at']
+    """
+    as_of = analysis_date(log, as_of)
+    unit = unit_of(log)
+    if columns is not None:
+        columns = [*_condition_columns([journey, *other_journeys], exclusion, suppression), *columns]
+    df = _events_up_to(log, unit, as_of, columns)
+    missing = absent_activities(log, journey, "entry")
+    if any(p.fatal for p in missing):  # none of the entry activities occurs
+        raise JourneyDefinitionError(
+            f"journey {cut(journey.name)}: no entry activity occurs in the log, so nobody enters:\n"
+            + "\n".join(f"  - {advice(p)}" for p in missing) + "\nFix entry.activities in the journey definition.")
+    missing = absent_activities(log, journey, "exit")
+    if missing:
+        warnings.warn(f"journey {cut(journey.name)}: some exit activities never occur, so they never end a "
+                      "journey:\n" + "\n".join(f"  - {advice(p)}" for p in missing), DataQualityWarning,
+                      stacklevel=_CALLER - 1)
+    excluded = _exclusion(exclusion, df, unit)
+    supp = _suppression(suppression, df, unit, df["timestamp"].dt.tz)
+    entries = _entries(df, unit, journey, supp, timeout=timeout, as_of=as_of)
+    if len(excluded):
+        entries = entries[~entries["customer"].isin(excluded)].reset_index(drop=True)
+    customers = pd.Index(pd.unique(df[unit].to_numpy()), dtype=object, name="customer")
+    return Followed(events=df, unit=unit, as_of=as_of, timeout=timeout, customers=customers, excluded=excluded,
+                    suppressed_at=supp, entries=entries)
+
+
+def other_entries(followed: Followed, journey, others) -> list[pd.DataFrame]:
+    """The entries of ``others``, journeys with the goal of ``journey``, on the same events (rule 4 of
+    :func:`~journeylab.goal_attainment`), without exclusion or suppression.
+
+    Parameters
+    ----------
+    followed : Followed
+        What :func:`follow` found for ``journey`` (called with ``other_journeys=others``).
+    journey : Journey
+        The journey analysed (its goal).
+    others : tuple of Journey
+        The other journeys (checked by :data:`JOURNEYS`); each must have the same goal (trigger and
+        conditions).
+
+    Returns
+    -------
+    list of DataFrame
+        Per other journey, its entries (the columns of :attr:`Followed.entries`).
+    """
+    out = []
+    g = journey.goal
+    df = followed.events
+    for i, other in enumerate(others):
+        og = other.goal
+        if og is None or og.activity != g.activity or set(og.conditions) != set(g.conditions):
+            raise InvalidParameterError(
+                f"other_journeys[{i}] ({cut(other.name)}) has goal {og.criteria if og else None}, not the goal of "
+                f"{cut(journey.name)} ({g.criteria}). Rule 4 shares credit only between journeys with the same "
+                "goal; leave that journey out.")
+        out.append(_entries(df, followed.unit, other, pd.Series([], dtype=df["timestamp"].dtype),
+                            timeout=followed.timeout, as_of=followed.as_of))
+    return out
+
+
+# --------------------------------------------------------------------------- per-customer values
+
+
+def first_values(log, column: str, since: pd.Series, *, as_of) -> tuple[pd.Series, int]:
+    """Per customer of ``since``: the value of ``column`` on their first event at or after ``since`` that has
+    one (else their first value at all), and how many of them have several values.
+
+    Parameters
+    ----------
+    log : EventLog
+        The events; the customer is :func:`unit_of` the log.
+    column : str
+        A column of the log (the version of an A/B test, say).
+    since : Series
+        Per customer (index), a time (their first entry).
+    as_of : Timestamp
+        Later events are ignored.
+
+    Returns
+    -------
+    values : Series
+        Per customer of ``since`` (same index), the value as text; missing when they have none.
+    several : int
+        The customers of ``since`` with more than one value of ``column``.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> df = pd.DataFrame({"case": ["a", "a", "b"], "activity": ["x", "y", "x"], "v": ["A", "B", None],
+    ...                    "timestamp": ["2025-01-01", "2025-01-02", "2025-01-01"]})
+    >>> log = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp")
+    >>> since = pd.Series(pd.to_datetime(["2025-01-02", "2025-01-01"]).tz_localize("UTC"), index=["a", "b"])
+    >>> values, several = first_values(log, "v", since, as_of=log.time_span[1])
+    >>> values["a"], pd.isna(values["b"]), several
+    ('B', True, 1)
+    """
+    unit = unit_of(log)
+    df = events(log, [column, *(["customer"] if unit == "customer" else [])])
+    if unit == "customer":
+        df = known_customers(df)
+    df = df[df["timestamp"] <= as_of]
+    sub = df[[unit, "timestamp", column]]
+    sub = sub[sub[column].notna()]
+    first_in = sub[unit].map(since)
+    after = sub[sub["timestamp"] >= first_in]
+    v = after.groupby(unit, sort=False)[column].first()
+    fallback = sub.groupby(unit, sort=False)[column].first()
+    v = v.reindex(since.index).fillna(fallback.reindex(since.index))
+    multi = int((sub.groupby(unit, sort=False)[column].nunique() > 1).reindex(since.index, fill_value=False).sum())
+    out = v.map(lambda x: None if pd.isna(x) else str(x)).astype(object)
+    return out, multi
