@@ -127,7 +127,10 @@ def _variants_numpy(comp: _Compact):
         return None
     dur = comp.us[starts + lengths - 1] - comp.us[starts]
     med = pd.Series(dur).groupby(group).median().sort_index().to_numpy()
-    keys = [tuple(comp.act[starts[r]: starts[r] + lengths[r]].tolist()) for r in first]
+    lens = lengths[first]
+    ends = np.cumsum(lens)
+    codes = comp.act[np.repeat(starts[first] - (ends - lens), lens) + np.arange(int(ends[-1]))].tolist()
+    keys = [tuple(codes[a:b]) for a, b in zip((ends - lens).tolist(), ends.tolist())]
     return keys, np.bincount(group), med, group
 
 
