@@ -19,7 +19,7 @@ PKG = Path(__file__).resolve().parents[1] / "journeylab"
 LAYERS: list[tuple[str, list[str]]] = [
     ("errors", ["exceptions"]),
     ("core", ["_core.names", "_core.formatting", "_core.results", "_core.validation", "_core.progress",
-              "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core.version", "_core.deprecation", "_core",
+              "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core.layout", "_core.version", "_core.deprecation", "_core",
               "_util"]),
     ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "_table", "log", "readers", "identity", "_yaml", "conditions",
               "_journey_parts", "_fit", "journey",
@@ -29,10 +29,10 @@ LAYERS: list[tuple[str, list[str]]] = [
                  "_kernels.alignment", "_kernels.entries", "_kernels.crediting", "_kernels.survey",
                  "_kernels.conversion_paths", "_kernels.pm4py", "_kernels"]),
     ("fronts", ["engine", "filters"]),
-    ("analyses", ["discovery", "milestones", "conformance", "funnel", "features", "segmentation", "clustering", "segment_compare",
+    ("analyses", ["discovery._map", "discovery._sequences", "discovery._model", "discovery", "milestones", "conformance", "funnel", "features", "segmentation", "clustering", "segment_compare",
                   "segments", "goals", "abtest", "rules", "peakend", "kpi", "attribution", "channels", "contact",
                   "journeymap"]),
-    ("plotting", ["plotting._style", "plotting._layout", "plotting.process_map", "plotting.variants",
+    ("plotting", ["plotting._style", "plotting.process_map", "plotting.variants",
                   "plotting.paths", "plotting.model", "plotting.conformance", "plotting.segments", "plotting.goals",
                   "plotting.kpi", "plotting.journeymap", "plotting"]),
     ("widgets", ["widgets._common", "widgets.process", "widgets.happy_path", "widgets.segments", "widgets"]),
@@ -53,21 +53,6 @@ ALLOWED_UPWARD = {
     ("segments", "_report.segments", "deprecated alias segments.report_section"),
 }
 
-#: Violations still being removed (issue 14). Each entry is (importer, imported); the test fails on any
-#: violation not listed here, and on a listed one that no longer happens (so the list only shrinks).
-KNOWN: set[tuple[str, str]] = {
-    ('_kernels.pm4py', 'plotting._layout'),
-    ('_kernels.scans', 'engine'),
-    ('filters', 'discovery'),
-    ('filters', 'discovery._positive_int'),
-    ('filters', 'discovery._share'),
-    ('filters', 'discovery._top_rows'),
-    ('filters', 'discovery._variant_table'),
-    ('plotting.model', '_kernels.pm4py'),
-    ('plotting.paths', 'discovery'),
-    ('plotting.process_map', 'discovery'),
-    ('plotting.variants', 'discovery'),
-}
 
 
 def _modules() -> dict[str, Path]:
@@ -183,10 +168,8 @@ def test_every_module_has_a_layer():
 
 def test_imports_go_one_way_down():
     violations = _layer_violations() | _underscore_violations() | _scope_violations()
-    new = sorted(violations - KNOWN)
-    gone = sorted(KNOWN - violations)
-    assert not new, "upward or private imports (see CONTRIBUTING.md): " + ", ".join(f"{a} -> {b}" for a, b in new)
-    assert not gone, "no longer violated: remove from KNOWN: " + ", ".join(f"{a} -> {b}" for a, b in gone)
+    bad = sorted(violations)
+    assert not bad, "upward or private imports (see CONTRIBUTING.md): " + ", ".join(f"{a} -> {b}" for a, b in bad)
 
 
 def test_no_import_cycles():
@@ -211,13 +194,8 @@ def test_no_import_cycles():
 
     for m in sorted(graph):
         walk(m)
-    known_cycles = {tuple(c) for c in cycles if any((a, b) in KNOWN for a, b in zip(c, c[1:]))}
-    real = [c for c in cycles if tuple(c) not in known_cycles]
+    real = cycles
     assert not real, "import cycles: " + "; ".join(" -> ".join(c) for c in real[:5])
-
-
-#: Modules still over the size limit (issue 14); the list only shrinks.
-KNOWN_LARGE: set[str] = set()
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -225,8 +203,6 @@ def test_module_size(name):
     """Modules stay under ~600 lines; a longer one says why at its top (a line 'Size: ...')."""
     text = MODULES[name].read_text(encoding="utf-8")
     n = text.count("\n")
-    if name in KNOWN_LARGE:
-        assert n > 650, f"{name} is small now ({n} lines): remove it from KNOWN_LARGE"
-    elif n > 650:
+    if n > 650:
         doc = ast.get_docstring(ast.parse(text)) or ""
         assert "Size:" in doc, f"{name} has {n} lines; split it by responsibility or say why at its top ('Size: ...')"

@@ -19,7 +19,8 @@ from hypothesis import strategies as st  # noqa: E402
 import journeylab as jl  # noqa: E402
 from journeylab import engine
 from journeylab._kernels import pm4py as _pm4py  # noqa: E402
-from journeylab.discovery import END, START, discover, discover_model, format_duration, paths, variants  # noqa: E402
+from journeylab._core.formatting import format_duration  # noqa: E402
+from journeylab.discovery import END, START, discover, discover_model, paths, variants  # noqa: E402
 from journeylab.exceptions import InvalidParameterError  # noqa: E402
 from journeylab.plotting import plot_model, plot_paths, plot_process_map, plot_variants  # noqa: E402
 from journeylab.widgets import process_explorer  # noqa: E402
@@ -122,12 +123,21 @@ def _check_against_pm4py(log):
     assert ours == {tuple(k): int(c if not isinstance(c, list) else len(c)) for k, c in ref_variants.items()}
 
 
+def _lazy(log):
+    """The same events as a lazy log (DuckDB table): the scans run as Ibis expressions, an independent path."""
+    import ibis
+
+    frame = log.to_pandas()[["case", "activity", "timestamp"]]
+    return jl.from_ibis(ibis.memtable(frame), case="case", activity="activity", timestamp="timestamp")
+
+
 def _check_against_engine(log, activities=1.0):
     """The map (counted from the variant table + one durations query) equals the engine's
-    directly-follows aggregate on the (projected) log, durations to the microsecond."""
+    directly-follows aggregate on the (projected) log, computed lazily by SQL window functions,
+    durations to the microsecond."""
     m = discover(log, activities=activities)
     sub = log.filter_values("activity", list(m.nodes["activity"]), level="event")
-    ref = engine.directly_follows(sub).set_index(["source", "target"]).sort_index()
+    ref = engine.directly_follows(_lazy(sub)).set_index(["source", "target"]).sort_index()
     inner = m.edges[(m.edges["source"] != START) & (m.edges["target"] != END)].set_index(["source", "target"])
     inner = inner.sort_index()
     pd.testing.assert_index_equal(inner.index, ref.index)
@@ -266,11 +276,19 @@ def test_to_dot_lists_every_edge(example):
 
 
 def test_format_duration():
+    """journeylab.discovery.format_duration is deprecated (one formatter: _core.formatting); it keeps working."""
+    with pytest.warns(DeprecationWarning, match=r"journeylab.discovery.format_duration is deprecated.*_core.formatting"):
+        from journeylab.discovery import format_duration
     assert format_duration(pd.Timedelta(seconds=42)) == "42 s"
     assert format_duration(pd.Timedelta(minutes=12)) == "12 min"
     assert format_duration(pd.Timedelta(hours=5, minutes=12)) == "5.2 h"
     assert format_duration(pd.Timedelta(days=31)) == "31 d"
     assert format_duration(pd.NaT) == ""
+    import journeylab.discovery as dmod
+
+    assert "format_duration" not in dmod.__all__
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        dmod.nothing  # noqa: B018
 
 
 # --------------------------------------------------------------------------- variants
@@ -278,7 +296,7 @@ def test_format_duration():
 
 def _variants_equal_engine(log):
     v = variants(log).table
-    ref = engine.variants(log)
+    ref = engine.variants(_lazy(log))  # the SQL aggregation of the same events
     assert list(v["variant"]) == list(ref["variant"])
     assert list(v["count"]) == list(ref["count"])
     assert (v["duration_median"].to_numpy() == ref["duration_median"].astype("timedelta64[us]").to_numpy()).all()
@@ -287,20 +305,27 @@ def _variants_equal_engine(log):
 def test_variant_scan_hash_collisions_fall_back_to_exact_grouping(receipt, monkeypatch):
     import journeylab._kernels.scans as dmod
 
-    monkeypatch.setattr(dmod, "_HASH_BASE", 0)  # every sequence hashes to its last activity: collisions
-    dmod._clear_cache()
-    _variants_equal_engine(receipt)
-    dmod._clear_cache()
+    monkeypatch.setattr(dmod, "_HASH_BASE", 0)  # every sequence hashes to its length alone: collisions
+    fresh = jl.from_pandas(receipt.to_pandas(), case="case", activity="activity", timestamp="timestamp")
+    _variants_equal_engine(fresh)  # a new log: nothing scanned yet (the cache is the log's)
 
 
-def test_variant_scan_with_a_very_long_case():
+def test_variant_scan_with_a_very_long_case(monkeypatch):
     import journeylab._kernels.scans as dmod
 
     long = ["a", "b", "c"] * 10_000
-    log = make_log([long] + [["a", "b"], ["a", "c"], ["b"]] * 40)
+    traces = [long] + [["a", "b"], ["a", "c"], ["b"]] * 40
+    log = make_log(traces)
     comp = dmod._compact(log)
-    assert dmod._variants_numpy(comp) is None  # too uneven for the padded matrix: DuckDB aggregates the codes
+    keys, counts, _, group = dmod._variants_numpy(comp)  # one pass over the events, no padded case matrix
+    assert sorted(counts.tolist()) == [1, 40, 40, 40] and len(group) == log.n_cases
+    assert sorted(len(k) for k in keys) == [1, 2, 2, 30_000]
     _variants_equal_engine(log)
+    monkeypatch.setattr(dmod, "NUMPY_VARIANTS", False)  # the exact DuckDB aggregation of the codes
+    exact = make_log(traces)
+    _variants_equal_engine(exact)
+    assert discover(exact).edges.equals(discover(log).edges)
+    monkeypatch.undo()
     from journeylab.filters import filter_variants
 
     assert filter_variants(log, top=1).n_cases == 40
@@ -502,6 +527,69 @@ def test_plot_variants_paths_model(example):
     with pytest.raises(InvalidParameterError, match="has no process tree; draw its Petri net with kind='net'"):
         h.plot(kind="tree")
     h.plot()
+
+
+def test_public_functions_refuse_a_dataframe(example):
+    df = example.to_pandas()
+    for call in (lambda: discover(df), lambda: variants(df), lambda: paths(df, anchor="decide"),
+                 lambda: discover_model(df), lambda: jl.discover(df)):
+        with pytest.raises(InvalidParameterError, match=r"log must be a journeylab EventLog.*wrap it with jl\.from_pandas"):
+            call()
+    with pytest.raises(InvalidParameterError, match="anchor=3 must be a non-empty text"):
+        paths(example, anchor=3)
+    with pytest.raises(InvalidParameterError, match="quality='yes' must be True or False"):
+        discover_model(example, quality="yes")
+
+
+def test_bpmn_export_does_not_load_the_plots():
+    """The pm4py adapter lays BPMN diagrams out with _core.layout: exporting a model imports no plotting module."""
+    import subprocess
+    import sys
+
+    code = ("import sys, journeylab as jl\n"
+            "m = jl.discover_model(jl.datasets.load_example(), quality=False)\n"
+            "assert 'BPMNShape' in m.to_bpmn()\n"
+            "print(sorted(n for n in sys.modules if n.startswith('journeylab.plotting')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_plot_is_exported_from_plotting():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import journeylab.plotting as plotting
+
+    found = set()
+    for info in pkgutil.iter_modules(plotting.__path__):
+        mod = importlib.import_module(f"journeylab.plotting.{info.name}")
+        found |= {n for n, f in inspect.getmembers(mod, inspect.isfunction)
+                  if n.startswith("plot_") and f.__module__ == mod.__name__}
+    assert found == set(plotting.__all__)
+    for name in plotting.__all__:
+        assert callable(getattr(plotting, name))
+    with pytest.raises(AttributeError):
+        plotting.plot_nothing  # noqa: B018
+
+
+def test_result_html_is_formatted(example):
+    html = variants(example)._repr_html_()
+    assert "register request \u2192" in html and "16.7%" in html
+    html = discover(example)._repr_html_()
+    assert "<b>activities</b>" in html and "<b>paths</b>" in html and " d<" in html  # durations for people
+    assert paths(example, anchor="decide")._repr_html_().count("<table") == 1
+
+
+def test_doctests():
+    import doctest
+
+    import journeylab.discovery as dmod
+    from journeylab.discovery import _map, _model, _sequences
+
+    for mod in (dmod, _map, _sequences, _model):
+        res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0, mod.__name__
 
 
 # --------------------------------------------------------------------------- explorer

@@ -26,22 +26,6 @@ def _public_functions():
 
 FUNCTIONS = _public_functions()
 
-#: Functions whose docstrings still lack a section (issue 14); the list only shrinks.
-KNOWN_INCOMPLETE: set[str] = {
-    'discover',
-    'discover_model',
-    'engine.backend_name',
-    'engine.case_table',
-    'engine.directly_follows',
-    'engine.duckdb_connection',
-    'engine.execute',
-    'engine.start_end',
-    'engine.variants',
-    'paths',
-    'variants',
-}
-
-
 def _missing(fn) -> list[str]:
     doc = inspect.getdoc(fn) or ""
     params = [p for p in inspect.signature(fn).parameters.values() if p.kind not in (p.VAR_POSITIONAL,)]
@@ -58,7 +42,4 @@ def _missing(fn) -> list[str]:
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_public_function_docstring(name):
     missing = _missing(FUNCTIONS[name])
-    if name in KNOWN_INCOMPLETE:
-        assert missing, f"{name} is documented now: remove it from KNOWN_INCOMPLETE"
-        pytest.skip(f"{name} lacks {missing} (issue 14)")
     assert not missing, f"{name}: the docstring lacks {', '.join(missing)}"

@@ -52,6 +52,40 @@ def test_variants_case_table_start_end_hand_computed():
     assert cv.to_dict() == {"a": 0, "b": 1, "c": 0}
 
 
+def test_a_dataframe_is_not_a_log():
+    df = hand_log().to_pandas()
+    for f in (engine.directly_follows, engine.variants, engine.case_table, engine.start_end, engine.case_variants):
+        with pytest.raises(jl.InvalidParameterError, match=r"log must be a journeylab EventLog.*wrap it with jl\.from_pandas"):
+            f(df)
+
+
+def test_scans_are_cached_by_the_log_and_handed_out_as_copies():
+    import gc
+
+    from journeylab.log import EventLog
+
+    gc.collect()
+    alive = sum(isinstance(o, EventLog) for o in gc.get_objects())
+    log = hand_log()
+    v = engine.variants(log)
+    v.loc[0, "count"] = 99
+    v["extra"] = 1
+    dfg = engine.directly_follows(log)
+    dfg.loc[0, "count"] = 99
+    ct = engine.case_table(log)
+    ct.loc["a", "length"] = 99
+    assert engine.variants(log)["count"].tolist() == [2, 1] and "extra" not in engine.variants(log)
+    assert engine.directly_follows(log)["count"].max() == 2
+    assert engine.case_table(log).loc["a", "length"] == 3
+    cv = engine.case_variants(log)
+    cv.iloc[0] = 5
+    assert engine.case_variants(log).tolist() == [0, 1, 0]
+    assert any(isinstance(k, tuple) and k[0] == "scans" for k in log._cache)  # the log holds the cache
+    del log, v, dfg, ct, cv
+    gc.collect()
+    assert sum(isinstance(o, EventLog) for o in gc.get_objects()) == alive  # and nothing else keeps the log
+
+
 def test_ties_keep_input_order_in_aggregates():
     df = pd.DataFrame({"c": ["a", "a"], "act": ["second?", "first?"], "t": ["2025-01-01"] * 2})
     v = engine.variants(jl.from_pandas(df, case="c", activity="act", timestamp="t"))
@@ -101,10 +135,19 @@ def test_properties_counts_and_shuffle_invariance(df, seed):
     pd.testing.assert_frame_equal(log2.to_pandas(), log.to_pandas())
 
 
+def test_numpy_variants_switch_is_deprecated():
+    with pytest.warns(DeprecationWarning, match="journeylab.engine.NUMPY_VARIANTS is deprecated"):
+        assert engine.NUMPY_VARIANTS is True
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        engine.nothing  # noqa: B018
+
+
 def test_numpy_and_sql_variant_paths_agree(monkeypatch):
+    from journeylab._kernels import scans
+
     log = jl.from_pandas(_generated(400, seed=3), case="case", activity="activity", timestamp="timestamp")
     fast = engine.variants(log)
-    monkeypatch.setattr(engine, "NUMPY_VARIANTS", False)
+    monkeypatch.setattr(scans, "NUMPY_VARIANTS", False)
     fresh = jl.from_pandas(_generated(400, seed=3), case="case", activity="activity", timestamp="timestamp")
     pd.testing.assert_frame_equal(engine.variants(fresh), fast)
 
@@ -232,3 +275,14 @@ def test_from_ibis_refuses_columns_that_differ_only_in_case():
     t = ibis.memtable(df.assign(activity_upper=df["activity"].str.upper()))
     ok = jl.from_ibis(t, case="case", activity="activity", timestamp="timestamp")
     assert ok.to_pandas()["activity_upper"].tolist() == ok.to_pandas()["activity"].str.upper().tolist()
+
+
+def test_doctests():
+    import doctest
+
+    from journeylab._core import backend
+    from journeylab._kernels import scans
+
+    for mod in (engine, scans, backend):
+        res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0, mod.__name__

@@ -115,6 +115,20 @@ def test_filters_match_pm4py_on_receipt(receipt):
     assert cases(filter_variants(receipt, top=k)) == ref(pm4py.filter_variants_top_k, k)
 
 
+def test_filters_on_a_lazy_log_equal_in_memory(example):
+    import ibis
+
+    frame = example.to_pandas()[["case", "activity", "timestamp"]]
+    lazy = jl.from_ibis(ibis.memtable(frame), case="case", activity="activity", timestamp="timestamp")
+    calls = [lambda log: filter_variants(log, top=2), lambda log: filter_variants(log, coverage=0.5, keep=False),
+             lambda log: filter_endpoints(log, end="pay compensation"),
+             lambda log: filter_directly_follows(log, "check ticket", "decide"),
+             lambda log: filter_eventually_follows(log, "examine casually", "pay compensation"),
+             lambda log: filter_case_length(log, max=5), lambda log: filter_case_duration(log, min="14d")]
+    for call in calls:
+        assert cases(call(lazy)) == cases(call(example))
+
+
 # --------------------------------------------------------------------------- properties
 
 
@@ -192,8 +206,33 @@ def test_filter_errors(example, call, msg):
         call(example)
 
 
+def test_filters_refuse_a_dataframe_and_bad_keep(example):
+    df = example.to_pandas()
+    for call in (lambda: filter_variants(df, top=1), lambda: filter_endpoints(df, end="decide"),
+                 lambda: filter_directly_follows(df, "decide", "reject request"),
+                 lambda: filter_eventually_follows(df, "decide", "reject request"),
+                 lambda: filter_case_length(df, min=2), lambda: filter_case_duration(df, max="2d")):
+        with pytest.raises(InvalidParameterError, match=r"log must be a journeylab EventLog.*wrap it with jl\.from_pandas"):
+            call()
+    with pytest.raises(InvalidParameterError, match="keep='no' must be True or False"):
+        filter_variants(example, top=1, keep="no")
+    with pytest.raises(InvalidParameterError, match=r"coverage=80 is outside \(0, 1\] \(a percentage\? use 0.8\)"):
+        filter_variants(example, coverage=80)
+    with pytest.raises(InvalidParameterError, match="end=5 must be an activity name or a list of them"):
+        filter_endpoints(example, end=5)
+
+
 def test_filters_leave_the_input_unchanged(example):
     before = example.to_pandas()
     filter_case_duration(example, max="10d")
     filter_variants(example, top=1)
     pd.testing.assert_frame_equal(example.to_pandas(), before)
+
+
+def test_doctests():
+    import doctest
+
+    from journeylab import filters
+
+    res = doctest.testmod(filters, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.failed == 0 and res.attempted >= 8

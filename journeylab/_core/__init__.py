@@ -8,7 +8,8 @@ but ``journeylab.exceptions``.
 - :mod:`.progress` - progress bars (tqdm.auto) that appear only on long work;
 - :mod:`.stats` - intervals and tests shared by the analyses;
 - :mod:`.io` - atomic writes and output-path checks;
-- :mod:`.names` - closest-name suggestions.
+- :mod:`.names` - closest-name suggestions;
+- :mod:`.layout` - the layered layout of directed graphs (geometry only: plots and the BPMN export).
 
 The layer map of the whole package is in CONTRIBUTING.md; ``tests/test_architecture.py`` keeps it.
 """

@@ -19,7 +19,20 @@ _LOCAL = threading.local()
 
 
 def duckdb_connection():
-    """The in-process DuckDB backend used for pandas-backed logs (one per thread)."""
+    """The in-process DuckDB backend used for pandas-backed logs (one per thread).
+
+    Returns
+    -------
+    ibis.backends.duckdb.Backend
+        The Ibis DuckDB connection of this thread (made on first use), e.g. to set DuckDB's
+        threads or memory limit.
+
+    Examples
+    --------
+    >>> con = duckdb_connection()
+    >>> con.name, con is duckdb_connection()
+    ('duckdb', True)
+    """
     con = getattr(_LOCAL, "con", None)
     if con is None:
         con = ibis.duckdb.connect()
@@ -35,12 +48,47 @@ def _backend(expr):
 
 
 def backend_name(expr) -> str:
-    """"duckdb" or "pyspark" (or another Ibis backend name) for an expression."""
+    """The name of the Ibis backend an expression runs on.
+
+    Parameters
+    ----------
+    expr : ibis expression
+        A table or column expression (a memtable - a pandas-backed log - runs on DuckDB).
+
+    Returns
+    -------
+    str
+        "duckdb" or "pyspark" (or another Ibis backend name).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> backend_name(jl.datasets.load_example().table)
+    'duckdb'
+    """
     return _backend(expr).name
 
 
 def execute(expr) -> pd.DataFrame | pd.Series | object:
-    """Run an Ibis expression on its own backend (DuckDB for memtables)."""
+    """Run an Ibis expression on its own backend (DuckDB for memtables).
+
+    Parameters
+    ----------
+    expr : ibis expression
+        A table, column or scalar expression, e.g. built on ``log.table``.
+
+    Returns
+    -------
+    pandas.DataFrame, pandas.Series or a scalar
+        The result, as Ibis returns it for the kind of expression.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> t = jl.datasets.load_example().table
+    >>> int(execute(t.count()))
+    42
+    """
     return _backend(expr).execute(expr)
 
 

@@ -469,6 +469,74 @@ def analysis_date(log, as_of) -> pd.Timestamp:
 
 
 
+# --------------------------------------------------------------------------- shares and activities (group A)
+
+__all__ += ["Share", "activity_names"]
+
+
+class Share(Kind):
+    """A share in ``[0, 1]`` (``(0, 1]`` with ``allow_zero=False``); a number in ``(1, 100]`` gets the advice
+    that it looks like a percentage.
+
+    ``advice`` ends the message; ``{name}`` is replaced by the parameter's name.
+
+    >>> Share(allow_zero=False)(0.8, "coverage")
+    0.8
+    >>> Share(allow_zero=False)(80, "coverage")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: coverage=80 is outside (0, 1] (a percentage? use 0.8); give a share of the log, e.g. coverage=0.8 keeps 80%.
+    """
+
+    def __init__(self, *, allow_zero: bool = True, advice: str = "give a share of the log, e.g. {name}=0.8 keeps 80%"):
+        self.allow_zero, self.advice = allow_zero, advice
+
+    def __call__(self, value, name):
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        v = float(value) if real else float("nan")
+        if real and (0.0 <= v <= 1.0 if self.allow_zero else 0.0 < v <= 1.0):
+            return v
+        low = "[0, 1]" if self.allow_zero else "(0, 1]"
+        hint = f" (a percentage? use {v / 100:g})" if real and 1 < v <= 100 else ""
+        raise InvalidParameterError(f"{name}={cut(value)} is outside {low}{hint}; {self.advice.format(name=name)}.")
+
+
+def activity_names(log, value, name: str) -> tuple[str, ...]:
+    """The activity names ``value`` (one name, or a list of names) checked against ``log.activities``.
+
+    An unknown name gets the closest names and the activities of the log; an empty list is refused.
+    ``None`` gives an empty tuple.
+
+    >>> import journeylab as jl
+    >>> log = jl.datasets.load_example()
+    >>> activity_names(log, "decide", "anchor")
+    ('decide',)
+    >>> activity_names(log, "decyde", "anchor")
+    Traceback (most recent call last):
+    ...
+    journeylab.exceptions.InvalidParameterError: anchor='decyde' is not an activity of the log. Did you mean 'decide'? Activities (most frequent first): [...].
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        values = (value,)
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, dict, pd.DataFrame)):
+        values = tuple(value)
+    else:
+        raise InvalidParameterError(f"{name}={cut(value)} must be an activity name or a list of them.")
+    if not values:
+        raise InvalidParameterError(f"{name}=[] is empty; name at least one activity (or leave {name}=None).")
+    acts = log.activities
+    known = set(acts)
+    for v in values:
+        if not isinstance(v, str) or v not in known:
+            shown = list(acts[:12]) + (["..."] if len(acts) > 12 else [])
+            close = did_you_mean(v, acts) if isinstance(v, str) else ""
+            raise InvalidParameterError(f"{name}={cut(v)} is not an activity of the log.{close} "
+                                        f"Activities (most frequent first): {cut(shown, 400)}.")
+    return values
+
+
 # --------------------------------------------------------------------------- columns of a log (group D)
 
 __all__ += ["log_column"]

@@ -1,4 +1,5 @@
-"""The only module that imports pm4py: an adapter that feeds it the variant table, and :class:`Model`.
+"""The only module that imports pm4py: an adapter that feeds it the variant table and returns pm4py's
+models, their exports (BPMN, PNML text) and plain structures of them (for plots: nested dicts, lists).
 
 Process-mining algorithms run on the *variant table* (each distinct activity sequence
 once, with its number of cases), never on the raw events: the inductive miner, the
@@ -17,19 +18,16 @@ a copy.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 __all__ = [
-    "Model",
     "python_strings",
     "pm4py_frame",
     "variant_counter",
@@ -213,7 +211,7 @@ def _layout_bpmn(bpmn) -> None:
     """Give a BPMN diagram coordinates with journeylab's layered layout (no Graphviz needed)."""
     from pm4py.objects.bpmn.obj import BPMN
 
-    from ..plotting._layout import layered_layout
+    from .._core.layout import layered_layout
 
     nodes = list(bpmn.get_nodes())
     flows = list(bpmn.get_flows())
@@ -401,108 +399,3 @@ def net_structure(net, im, fm) -> dict:
         "transitions": [{"id": tid[t], "label": t.label} for t in transitions],
         "arcs": sorted((ids[a.source], ids[a.target]) for a in net.arcs),
     }
-
-
-# --------------------------------------------------------------------------- the result
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Model:
-    """A process model discovered by pm4py from the variant table (see :func:`journeylab.discovery.discover_model`).
-
-    Attributes
-    ----------
-    algorithm : "inductive" or "heuristics".
-    tree : pm4py ``ProcessTree`` (inductive miner only, else None).
-    net, initial_marking, final_marking : the accepting Petri net.
-    fitness : token-based replay log fitness (as ``pm4py.fitness_token_based_replay``).
-    precision : ETConformance precision (as ``pm4py.precision_token_based_replay``).
-    quality : fitness, average trace fitness, share of fitting cases and precision.
-    variant_fitness : per variant: ``variant``, ``count``, ``trace_fitness``, ``fits``.
-    """
-
-    algorithm: str
-    tree: object
-    net: object
-    initial_marking: object
-    final_marking: object
-    fitness: float
-    precision: float
-    quality: dict
-    variant_fitness: pd.DataFrame
-    n_cases: int
-    n_variants: int
-    params: dict = field(default_factory=dict)
-
-    @property
-    def activities(self) -> tuple[str, ...]:
-        """Visible activities of the model, sorted."""
-        return tuple(sorted({t.label for t in self.net.transitions if t.label is not None}))
-
-    @property
-    def bpmn(self):
-        """The model as a pm4py BPMN object."""
-        return to_bpmn(self.tree) if self.tree is not None else to_bpmn(self.net, self.initial_marking,
-                                                                         self.final_marking)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Per variant: ``variant``, ``count``, ``trace_fitness``, ``fits`` (a copy)."""
-        return self.variant_fitness[["variant", "count", "trace_fitness", "fits"]].copy()
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        q = self.quality
-        if math.isnan(q.get("log_fitness", math.nan)):
-            q = {"log_fitness": math.nan, "percentage_of_fitting_traces": math.nan, "precision": math.nan}
-        rows = [("algorithm", self.algorithm), ("noise", f"{self.params.get('noise', 0.0):g}"),
-                ("activities", f"{len(self.activities):,}"),
-                ("variants / cases", f"{self.n_variants:,} / {self.n_cases:,}"),
-                ("fitness (token replay)", f"{q['log_fitness']:.3f}"),
-                ("fitting cases", f"{q['percentage_of_fitting_traces']:.1f}%"),
-                ("precision (ETC)", f"{q['precision']:.3f}")]
-        return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
-
-    def __repr__(self) -> str:
-        kind = "process tree" if self.tree is not None else "Petri net"
-        q = (f"fitness {self.fitness:.3f}, precision {self.precision:.3f}" if not math.isnan(self.fitness)
-             else "quality not computed (quality=False)")
-        return (f"Model: {self.algorithm} {kind} over {len(self.activities):,} activities from "
-                f"{self.n_variants:,} variants ({self.n_cases:,} cases); {q}")
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        return f"<p>{escape(repr(self))}</p>" + self.summary.to_html(escape=True)
-
-    def plot(self, ax=None, *, kind: str | None = None, **kwargs):
-        """Draw the process tree (``kind="tree"``, default when there is one) or the Petri net (``"net"``).
-
-        See :func:`journeylab.plotting.plot_model`.
-        """
-        from ..plotting import plot_model
-
-        return plot_model(self, ax=ax, kind=kind, **kwargs)
-
-    def to_bpmn(self, path=None) -> str:
-        """BPMN 2.0 XML text of the model; also written to ``path`` when given (atomically; a path that
-        cannot be written raises :class:`~journeylab.exceptions.OutputError`)."""
-        from .._util import atomic_write, check_output
-
-        if path is not None:
-            check_output(path, example="model.bpmn")  # a clear OutputError before the conversion
-        text = bpmn_xml(self.bpmn)
-        if path is not None:
-            atomic_write(path, text, example="model.bpmn")
-        return text
-
-    def to_pnml(self, path=None) -> str:
-        """PNML text of the Petri net; also written to ``path`` when given (atomically; a path that
-        cannot be written raises :class:`~journeylab.exceptions.OutputError`)."""
-        from .._util import atomic_write, check_output
-
-        if path is not None:
-            check_output(path, example="model.pnml")  # a clear OutputError before the conversion
-        text = pnml_xml(self.net, self.initial_marking, self.final_marking)
-        if path is not None:
-            atomic_write(path, text, example="model.pnml")
-        return text

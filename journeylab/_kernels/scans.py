@@ -1,59 +1,71 @@
-"""The scans behind discovery: the variant table and the directly-follows durations.
+"""The scans of a log - variants, directly-follows and the case table: one implementation of each, for
+every analysis, the public front :mod:`journeylab.engine` and the filters.
 
-A process map and the variant table share one pass over the cases: the variant table (each
-distinct sequence with its cases) gives every count of the map exactly - edge counts,
-distinct cases per edge, start / end counts, events and cases per activity, also after
-projecting activities out - and one more pass adds the durations. Used by
-:mod:`journeylab.discovery` and :mod:`journeylab.filters`.
+A process map and the variant table share one pass over the cases: the variant table (each distinct
+activity sequence with its cases) gives every count of the map exactly - edge counts, distinct cases per
+edge, start / end counts, events and cases per activity, also after projecting activities out - and one
+more pass adds the durations between directly-following events. Two implementations of the same
+aggregates, checked against each other and against pm4py in the tests:
+
+- in-memory logs: vectorised numpy / pandas on the integer codes of the (case, time)-sorted events
+  (:meth:`EventLog._arrays <journeylab.EventLog>`); cases are grouped into variants by a hash of their
+  codes computed in one pass over the events, then verified exactly (an order of magnitude faster
+  than an ordered list aggregation). On a hash collision an exact DuckDB aggregation of the codes
+  takes over;
+- lazy logs (DuckDB tables, Spark): the same aggregates as Ibis expressions, run where the events live;
+  only the per-variant (and, when asked, the per-case) tables come back.
+
+Results are cached by the log (:meth:`EventLog._memo`, keys ``("scans", ...)``): a log is immutable, and
+the cache goes with it. What a caller gets is a copy (or a read-only array).
+
+>>> import journeylab as jl
+>>> log = jl.datasets.load_example()
+>>> variant_table(log)["count"].tolist()
+[1, 1, 1, 1, 1, 1]
+>>> cases, vid = case_variants(log)
+>>> list(cases[:2]), vid.tolist()
+(['1', '2'], [5, 0, 4, 1, 3, 2])
+>>> int(directly_follows(log)["count"].sum()) == log.n_events - log.n_cases
+True
 """
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from .. import engine
+from .._core.backend import backend_name, execute, micros
+from .._core.vocabulary import END, START
+from .events import events
 
-from .._core.vocabulary import END, START  # noqa: F401  (re-exported for discovery)
+__all__ = ["SEP", "variant_table", "case_variants", "n_top_variants", "in_top_variants", "directly_follows",
+           "start_end", "case_table", "map_tables", "anchor_paths"]
+
+#: separator used to join activity names into one text (to sort variants by their names)
+SEP = "\x1f"
+
+#: False sends in-memory logs to the exact DuckDB aggregation too (the tests compare both paths)
+NUMPY_VARIANTS = True
+
+_HASH_BASE = 1_000_003
 
 _EDGE_COLUMNS = ["source", "target", "count", "cases", "duration_mean", "duration_median", "duration_p90"]
 
-# The scans. A process map and the variant table share one pass over the cases: the
-# variant table (each distinct sequence with its cases) gives every count of the map
-# exactly - edge counts, distinct cases per edge, start / end counts, events and cases per
-# activity, also after projecting activities out - and one more pass adds the durations.
-# Two implementations of the same two aggregates, checked against each other, against
-# engine.directly_follows / engine.variants and against pm4py in the tests:
-# - in-memory logs: vectorised numpy / pandas on integer codes of the (case, time)-sorted
-#   events (a variant is a row of a padded code matrix, grouped by a hash that is then
-#   verified exactly) - an order of magnitude faster than an ordered list aggregation;
-# - lazy logs (Spark, DuckDB tables): the same aggregates as Ibis expressions.
-# Results are cached per log (logs are immutable) in a small LRU.
 
-_CACHE: OrderedDict = OrderedDict()  # (id(log), what) -> (log, value)
-_CACHE_SIZE = 12
+def _memo(log, what, compute):
+    return log._memo(("scans", what), compute)
 
 
-def _cached(log, what, compute):
-    key = (id(log), what)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is log:
-        _CACHE.move_to_end(key)
-        return hit[1]
-    value = compute()
-    _CACHE[key] = (log, value)
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return value
+def _td(values) -> pd.Series:
+    """Microseconds (float, maybe NaN) -> Timedelta, rounded to the microsecond."""
+    return pd.to_timedelta(pd.Series(np.asarray(values, dtype="float64")).round(), unit="us")
 
 
-def _clear_cache() -> None:
-    """Forget every cached scan (benchmarks call this between repetitions)."""
-    _CACHE.clear()
+# --------------------------------------------------------------------------- the coded events
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,6 @@ class _Compact:
     case: np.ndarray | None = None   # in-memory: per event, the case code (non-decreasing)
     act: np.ndarray | None = None    # in-memory: per event, the activity code
     us: np.ndarray | None = None     # in-memory: per event, microseconds since the epoch
-    order: np.ndarray | None = None  # in-memory: positions in log._frame() of the events above
     table: object = None             # lazy: Ibis table with case, act, us, seq
 
 
@@ -70,16 +81,20 @@ def _compact(log) -> _Compact:
     def build():
         if log.is_lazy:
             t = log.table
-            return _Compact(table=t.select(case=t.case, act=t.activity, us=engine._micros(t.timestamp), seq=t._seq))
-        a = log._arrays()  # the same arrays as the engine's (the frame is sorted by case then time)
+            return _Compact(table=t.select(case=t.case, act=t.activity, us=micros(t.timestamp), seq=t._seq))
+        a = log._arrays()  # the frame is sorted by case then time
         return _Compact(acts=a["vocab"], case=np.cumsum(a["first"], dtype=np.int64) - 1,
-                        act=a["codes"].astype("int64"), us=a["us"], order=np.arange(len(a["codes"])))
+                        act=a["codes"].astype("int64"), us=a["us"])
 
-    return _cached(log, "compact", build)
+    return _memo(log, "compact", build)
 
 
-def _names(comp: _Compact, codes) -> tuple:
-    return tuple(str(a) for a in codes) if comp.acts is None else tuple(comp.acts[np.asarray(codes, dtype="int64")])
+def _namer(comp: _Compact):
+    """A function: a key (activity codes; names for lazy logs) -> the tuple of activity names."""
+    if comp.acts is None:
+        return lambda key: tuple(str(a) for a in key)
+    vocab = comp.acts.tolist()
+    return lambda key: tuple(map(vocab.__getitem__, key))
 
 
 def _case_bounds(comp: _Compact):
@@ -87,65 +102,73 @@ def _case_bounds(comp: _Compact):
     return starts, np.diff(np.r_[starts, len(comp.case)])
 
 
-_HASH_BASE = 1_000_003
+# --------------------------------------------------------------------------- variants
 
 
 def _variants_numpy(comp: _Compact):
-    """(keys, counts, median duration in us, per-case group index) or None when cases are too uneven."""
+    """(keys, counts, median duration in us, per-case group index), or None on a hash collision.
+
+    Each case's activity codes are hashed (a 64-bit polynomial of the codes, mixed with the length) in
+    one pass over the events, the cases grouped by hash, then every case is compared with the first
+    case of its group, so the result is exact; on a collision the caller aggregates exactly instead.
+    """
     starts, lengths = _case_bounds(comp)
-    n, n_cases, width = len(comp.case), len(starts), int(lengths.max())
-    if n_cases * width > 4 * n + 2_000_000:  # a few very long cases: a padded matrix would not fit
-        return None
-    grid = np.full((n_cases, width), -1, dtype="int64")
-    row = np.repeat(np.arange(n_cases), lengths)
-    grid[row, np.arange(n) - starts[row]] = comp.act
-    h = np.zeros(n_cases, dtype="uint64")
+    n = len(comp.act)
+    pos = np.arange(n) - np.repeat(starts, lengths)
     with np.errstate(over="ignore"):
-        for j in range(width):
-            h = h * np.uint64(_HASH_BASE) + (grid[:, j] + 2).astype("uint64")
-    group, _ = pd.factorize(h, sort=False)
-    first = np.full(group.max() + 1, n_cases, dtype="int64")
-    np.minimum.at(first, group, np.arange(n_cases))
-    if not (grid == grid[first[group]]).all():  # a hash collision: group the rows exactly
-        _, first, group = np.unique(grid, axis=0, return_index=True, return_inverse=True)
-        group = group.ravel()
+        powers = np.cumprod(np.full(int(lengths.max()), _HASH_BASE, dtype=np.uint64))
+        h = np.add.reduceat((comp.act.astype(np.uint64) + np.uint64(1)) * powers[pos], starts)
+        h ^= lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    group, uniq = pd.factorize(h, sort=False)
+    first = np.empty(len(uniq), dtype=np.int64)
+    first[group] = np.arange(len(group))  # one case of each group (any: they are compared with it)
+    rep = first[group]
+    if not (lengths == lengths[rep]).all() or not (comp.act == comp.act[np.repeat(starts[rep], lengths) + pos]).all():
+        return None
     dur = comp.us[starts + lengths - 1] - comp.us[starts]
     med = pd.Series(dur).groupby(group).median().sort_index().to_numpy()
-    keys = [tuple(grid[r, : lengths[r]].tolist()) for r in first]
+    lens = lengths[first]
+    ends = np.cumsum(lens)
+    codes = comp.act[np.repeat(starts[first] - (ends - lens), lens) + np.arange(int(ends[-1]))].tolist()
+    keys = [tuple(codes[a:b]) for a, b in zip((ends - lens).tolist(), ends.tolist())]
     return keys, np.bincount(group), med, group
 
 
 def _per_case(comp: _Compact):
+    """Ibis: per case, its sequence of activities (codes or names) and its duration in microseconds."""
     t = comp.table
-    if engine.backend_name(t) == "duckdb":
+    if backend_name(t) == "duckdb":
         key = t.act.collect(order_by=t.seq)
     else:  # ordered collect is unsupported on PySpark: sort (seq, act) structs
         key = ibis.struct({"s": t.seq, "a": t.act}).collect().sort().map(lambda x: x.a)
     return t.group_by(t.case).aggregate(key=key, dur=t.us.max() - t.us.min())
 
 
+def _codes_table(comp: _Compact):
+    """The coded events of an in-memory log as a DuckDB memtable (for the exact aggregation)."""
+    return _Compact(table=ibis.memtable(pd.DataFrame({"case": comp.case, "act": comp.act, "us": comp.us,
+                                                      "seq": np.arange(len(comp.case))})))
+
+
 def _variant_scan(log):
-    """Variants as a DataFrame with ``key`` (codes, tuple), ``variant`` (names), ``count``,
-    ``duration_median``, most frequent first, ties by the variant's names (the order of
-    :func:`engine.variants`); and, for in-memory logs, each case's row in it."""
+    """Variants as a DataFrame with ``key`` (codes, or names for lazy logs; a tuple), ``variant`` (names),
+    ``count``, ``duration_median``, most frequent first, ties by the variant's names; and, for in-memory
+    logs, each case's row in it (in case order)."""
 
     def compute():
         comp = _compact(log)
-        found = _variants_numpy(comp) if comp.table is None else None
+        found = _variants_numpy(comp) if comp.table is None and NUMPY_VARIANTS else None
         if found is not None:
             keys, counts, med, group = found
         else:
-            per = _per_case(comp) if comp.table is not None else None
-            if per is None:  # in-memory but too uneven for a matrix: aggregate the codes with DuckDB
-                t = ibis.memtable(pd.DataFrame({"case": comp.case, "act": comp.act, "us": comp.us,
-                                                "seq": np.arange(len(comp.case))}))
-                per = _per_case(_Compact(table=t))
-            out = engine.execute(per.group_by("key").aggregate(count=per.count(), median_us=per.dur.median()))
+            per = _per_case(comp if comp.table is not None else _codes_table(comp))
+            out = execute(per.group_by("key").aggregate(count=per.count(), median_us=per.dur.median()))
             keys, counts, med, group = [tuple(k) for k in out["key"]], out["count"].to_numpy(), out["median_us"], None
-        names = [_names(comp, k) for k in keys]
+        name = _namer(comp)
+        names = [name(k) for k in keys]
         res = pd.DataFrame({"key": keys, "variant": names, "count": np.asarray(counts, dtype="int64"),
-                            "duration_median": engine._td(pd.Series(np.asarray(med, dtype="float64"))).to_numpy()})
-        res["_sort"] = [engine.SEP.join(v) for v in names]
+                            "duration_median": _td(med).to_numpy()})
+        res["_sort"] = [SEP.join(v) for v in names]
         res = res.sort_values(["count", "_sort"], ascending=[False, True])
         rank = None
         if group is None and comp.table is None:  # in-memory log scanned by DuckDB: map cases afterwards
@@ -154,9 +177,10 @@ def _variant_scan(log):
             pos = np.empty(len(res), dtype="int64")
             pos[res.index.to_numpy()] = np.arange(len(res))
             rank = pos[group]
+            rank.setflags(write=False)
         return res.reset_index(drop=True).drop(columns="_sort"), rank
 
-    return _cached(log, "variants", compute)
+    return _memo(log, "variants", compute)
 
 
 def _case_groups(comp: _Compact, keys: list) -> np.ndarray:
@@ -169,22 +193,118 @@ def _variant_rows(log) -> pd.DataFrame:
     return _variant_scan(log)[0]
 
 
-def _counts_from_variants(rows: pd.DataFrame, kept: set | None):
-    """Every count of the map from the variant table (projected on ``kept`` codes when given).
+def variant_table(log) -> pd.DataFrame:
+    """The variants of ``log``: one row per distinct activity sequence, most frequent first (ties by the
+    names of the activities); the row position is the variant id of :func:`case_variants`.
+
+    Columns ``variant`` (tuple of activity names), ``count`` (cases, int64) and ``duration_median``
+    (Timedelta, median case duration). A new DataFrame on each call.
+    """
+    return _variant_rows(log)[["variant", "count", "duration_median"]].copy()
+
+
+def case_variants(log) -> tuple[pd.Index, np.ndarray]:
+    """Per case, its variant: (case ids sorted, variant id of each case - a row of :func:`variant_table`).
+
+    The array is read-only. For a lazy log the per-case sequences are computed by the engine and only
+    (case, sequence) pairs come back.
+    """
+
+    def compute():
+        rows, rank = _variant_scan(log)
+        comp = _compact(log)
+        if rank is not None:
+            starts, _ = _case_bounds(comp)
+            cases = pd.Index(events(log, [])["case"].to_numpy()[starts], name="case")
+            vid = rank
+        else:
+            per = execute(_per_case(comp).select("case", "key"))
+            index = {k: i for i, k in enumerate(rows["key"])}
+            vid = np.fromiter((index[tuple(k)] for k in per["key"]), dtype="int64", count=len(per))
+            cases = pd.Index(per["case"].astype(str), name="case")
+            order = np.argsort(cases.to_numpy(), kind="stable")
+            cases, vid = cases[order], vid[order]
+        if not cases.is_monotonic_increasing:
+            order = cases.argsort(kind="stable")
+            cases, vid = cases[order], vid[order]
+        vid = np.array(vid, dtype="int64")
+        vid.setflags(write=False)
+        return cases, vid
+
+    return _memo(log, "case_variants", compute)
+
+
+def n_top_variants(counts, *, top: int | None = None, coverage: float | None = None) -> int:
+    """How many of the variants (``counts`` most frequent first) to keep: the ``top`` ones, or the fewest
+    that cover ``coverage`` of the cases; with both, the shorter selection.
+
+    >>> n_top_variants([5, 3, 2], coverage=0.6), n_top_variants([5, 3, 2], top=1, coverage=0.9)
+    (2, 1)
+    """
+    counts = np.asarray(counts, dtype="int64")
+    n = len(counts)
+    if coverage is not None:
+        cum = np.cumsum(counts) / counts.sum()
+        n = min(n, int((cum < coverage - 1e-12).sum()) + 1)
+    if top is not None:
+        n = min(n, top)
+    return n
+
+
+def in_top_variants(log, n: int) -> np.ndarray:
+    """Boolean mask over the events of the log (in its order): True for the cases of the ``n`` most
+    frequent variants."""
+    rows, rank = _variant_scan(log)
+    comp = _compact(log)
+    if rank is not None:
+        return rank[comp.case] < n
+    keys = list(rows["key"].iloc[:n])
+    per = _per_case(comp)
+    wanted = ibis.memtable(pd.DataFrame({"key": [list(k) for k in keys]}))
+    hit = per.join(wanted, per.key == wanted.key.cast(per.key.type())).select(per.case)
+    cases = execute(hit)["case"]
+    return events(log, [])["case"].isin(pd.Index(cases).astype(str)).to_numpy()
+
+
+# --------------------------------------------------------------------------- directly-follows
+
+
+def _variant_codes(log, rows: pd.DataFrame, code_of=None) -> tuple[np.ndarray, np.ndarray]:
+    """The activity codes of the variants laid out flat, in row order, and the length of each variant.
+
+    In memory they are gathered from one case per variant; otherwise read from the keys (names mapped
+    by ``code_of``)."""
+    _, rank = _variant_scan(log)
+    if rank is not None:
+        comp = _compact(log)
+        starts, lengths = _case_bounds(comp)
+        one = np.empty(len(rows), dtype=np.int64)
+        one[rank] = np.arange(len(rank))  # a case of each variant (any: they are alike)
+        lengths = lengths[one]
+        within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return comp.act[np.repeat(starts[one], lengths) + within], lengths
+    keys = rows["key"]
+    lengths = np.fromiter((len(k) for k in keys), dtype="int64", count=len(keys))
+    get = (lambda a: a) if code_of is None else code_of.__getitem__
+    flat = np.fromiter((get(a) for k in keys for a in k), dtype="int64", count=int(lengths.sum()))
+    return flat, lengths
+
+
+def _counts_from_variants(flat: np.ndarray, lengths: np.ndarray, counts: np.ndarray, kept: set | None):
+    """Every count of the map from the variants (``flat`` codes, ``lengths``, cases ``counts``), projected
+    on the ``kept`` codes when given (variants that become alike are counted apart: the counts are the same).
 
     Returns (activity counts: code -> (events, cases), edges: DataFrame code-level source,
     target, count, cases, with -1 for start / -2 for end, number of cases)."""
-    keys, counts = rows["key"], rows["count"].to_numpy()
+    var = np.repeat(np.arange(len(lengths)), lengths)
     if kept is not None:
-        proj = Counter()
-        for k, c in zip(keys, counts):
-            pk = tuple(a for a in k if a in kept)
-            if pk:
-                proj[pk] += int(c)
-        keys, counts = list(proj), np.fromiter(proj.values(), dtype="int64", count=len(proj))
-    lengths = np.fromiter((len(k) for k in keys), dtype="int64", count=len(keys))
-    flat = np.fromiter((a for k in keys for a in k), dtype="int64", count=int(lengths.sum()))
-    var = np.repeat(np.arange(len(keys)), lengths)
+        sel = np.isin(flat, np.fromiter(kept, dtype="int64", count=len(kept)))
+        flat, var = flat[sel], var[sel]
+        lengths = np.bincount(var, minlength=len(counts))
+        alive = np.flatnonzero(lengths)
+        renumber = np.full(len(counts), -1, dtype="int64")
+        renumber[alive] = np.arange(len(alive))
+        var, counts, lengths = renumber[var], counts[alive], lengths[alive]
     w = counts[var]
     ends_at = np.cumsum(lengths) - 1
     starts_at = ends_at - lengths + 1
@@ -216,9 +336,9 @@ def _counts_from_variants(rows: pd.DataFrame, kept: set | None):
 def _duration_frame(src, dst, mean, median, p90) -> pd.DataFrame:
     return pd.DataFrame({
         "src": np.asarray(src), "dst": np.asarray(dst),
-        "duration_mean": engine._td(pd.Series(np.asarray(mean, dtype="float64"))).astype("timedelta64[us]").to_numpy(),
-        "duration_median": engine._td(pd.Series(np.asarray(median, dtype="float64"))).astype("timedelta64[us]").to_numpy(),
-        "duration_p90": engine._td(pd.Series(np.asarray(p90, dtype="float64"))).astype("timedelta64[us]").to_numpy(),
+        "duration_mean": _td(mean).astype("timedelta64[us]").to_numpy(),
+        "duration_median": _td(median).astype("timedelta64[us]").to_numpy(),
+        "duration_p90": _td(p90).astype("timedelta64[us]").to_numpy(),
     })
 
 
@@ -246,35 +366,20 @@ def _durations(log, kept: tuple | None) -> pd.DataFrame:
         w = ibis.window(group_by=t.case, order_by=t.seq)
         sel = t.select(src=t.act, dst=t.act.lead().over(w), dt=t.us.lead().over(w) - t.us)
         sel = sel.filter(sel.dst.notnull())
-        out = engine.execute(sel.group_by(["src", "dst"]).aggregate(
+        out = execute(sel.group_by(["src", "dst"]).aggregate(
             mean_us=sel.dt.mean(), median_us=sel.dt.median(), p90_us=sel.dt.quantile(0.9)))
         return _duration_frame(out["src"], out["dst"], out["mean_us"], out["median_us"], out["p90_us"])
 
-    return _cached(log, ("durations", kept), compute)
+    return _memo(log, ("durations", kept), compute)
 
 
-def _cases_in_top(log, n: int) -> np.ndarray:
-    """Boolean mask over the events of ``log._frame()``: True for the cases of the ``n`` most frequent variants."""
-    rows, rank = _variant_scan(log)
-    comp = _compact(log)
-    if rank is not None:
-        mask = np.empty(len(comp.case), dtype=bool)
-        mask[comp.order] = rank[comp.case] < n
-        return mask
-    keys = list(rows["key"].iloc[:n])
-    per = _per_case(comp)
-    wanted = ibis.memtable(pd.DataFrame({"key": [list(k) for k in keys]}))
-    hit = per.join(wanted, per.key == wanted.key.cast(per.key.type())).select(per.case)
-    cases = engine.execute(hit)["case"]
-    return log._frame()["case"].isin(pd.Index(cases).astype(str)).to_numpy()
+def _edges(log, kept_names: tuple | None):
+    """(activity label per code, activity counts by code, code-level edges with durations, cases) among
+    the kept activities (all when None); start is code -1, end -2. Cached: callers must not change it."""
+    return _memo(log, ("edges", kept_names), lambda: _edges_uncached(log, kept_names))
 
 
-def _map_tables(log, kept_names: tuple | None):
-    """(nodes of every activity, edges among the kept ones with start / end, cases) for :func:`discover`."""
-    return _cached(log, ("map", kept_names), lambda: _map_tables_uncached(log, kept_names))
-
-
-def _map_tables_uncached(log, kept_names: tuple | None):
+def _edges_uncached(log, kept_names: tuple | None):
     comp = _compact(log)
     rows = _variant_rows(log)
     if comp.acts is None:
@@ -282,26 +387,145 @@ def _map_tables_uncached(log, kept_names: tuple | None):
     else:
         code_of = {str(a): i for i, a in enumerate(comp.acts)}
     kept = None if kept_names is None else {code_of[a] for a in kept_names}
+    counts = rows["count"].to_numpy()
     if comp.acts is None:  # lazy: keys hold names; give them integer codes for the counting
         names = sorted(code_of)
         idx = {a: i for i, a in enumerate(names)}
-        rows = rows.assign(key=[tuple(idx[a] for a in k) for k in rows["key"]])
+        flat, lengths = _variant_codes(log, rows, idx)
         kept_idx = None if kept is None else {idx[a] for a in kept}
-        act_counts, edges, n_cases = _counts_from_variants(rows, kept_idx)
+        act_counts, edges, n_cases = _counts_from_variants(flat, lengths, counts, kept_idx)
         label = np.asarray(names, dtype=object)
     else:
-        act_counts, edges, n_cases = _counts_from_variants(rows, kept)
+        flat, lengths = _variant_codes(log, rows)
+        act_counts, edges, n_cases = _counts_from_variants(flat, lengths, counts, kept)
         label = comp.acts
     dur = _durations(log, None if kept is None else tuple(sorted(kept, key=str)))
     if comp.acts is None:
         dur = dur.assign(src=[idx[a] for a in dur["src"]], dst=[idx[a] for a in dur["dst"]])
     edges = edges.merge(dur, on=["src", "dst"], how="left")
-    names_of = lambda c: START if c == -1 else (END if c == -2 else str(label[c]))  # noqa: E731
-    edges.insert(0, "source", [names_of(c) for c in edges["src"]])
-    edges.insert(1, "target", [names_of(c) for c in edges["dst"]])
     for c in ("duration_mean", "duration_median", "duration_p90"):
         edges[c] = edges[c].astype("timedelta64[us]")
-    nodes = pd.DataFrame([(str(label[a]), ev, cs) for a, (ev, cs) in act_counts.items()],
-                         columns=["activity", "events", "cases"])
-    nodes = nodes.sort_values(["events", "activity"], ascending=[False, True], ignore_index=True)
-    return nodes, edges[_EDGE_COLUMNS], n_cases
+    return label, act_counts, edges, n_cases
+
+
+def directly_follows(log) -> pd.DataFrame:
+    """Directly-follows pairs of activities: ``source``, ``target``, ``count``, ``cases`` (distinct cases
+    with the pair), ``duration_mean``, ``duration_median``, ``duration_p90`` (Timedelta); strongest first
+    (ties by source, target). No start / end rows (see :func:`start_end`). A new DataFrame on each call."""
+
+    def compute():
+        label, _, edges, _ = _edges(log, None)
+        inner = edges[(edges["src"] >= 0) & (edges["dst"] >= 0)]
+        res = pd.DataFrame({
+            "source": pd.Series(label[inner["src"].to_numpy()], dtype=object).astype(str),
+            "target": pd.Series(label[inner["dst"].to_numpy()], dtype=object).astype(str),
+            "count": inner["count"].to_numpy(dtype="int64"),
+            "cases": inner["cases"].to_numpy(dtype="int64"),
+            **{c: inner[c].to_numpy() for c in ("duration_mean", "duration_median", "duration_p90")},
+        })
+        return res.sort_values(["count", "source", "target"], ascending=[False, True, True], ignore_index=True)
+
+    return _memo(log, "directly_follows", compute).copy()
+
+
+def start_end(log) -> pd.DataFrame:
+    """Per activity (the index, sorted), how many cases start (``starts``) and end (``ends``) with it;
+    only activities that start or end some case. A new DataFrame on each call."""
+    rows = _variant_rows(log)
+    counts = rows["count"].to_numpy()
+    first = pd.Series(counts).groupby([v[0] for v in rows["variant"]]).sum().rename("starts")
+    last = pd.Series(counts).groupby([v[-1] for v in rows["variant"]]).sum().rename("ends")
+    out = pd.concat([first, last], axis=1).fillna(0).astype("int64")
+    out.index = out.index.astype(str)
+    out.index.name = "activity"
+    return out.sort_index()
+
+
+# --------------------------------------------------------------------------- the case table
+
+
+def case_table(log) -> pd.DataFrame:
+    """One row per case, indexed by ``case`` (sorted): ``start``, ``end``, ``length`` (events),
+    ``duration``, ``first_activity``, ``last_activity``. Computed by the engine (one group-by); a new
+    DataFrame on each call."""
+
+    def compute():
+        t = log.table
+        us = micros(t.timestamp)
+        out = execute(t.group_by(t.case).aggregate(
+            start=t.timestamp.min(), end=t.timestamp.max(), length=t.count(),
+            first_activity=t.activity.argmin(t._seq), last_activity=t.activity.argmax(t._seq),
+            dur_us=us.max() - us.min()))
+        res = pd.DataFrame({
+            "case": out["case"].astype(str),
+            "start": out["start"],
+            "end": out["end"],
+            "length": out["length"].astype("int64"),
+            "duration": _td(out["dur_us"]),
+            "first_activity": out["first_activity"].astype(str),
+            "last_activity": out["last_activity"].astype(str),
+        })
+        return res.sort_values("case", ignore_index=True).set_index("case")
+
+    return _memo(log, "case_table", compute).copy()
+
+
+# --------------------------------------------------------------------------- the process map
+
+
+def map_tables(log, kept_names: tuple | None = None):
+    """(nodes, edges, cases) of the process map among the ``kept_names`` activities (all when None).
+
+    ``nodes``: ``activity``, ``events``, ``cases`` of every kept activity, most frequent first;
+    ``edges``: ``source``, ``target``, ``count``, ``cases`` and the durations, with the artificial
+    :data:`START` / :data:`END` rows (no durations); the other activities' events are projected out of
+    the cases first. A new pair of DataFrames on each call.
+    """
+
+    def compute():
+        label, act_counts, edges, n_cases = _edges(log, kept_names)
+        edges = edges.copy()
+        names_of = lambda c: START if c == -1 else (END if c == -2 else str(label[c]))  # noqa: E731
+        edges.insert(0, "source", [names_of(c) for c in edges["src"]])
+        edges.insert(1, "target", [names_of(c) for c in edges["dst"]])
+        nodes = pd.DataFrame([(str(label[a]), ev, cs) for a, (ev, cs) in act_counts.items()],
+                             columns=["activity", "events", "cases"])
+        nodes = nodes.sort_values(["events", "activity"], ascending=[False, True], ignore_index=True)
+        return nodes, edges[_EDGE_COLUMNS], n_cases
+
+    nodes, edges, n_cases = _memo(log, ("map", kept_names), compute)
+    return nodes.copy(), edges.copy(), n_cases
+
+
+# --------------------------------------------------------------------------- paths around an activity
+
+
+def anchor_paths(log, anchor: str, *, direction: str = "next", steps: int = 3) -> pd.DataFrame:
+    """Every occurrence of ``anchor`` with the ``steps`` activities after it (``direction="next"``) or
+    before it (``"previous"``) in its case, counted by the engine (window functions).
+
+    Returns a DataFrame with ``path`` (tuple in time order: the anchor first for "next", last for
+    "previous"; it stops at :data:`END` / starts at :data:`START` where the case ends / starts within
+    ``steps``), ``count`` (occurrences) and ``cases`` (distinct cases); in no particular order.
+    """
+    t = log.table
+    w = ibis.window(group_by=t.case, order_by=t._seq)
+    shift = (lambda i: t.activity.lead(i)) if direction == "next" else (lambda i: t.activity.lag(i))
+    cols = {f"s{i}": shift(i).over(w) for i in range(1, steps + 1)}
+    sel = t.select(t.case, t.activity, **cols)
+    sel = sel.filter(sel.activity == anchor)
+    names = list(cols)
+    out = execute(sel.group_by(names).aggregate(count=sel.count(), cases=sel.case.nunique()))
+    edge = END if direction == "next" else START
+    rows = []
+    for rec in out.itertuples(index=False):
+        seq = []
+        for name in names:
+            a = getattr(rec, name)
+            if a is None or pd.isna(a):
+                seq.append(edge)
+                break
+            seq.append(str(a))
+        path = (anchor, *seq) if direction == "next" else (*reversed(seq), anchor)
+        rows.append((path, int(rec.count), int(rec.cases)))
+    return pd.DataFrame(rows, columns=["path", "count", "cases"])

@@ -30,9 +30,7 @@ def _tree_rows(node, depth, rows, out):
 
 
 def _plot_tree(model, ax, max_leaves):
-    from .._kernels import pm4py as _pm4py
-
-    root = _pm4py.tree_structure(model.tree)
+    root = model.tree_structure()
     rows, placed = [], []
     _tree_rows(root, 0, rows, placed)
     if len(rows) > max_leaves:
@@ -88,9 +86,7 @@ def _plot_tree(model, ax, max_leaves):
 
 
 def _plot_net(model, ax, max_nodes):
-    from .._kernels import pm4py as _pm4py
-
-    net = _pm4py.net_structure(model.net, model.initial_marking, model.final_marking)
+    net = model.net_structure()
     n_nodes = len(net["places"]) + len(net["transitions"])
     if n_nodes > max_nodes:
         raise InvalidParameterError(
@@ -143,7 +139,8 @@ def _plot_net(model, ax, max_nodes):
 
 def plot_model(model, *, ax=None, kind: str | None = None, max_leaves: int = 120, max_nodes: int = 200,
                title: bool = True):
-    """Draw a :class:`~journeylab.discovery.Model`.
+    """Draw a :class:`~journeylab.discovery.Model` (anything with its ``tree_structure()``,
+    ``net_structure()``, ``tree``, ``algorithm``, ``quality``, ``n_variants`` and ``n_cases``).
 
     ``kind="tree"`` (default for the inductive miner): the process tree as an outline,
     root on the left, one row per activity, operators as coloured circles

@@ -7,7 +7,7 @@ from collections import defaultdict
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
-from ..discovery import END, START
+from .._core.vocabulary import END, START
 from ..exceptions import InvalidParameterError
 from . import _style as st
 

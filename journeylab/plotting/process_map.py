@@ -8,10 +8,11 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
 
-from ..discovery import END, START, format_duration
+from .._core.formatting import format_duration
+from .._core.layout import layered_layout
+from .._core.vocabulary import END, START
 from ..exceptions import InvalidParameterError
 from . import _style as st
-from ._layout import layered_layout
 
 __all__ = ["plot_process_map", "draw_graph"]
 
@@ -152,7 +153,8 @@ def _fit_axes(ax, layout, sizes, pad=0.4):
 
 def plot_process_map(pm, *, ax=None, metric: str = "frequency", max_nodes: int = 50, max_edges: int = 120,
                      title: bool = True):
-    """Draw a :class:`~journeylab.discovery.ProcessMap` left to right.
+    """Draw a :class:`~journeylab.discovery.ProcessMap` (or any object with its ``nodes``, ``edges``,
+    ``params``, ``n_cases``, ``n_activities_total`` and ``n_edges_total``) left to right.
 
     ``metric="frequency"``: boxes shaded by events, edges as wide as their count, labelled
     with counts. ``metric="time"``: edges coloured by their median time (red = slow),
@@ -238,7 +240,7 @@ def plot_process_map(pm, *, ax=None, metric: str = "frequency", max_nodes: int =
             return f"{count:,}"
         if dur is None or np.isnan(dur):
             return ""
-        return format_duration(_td(dur))
+        return format_duration(dur)  # seconds
 
     edges = [(r.source, r.target, int(r.count), None if np.isnan(d) else float(d))
              for r, d in zip(edges_df.itertuples(index=False), med.to_numpy())]
@@ -258,9 +260,3 @@ def plot_process_map(pm, *, ax=None, metric: str = "frequency", max_nodes: int =
         st.title(ax, f"Process map \u00b7 {n_nodes} of {pm.n_activities_total} activities \u00b7 "
                      f"{n_edges} of {pm.n_edges_total} paths \u00b7 {pm.n_cases:,} cases", mode)
     return ax
-
-
-def _td(seconds):
-    import pandas as pd
-
-    return pd.Timedelta(seconds=seconds)

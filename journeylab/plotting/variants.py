@@ -6,7 +6,7 @@ from collections import Counter
 
 from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
 
-from ..discovery import format_duration
+from .._core.formatting import format_duration
 from ..exceptions import InvalidParameterError
 from . import _style as st
 
@@ -68,7 +68,7 @@ def plot_variants(var, *, ax=None, max_rows: int = 20, max_chips: int = 40, lege
                     color=st.MUTED, fontfamily=st.FONT)
         length = rec.share / max_share * bar_w if max_share > 0 else 0
         ax.add_patch(Rectangle((bar_x, y - _CHIP / 2), length, _CHIP, fc="#4e79a7", ec="none", zorder=2))
-        dur = format_duration(rec.duration_median)
+        dur = format_duration(rec.duration_median, missing="")
         ax.text(bar_x + bar_w + 0.1, y, f"{rec.share:.1%}  ({int(rec.count):,})" + (f"  \u00b7 {dur}" if dur else ""),
                 ha="left", va="center", fontsize=8, color=st.INK, fontfamily=st.FONT)
     top = _ROW * 0.9

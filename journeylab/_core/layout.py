@@ -1,7 +1,8 @@
-"""Layered (Sugiyama-style) graph layout on networkx, for process maps and Petri nets.
+"""Layered (Sugiyama-style) graph layout on networkx, for process maps, Petri nets and BPMN diagrams.
 
-No matplotlib here: the layout is plain geometry, also used to give exported BPMN
-diagrams coordinates when Graphviz is not installed.
+No matplotlib here: the layout is plain geometry, shared by the plots (:mod:`journeylab.plotting`)
+and the BPMN export of the pm4py adapter, which gives diagrams coordinates when Graphviz is not
+installed - so it lives in the bottom layer, below both.
 
 Steps: break cycles by reversing the back edges of a depth-first search that follows the
 heaviest edges first; put each node on the layer of its longest path from the sources
