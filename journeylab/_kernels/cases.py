@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .events import events
+from .scans import case_variants, variant_table
 
 __all__ = ["CaseLayout", "case_layout", "case_events", "activity_counts", "CaseChannels", "channel_counts",
            "value_totals", "first_values", "milestones_reached", "CaseVariants", "variants_of", "variant_codes", "keys",
@@ -334,15 +335,18 @@ def variants_of(log) -> CaseVariants:
     >>> v.vid.tolist(), v.counts.tolist()
     ([5, 0, 4, 1, 3, 2], [1, 1, 1, 1, 1, 1])
     """
-    return log._memo(("cases", "variants"), lambda: _variants(case_layout(log)))
+    return log._memo(("cases", "variants"), lambda: _variants(log, case_layout(log)))
 
 
-def _variants(lay: CaseLayout) -> CaseVariants:
-    # The scans kernel (_kernels/scans.py) is to be the one implementation of variants: once it gives each case's
-    # variant (scans.case_variants) and the sequences (scans.variant_table), pass them to _ordered as (variant of
-    # each case, key of each variant). Keep _ordered's order: the clusterings draw their samples and seeds by it.
-    vid, uniq = pd.factorize(lay.keys())
-    return _ordered(lay, vid, np.asarray(uniq, dtype=object))
+def _variants(log, lay: CaseLayout) -> CaseVariants:
+    """The variants from the one variant scan (:mod:`._kernels.scans`), keyed and ordered here: the
+    clusterings draw their samples and seeds in this order (count, then key)."""
+    cases, vid = case_variants(log)
+    if not np.array_equal(np.asarray(cases, dtype=object), np.asarray(lay.cases, dtype=object)):
+        raise RuntimeError("the variant scan and the case layout disagree on the cases")  # pragma: no cover
+    code_of = {a: i for i, a in enumerate(lay.activities)}
+    keys = np.array([encode(v, code_of) for v in variant_table(log)["variant"]], dtype=object)
+    return _ordered(lay, np.asarray(vid, dtype=np.int64), keys)
 
 
 def _ordered(lay: CaseLayout, vid: np.ndarray, keys: np.ndarray) -> CaseVariants:
