@@ -22,9 +22,9 @@ phase) are **minor**: they simply never match.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping
 
+from ._core.warn import warn
 from ._core.formatting import cut
 from ._core.names import closest
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
@@ -169,10 +169,10 @@ def find_problems(journey, log, *, parts=None) -> list[JourneyProblem]:
     return out
 
 
-def check_fit(journey, log, *, parts=None, minor: str = "raise", stacklevel: int = 3) -> None:
+def check_fit(journey, log, *, parts=None, minor: str = "raise") -> None:
     """Raise a JourneyDefinitionError for the problems of ``journey`` on ``log`` (see
     :meth:`journeylab.Journey.check`); with ``minor="warn"`` only for fatal ones, the minor ones
-    then warn (``stacklevel`` counts from here)."""
+    then warn (pointing at the user's call)."""
     if minor not in ("raise", "warn", "ignore"):
         raise InvalidParameterError(f"minor={cut(minor)} is not allowed; use 'raise', 'warn' or 'ignore'.")
     found = find_problems(journey, log, parts=parts)
@@ -187,5 +187,5 @@ def check_fit(journey, log, *, parts=None, minor: str = "raise", stacklevel: int
             + "\n".join(f"  - {p}" for p in found) + so
             + "\nFix the names in the journey definition, or rename the log's activities/columns.")
     if found and minor == "warn":
-        warnings.warn(f"journey {cut(journey.name)}: some of its activities never occur in the log, so they never "
-                      "match:\n" + "\n".join(f"  - {p}" for p in found), DataQualityWarning, stacklevel=stacklevel)
+        warn(f"journey {cut(journey.name)}: some of its activities never occur in the log, so they never "
+                      "match:\n" + "\n".join(f"  - {p}" for p in found), DataQualityWarning)

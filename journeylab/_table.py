@@ -21,7 +21,6 @@ tz-aware microseconds, and the rows are sorted by case, then timestamp, ties in 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._core.warn import warn
 from ._core.formatting import cut
 from ._core.names import closest
 from ._core.validation import BOOL, Choice
@@ -37,7 +37,6 @@ from .exceptions import (
     DataQualityWarning,
     EmptyLogError,
     FileFormatError,
-    InvalidParameterError,
     MissingValuesError,
     SchemaError,
 )
@@ -101,13 +100,13 @@ def event_order(case: pd.Series, ts: pd.Series) -> np.ndarray:
     return np.lexsort((np.arange(len(case)), t, codes))
 
 
-def with_roles(df: pd.DataFrame, old: dict, new: dict, *, stacklevel: int, **values: pd.Series) -> pd.DataFrame:
+def with_roles(df: pd.DataFrame, old: dict, new: dict, **values: pd.Series) -> pd.DataFrame:
     """The frame of a log whose roles were ``old``, with the roles ``new``: the columns in ``values``
     set, roles first (in ROLES order), then the attributes under the names :func:`attribute_names`
     gives them (an attribute named like a role the log starts to use here is kept, never overwritten).
     """
     attrs = [c for c in df.columns if c not in old and c != "_seq"]
-    names = attribute_names(attrs, new, stacklevel=stacklevel + 1)
+    names = attribute_names(attrs, new)
     data = {}
     for role in ROLES:
         if role in values:
@@ -160,15 +159,14 @@ def check_roles(roles: dict, df_columns, *, source: str) -> tuple[dict[str, str]
     return given, columns
 
 
-def attribute_names(attributes: Sequence[str], roles: Iterable[str], *, stacklevel: int) -> dict[str, str]:
+def attribute_names(attributes: Sequence[str], roles: Iterable[str]) -> dict[str, str]:
     """The name each attribute gets in the log: its own, unless a role of this log is called so.
 
     Roles and attributes are kept apart: an attribute named ``customer`` stays an attribute named
     ``customer`` (it never plays the customer role unless passed as ``customer=``). Only when the
     log uses that role for another column (or the name is the internal ``_seq``) would two columns
-    share a name; then the attribute is kept as ``attribute:<name>``, with a warning. ``stacklevel``
-    (here and in the functions below that take one) says where it points, counted as
-    :func:`warnings.warn` counts from the function that receives it.
+    share a name; then the attribute is kept as ``attribute:<name>``, with a warning (pointing at the
+    user's call).
     """
     taken = set(roles) | {"_seq"}
     names, renamed = {}, []
@@ -183,10 +181,9 @@ def attribute_names(attributes: Sequence[str], roles: Iterable[str], *, stacklev
         names[col] = name
     if renamed:
         text = ", ".join(f"{cut(a)} as {cut(b)}" for a, b in renamed[:5])
-        warnings.warn(
+        warn(
             f"attribute(s) named like a role this log uses for another column are kept under another name: {text}. "
-            "Rename them in the input to choose the names yourself.",
-            DataQualityWarning, stacklevel=stacklevel)
+            "Rename them in the input to choose the names yourself.", DataQualityWarning)
     return names
 
 
@@ -271,7 +268,7 @@ def build_frame(
 
     # one pass over the columns, one frame built at once (inserting 5,000 columns one by one is quadratic)
     by_col = {c: r for r, c in given.items()}
-    names = attribute_names([c for c in columns if c not in by_col], given, stacklevel=5)
+    names = attribute_names([c for c in columns if c not in by_col], given)
     data: dict[str, Any] = {}
     for role in ROLES:
         if role in given:
@@ -304,7 +301,7 @@ def build_frame(
             )
         keep = out[["case", "activity", "timestamp"]].notna().all(axis=1) & (out["case"] != "")
         dropped = int((~keep).sum())
-        warnings.warn(f"dropped {dropped:,} event(s) with missing values ({text}).", DataQualityWarning, stacklevel=4)
+        warn(f"dropped {dropped:,} event(s) with missing values ({text}).", DataQualityWarning)
         out = out[keep].reset_index(drop=True)
         meta["dropped_invalid"] = dropped
         if len(out) == 0:
@@ -318,15 +315,12 @@ def build_frame(
             meta["dropped_duplicates"] = n_dup
         else:
             meta["duplicates"] = n_dup
-            warnings.warn(
+            warn(
                 f"{n_dup:,} exact duplicate event(s) (same values in every column). "
-                "Pass deduplicate=True to drop them.",
-                DataQualityWarning,
-                stacklevel=4,
-            )
+                "Pass deduplicate=True to drop them.", DataQualityWarning)
 
     out = out.iloc[event_order(out["case"], out["timestamp"])].reset_index(drop=True)
-    out["timestamp"] = drop_sub_microseconds(out["timestamp"], stacklevel=4)  # after ordering on full precision
+    out["timestamp"] = drop_sub_microseconds(out["timestamp"])  # after ordering on full precision
     # concat, not out["_seq"] = ...: a frame of thousands of columns is not copied once more per column
     out = pd.concat([out, pd.Series(np.arange(len(out), dtype="int64"), name="_seq")], axis=1)
     return out, dict(given), meta
@@ -335,8 +329,7 @@ def build_frame(
 # --------------------------------------------------------------------------- sessions
 
 
-def session_frame(df: pd.DataFrame, roles: dict, *, gap: pd.Timedelta, restart: list[str],
-                  stacklevel: int) -> tuple[pd.DataFrame, dict]:
+def session_frame(df: pd.DataFrame, roles: dict, *, gap: pd.Timedelta, restart: list[str]) -> tuple[pd.DataFrame, dict]:
     """The events of ``df`` (a log's table) re-keyed into sessions of each customer, and the new roles.
 
     A session starts at a customer's first event, after more than ``gap`` without events, and at an
@@ -356,11 +349,11 @@ def session_frame(df: pd.DataFrame, roles: dict, *, gap: pd.Timedelta, restart: 
         starts |= df["activity"].isin(restart)
     n = starts.astype("int64").groupby(who, sort=False).cumsum()
     new = {**roles, "customer": roles.get("customer", roles["case"])}
-    out = with_roles(df, roles, new, stacklevel=stacklevel + 1, customer=who, case=who + "#" + n.astype(str))
+    out = with_roles(df, roles, new, customer=who, case=who + "#" + n.astype(str))
     return out.iloc[event_order(out["case"], out["timestamp"])], new
 
 
-def sessions_by_column(df: pd.DataFrame, roles: dict, column: str, *, stacklevel: int) -> tuple[pd.DataFrame, dict]:
+def sessions_by_column(df: pd.DataFrame, roles: dict, column: str) -> tuple[pd.DataFrame, dict]:
     """The events of ``df`` re-keyed by the sessions an attribute ``column`` already holds, and the new
     roles; events without a value are dropped with a warning (pointing at the caller of
     ``EventLog.sessions``). Rows are sorted by the new case, then time; ``_seq`` is not set."""
@@ -369,11 +362,10 @@ def sessions_by_column(df: pd.DataFrame, roles: dict, column: str, *, stacklevel
     if missing.all():
         raise EmptyLogError(f"by={cut(column)} is empty on every event; it cannot define sessions.")
     if missing.any():
-        warnings.warn(f"dropped {int(missing.sum()):,} event(s) with no {cut(column)} (outside any session).",
-                      DataQualityWarning, stacklevel=stacklevel)
+        warn(f"dropped {int(missing.sum()):,} event(s) with no {cut(column)} (outside any session).", DataQualityWarning)
         df = df[~missing]
     new = {**roles, "customer": roles.get("customer", roles["case"]), "case": column}
-    out = with_roles(df.drop(columns=[column]), roles, new, stacklevel=stacklevel + 1,
+    out = with_roles(df.drop(columns=[column]), roles, new,
                      customer=df["customer"] if "customer" in roles else df["case"], case=as_str_ids(df[column]))
     return out.iloc[event_order(out["case"], out["timestamp"])], new
 

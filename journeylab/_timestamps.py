@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from ._core.warn import warn
 from ._core.formatting import cut
 from .exceptions import DataQualityWarning, InvalidParameterError, TimestampError
 
@@ -563,7 +564,7 @@ def parse_timestamps(raw: pd.Series, *, tz=None, format: str | None = None,
     return _settle_unit(parsed).set_axis(index), "; ".join([head, *notes])
 
 
-def drop_sub_microseconds(ts: pd.Series, *, stacklevel: int = 2) -> pd.Series:
+def drop_sub_microseconds(ts: pd.Series) -> pd.Series:
     """Reduce timestamps to microseconds, warning when digits below the microsecond are lost.
 
     Call it after the events are ordered on the full precision: the order stays right,
@@ -584,12 +585,9 @@ def drop_sub_microseconds(ts: pd.Series, *, stacklevel: int = 2) -> pd.Series:
     fine = ts.dt.nanosecond > 0
     n = int(fine.sum())
     if n:
-        warnings.warn(
+        warn(
             f"{n:,} timestamp(s) have sub-microsecond digits (e.g. {str(ts[fine].iloc[0])!r}); journeylab keeps "
             "microseconds, so those digits were dropped after the events were ordered on the full precision "
             "(their order is kept; events less than 1 microsecond apart now share a timestamp). Round the "
-            "column to microseconds first (ts.dt.floor('us')) to silence this.",
-            DataQualityWarning,
-            stacklevel=stacklevel + 1,
-        )
+            "column to microseconds first (ts.dt.floor('us')) to silence this.", DataQualityWarning)
     return ts.dt.floor("us").dt.as_unit("us")

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from lxml import etree
 
+from ._core.warn import warn
 from . import _xes_stream as stream
 from ._xes_values import column, cut, scalar
 from .exceptions import DataQualityWarning, EmptyLogError, FileFormatError
@@ -536,9 +536,9 @@ def _names(ir: _IR, p: Path) -> dict:
         shown = ", ".join(f"{sk[0]} attribute {' > '.join(cut(k, 40) for k in sk[1][:3])} -> {cut(name, 50)}"
                           for sk, name in moved[:5])
         more = f" (and {len(moved) - 5:,} more)" if len(moved) > 5 else ""
-        warnings.warn(f"'{p}': some attributes would clash with other columns and were renamed: {shown}{more}. Columns "
+        warn(f"'{p}': some attributes would clash with other columns and were renamed: {shown}{more}. Columns "
                       "'case:<key>' hold trace attributes; an event attribute whose key starts with 'case:' is loaded "
-                      "as 'event:<key>'. Use the new names to read them.", DataQualityWarning, stacklevel=4)
+                      "as 'event:<key>'. Use the new names to read them.", DataQualityWarning)
     return out
 
 
@@ -551,13 +551,12 @@ def _frame(ir: _IR, p: Path) -> pd.DataFrame:
         raise EmptyXesError(f"'{p}' is an XES log without events ({ir.n_traces:,} traces){stray}. "
                             "Export the log again with its events.")
     if ir.stray:
-        warnings.warn(f"'{p}': {ir.stray:,} <event> element(s) directly in <log>, outside any <trace>, were skipped "
-                      "(journeylab reads events grouped in traces).", DataQualityWarning, stacklevel=3)
+        warn(f"'{p}': {ir.stray:,} <event> element(s) directly in <log>, outside any <trace>, were skipped "
+                      "(journeylab reads events grouped in traces).", DataQualityWarning)
     if ir.skipped:
         what = ", ".join(f"{n:,} {cut(k, 40)[1:-1]}" for k, n in list(ir.skipped.items())[:5])
-        warnings.warn(f"'{p}': elements that are not XES attributes were skipped inside traces/events: {what}. "
-                      "An XES attribute is <string|date|int|float|boolean|id|list|container key=\"...\" .../>.",
-                      DataQualityWarning, stacklevel=3)
+        warn(f"'{p}': elements that are not XES attributes were skipped inside traces/events: {what}. "
+                      "An XES attribute is <string|date|int|float|boolean|id|list|container key=\"...\" .../>.", DataQualityWarning)
     case_parts = ir.attrs.get(("trace", ("concept:name",)))
     case = column(case_parts, ir.n_traces, "concept:name", p) if case_parts else pa.nulls(ir.n_traces)
     case = case.cast(pa.large_string())
@@ -592,9 +591,8 @@ def _classifiers(declared, cols: dict, p: Path) -> tuple[dict, dict]:
     out: tuple[dict, dict] = ({}, {})
     for name, keys, scope in declared:
         if not name or not keys or not _split_keys(keys) or scope not in ("event", "trace"):
-            warnings.warn(f"'{p}': a <classifier> declaration without a name, keys or a known scope was skipped "
-                          f"(name={cut(name or '')}, keys={cut(keys or '')}, scope={cut(scope)}).",
-                          DataQualityWarning, stacklevel=4)
+            warn(f"'{p}': a <classifier> declaration without a name, keys or a known scope was skipped "
+                          f"(name={cut(name or '')}, keys={cut(keys or '')}, scope={cut(scope)}).", DataQualityWarning)
             continue
         if scope == "event":
             out[0][name] = [cols.get(("event", (k,)), k) for k in _split_keys(keys)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._core.warn import warn
 from .exceptions import DataQualityWarning, FileFormatError
 
 
@@ -101,9 +101,9 @@ def convert(values: pa.Array, typ: str, key: str, p: Path) -> pa.Array:
                               f"({n_bad:,} such values). Fix the values or declare the attribute as <string>.")
     if typ == "int" and any(not I64[0] <= o <= I64[1] for o in out):
         big = next(v for v, o in zip(distinct, out, strict=True) if not I64[0] <= o <= I64[1])
-        warnings.warn(f"'{p}': attribute {cut(key)} is declared <int> but has values beyond the 64-bit integer range "
+        warn(f"'{p}': attribute {cut(key)} is declared <int> but has values beyond the 64-bit integer range "
                       f"(e.g. {cut(big)}); it is kept as text, exactly as written. Convert it yourself if needed "
-                      "(e.g. with int() per value).", DataQualityWarning, stacklevel=5)
+                      "(e.g. with int() per value).", DataQualityWarning)
         return values
     if typ == "date":
         return pa.array(out, pa.int64()).cast(target).take(enc.indices)

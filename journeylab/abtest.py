@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._core.warn import warn
 from ._core.formatting import cut, format_pvalue
 from ._core.names import did_you_mean
 from ._core.results import FrozenMap, Result
@@ -318,8 +319,8 @@ def ab_test(log, journey, *, version: str = "version", metric: str = "goal", con
     # the version of each customer: said once, here (the goal analysis's warnings are silenced above)
     ver, multi = first_values(log, version, c["entered_at"], as_of=att.as_of)
     if multi:
-        warnings.warn(f"{multi:,} customers appear with several values of {cut(version)}; each is counted in the version "
-                      "of their first event in the journey.", DataQualityWarning, stacklevel=3)
+        warn(f"{multi:,} customers appear with several values of {cut(version)}; each is counted in the version "
+                      "of their first event in the journey.", DataQualityWarning)
     missing = int(ver.isna().sum())
     cust = pd.DataFrame({"version": ver, "converted": c["credited"]}).dropna(subset=["version"])
     values = sorted(cust["version"].unique())
@@ -380,10 +381,10 @@ def ab_test(log, journey, *, version: str = "version", metric: str = "goal", con
     verdict = f"{winner} wins" if winner is not None else "inconclusive"
     small = table[table["customers"] < MIN_CUSTOMERS]
     if len(small):
-        warnings.warn(
+        warn(
             "small test: " + ", ".join(f"version {v!r} has {c:,} customers" for v, c in small["customers"].items())
             + f" (under {MIN_CUSTOMERS:,} per version); small tests are unreliable - treat the verdict as "
-            "indicative and keep collecting data.", SmallSampleWarning, stacklevel=3)
+            "indicative and keep collecting data.", SmallSampleWarning)
     params = {"journey": journey.name, "version": version, "metric": metric if isinstance(metric, str) else label,
               "control": control, "confidence": confidence, "power": power, "exclusion": exclusion,
               "suppression": suppression, "as_of": att.as_of, "timeout": timeout,

@@ -34,7 +34,7 @@ import warnings
 from ._cli_commands import (
     EXIT_ERROR,
     EXIT_OK,
-    EXIT_PROBLEMS,
+    EXIT_PROBLEMS,  # noqa: F401  (public: the exit codes of the command line)
     cmd_conformance,
     cmd_report,
     cmd_summary,

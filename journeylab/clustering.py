@@ -1,5 +1,8 @@
 """Discovered segments: clustering of journeys by k-means, edit distance or Markov chains.
 
+Size: about 630 lines: the three methods share the choice of k, the restarts and the placing of
+new cases, so they stay together; the Markov mixture's EM is the bulk.
+
 :func:`cluster_journeys` groups the cases of a log into behavioural segments and returns a
 :class:`~journeylab.segments.Segmentation` (labels per case, profiles, maps, tests). Three
 methods, for three kinds of data:

@@ -49,13 +49,13 @@ period in ``scales``, by default one day):
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._core.warn import warn
 from ._core.formatting import cut, duration_spec
 from ._core.names import did_you_mean
 from ._core.results import FrozenMap, Result
@@ -322,8 +322,8 @@ def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", sca
     history = n_periods * freq_td
     if cycle is not None and history < 3 * cycle:
         fallback = "day" if season == "week" and history >= 3 * _DAY and freq_td < _DAY else None
-        warnings.warn(f"only {history} of contacts: too short for season={season!r} (needs 3 full {season}s); "
-                      f"using season={fallback!r}.", DataQualityWarning, stacklevel=3)  # past @checked
+        warn(f"only {history} of contacts: too short for season={season!r} (needs 3 full {season}s); "
+                      f"using season={fallback!r}.", DataQualityWarning)  # past @checked
         cycle = {"day": _DAY, None: None}[fallback]
         season = fallback
 

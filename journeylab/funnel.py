@@ -58,13 +58,13 @@ Funnel: view > cart > buy, 3 entered, 33.3% converted within 7d (uniques, sequen
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ._core.warn import warn
 from ._core.formatting import cut, duration_spec, format_count, format_duration, format_share
 from ._core.names import closest
 from ._core.progress import progress as progress_bar
@@ -224,8 +224,8 @@ def _step_spec(log, steps) -> tuple[tuple[str, ...], list, set[str]]:
             f"steps name activities that are not in the log: {hints}. Available: {list(log.activities)[:20]}"
             + (" ..." if len(log.activities) > 20 else "") + ". Fix the step names.")
     if missing:
-        warnings.warn(f"steps {cut(missing)} never occur in the log (and no activity has a similar name): nobody "
-                      "reaches them.", DataQualityWarning, stacklevel=4)  # the caller of funnel (through @checked)
+        warn(f"steps {cut(missing)} never occur in the log (and no activity has a similar name): nobody "
+                      "reaches them.", DataQualityWarning)  # the caller of funnel (through @checked)
     return tuple(labels), matchers, acts
 
 

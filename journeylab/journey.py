@@ -450,7 +450,7 @@ class Journey:
         """
         return find_problems(self, log, parts=parts)
 
-    def check(self, log, *, parts=None, minor: str = "raise", stacklevel: int = 1) -> Journey:
+    def check(self, log, *, parts=None, minor: str = "raise") -> Journey:
         """Check the journey against ``log`` (see :meth:`problems`) and return it, so it can be chained.
 
         Parameters
@@ -463,9 +463,6 @@ class Journey:
             ``"raise"``: any problem raises. ``"warn"``: only a fatal problem raises (the message then
             lists every problem and says what can never happen); minor ones give one
             :class:`~journeylab.exceptions.DataQualityWarning`. ``"ignore"``: only fatal problems raise.
-        stacklevel : int, default 1
-            Where the warning points, as in :func:`warnings.warn`: 1 the line that calls ``check``, 2 the
-            caller of the function that calls it...
 
         Returns
         -------
@@ -490,7 +487,7 @@ class Journey:
           - activity 'add_to_kart' (milestone 'cart') is not in the log; closest: 'add_to_cart'.
         Fix the names in the journey definition, or rename the log's activities/columns.
         """
-        check_fit(self, log, parts=parts, minor=minor, stacklevel=stacklevel + 2)
+        check_fit(self, log, parts=parts, minor=minor)
         return self
 
     # ------------------------------------------------------------------ display

@@ -1,5 +1,9 @@
 """EventLog: the validated, immutable event log, and the ways to build one.
 
+Size: about 640 lines, a third of them the docstrings of the EventLog methods (the six exploration
+filters are written out here, with signatures and examples, so that help() and type checkers see
+them); the frame-building code itself lives in ``_table.py``.
+
 Every analysis in journeylab starts from an :class:`EventLog`. Build one with
 :func:`from_pandas`, :func:`read_csv`, :func:`read_parquet`, :func:`read_xes` or
 :func:`from_ibis`; each validates the input once (roles exist, timestamps parse, no
@@ -505,7 +509,7 @@ class EventLog:
             if by not in self.attributes:
                 raise missing_column("by", by, self.attributes)
             # warnings point at the caller: sessions_by_column, sessions, the @checked wrapper, the caller
-            out, roles = sessions_by_column(self._frame(), self._roles, by, stacklevel=4)
+            out, roles = sessions_by_column(self._frame(), self._roles, by)
             return self._derive(out, roles=roles, sessions=f"by={by}")
         gap_td = to_timedelta(gap, name="gap")
         restart = list(restart_on or ())
@@ -515,7 +519,7 @@ class EventLog:
                 f"restart_on names activities that are not in the log: {unknown}. "
                 f"Closest: {[closest(a, self.activities) for a in unknown]}."
             )
-        out, roles = session_frame(self._frame(), self._roles, gap=gap_td, restart=restart, stacklevel=4)
+        out, roles = session_frame(self._frame(), self._roles, gap=gap_td, restart=restart)
         return self._derive(out, roles=roles, sessions=f"gap={gap_td}, restart_on={restart}")
 
 

@@ -453,7 +453,7 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
     given, cols = check_roles({"case": case, "activity": activity, "timestamp": timestamp, **roles},
                                table.columns, source="the Ibis table")
     by_col = {c: r for r, c in given.items()}
-    names = attribute_names([c for c in cols if c not in by_col], given, stacklevel=3)
+    names = attribute_names([c for c in cols if c not in by_col], given)
     seen: dict[str, str] = {}
     for name in [r for r in ROLES if r in given] + list(names.values()):
         other = seen.setdefault(name.lower(), name)

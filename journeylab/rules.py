@@ -84,7 +84,6 @@ Examples
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +92,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._core.warn import warn
 from ._core.formatting import cut, format_duration
 from ._core.io import atomic_write, check_output, csv_text
 from ._core.names import closest, did_you_mean
@@ -306,9 +306,8 @@ def _state(followed, journey, *, goal_ctx) -> pd.DataFrame:
     attrs = [c for c in df.columns if c not in ("case", "activity", "timestamp", "_seq", unit)]
     clash = [c for c in attrs if c in cols or c.startswith("reached_")]
     if clash:
-        warnings.warn(f"attribute(s) {clash} have the name of a journey state field; in rules the name means the "
-                      "state field (the attribute's value in the current entry is `session.<name>`).",
-                      DataQualityWarning, stacklevel=4)
+        warn(f"attribute(s) {clash} have the name of a journey state field; in rules the name means the "
+                      "state field (the attribute's value in the current entry is `session.<name>`).", DataQualityWarning)
     profile = [c for c in attrs if c not in clash]
     if profile:
         prof = mine.groupby(unit, sort=False)[profile].last().reindex(idx)

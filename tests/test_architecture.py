@@ -18,9 +18,9 @@ PKG = Path(__file__).resolve().parents[1] / "journeylab"
 #: The layers, lowest first; inside a layer, the order in which modules may import each other.
 LAYERS: list[tuple[str, list[str]]] = [
     ("errors", ["exceptions"]),
-    ("core", ["_core.names", "_core.formatting", "_core.results", "_core.validation", "_core.progress",
-              "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core.layout", "_core.version", "_core.deprecation", "_core",
-              "_util"]),
+    ("core", ["_core.warn", "_core.names", "_core.formatting", "_core.results", "_core.validation", "_core.progress",
+              "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core.layout", "_core.version",
+              "_core.deprecation", "_core"]),
     ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "_table", "log", "readers", "identity", "_yaml", "conditions",
               "_journey_parts", "_fit", "journey",
               "datasets._files", "datasets._params", "datasets._plan", "datasets._timing", "datasets._touches",
@@ -200,9 +200,9 @@ def test_no_import_cycles():
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_module_size(name):
-    """Modules stay under ~600 lines; a longer one says why at its top (a line 'Size: ...')."""
+    """Modules stay under ~600 lines (610 tolerated); a longer one says why at its top (a line 'Size: ...')."""
     text = MODULES[name].read_text(encoding="utf-8")
     n = text.count("\n")
-    if n > 650:
+    if n > 610:
         doc = ast.get_docstring(ast.parse(text)) or ""
         assert "Size:" in doc, f"{name} has {n} lines; split it by responsibility or say why at its top ('Size: ...')"

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab._util import cut
+from journeylab._core.formatting import cut
 from journeylab.conditions import Condition, parse_conditions
 from journeylab.exceptions import InvalidParameterError, JourneyDefinitionError
 from journeylab.journey import Journey

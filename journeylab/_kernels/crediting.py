@@ -23,12 +23,12 @@ The second half of what :func:`~journeylab.goal_attainment`, :func:`~journeylab.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
+from .._core.warn import warn
 from .._core.formatting import cut
 from ..exceptions import DataQualityWarning, JourneyDefinitionError
 from .entries import LEFT, Followed, absent_activities, advice
@@ -51,10 +51,9 @@ def require_goal(journey) -> None:
             "e.g. goal: {type: purchase, activity: purchase, target: '25%', window: 3d}.")
 
 
-def check_trigger(log, journey, what: str = "goal trigger", *, stacklevel: int = 4) -> None:
+def check_trigger(log, journey, what: str = "goal trigger") -> None:
     """The trigger of the journey's goal absent from ``log``: an error when a close name exists (a typo), else
-    a warning (``stacklevel`` as in :func:`warnings.warn`, counted from here; the default points at the caller
-    of a ``@checked`` public function that calls this)."""
+    a warning (pointing at the user's call)."""
     missing = absent_activities(log, journey, "goal")
     if not missing:
         return
@@ -62,8 +61,8 @@ def check_trigger(log, journey, what: str = "goal trigger", *, stacklevel: int =
     if problem.closest:
         raise JourneyDefinitionError(f"journey {cut(journey.name)}: the {what} {advice(problem)}. Fix goal.activity "
                                      "in the journey definition (or rename the log's activity).")
-    warnings.warn(f"journey {cut(journey.name)}: the {what} {advice(problem)}; nobody can attain the goal. Check "
-                  "goal.activity if that is not expected.", DataQualityWarning, stacklevel=stacklevel)
+    warn(f"journey {cut(journey.name)}: the {what} {advice(problem)}; nobody can attain the goal. Check "
+                  "goal.activity if that is not expected.", DataQualityWarning)
 
 
 # --------------------------------------------------------------------------- crediting

@@ -27,13 +27,13 @@ an engine can compute:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .._core.warn import warn
 from .._core.formatting import cut
 from .._core.validation import Optional, analysis_date, to_timedelta
 from ..exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
@@ -47,11 +47,6 @@ __all__ = ["follow", "Followed", "other_entries", "first_values", "unit_of", "ab
 #: How a journey entry ends: the exit criteria were met, the customer was inactive for longer
 #: than the ``timeout``, the customer was suppressed, or is still in the journey at ``as_of``.
 LEFT = ("exited", "timed_out", "suppressed", "active")
-
-#: The stacklevel of a warning given by the segment helpers, so that it points at the user's call:
-#: helper <- follow <- the public analysis <- its @checked wrapper <- the user.
-_CALLER = 5
-
 
 # --------------------------------------------------------------------------- parameters
 
@@ -145,9 +140,8 @@ def _exclusion(exclusion, df: pd.DataFrame, unit: str) -> pd.Index:
     known = pd.Index(pd.unique(df[unit].to_numpy()), dtype=object)
     unknown = ids.difference(known)
     if len(unknown):
-        warnings.warn(f"exclusion: {len(unknown):,} of {len(ids):,} ids are not {unit}s of the log (e.g. "
-                      f"{cut(list(unknown[:3]))}); they are ignored. Check that they are {unit} ids.",
-                      DataQualityWarning, stacklevel=_CALLER)
+        warn(f"exclusion: {len(unknown):,} of {len(ids):,} ids are not {unit}s of the log (e.g. "
+                      f"{cut(list(unknown[:3]))}); they are ignored. Check that they are {unit} ids.", DataQualityWarning)
     return ids.intersection(known)
 
 
@@ -198,9 +192,8 @@ def _suppression(suppression, df: pd.DataFrame, unit: str, tz) -> pd.Series:
     known = pd.Index(pd.unique(df[unit].to_numpy()), dtype=object)
     unknown = out.index.difference(known)
     if len(unknown):
-        warnings.warn(f"suppression: {len(unknown):,} of {len(out):,} ids are not {unit}s of the log (e.g. "
-                      f"{cut(list(unknown[:3]))}); they are ignored. Check that they are {unit} ids.",
-                      DataQualityWarning, stacklevel=_CALLER)
+        warn(f"suppression: {len(unknown):,} of {len(out):,} ids are not {unit}s of the log (e.g. "
+                      f"{cut(list(unknown[:3]))}); they are ignored. Check that they are {unit} ids.", DataQualityWarning)
     return out[out.index.isin(known)]
 
 
@@ -410,9 +403,8 @@ def follow(log, journey, *, exclusion=None, suppression=None, as_of=None, timeou
             + "\n".join(f"  - {advice(p)}" for p in missing) + "\nFix entry.activities in the journey definition.")
     missing = absent_activities(log, journey, "exit")
     if missing:
-        warnings.warn(f"journey {cut(journey.name)}: some exit activities never occur, so they never end a "
-                      "journey:\n" + "\n".join(f"  - {advice(p)}" for p in missing), DataQualityWarning,
-                      stacklevel=_CALLER - 1)
+        warn(f"journey {cut(journey.name)}: some exit activities never occur, so they never end a "
+                      "journey:\n" + "\n".join(f"  - {advice(p)}" for p in missing), DataQualityWarning)
     excluded = _exclusion(exclusion, df, unit)
     supp = _suppression(suppression, df, unit, df["timestamp"].dt.tz)
     entries = _entries(df, unit, journey, supp, timeout=timeout, as_of=as_of)

@@ -19,13 +19,10 @@ every anonymous case at once.
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
 
 import pandas as pd
 
-from ..exceptions import DataQualityWarning
+from .._core.warn import warn
 
 __all__ = ["known_customers"]
 
@@ -47,18 +44,6 @@ def known_customers(df: pd.DataFrame) -> pd.DataFrame:
     known = set(cust[~missing])
     fill = case.where(~case.isin(known), "case " + case.astype(str))
     n_cases = df.loc[missing, "case"].nunique()
-    warnings.warn(f"{int(missing.sum()):,} event(s) of {n_cases:,} case(s) have no customer id; each of these cases "
-                  f"counts as its own customer.", DataQualityWarning, stacklevel=_caller_level())
+    warn(f"{int(missing.sum()):,} event(s) of {n_cases:,} case(s) have no customer id; each of these cases "
+         "counts as its own customer.")
     return df.assign(customer=cust.astype(object).where(~missing, fill))
-
-
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _caller_level() -> int:
-    """The ``stacklevel`` that points a warning of the calling function at the first frame outside journeylab
-    (the user's call), however many journeylab frames - an analysis, its ``@checked`` wrapper - lie between."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level

@@ -177,15 +177,14 @@ def _case_starts(df: pd.DataFrame) -> np.ndarray:
 # --------------------------------------------------------------------------- does the journey fit the log
 
 
-def check_fit(log, journey, *, present=None, stacklevel: int = 5) -> None:
+def check_fit(log, journey, *, present=None) -> None:
     """Refuse a journey whose milestones cannot match ``log``; warn about the other milestone activities that
     never occur (they simply never match).
 
     This is the journey's own check, :meth:`Journey.check <journeylab.Journey.check>` of its milestones
     (fatal: a happy-path milestone none of whose activities occurs, or a condition on a column the log
     lacks). ``present``: the milestone activities known to occur (when they all do and every condition
-    column exists, the log's activities are not read). ``stacklevel`` counts from here: 5 is the caller
-    of a public analysis (check_fit, a helper, the analysis, its ``@checked`` wrapper, the caller).
+    column exists, the log's activities are not read).
 
     >>> import journeylab as jl
     >>> check_fit(jl.datasets.load_example(), jl.Journey("j", [jl.Milestone("pay", ["pay compensations"])]))
@@ -200,7 +199,7 @@ def check_fit(log, journey, *, present=None, stacklevel: int = 5) -> None:
         columns = set(log.columns)
         if all(c.column in columns for m in journey.milestones for c in m.conditions):
             return
-    journey.check(log, parts="milestones", minor="warn", stacklevel=stacklevel)
+    journey.check(log, parts="milestones", minor="warn")
 
 
 # --------------------------------------------------------------------------- visits

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .._util import atomic_write, check_output
+from .._core.io import atomic_write, check_output
 from ..exceptions import FileFormatError, InvalidParameterError, JourneylabError
 
 __all__ = ["find_chromium", "print_pdf"]
