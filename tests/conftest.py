@@ -75,3 +75,70 @@ def hostile_log():
         "ch": ["web", "<i>app</i>", "web"],
     })
     return jl.from_pandas(df, case="c", activity="act", timestamp="t", channel="ch")
+
+
+# --------------------------------------------------------------------------- lazy logs (engine push-down)
+
+
+def lazy_copy(log, backend: str = "duckdb", *, spark=None, tmp_path=None):
+    """The same events as ``log``, as a lazy log that lives in DuckDB (a table of a DuckDB connection, read
+    from Parquet) or in Spark (``spark``: a session); the roles the log has, under their canonical names."""
+    import ibis
+
+    import journeylab as jl
+
+    df = log.to_pandas()
+    roles = {r: r for r in log.roles if r not in ("case", "activity", "timestamp")}
+    if backend == "duckdb":
+        import tempfile
+
+        folder = Path(tmp_path) if tmp_path is not None else Path(tempfile.mkdtemp(prefix="jl-lazy-"))
+        path = folder / "events.parquet"
+        df.to_parquet(path)
+        table = ibis.duckdb.connect().read_parquet(path)
+    elif backend == "pyspark":
+        if spark is None:
+            raise ValueError("lazy_copy(..., 'pyspark') needs spark=<a SparkSession>")
+        name = f"events_{abs(hash(id(log)))}"
+        spark.createDataFrame(df).createOrReplaceTempView(name)
+        table = ibis.pyspark.connect(spark).table(name)
+    else:
+        raise ValueError(f"unknown backend {backend!r}")
+    return jl.from_ibis(table, case="case", activity="activity", timestamp="timestamp", **roles)
+
+
+def spark_session_or_skip():
+    """A local Spark session for the tests (skipped without Java or pyspark)."""
+    import shutil
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark tests need Java (none found on PATH or JAVA_HOME)")
+    pytest.importorskip("pyspark", reason="Spark tests need pyspark (pip install journeylab[spark])")
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .appName("journeylab-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+@pytest.fixture(scope="session")
+def sim():
+    """A small simulated sample (1,500 customers: log, journey, truth), made once per test session."""
+    import journeylab as jl
+
+    return jl.datasets.make_journeys(1_500, random_state=7)
+
+
+@pytest.fixture(scope="session")
+def sim_duckdb(sim, tmp_path_factory):
+    """``sim.log`` as a lazy log in DuckDB (a table read from Parquet)."""
+    return lazy_copy(sim.log, "duckdb", tmp_path=tmp_path_factory.mktemp("sim-duckdb"))

@@ -13,9 +13,62 @@ import ibis
 import ibis.expr.datatypes as dt
 import pandas as pd
 
-__all__ = ["duckdb_connection", "backend_name", "execute", "micros", "epoch_us", "unix_micros"]
+__all__ = ["duckdb_connection", "backend_name", "execute", "micros", "epoch_us", "unix_micros", "Fetched",
+           "fetched"]
 
 _LOCAL = threading.local()
+
+
+class Fetched:
+    """What the backend sent back to Python while it was watched (see :func:`fetched`).
+
+    ``rows`` (total), ``largest`` (rows of the largest single result), ``queries`` (results
+    fetched) and ``sizes`` (rows of each result, in order).
+    """
+
+    __slots__ = ("rows", "largest", "queries", "sizes")
+
+    def __init__(self):
+        self.rows = self.largest = self.queries = 0
+        self.sizes: list[int] = []
+
+    def add(self, n: int) -> None:
+        self.rows += n
+        self.largest = max(self.largest, n)
+        self.queries += 1
+        self.sizes.append(n)
+
+    def __repr__(self) -> str:
+        return f"Fetched(rows={self.rows:,}, largest={self.largest:,}, queries={self.queries})"
+
+
+class fetched:
+    """Context manager that counts the rows every :func:`execute` brings back to Python (this thread).
+
+    The check that an analysis on a lazy log (DuckDB, Spark) reduces the events in the engine:
+    what comes back is per variant or per case, never the event table.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> t = jl.datasets.load_example().table
+    >>> with fetched() as f:
+    ...     _ = execute(t.group_by("activity").aggregate(n=t.count()))
+    >>> f.rows, f.queries
+    (8, 1)
+    """
+
+    def __enter__(self) -> Fetched:
+        self._outer = getattr(_LOCAL, "watch", None)
+        self._mine = Fetched()
+        _LOCAL.watch = self._mine
+        return self._mine
+
+    def __exit__(self, *exc) -> None:
+        _LOCAL.watch = self._outer
+        if self._outer is not None:
+            for n in self._mine.sizes:
+                self._outer.add(n)
 
 
 def duckdb_connection():
@@ -89,7 +142,11 @@ def execute(expr) -> pd.DataFrame | pd.Series | object:
     >>> int(execute(t.count()))
     42
     """
-    return _backend(expr).execute(expr)
+    out = _backend(expr).execute(expr)
+    watch = getattr(_LOCAL, "watch", None)
+    if watch is not None:
+        watch.add(len(out) if isinstance(out, (pd.DataFrame, pd.Series)) else 1)
+    return out
 
 
 @ibis.udf.scalar.builtin
