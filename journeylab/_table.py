@@ -42,7 +42,8 @@ from .exceptions import (
 )
 
 __all__ = ["ROLES", "build_frame", "check_path", "check_roles", "missing_column", "as_str_ids", "event_order",
-           "attribute_names", "with_roles", "session_frame", "sessions_by_column", "encode", "coded_frame"]
+           "attribute_names", "with_roles", "session_frame", "sessions_by_column", "encode", "coded_frame",
+           "lazy_with_roles", "lazy_sessions", "lazy_sessions_by_column", "renumbered"]
 
 #: Roles a column can play, in canonical order. The first three are required.
 ROLES = ("case", "activity", "timestamp", "channel", "lifecycle", "resource", "customer", "value")
@@ -368,6 +369,86 @@ def sessions_by_column(df: pd.DataFrame, roles: dict, column: str) -> tuple[pd.D
     out = with_roles(df.drop(columns=[column]), roles, new,
                      customer=df["customer"] if "customer" in roles else df["case"], case=as_str_ids(df[column]))
     return out.iloc[event_order(out["case"], out["timestamp"])], new
+
+
+# --------------------------------------------------------------------------- sessions of a lazy table
+# The same re-keying as session_frame / sessions_by_column, as Ibis expressions on the table of a lazy log
+# (DuckDB, Spark): window functions per customer, nothing is fetched but one-row counts.
+
+
+def renumbered(t, *order):
+    """The Ibis table ``t`` with ``_seq`` renumbered 0..n-1 in the order of ``order`` (columns of ``t``),
+    the old ``_seq`` breaking ties - the stable sort of the in-memory path."""
+    import ibis
+
+    w = ibis.window(order_by=[*(t[c] for c in order), t._seq])
+    return t.mutate(_seq=ibis.row_number().over(w).cast("int64"))
+
+
+def lazy_with_roles(t, old: dict, new: dict, *, skip: Iterable[str] = (), **values):
+    """:func:`with_roles` on an Ibis table: the columns in ``values`` (Ibis expressions on ``t``) set, roles
+    first in ROLES order, then the attributes (but ``skip``) under the names :func:`attribute_names` gives
+    them, then ``_seq``."""
+    skip = set(skip)
+    attrs = [c for c in t.columns if c not in old and c != "_seq" and c not in skip]
+    names = attribute_names(attrs, new)
+    cols = []
+    for role in ROLES:
+        if role in values:
+            cols.append(values[role].name(role))
+        elif role in new:
+            cols.append(t[role])
+    cols += [t[c].name(names[c]) for c in attrs]
+    return t.select(*cols, t._seq)
+
+
+def lazy_sessions(t, roles: dict, *, gap: pd.Timedelta, restart: list[str]):
+    """:func:`session_frame` on the Ibis table of a lazy log: (table, new roles). A session starts at a
+    customer's first event (no previous one: ``lag`` is null), after more than ``gap`` (exact microseconds)
+    and at an event of ``restart``; its number is the cumulative sum of the starts per customer, in the
+    order customer, time, previous order - the in-memory path's stable sort."""
+    import ibis
+
+    from ._core.backend import micros
+
+    who = t.customer if "customer" in roles else t.case
+    t = t.mutate(_who=who)
+    order = [t.timestamp, t._seq]
+    us = micros(t.timestamp)
+    prev = us.lag().over(ibis.window(group_by=t._who, order_by=order))
+    start = prev.isnull() | ((us - prev) * 1000 > int(gap.value))
+    if restart:
+        start = start | t.activity.isin(list(restart))
+    t = t.mutate(_start=start.cast("int64"))
+    t = t.mutate(_n=t._start.sum().over(ibis.cumulative_window(group_by=t._who, order_by=[t.timestamp, t._seq])))
+    new = {**roles, "customer": roles.get("customer", roles["case"])}
+    out = lazy_with_roles(t, roles, new, skip=("_who", "_start", "_n"), customer=t._who,
+                          case=t._who.concat("#", t._n.cast("int64").cast("string")))
+    return renumbered(out, "case", "timestamp"), new
+
+
+def lazy_sessions_by_column(t, roles: dict, column: str, *, execute):
+    """:func:`sessions_by_column` on the Ibis table of a lazy log: (table, new roles). One aggregate query
+    (events without a value, and whether a float column holds whole numbers) runs through ``execute``."""
+    col = t[column]
+    is_float = col.type().is_floating()
+    aggs = {"n": t.count(), "missing": col.isnull().sum()}
+    if is_float:
+        aggs["fraction"] = (col.notnull() & (col != col.floor())).sum()
+    stats = execute(t.aggregate(**aggs)).iloc[0]
+    n, missing = int(stats["n"]), int(stats["missing"] or 0)
+    if missing == n:
+        raise EmptyLogError(f"by={cut(column)} is empty on every event; it cannot define sessions.")
+    if missing:
+        warn(f"dropped {missing:,} event(s) with no {cut(column)} (outside any session).", DataQualityWarning)
+        t = t.filter(col.notnull())
+        col = t[column]
+    if is_float and not int(stats["fraction"] or 0):
+        col = col.cast("int64")  # as_str_ids: whole floats lose their '.0'
+    new = {**roles, "customer": roles.get("customer", roles["case"]), "case": column}
+    out = lazy_with_roles(t, roles, new, skip=(column,),
+                          customer=t.customer if "customer" in roles else t.case, case=col.cast("string"))
+    return renumbered(out, "case", "timestamp"), new
 
 
 # --------------------------------------------------------------------------- integer encodings

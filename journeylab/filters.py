@@ -6,6 +6,13 @@ case duration. Filtering by an attribute value (a segment) is
 :meth:`EventLog.filter_values <journeylab.EventLog.filter_values>`. Each filter takes
 ``keep=False`` to drop the matching cases instead. None ever adds a case or an event.
 
+On a lazy log (DuckDB, Spark: :func:`journeylab.from_ibis`) each filter returns a lazy log: the cases to
+keep are computed in the engine (variants from the scans' per-case sequences joined with the top ones;
+start / end activities, lengths, durations and first / last positions by a group-by per case;
+directly-follows with ``lead`` over each case) and joined back to the events (a semi- or anti-join).
+What comes back to Python: the variant table (one row per variant, for ``filter_variants``) and one count
+(the new log's size); never a row per event or per case.
+
 Examples
 --------
 >>> import journeylab as jl
@@ -19,13 +26,15 @@ Examples
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from ._core.backend import micros
 from ._core.formatting import duration_spec
 from ._core.validation import BOOL, DURATION, LOG, Int, Optional, Share, activity_names, checked
 from ._kernels.events import events
-from ._kernels.scans import case_table, in_top_variants, n_top_variants, variant_table
+from ._kernels.scans import _compact, _per_case, _variant_rows, case_table, in_top_variants, n_top_variants, variant_table
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -84,6 +93,10 @@ def filter_variants(log, *, top: int | None = None, coverage: float | None = Non
     if top is None and coverage is None:
         raise InvalidParameterError("give top=... (a number of variants) or coverage=... (a share of cases, e.g. 0.8).")
     n = n_top_variants(variant_table(log)["count"], top=top, coverage=coverage)
+    if log.is_lazy:  # the cases whose sequence (computed by the engine) is one of the n first variants
+        per = _per_case(_compact(log))
+        wanted = ibis.memtable(pd.DataFrame({"key": [list(k) for k in _variant_rows(log)["key"].iloc[:n]]}))
+        return log._keep_lazy(per.join(wanted, per.key == wanted.key.cast(per.key.type())).select(per.case), keep)
     return _keep_events(log, in_top_variants(log, n), keep)
 
 
@@ -116,6 +129,15 @@ def filter_endpoints(log, *, start=None, end=None, keep: bool = True):
     ends = activity_names(log, end, "end")
     if not starts and not ends:
         raise InvalidParameterError("give start=... and/or end=... (an activity name or a list of them).")
+    if log.is_lazy:
+        t = log.table
+        per = t.group_by("case").aggregate(first=t.activity.argmin(t._seq), last=t.activity.argmax(t._seq))
+        hit = per.case.notnull()
+        if starts:
+            hit &= per["first"].isin(list(starts))
+        if ends:
+            hit &= per["last"].isin(list(ends))
+        return log._keep_lazy(per.filter(hit), keep)
     ct = case_table(log)
     mask = pd.Series(True, index=ct.index)
     if starts:
@@ -158,6 +180,10 @@ def filter_directly_follows(log, a: str, b: str, *, keep: bool = True):
     2
     """
     _pair(log, a, b)
+    if log.is_lazy:
+        t = log.table
+        sel = t.select("case", "activity", nxt=t.activity.lead().over(ibis.window(group_by=t.case, order_by=t._seq)))
+        return log._keep_lazy(sel.filter((sel.activity == a) & (sel.nxt == b)).select("case").distinct(), keep)
     ev = events(log, [])
     case = ev["case"].to_numpy()
     act = ev["activity"].to_numpy()
@@ -191,6 +217,11 @@ def filter_eventually_follows(log, a: str, b: str, *, keep: bool = True):
     3
     """
     _pair(log, a, b)
+    if log.is_lazy:  # the first a before the last b, by position in the case
+        t = log.table
+        e = t.filter(t.activity.isin([a, b]))
+        per = e.group_by("case").aggregate(fa=e._seq.min(where=e.activity == a), lb=e._seq.max(where=e.activity == b))
+        return log._keep_lazy(per.filter(per.fa < per.lb), keep)
     ev = events(log, [], activities=[a, b])
     pos = pd.Series(np.arange(len(ev)), index=ev.index)
     is_a, is_b = ev["activity"] == a, ev["activity"] == b
@@ -234,6 +265,16 @@ def filter_case_length(log, *, min: int | None = None, max: int | None = None, k
 
 def _keep_between(log, column: str, lo, hi, keep: bool):
     """The cases whose ``column`` of the case table lies in [lo, hi] (None: no bound)."""
+    if log.is_lazy:  # a group-by per case; durations compared in exact nanoseconds
+        t = log.table
+        us = micros(t.timestamp)
+        per = t.group_by("case").aggregate(length=t.count(), duration=(us.max() - us.min()) * 1000)
+        value, hit = per[column], per.case.notnull()
+        if lo is not None:
+            hit &= value >= (lo if column == "length" else int(lo.value))
+        if hi is not None:
+            hit &= value <= (hi if column == "length" else int(hi.value))
+        return log._keep_lazy(per.filter(hit), keep)
     values = case_table(log)[column]
     mask = pd.Series(True, index=values.index)
     if lo is not None:

@@ -1,4 +1,8 @@
-"""Identity stitching: one customer behind the cookies, e-mails and loyalty ids seen on events."""
+"""Identity stitching: one customer behind the cookies, e-mails and loyalty ids seen on events.
+
+Runs in memory only: on a lazy log (DuckDB, Spark) :func:`stitch` refuses with an InvalidParameterError that
+says to collect the log first (connected components need an iteration the engine queries do not express).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.Data
     Each distinct value of each identifier column is a node of the identity graph; the
     identifiers seen on the same event are linked; a connected component is one customer.
     Events with no identifier keep their case as their identity. Customers are named
-    ``P000001, P000002, ...`` in order of their first event.
+    ``P000001, P000002, ...`` in order of their first event. In memory only: a lazy log
+    (:func:`journeylab.from_ibis`) is refused with advice to collect it first.
 
     Parameters
     ----------
@@ -51,6 +56,12 @@ def stitch(log: EventLog, identifiers: Sequence[str]) -> tuple[EventLog, pd.Data
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    if log.is_lazy:  # connected components are iterative (label propagation until nothing changes): not one query
+        raise InvalidParameterError(
+            f"stitch needs the events in memory, and this log lives in {log.backend}: the identity graph's connected "
+            "components are not computed in the engine. Collect the columns it needs first, e.g. "
+            "jl.from_pandas(log.to_pandas(), case='case', activity='activity', timestamp='timestamp', ...) "
+            "(the roles of log.roles), or stitch the identifiers in the warehouse before jl.from_ibis.")
     identifiers = list(identifiers)
     if not identifiers:
         raise InvalidParameterError("identifiers=[] is empty; name the identifier columns, e.g. ['cookie_id', 'email'].")

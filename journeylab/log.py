@@ -40,7 +40,8 @@ from ._core.deprecation import moved_names
 from ._core.formatting import cut
 from ._core.names import closest
 from ._core.validation import BOOL, DURATION, TEXT, Choice, Optional, Texts, checked, register as register_kind, to_timedelta
-from ._table import ROLES, build_frame, coded_frame, encode, missing_column, session_frame, sessions_by_column
+from ._table import (ROLES, build_frame, coded_frame, encode, lazy_sessions, lazy_sessions_by_column, missing_column,
+                     session_frame, sessions_by_column)
 from . import _timestamps, exceptions as _exceptions
 from .exceptions import EmptyLogError, InvalidParameterError
 
@@ -195,18 +196,36 @@ class EventLog:
         """Number of events."""
         if self._df is not None:
             return len(self._df)
-        return self._memo("n_events", lambda: int(execute(self._table.count())))
+        return self._memo("n_events", lambda: int(self._lazy_stats()["n"]))
 
     @property
     def n_cases(self) -> int:
         """Number of distinct cases."""
         if self._df is not None:
             return self._memo("n_cases", lambda: int(self._df["case"].nunique()))
-        return self._memo("n_cases", lambda: int(execute(self._table.case.nunique())))
+        return self._memo("n_cases", lambda: int(self._lazy_stats()["cases"]))
+
+    def _lazy_stats(self) -> dict:
+        """A lazy log's sizes in one aggregate query (cached): ``n`` events, ``cases``, ``start`` / ``end``
+        (first / last timestamp) and the distinct values of each optional id role the log has."""
+
+        def compute():
+            t = self._table
+            aggs = dict(n=t.count(), cases=t.case.nunique(), start=t.timestamp.min(), end=t.timestamp.max())
+            aggs.update({r: t[r].nunique() for r in ("channel", "lifecycle", "resource", "customer") if r in self._roles})
+            return execute(t.aggregate(**aggs)).iloc[0].to_dict()
+
+        return self._memo("stats", compute)
 
     @property
     def activities(self) -> tuple[str, ...]:
         """Distinct activities, most frequent first (ties by name)."""
+
+        return tuple(self._activity_sizes().index)
+
+    def _activity_sizes(self) -> pd.Series:
+        """Events per activity (int64, index ``activity``), most frequent first, ties by name: one group-by
+        (in the engine for a lazy log), cached."""
 
         def compute():
             if self._df is not None:
@@ -215,15 +234,15 @@ class EventLog:
                 t = self._table
                 vc = execute(t.group_by("activity").agg(n=t.count())).set_index("activity")["n"]
             vc = vc.rename_axis("activity").reset_index(name="n").sort_values(["n", "activity"], ascending=[False, True])
-            return tuple(vc["activity"].astype(str))
+            return pd.Series(vc["n"].to_numpy(dtype="int64"), index=pd.Index(vc["activity"].astype(str), name="activity"),
+                             name="events")
 
-        return self._memo("activities", compute)
+        return self._memo("activity_sizes", compute)
 
     @property
     def activity_counts(self) -> pd.Series:
-        """Events per activity, most frequent first."""
-        vc = self._frame()["activity"].value_counts()
-        return vc.reindex(list(self.activities)).rename("events")
+        """Events per activity, most frequent first (ties by name); a lazy log counts them in its engine."""
+        return self._activity_sizes().copy()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -264,15 +283,32 @@ class EventLog:
         """(first timestamp, last timestamp)."""
 
         def compute():
-            ts = self._frame()["timestamp"]
+            if self._df is None:
+                stats = self._lazy_stats()
+                return pd.Timestamp(stats["start"]), pd.Timestamp(stats["end"])
+            ts = self._df["timestamp"]
             return ts.min(), ts.max()
 
         return self._memo("span", compute)
 
     @property
     def timezone(self) -> str:
-        """The zone the timestamps are expressed in."""
-        return str(self._frame()["timestamp"].dt.tz)
+        """The zone the timestamps are expressed in (for a lazy log, the zone of the column's type)."""
+        if self._df is None:
+            return str(self._table.timestamp.type().timezone)
+        return str(self._df["timestamp"].dt.tz)
+
+    def _median_case_length(self) -> float:
+        """Median number of events per case (a lazy log fetches one row per distinct case length)."""
+        if self._df is not None:
+            return float(self._df.groupby("case", sort=False).size().median())
+        t = self._table
+        per = t.group_by("case").aggregate(length=t.count())
+        hist = execute(per.group_by("length").aggregate(k=per.count())).sort_values("length")
+        cum, total = hist["k"].cumsum().to_numpy(), int(hist["k"].sum())
+        lengths = hist["length"].to_numpy(dtype="float64")
+        lo, hi = lengths[np.searchsorted(cum, (total - 1) // 2 + 1)], lengths[np.searchsorted(cum, total // 2 + 1)]
+        return float((lo + hi) / 2)
 
     def summary(self) -> pd.DataFrame:
         """One table with the size, span, zone handling and data-quality notes of the log.
@@ -281,14 +317,12 @@ class EventLog:
         >>> jl.datasets.load_example().summary().loc["cases", "value"]
         '6'
         """
-        df = self._frame()
         start, end = self.time_span
-        lengths = df.groupby("case", sort=False).size()
         rows = [
             ("events", f"{self.n_events:,}"),
             ("cases", f"{self.n_cases:,}"),
             ("activities", f"{len(self.activities):,}"),
-            ("events per case (median)", f"{lengths.median():g}"),
+            ("events per case (median)", f"{self._median_case_length():g}"),
             ("first event", str(start)),
             ("last event", str(end)),
             ("time span", str(end - start)),
@@ -296,7 +330,8 @@ class EventLog:
         ]
         for role in ("channel", "lifecycle", "resource", "customer"):
             if self.has_role(role):
-                rows.append((f"{role}s", f"{df[role].nunique():,}"))
+                n = self._df[role].nunique() if self._df is not None else int(self._lazy_stats()[role])
+                rows.append((f"{role}s", f"{n:,}"))
         rows.append(("attributes", ", ".join(self.attributes) or "-"))
         rows.append(("source", str(self._meta.get("source", "DataFrame"))))
         for key, label in (("dropped_invalid", "rows dropped (invalid)"), ("dropped_duplicates", "duplicates dropped"),
@@ -306,18 +341,19 @@ class EventLog:
         return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
 
     def __repr__(self) -> str:
-        if self.is_lazy:
-            return f"EventLog: lazy on {self.backend} ({', '.join(self.columns)})"
-        start, end = self.time_span
+        start, end = self.time_span  # a lazy log: two aggregate queries (sizes, activities), cached
         return (
-            f"EventLog: {self.n_events:,} events, {self.n_cases:,} cases, {len(self.activities):,} activities, "
+            f"EventLog: {'lazy on ' + self.backend + ', ' if self.is_lazy else ''}{self.n_events:,} events, {self.n_cases:,} cases, {len(self.activities):,} activities, "
             f"{start:%Y-%m-%d} .. {end:%Y-%m-%d} ({self.timezone})"
         )
 
     def _repr_html_(self) -> str:
         from html import escape
 
-        head = self.to_pandas().head(10)
+        if self._df is None:  # the first ten events only
+            head = execute(self._table.order_by("_seq").limit(10)).drop(columns=["_seq"])
+        else:
+            head = self.to_pandas().head(10)
         return f"<p>{escape(repr(self))}</p>" + head.to_html(max_rows=10, escape=True)
 
     def __len__(self) -> int:
@@ -328,13 +364,35 @@ class EventLog:
         """A new log of the events ``df`` (rows of this log's table, in order; ``roles`` when they change),
         with ``meta`` added to this log's notes."""
         if len(df) == 0:
-            raise EmptyLogError(
-                "the filter left no events. Loosen it (check the values with log.summary() "
-                "or log.activities) or start again from the full log."
-            )
+            raise EmptyLogError(_EMPTY)
         df = df.reset_index(drop=True)
         df["_seq"] = np.arange(len(df), dtype="int64")
         return EventLog(df, roles=self._roles if roles is None else roles, meta={**self._meta, **meta})
+
+    def _derive_lazy(self, table, *, roles: dict | None = None, **meta) -> EventLog:
+        """A new lazy log of the Ibis ``table`` (this log's columns and ``_seq``: some of its events, or the
+        events re-keyed), built in the engine; one count query refuses an empty result (and is kept)."""
+        n = int(execute(table.count()))
+        if n == 0:
+            raise EmptyLogError(_EMPTY)
+        out = EventLog(None, roles=self._roles if roles is None else roles, meta={**self._meta, **meta}, table=table)
+        out._cache["n_events"] = n
+        return out
+
+    def _keep_lazy(self, cases, keep: bool) -> EventLog:
+        """A lazy log's whole cases ``cases`` (an Ibis table with a ``case`` column, or case ids), or with
+        ``keep=False`` the others: a semi- / anti-join in the engine; ``_seq`` is kept (it still orders)."""
+        t = self._table
+        if not hasattr(cases, "columns"):
+            ids = list(dict.fromkeys(str(c) for c in cases))
+            if len(ids) <= 1000:
+                hit = t.case.isin(ids) if ids else ibis_false(t)
+                return self._derive_lazy(t.filter(hit if keep else ~hit))
+            import ibis
+
+            cases = ibis.memtable(pd.DataFrame({"case": pd.Series(ids, dtype=object)}))
+        cases = cases.select("case")
+        return self._derive_lazy(t.semi_join(cases, "case") if keep else t.anti_join(cases, "case"))
 
     @checked(keep=BOOL)
     def filter_cases(self, cases: Iterable[str], *, keep: bool = True) -> EventLog:
@@ -346,6 +404,8 @@ class EventLog:
         """
         if isinstance(cases, str):
             cases = [cases]
+        if self._df is None:
+            return self._keep_lazy(cases, keep)
         wanted = pd.Index([str(c) for c in cases])
         df = self._frame()
         mask = df["case"].isin(wanted)
@@ -367,6 +427,16 @@ class EventLog:
             raise missing_column("column", column, self.columns)
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             values = [values]
+        if self._df is None:
+            t = self._table
+            values = list(values)
+            known = [v for v in values if not pd.isna(v)]
+            hit = t[column].isin(known).fill_null(False) if known else ibis_false(t)
+            if len(known) < len(values):  # pandas' isin matches a missing value with None / NaN
+                hit = hit | t[column].isnull()
+            if level == "case":
+                return self._keep_lazy(t.filter(hit).select("case").distinct(), keep)
+            return self._derive_lazy(t.filter(hit if keep else ~hit))
         df = self._frame()
         hit = df[column].isin(list(values))
         if level == "case":
@@ -385,8 +455,8 @@ class EventLog:
         >>> jl.datasets.load_example().filter_time("2011-01-01", how="contained").n_cases
         3
         """
-        df = self._frame()
-        tz = df["timestamp"].dt.tz
+        tz = self.timezone if self._df is None else self._df["timestamp"].dt.tz
+        tz = None if tz == "None" else tz
 
         def bound(v, name):
             if v is None:
@@ -400,6 +470,19 @@ class EventLog:
         lo, hi = bound(start, "start"), bound(end, "end")
         if lo is not None and hi is not None and lo > hi:
             raise InvalidParameterError(f"start={start!r} is after end={end!r}; swap them.")
+        if self._df is None:
+            t = self._table
+            inside = ibis_true(t)
+            if lo is not None:
+                inside &= t.timestamp >= lo
+            if hi is not None:
+                inside &= t.timestamp <= hi
+            if how == "events":
+                return self._derive_lazy(t.filter(inside))
+            if how == "contained":  # drop the cases with an event outside
+                return self._keep_lazy(t.filter(~inside).select("case").distinct(), False)
+            return self._keep_lazy(t.filter(inside).select("case").distinct(), True)
+        df = self._frame()
         ts = df["timestamp"]
         inside = pd.Series(True, index=df.index)
         if lo is not None:
@@ -508,7 +591,9 @@ class EventLog:
         if by is not None:
             if by not in self.attributes:
                 raise missing_column("by", by, self.attributes)
-            # warnings point at the caller: sessions_by_column, sessions, the @checked wrapper, the caller
+            if self._df is None:  # in the engine: one count query, then window functions
+                table, roles = lazy_sessions_by_column(self._table, self._roles, by, execute=execute)
+                return self._derive_lazy(table, roles=roles, sessions=f"by={by}")
             out, roles = sessions_by_column(self._frame(), self._roles, by)
             return self._derive(out, roles=roles, sessions=f"by={by}")
         gap_td = to_timedelta(gap, name="gap")
@@ -519,8 +604,25 @@ class EventLog:
                 f"restart_on names activities that are not in the log: {unknown}. "
                 f"Closest: {[closest(a, self.activities) for a in unknown]}."
             )
+        if self._df is None:  # in the engine: lag, cumulative sum and row_number windows per customer
+            table, roles = lazy_sessions(self._table, self._roles, gap=gap_td, restart=restart)
+            return self._derive_lazy(table, roles=roles, sessions=f"gap={gap_td}, restart_on={restart}")
         out, roles = session_frame(self._frame(), self._roles, gap=gap_td, restart=restart)
         return self._derive(out, roles=roles, sessions=f"gap={gap_td}, restart_on={restart}")
+
+
+_EMPTY = ("the filter left no events. Loosen it (check the values with log.summary() or log.activities) or "
+          "start again from the full log.")
+
+
+def ibis_true(t):
+    """A boolean Ibis column that is True on every row of ``t`` (a log's case is never missing)."""
+    return t.case.notnull()
+
+
+def ibis_false(t):
+    """A boolean Ibis column that is False on every row of ``t``."""
+    return ~ibis_true(t)
 
 
 def check_log(value, name: str = "log") -> EventLog:
