@@ -1,8 +1,9 @@
 """EventLog: the validated, immutable event log, and the ways to build one.
 
-Size: about 640 lines, a third of them the docstrings of the EventLog methods (the six exploration
+Size: about 750 lines, a third of them the docstrings of the EventLog methods (the six exploration
 filters are written out here, with signatures and examples, so that help() and type checkers see
-them); the frame-building code itself lives in ``_table.py``.
+them), and each method has its in-memory and its lazy (engine) branch side by side; the frame-building
+code itself lives in ``_table.py``.
 
 Every analysis in journeylab starts from an :class:`EventLog`. Build one with
 :func:`from_pandas`, :func:`read_csv`, :func:`read_parquet`, :func:`read_xes` or
@@ -13,6 +14,15 @@ Inside a log the role columns carry canonical names - ``case``, ``activity``,
 ``timestamp`` and, when given, ``channel``, ``lifecycle``, ``resource``, ``customer``,
 ``value`` - and every other input column is kept as an attribute under its own name.
 Events are ordered by case, then timestamp; ties keep their input order.
+
+A lazy log (:func:`from_ibis`: DuckDB, Spark) never brings its events to Python unless asked
+(:meth:`EventLog.to_pandas`): sizes, span and the per-role counts come from one aggregate query,
+``activity_counts`` from one group-by, the median case length from a histogram of case lengths (all
+cached by the log); ``repr`` shows the same line as in memory, ``_repr_html_`` the first ten events.
+Filters and :meth:`EventLog.sessions` return lazy logs: semi- / anti-joins on the case keys and window
+functions computed in the engine, with one count query (the new log's size, refused when empty). A
+filtered lazy log keeps ``_seq`` (it still orders the events; the in-memory path renumbers 0..n-1 instead);
+sessions renumber it in the new order.
 
 Examples
 --------
@@ -55,7 +65,8 @@ class EventLog:
 
     Build one with :func:`from_pandas`, :func:`read_csv`, :func:`read_parquet`,
     :func:`read_xes` or :func:`from_ibis` rather than calling the constructor.
-    Filters and sessions return new logs; nothing changes a log in place.
+    Filters and sessions return new logs (lazy ones, computed in the engine, for a lazy log);
+    nothing changes a log in place.
 
     Examples
     --------
@@ -350,8 +361,9 @@ class EventLog:
     def _repr_html_(self) -> str:
         from html import escape
 
-        if self._df is None:  # the first ten events only
-            head = execute(self._table.order_by("_seq").limit(10)).drop(columns=["_seq"])
+        if self._df is None:  # the first ten events only: a top-10 by case and time (no window over the table)
+            t = self._table
+            head = execute(t.drop("_seq").order_by(["case", "timestamp"]).limit(10))
         else:
             head = self.to_pandas().head(10)
         return f"<p>{escape(repr(self))}</p>" + head.to_html(max_rows=10, escape=True)
