@@ -442,9 +442,10 @@ class EventLog:
         if self._df is None:
             t = self._table
             values = list(values)
-            known = [v for v in values if not pd.isna(v)]
+            present = [v for v in values if not pd.isna(v)]
+            known = comparable(present, t[column].type())
             hit = t[column].isin(known).fill_null(False) if known else ibis_false(t)
-            if len(known) < len(values):  # pandas' isin matches a missing value with None / NaN
+            if len(present) < len(values):  # pandas' isin matches a missing value with None / NaN
                 hit = hit | t[column].isnull()
             if level == "case":
                 return self._keep_lazy(t.filter(hit).select("case").distinct(), keep)
@@ -625,6 +626,23 @@ class EventLog:
 
 _EMPTY = ("the filter left no events. Loosen it (check the values with log.summary() or log.activities) or "
           "start again from the full log.")
+
+
+def comparable(values: list, kind) -> list:
+    """The ``values`` an Ibis column of type ``kind`` can equal as pandas' ``isin`` would (text only text,
+    numbers and booleans each other, times only times); the others match nothing (SQL would cast them)."""
+    import datetime as _dt
+
+    numbers = (bool, np.bool_, int, float, np.number)
+    if kind.is_string():
+        return [v for v in values if isinstance(v, str)]
+    if kind.is_boolean():
+        return [bool(v) for v in values if isinstance(v, numbers) and v in (0, 1)]
+    if kind.is_numeric():
+        return [int(v) if isinstance(v, (bool, np.bool_)) else v for v in values if isinstance(v, numbers)]
+    if kind.is_timestamp() or kind.is_date():
+        return [v for v in values if isinstance(v, (_dt.date, np.datetime64))]
+    return values
 
 
 def ibis_true(t):

@@ -153,6 +153,23 @@ def test_filter_equals_memory(sim, sim_duckdb, picks, name, op):
     assert f.largest <= bound < sim.log.n_cases and f.queries <= 2, f
 
 
+@pytest.mark.parametrize("column,values", [
+    ("nps", ["9"]), ("region", [1]), ("nps", [True, 9.0]), ("loyalty_member", [1, 0]), ("loyalty_member", [True]),
+    ("timestamp", ["2025-01-01"]), ("value", [float("nan")]), ("campaign", [None]),
+])
+def test_filter_values_matches_like_pandas_isin(sim, sim_duckdb, column, values):
+    """Values of another kind than the column match nothing, as in pandas (SQL would cast them); missing
+    values match None / NaN."""
+    for keep in (True, False):
+        try:
+            mem = sim.log.filter_values(column, values, level="event", keep=keep)
+        except EmptyLogError:
+            with pytest.raises(EmptyLogError):
+                sim_duckdb.filter_values(column, values, level="event", keep=keep)
+            continue
+        same_log(sim_duckdb.filter_values(column, values, level="event", keep=keep), mem)
+
+
 def test_filters_chain_lazily_and_keep_order(sim, sim_duckdb, picks):
     mem = sim.log.filter_case_length(min=8).filter_directly_follows("add_to_cart", "checkout").filter_time(
         "2025-02-01", how="intersecting")
