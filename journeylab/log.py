@@ -207,7 +207,9 @@ class EventLog:
         """Number of events."""
         if self._df is not None:
             return len(self._df)
-        return self._memo("n_events", lambda: int(self._lazy_stats()["n"]))
+        if "stats" in self._cache:
+            return int(self._cache["stats"]["n"])
+        return self._memo("n_events", lambda: int(execute(self._table.count())))  # alone: a count, cheaper
 
     @property
     def n_cases(self) -> int:
