@@ -144,3 +144,21 @@ def test_the_run_button_is_disabled_and_says_so_while_clustering(sample, monkeyp
     seg.run()
     assert (seg.run_button.disabled, seg.run_button.description) == (False, "Run")
     matplotlib.pyplot.close("all")
+
+
+def test_a_saved_explorer_shows_its_figure_and_a_line_to_run_it_never_the_widget_repr(sample):
+    from IPython.core.formatters import DisplayFormatter
+
+    explorers = [process_explorer(sample.log, activities=0.5), happy_path_explorer(sample.log, sample.journey),
+                 segment_explorer(sample.log, n_clusters=2, random_state=0)]
+    for ex in explorers:
+        data, _ = DisplayFormatter().format(ex)  # what IPython puts in the notebook
+        assert "application/vnd.jupyter.widget-view+json" in data  # live where Jupyter can draw it
+        assert "VBox(" not in data["text/plain"] and "run this cell" in data["text/plain"]
+        html = data["text/html"]
+        assert html.count('src="data:image/png;base64,') == 1 and "Run this cell to explore" in html
+    # a failed view shows its error, escaped
+    bad = happy_path_explorer(sample.log, sample.journey, window="<b>soon</b>")
+    html = DisplayFormatter().format(bad)[0]["text/html"]
+    assert "InvalidParameterError" in html and "&lt;b&gt;soon" in html and "data:image/png" not in html
+    matplotlib.pyplot.close("all")

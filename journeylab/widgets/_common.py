@@ -150,6 +150,7 @@ class Explorer:
             shown = self.render(result, params) if live else []
         except JourneylabError as err:
             self.result, self.params, self.error = None, params, str(err)
+            self._failure = err
             if live:
                 self.show_error(err)
             return
@@ -177,8 +178,38 @@ class Explorer:
         with out:
             _display(*items)
 
-    def _ipython_display_(self):
-        display(self.widget)
+    def static_html(self) -> str:
+        """What a notebook shows where the live widget cannot be drawn (a fresh clone, an untrusted notebook,
+        a static export): the figure on screen as an inline PNG and a line saying to run the cell to explore."""
+        import base64
+        import io
+
+        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
+
+        parts = []
+        if self.result is not None:
+            for item in self.render(self.result, self.params):
+                if isinstance(item, Figure):
+                    buf = io.BytesIO()
+                    item.savefig(buf, format="png", bbox_inches="tight")
+                    plt.close(item)
+                    parts.append(f'<img alt="{escape(type(self).__name__)}" '
+                                 f'src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>')
+                    break
+        elif self.error:
+            parts.append(self.error_view(getattr(self, "_failure", None) or JourneylabError(self.error)).data)
+        parts.append(f"<p><i>{escape(type(self).__name__)}: a saved view. Run this cell to explore "
+                     "(the controls need a running kernel).</i></p>")
+        return "<div>" + "".join(parts) + "</div>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The live widget where Jupyter can draw it; elsewhere the static view (:meth:`static_html`) and a
+        one-line text, never the widget's repr (``VBox(children=...``)."""
+        data = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        data["text/html"] = self.static_html()
+        data["text/plain"] = f"{type(self).__name__}: run this cell in Jupyter to explore; the code on screen: {self.code}"
+        return data
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.result!r})"
