@@ -182,20 +182,20 @@ class Explorer:
         """What a notebook shows where the live widget cannot be drawn (a fresh clone, an untrusted notebook,
         a static export): the figure on screen as an inline PNG and a line saying to run the cell to explore."""
         import base64
-        import io
 
         import matplotlib.pyplot as plt
         from matplotlib.figure import Figure
+
+        from ..plotting.notebook import figure_png
 
         parts = []
         if self.result is not None:
             for item in self.render(self.result, self.params):
                 if isinstance(item, Figure):
-                    buf = io.BytesIO()
-                    item.savefig(buf, format="png", bbox_inches="tight")
+                    png, size = figure_png(item, dpi=int(plt.rcParams["figure.dpi"]))
                     plt.close(item)
-                    parts.append(f'<img alt="{escape(type(self).__name__)}" '
-                                 f'src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>')
+                    parts.append(f'<img alt="{escape(type(self).__name__)}" width="{size["width"]}" '
+                                 f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/>')
                     break
         elif self.error:
             parts.append(self.error_view(getattr(self, "_failure", None) or JourneylabError(self.error)).data)
