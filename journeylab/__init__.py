@@ -11,6 +11,7 @@ business designed, segment the travellers, and measure goals and experience KPIs
 
 from __future__ import annotations
 
+from ._core.results import readable
 from ._core.version import __version__
 from . import datasets, engine, filters  # noqa: F401  (jl.filters: the exploration filters, also EventLog methods)
 from .abtest import ABTest, SmallSampleWarning, ab_test
@@ -137,6 +138,7 @@ __all__ = [
     "JourneyMap",
     "datasets",
     "engine",
+    "readable",
     "JourneylabError",
     "SchemaError",
     "InvalidParameterError",

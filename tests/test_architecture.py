@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, list[str]]] = [
                   "journeymap"]),
     ("plotting", ["plotting._style", "plotting.process_map", "plotting.variants",
                   "plotting.paths", "plotting.model", "plotting.conformance", "plotting.segments", "plotting.goals",
-                  "plotting.kpi", "plotting.journeymap", "plotting"]),
+                  "plotting.kpi", "plotting.journeymap", "plotting.notebook", "plotting"]),
     ("widgets", ["widgets._common", "widgets.process", "widgets.happy_path", "widgets.segments", "widgets"]),
     ("report", ["_report.html", "_report.experience", "_report.segments", "_report.happy_path", "_report.sections",
                 "_report.browser", "_report"]),

@@ -107,3 +107,19 @@ def test_result_contract(name):
     drawn = res.plot()
     assert isinstance(drawn, (matplotlib.axes.Axes, matplotlib.figure.Figure, np.ndarray))
     plt.close("all")
+
+
+def test_readable_formats_any_table_as_results_show_theirs():
+    import numpy as np
+
+    df = pd.DataFrame({"conversion": [1.0, np.nan], "at": pd.to_timedelta(["20min 46s", "0s"]),
+                       "effect": [-56.013746, 0.19999999999999996], "n": [1200, 3], "p_adjusted": [0.0001, 0.2]})
+    shown = jl.readable(df)
+    assert shown.to_dict("list") == {"conversion": ["100.0%", "-"], "at": ["20.8 min", "0 s"],
+                                     "effect": ["-56.01", "0.20"], "n": ["1,200", "3"],
+                                     "p_adjusted": ["<0.001", "0.200"]}
+    assert df["effect"].iloc[0] == -56.013746  # the input is not changed
+    assert jl.readable(df, formats={"effect": "score"}, max_rows=1)["effect"].tolist() == ["-56.0"]
+    assert jl.readable(df["n"]).columns.tolist() == ["n"]
+    with pytest.raises(jl.InvalidParameterError, match="takes a pandas DataFrame, got list"):
+        jl.readable([1, 2])

@@ -35,9 +35,10 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from ..exceptions import InvalidParameterError
 from .formatting import format_count, format_duration, format_number, format_pvalue, format_share
 
-__all__ = ["Result", "FrozenMap", "html_table", "display_frame", "SHARE_COLUMNS"]
+__all__ = ["Result", "FrozenMap", "html_table", "display_frame", "readable", "SHARE_COLUMNS"]
 
 
 class FrozenMap(Mapping):
@@ -173,6 +174,49 @@ def display_frame(frame: pd.DataFrame, *, formats: Mapping | None = None) -> pd.
         fmt = _cell_format(name, frame[name], formats)
         out[name] = [fmt(v) for v in frame[name].tolist()]
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
+def readable(frame: pd.DataFrame, *, formats: Mapping | None = None, max_rows: int | None = None) -> pd.DataFrame:
+    """A table ready to read: durations as ``2.3 d``, shares as ``57.9%``, counts with thousands separators,
+    scores and other reals with two decimals, p-values with three, missing values as ``-``.
+
+    The way every result shows its tables (``_repr_html_``), for any DataFrame a result hands out
+    (``funnel.table``, ``segmentation.profile()``...). The raw numbers stay in the result and its
+    ``to_frame()``: use them for computing, this for reading.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table; columns are formatted by their type and name (a float column named ``share``,
+        ``*_rate`` or ``conversion`` is a percentage, a timedelta column a duration).
+    formats : mapping, optional
+        Column name -> ``"duration"``, ``"share"``, ``"signed_share"``, ``"count"``, ``"pvalue"``,
+        ``"score"`` (one decimal), ``"number"`` (two), ``"text"``, or a function of one value.
+    max_rows : int, optional
+        Keep only the first rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same index and columns, every cell a string.
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> jl.readable(pd.DataFrame({"conversion": [1.0, 0.5786], "wait": pd.to_timedelta(["20min 46s", "2 days"]),
+    ...                           "score": [-56.013746, 0.19999999999999996]}), formats={"score": "score"})
+      conversion      wait  score
+    0     100.0%  20.8 min  -56.0
+    1      57.9%     2.0 d    0.2
+    """
+    if not isinstance(frame, pd.DataFrame):
+        if isinstance(frame, pd.Series):
+            frame = frame.to_frame()
+        else:
+            raise InvalidParameterError(f"readable() takes a pandas DataFrame, got {type(frame).__name__}.")
+    if max_rows is not None:
+        frame = frame.head(int(max_rows))
+    return display_frame(frame, formats=formats)
 
 
 def html_table(frame: pd.DataFrame, *, title: str = "", max_rows: int = 20, formats: Mapping | None = None,

@@ -294,7 +294,7 @@ def build_truth(params: SimulationParams, cust: dict, plan: dict, ev: dict, ids:
                             "support_detour": params.p_support, "stall": params.p_stall},
         "abandonment": dict(params.abandonment),
         "survey": {"peak_weight": params.peak_weight, "end_weight": params.end_weight,
-                   "mean_weight": 1 - params.peak_weight - params.end_weight,
+                   "mean_weight": round(1 - params.peak_weight - params.end_weight, 12),  # 0.2, not 0.19999999999999996
                    "friction_effect": params.friction_effect},
         "friction_points": dict(FRICTION),
         "incident_days": sorted({str(d.date()) for inc in params.incidents

@@ -35,6 +35,7 @@ _PLOTS = {
     "plot_attribution": "kpi",
     "plot_attribution_comparison": "kpi",
     "plot_journey_map": "journeymap",
+    "notebook_figures": "notebook",
 }
 
 __all__ = list(_PLOTS)

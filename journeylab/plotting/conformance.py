@@ -309,7 +309,7 @@ def _plot_health(result, *, ax=None, title: str | None = None):
         ax.bar(x + (j - 1) * w, vals, width=w * 0.92, color=color, label=k, zorder=2)
         for xi, v, c in zip(x + (j - 1) * w, vals, counts):
             if c:
-                ax.text(xi, v, f"{v:.0%}", ha="center", va="bottom", fontsize=7.5, color=_INK)
+                ax.text(xi, v, f"{v:.0%}", ha="center", va="bottom", fontsize=8, color=_INK)
         top = max(top, float(vals.max()) if len(vals) else 0.0)
     labels = [f"{m}\n{int(r):,} reached" for m, r in zip(t.index, t["reached"])]
     ax.set_xticks(x, labels, fontsize=9)

@@ -219,8 +219,8 @@ def _plot_scores_over_time(ts, keys, *, ax=None, center=None, **kw):
         ax.fill_between(sub["period"], sub["ci_low"], sub["ci_high"], color=color, alpha=0.12, lw=0)
     ax.axhline(ts.overall.value, color=ACCENT, ls="--", lw=1)
     ax.set_ylabel(ts.label, color=INK)
-    if len(groups) > 1:
-        ax.legend(fontsize=8, frameon=False, ncol=2)
+    if len(groups) > 1:  # beside the axes: inside, a legend hides some line wherever it goes
+        ax.legend(fontsize=8, frameon=False, ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="y", color=LIGHT, lw=0.5, alpha=0.6)
     _tidy(ax)
     _title(ax, f"{ts.label} over time" + (f" by {', '.join(keys)}" if keys else ""),
@@ -328,7 +328,7 @@ def plot_channel_mix(mix, *, ax=None, kind: str = "share", segment: str | None =
             ax.barh(y, v, left=left, color=cols[c], label=c, height=0.7, edgecolor="white", lw=0.5, **kw)
             for yy, l0, vv in zip(y, left, v):
                 if vv >= 0.07:
-                    ax.text(l0 + vv / 2, yy, f"{vv:.0%}", ha="center", va="center", fontsize=7.5,
+                    ax.text(l0 + vv / 2, yy, f"{vv:.0%}", ha="center", va="center", fontsize=8,
                             color=text_color_on(cols[c]))
             left += v
         ax.set_yticks(y)

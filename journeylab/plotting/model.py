@@ -61,7 +61,7 @@ def _plot_tree(model, ax, max_leaves):
                     fontweight="bold", fontfamily=st.FONT, zorder=4)
         elif node["label"] is None:
             ax.add_patch(Rectangle((x - 0.02, y - 0.08), 0.16, 0.16, fc="#3e4c59", ec="none", zorder=3))
-            ax.text(x + 0.22, y, "\u03c4 (skip)", ha="left", va="center", fontsize=7.5, color=st.MUTED,
+            ax.text(x + 0.22, y, "\u03c4 (skip)", ha="left", va="center", fontsize=8, color=st.MUTED,
                     fontfamily=st.FONT, fontstyle="italic")
             max_x = max(max_x, x + 0.9)
         else:

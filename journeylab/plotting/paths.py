@@ -125,7 +125,7 @@ def plot_paths(result, *, ax=None, height: float = 4.5, title: bool = True):
         text = f"{st.wrap(label, 26, 2)}\n{value[(col, a)]:,} ({share:.0%})"
         right_side = col < n_cols - 1
         ax.text(x + (_NODE_W + 0.06 if right_side else -0.06), (top + bot) / 2, text,
-                ha="left" if right_side else "right", va="center", fontsize=7.5, color=st.INK, fontfamily=st.FONT,
+                ha="left" if right_side else "right", va="center", fontsize=8, color=st.INK, fontfamily=st.FONT,
                 zorder=4, linespacing=1.1,
                 bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.75})
     for col in range(n_cols):

@@ -17,8 +17,8 @@ from . import _style as st
 __all__ = ["plot_process_map", "draw_graph"]
 
 _NAME_PT = 8.5
-_COUNT_PT = 7.5
-_LABEL_PT = 7.2
+_COUNT_PT = 8.0
+_LABEL_PT = 8.0
 _LOOP_ROOM = 0.5
 
 
@@ -202,12 +202,12 @@ def plot_process_map(pm, *, ax=None, metric: str = "frequency", max_nodes: int =
     def draw_node(ax_, n, x, y, w, h):
         if n == START:
             ax_.add_patch(Circle((x, y), w / 2, fc=st.START_COLOR, ec="white", lw=1.2, zorder=3))
-            ax_.text(x, y - h / 2 - 0.06, "start", ha="center", va="top", fontsize=7, color=st.MUTED,
+            ax_.text(x, y - h / 2 - 0.06, "start", ha="center", va="top", fontsize=8, color=st.MUTED,
                      fontfamily=st.FONT)
             return
         if n == END:
             ax_.add_patch(Rectangle((x - w / 2, y - h / 2), w, h, fc=st.END_COLOR, ec="white", lw=1.2, zorder=3))
-            ax_.text(x, y - h / 2 - 0.06, "end", ha="center", va="top", fontsize=7, color=st.MUTED,
+            ax_.text(x, y - h / 2 - 0.06, "end", ha="center", va="top", fontsize=8, color=st.MUTED,
                      fontfamily=st.FONT)
             return
         if metric == "frequency":

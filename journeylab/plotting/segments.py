@@ -82,7 +82,7 @@ def _profile(seg, ax, top: int):
     cb = ax.figure.colorbar(im, cax=cax, orientation="horizontal")
     cb.set_ticks([-2, -1, 0, 1, 2], labels=["÷4", "÷2", "same", "×2", "×4"])
     cb.ax.xaxis.set_ticks_position("top")
-    cb.ax.tick_params(labelsize=7.5, colors=MUTED, length=0, pad=1)
+    cb.ax.tick_params(labelsize=8, colors=MUTED, length=0, pad=1)
     cb.outline.set_visible(False)
     # sizes beside the heatmap, one bar per row
     bx = ax.inset_axes([1.015, 0.0, 0.16, 1.0], sharey=ax)
@@ -169,7 +169,7 @@ def _transitions(seg, ax, segment, top: int):
             v = sub.iat[i, j]
             if v >= 0.05:
                 rgba = cmap(v)
-                ax.text(j, i, f"{v:.2f}".lstrip("0"), ha="center", va="center", fontsize=7.5,
+                ax.text(j, i, f"{v:.2f}".lstrip("0"), ha="center", va="center", fontsize=8,
                         color=text_color_on(rgba))
     ax.set_xticks(range(C), [wrap(c, 22, 1) for c in cols], rotation=45, ha="right", rotation_mode="anchor",
                   fontsize=8, color=INK)

@@ -64,7 +64,7 @@ def plot_variants(var, *, ax=None, max_rows: int = 20, max_chips: int = 40, lege
                                         fc=colors[a], ec="white", lw=0.5, zorder=2))
         if cut:
             x = left + (max_chips - 1) * (_CHIP + _GAP)
-            ax.text(x + _CHIP / 2, y, f"+{len(seq) - len(shown)}", ha="center", va="center", fontsize=7,
+            ax.text(x + _CHIP / 2, y, f"+{len(seq) - len(shown)}", ha="center", va="center", fontsize=8,
                     color=st.MUTED, fontfamily=st.FONT)
         length = rec.share / max_share * bar_w if max_share > 0 else 0
         ax.add_patch(Rectangle((bar_x, y - _CHIP / 2), length, _CHIP, fc="#4e79a7", ec="none", zorder=2))

@@ -26,7 +26,10 @@ from IPython.display import HTML, display
 
 from ..exceptions import JourneylabError
 
-__all__ = ["in_kernel", "Explorer"]
+__all__ = ["in_kernel", "Explorer", "groupable_columns", "MAX_GROUPS"]
+
+#: Most distinct values a column may have to be offered as a segment or breakdown in an explorer.
+MAX_GROUPS = 200
 
 
 def in_kernel() -> bool:
@@ -38,6 +41,44 @@ def in_kernel() -> bool:
     """
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def groupable_columns(log) -> list[str]:
+    """The columns of ``log`` fit for a segment or a breakdown: 2 to :data:`MAX_GROUPS` distinct values,
+    and not an identifier (more than 20 values and more than one value for every two cases, such as
+    cookie or e-mail ids); constant columns are left out too. Counted once per log, in the engine for a
+    lazy log.
+
+    >>> import journeylab as jl
+    >>> groupable_columns(jl.datasets.load_example())
+    ['resource', 'Activity', 'Resource', 'Costs']
+    """
+    from .._kernels.events import events
+
+    def compute():
+        cols = [c for c in log.columns if c not in ("case", "activity", "timestamp", "value")]
+        if not cols:
+            return []
+        if log.is_lazy:
+            from .._core.backend import execute
+
+            t = log.table
+            row = execute(t.aggregate(**{f"n{i}": t[c].nunique() for i, c in enumerate(cols)})).iloc[0]
+            counts = {c: int(row[f"n{i}"]) for i, c in enumerate(cols)}
+        else:
+            df = events(log, cols)
+            counts = {}
+            for c in cols:
+                try:
+                    counts[c] = int(df[c].nunique())
+                except TypeError:  # unhashable values
+                    continue
+        n_cases = log.n_cases
+        # an identifier: more than 20 values and more than one value for every two cases
+        return [c for c in cols if c in counts and 1 < counts[c] <= MAX_GROUPS
+                and not (counts[c] > 20 and counts[c] > n_cases / 2)]
+
+    return list(log._memo(("widgets", "groupable"), compute))
 
 
 def _display(*items) -> None:
@@ -109,6 +150,7 @@ class Explorer:
             shown = self.render(result, params) if live else []
         except JourneylabError as err:
             self.result, self.params, self.error = None, params, str(err)
+            self._failure = err
             if live:
                 self.show_error(err)
             return
@@ -136,8 +178,38 @@ class Explorer:
         with out:
             _display(*items)
 
-    def _ipython_display_(self):
-        display(self.widget)
+    def static_html(self) -> str:
+        """What a notebook shows where the live widget cannot be drawn (a fresh clone, an untrusted notebook,
+        a static export): the figure on screen as an inline PNG and a line saying to run the cell to explore."""
+        import base64
+
+        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
+
+        from ..plotting.notebook import figure_png
+
+        parts = []
+        if self.result is not None:
+            for item in self.render(self.result, self.params):
+                if isinstance(item, Figure):
+                    png, size = figure_png(item, dpi=int(plt.rcParams["figure.dpi"]))
+                    plt.close(item)
+                    parts.append(f'<img alt="{escape(type(self).__name__)}" width="{size["width"]}" '
+                                 f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/>')
+                    break
+        elif self.error:
+            parts.append(self.error_view(getattr(self, "_failure", None) or JourneylabError(self.error)).data)
+        parts.append(f"<p><i>{escape(type(self).__name__)}: a saved view. Run this cell to explore "
+                     "(the controls need a running kernel).</i></p>")
+        return "<div>" + "".join(parts) + "</div>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The live widget where Jupyter can draw it; elsewhere the static view (:meth:`static_html`) and a
+        one-line text, never the widget's repr (``VBox(children=...``)."""
+        data = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        data["text/html"] = self.static_html()
+        data["text/plain"] = f"{type(self).__name__}: run this cell in Jupyter to explore; the code on screen: {self.code}"
+        return data
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.result!r})"

@@ -33,7 +33,7 @@ from __future__ import annotations
 import ipywidgets as W
 
 from ..funnel import COUNTS, ORDERS, funnel
-from ._common import Explorer
+from ._common import Explorer, groupable_columns
 
 __all__ = ["happy_path_explorer", "HappyPathExplorer"]
 
@@ -64,7 +64,9 @@ class HappyPathExplorer(Explorer):
                                      style={"button_width": "90px"})
         self.count = W.ToggleButtons(options=list(COUNTS), value=count, description="count",
                                      style={"button_width": "90px"})
-        choices = [_NO_BREAKDOWN] + [c for c in log.columns if c not in ("case", "activity", "timestamp", "value")]
+        # only columns fit for a breakdown (2-200 values): not identifiers such as cookie or e-mail ids
+        choices = [_NO_BREAKDOWN] + groupable_columns(log) + ([by] if by and by in log.columns
+                                                               and by not in groupable_columns(log) else [])
         self.by = W.Dropdown(options=choices, value=by if by in choices else _NO_BREAKDOWN, description="segment",
                              layout=W.Layout(width="260px"))
         self.relative = W.Checkbox(value=relative, description="relative (% of entered)", indent=False)

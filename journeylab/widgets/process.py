@@ -30,9 +30,12 @@ import html
 import ipywidgets as W
 from IPython.display import HTML
 
+import numpy as np
+import pandas as pd
+
 from .._kernels.events import events
 from ..discovery import discover
-from ._common import Explorer
+from ._common import Explorer, groupable_columns
 
 __all__ = ["process_explorer", "ProcessExplorer"]
 
@@ -63,38 +66,37 @@ class ProcessExplorer(Explorer):
                                  layout=W.Layout(width="280px"))
         self.values = W.SelectMultiple(options=[], rows=5, description="values", layout=W.Layout(width="280px"))
         self._busy = False
+        self._typed: dict = {}  # label in the values menu -> the column's value
         if column is not None:
             self.column.value = column
             self._fill_values()
             if values is not None:
-                self.values.value = tuple(v for v in ([values] if isinstance(values, str) else values)
-                                          if v in self.values.options)
+                given = [values] if isinstance(values, str) or not hasattr(values, "__iter__") else values
+                labels = [v if isinstance(v, str) else _label(_python_value(v)) for v in given]
+                self.values.value = tuple(v for v in labels if v in self.values.options)
         self.column.observe(self._on_column, names="value")
         controls = W.HBox([W.VBox([self.activities, self.paths, self.metric]), W.VBox([self.column, self.values])])
         self._setup(controls, watch=(self.activities, self.paths, self.metric, self.values))
 
     # ---- controls
     def _segment_columns(self) -> list[str]:
-        cols = [c for c in self.log.columns if c not in ("case", "activity", "timestamp", "value")]
-        df = events(self.log, cols)
-        out = []
-        for c in cols:
-            try:
-                n = df[c].nunique()
-            except TypeError:  # unhashable values
-                continue
-            if 1 < n <= 200:
-                out.append(c)
-        return out
+        return groupable_columns(self.log)
 
     def _fill_values(self):
         col = self.column.value
+        # clear the selection before the options change: the front end would otherwise set the state of
+        # options that are gone ("Cannot set properties of undefined (setting 'selected')")
+        self.values.value = ()
         if col == _NONE:
             self.values.options = []
+            self._typed = {}
             return
         df = events(self.log, [col])
         per_case = df[["case", col]].dropna().drop_duplicates()[col].value_counts()
-        self.values.options = [str(v) if not isinstance(v, str) else v for v in per_case.index[:_MAX_VALUES]]
+        typed = [_python_value(v) for v in per_case.index[:_MAX_VALUES]]
+        # the menu shows labels; the filter and the code use the column's own values (True, 3, 2.5, a date)
+        self._typed = {_label(v): v for v in typed}
+        self.values.options = list(self._typed)
 
     def _on_column(self, change=None):
         self._busy = True
@@ -112,7 +114,8 @@ class ProcessExplorer(Explorer):
     def current_params(self) -> dict:
         segment = None
         if self.column.value != _NONE and self.values.value:
-            segment = {"column": self.column.value, "values": list(self.values.value)}
+            typed = getattr(self, "_typed", {})
+            segment = {"column": self.column.value, "values": [typed.get(v, v) for v in self.values.value]}
         return {"activities": round(float(self.activities.value), 4), "paths": round(float(self.paths.value), 4),
                 "metric": self.metric.value, "segment": segment}
 
@@ -120,17 +123,15 @@ class ProcessExplorer(Explorer):
         src = "log"
         if p.get("segment"):
             s = p["segment"]
-            src = f"log.filter_values({s['column']!r}, {s['values']!r}, level='case')"
+            values = ", ".join(_literal(v) for v in s["values"])
+            src = f"log.filter_values({s['column']!r}, [{values}], level='case')"
         return f"jl.discover({src}, activities={p['activities']!r}, paths={p['paths']!r}).plot(metric={p['metric']!r})"
 
     def _segment_log(self, segment):
         if not segment:
             return self.log
-        col = segment["column"]
-        raw = events(self.log, [col])[col].dropna().unique()
-        wanted = set(segment["values"])
-        values = [v for v in raw if (v if isinstance(v, str) else str(v)) in wanted]
-        return self.log.filter_values(col, values, level="case")
+        # exactly the call that .code shows
+        return self.log.filter_values(segment["column"], list(segment["values"]), level="case")
 
     def compute(self, params: dict):
         return discover(self._segment_log(params["segment"]), activities=params["activities"], paths=params["paths"])
@@ -138,6 +139,33 @@ class ProcessExplorer(Explorer):
     def render(self, result, params: dict) -> list:
         # drawn inside the run: a map too large to draw is an error shown with its advice
         return [result.plot(metric=params["metric"]).figure, HTML(f"<code>{html.escape(self.code_for(params))}</code>")]
+
+
+def _python_value(v):
+    """A value of a column as the Python scalar a user would type (numpy bool/int/float -> bool/int/float)."""
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _label(v) -> str:
+    """How a value is shown in the values menu."""
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v if isinstance(v, str) else str(v)
+
+
+def _literal(v) -> str:
+    """Python source for a value, such that evaluating it gives an equal value.
+
+    >>> _literal(True), _literal(3), _literal(0.1), _literal("web")
+    ('True', '3', '0.1', "'web'")
+    >>> _literal(pd.Timestamp("2025-01-02", tz="UTC"))
+    "pd.Timestamp('2025-01-02T00:00:00+00:00')"
+    """
+    if isinstance(v, pd.Timestamp):
+        return f"pd.Timestamp({v.isoformat()!r})"
+    return repr(_python_value(v))
 
 
 def process_explorer(log, *, activities: float = 1.0, paths: float = 1.0, metric: str = "frequency",

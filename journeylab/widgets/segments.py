@@ -90,7 +90,14 @@ class SegmentExplorer(Explorer):
         return params
 
     def compute(self, params: dict):
-        return cluster_journeys(self.log, journey=self.journey, **params)
+        if not self._in_kernel():
+            return cluster_journeys(self.log, journey=self.journey, **params)
+        # in Jupyter the progress bar of the k search shows in the output area, then goes
+        with self.output:
+            try:
+                return cluster_journeys(self.log, journey=self.journey, **params)
+            finally:
+                self.output.clear_output(wait=True)
 
     def code_for(self, params: dict) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in params.items())
@@ -98,8 +105,19 @@ class SegmentExplorer(Explorer):
         return f"jl.segments.cluster_journeys(log, {args}{journey})"
 
     def run(self) -> None:
-        """Cluster with the current controls (what the Run button does)."""
-        self.refresh()
+        """Cluster with the current controls (what the Run button does).
+
+        While it runs the button is disabled and says so, and the output area says what is being done
+        (automatic k tries several k: seconds to a minute on large logs)."""
+        button = self.run_button
+        button.disabled, button.description, button.icon = True, "Running...", "hourglass-half"
+        try:
+            if self._in_kernel():
+                what = "choosing k and clustering" if self.auto.value else f"clustering into {int(self.k.value)} segments"
+                self.show(HTML(f"<i>{html.escape(what)}...</i>"))
+            self.refresh()
+        finally:
+            button.disabled, button.description, button.icon = False, "Run", "play"
 
     def on_result(self, seg) -> None:
         self.segment.options = list(seg.segments)
