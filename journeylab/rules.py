@@ -576,7 +576,8 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     """
     parsed = rules  # parsed by @checked
     followed = follow(log, journey, exclusion=exclusion, suppression=suppression, as_of=as_of, timeout=timeout,
-                      other_journeys=other_journeys, columns=None)  # every column: the profile and session fields
+                      other_journeys=other_journeys, columns=None, milestones=None)  # every event and column: the profile
+                                                                                  # and session fields
     goal_ctx = None
     if journey.goal is not None:
         goal_ctx = (journey.goal, other_entries(followed, journey, other_journeys))
