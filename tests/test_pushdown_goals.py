@@ -85,6 +85,21 @@ def test_goal_attainment_fetches_the_journey_events_and_per_customer_tables(sim,
     assert f.rows <= own + 4 * n_customers
 
 
+def test_only_the_first_event_of_a_run_of_entries_comes_back(sim, sim_duckdb):
+    # without timeout: of each run of entry events (or of exit events) only the first matters; goal events all
+    j = sim.journey
+    ev = sim.log.to_pandas().sort_values(["case", "timestamp"], kind="stable")
+    into, out = ev["activity"].isin(j.entry.activities), ev["activity"].isin(j.exit.activities)
+    tok = ev[into | out].assign(k=np.where(into & out, 3, np.where(into, 1, 2))[(into | out).to_numpy()])
+    first = tok["k"].ne(tok.groupby("case")["k"].shift()) | tok["k"].eq(3)
+    goal = ev["activity"].eq(j.goal.activity)
+    expected = int(first.sum()) + int((goal & ~(into | out)).sum()) + int((goal & (into | out)).reindex(
+        tok.index)[~first].sum())
+    with fetched() as f:
+        jl.goal_attainment(sim_duckdb, j)
+    assert f.largest == expected < _journey_events(sim.log, j) / 2
+
+
 def test_goal_attainment_as_of_is_filtered_in_the_engine(sim, sim_duckdb):
     with fetched() as early:
         jl.goal_attainment(sim_duckdb, sim.journey, as_of="2025-02-01")

@@ -286,20 +286,36 @@ def needed_activities(journey, *, others=(), exclusion=None, suppression=None, t
     return list(dict.fromkeys(out))
 
 
+def _runs(journey, others, timeout, milestones):
+    """(entry activities, exit activities, goal activities) when only the first event of each run of entry
+    events (or of exit events) matters - entry and exit by activity alone, no timeout, no other journeys, no
+    milestones asked for -, else None. Inside the journey a further entry event changes nothing, out of it a
+    further exit event neither, so the engine drops the rest of each run (:func:`_events_up_to`)."""
+    if others or timeout is not None or milestones is not False or journey.entry is None:
+        return None
+    exit_ = journey.exit if journey.exit is not None else journey.milestone(journey.happy_path[-1])
+    if journey.entry.conditions or exit_.conditions or not journey.entry.activities or not exit_.activities:
+        return None
+    return list(journey.entry.activities), list(exit_.activities), \
+        [journey.goal.activity] if journey.goal is not None else []
+
+
 def _sorted_ids(values) -> pd.Index:
     """Unique ids in the order ``DataFrame.sort_values`` gives them (named ``customer``)."""
     ser = pd.Series(pd.unique(np.asarray(values, dtype=object)), dtype=object)
     return pd.Index(ser.sort_values(kind="stable").to_numpy(), dtype=object, name="customer")
 
 
-def _events_up_to(log, unit: str, as_of, columns, activities) -> tuple[pd.DataFrame, pd.Index]:
+def _events_up_to(log, unit: str, as_of, columns, activities, runs=None) -> tuple[pd.DataFrame, pd.Index]:
     """The events up to ``as_of`` of ``activities`` (None: all) with ``columns`` (None: all), sorted by unit,
     time and input order; and every customer with an event up to ``as_of`` (sorted).
 
     In memory the projection is a view of the log's frame. On a lazy log the filter (time, activities) and the
     projection run in the engine: the events come back with the unit, ``activity``, the timestamp (as epoch
     microseconds), the columns asked for and ``_seq`` (kind (c) of issue 15: the journey's own activities);
-    the customers come back as one distinct query (kind (b)).
+    the customers come back as one distinct query (kind (b)). With ``runs`` (see :func:`_runs`) the engine
+    keeps only the first event of each run of a customer's entry events (and of exit events) - a window
+    ``lag`` over the entry and exit events - and every goal event.
     """
     if columns is not None:
         columns = list(dict.fromkeys([*(["customer"] if unit == "customer" else []), *columns]))
@@ -325,6 +341,14 @@ def _events_up_to(log, unit: str, as_of, columns, activities) -> tuple[pd.DataFr
             customers = _sorted_ids(execute(t.select(unit).distinct())[unit])
         else:
             ev = t.filter(t.activity.isin(list(activities))) if activities is not None else t
+            if runs is not None:
+                enter, leave, goal = runs
+                into, out = ev.activity.isin(enter), ev.activity.isin(leave)
+                ev = ev.mutate(_k=ibis.cases((into & out, 3), (into, 1), (out, 2), else_=0))
+                ev = ev.mutate(_p=ev._k.lag().over(ibis.window(group_by=[ev[unit], ev._k > 0],
+                                                               order_by=[ev.us, ev._seq])))
+                first = ev._p.isnull() | (ev._p != ev._k)
+                ev = ev.filter((ev._k == 0) | (ev._k == 3) | first | ev.activity.isin(goal or [""]))
             extra = [c for c in columns if c not in ("case", "activity", "timestamp", "customer")]
             keep = ["case"] if unit == "case" or "case" in columns else []
             df = execute(ev.select(*keep, *([unit] if unit != "case" else []), "activity", "us", *extra, "_seq"))
@@ -421,7 +445,7 @@ def follow(log, journey, *, exclusion=None, suppression=None, as_of=None, timeou
     acts = None if milestones is None else needed_activities(
         journey, others=other_journeys, exclusion=None if lazy else exclusion,
         suppression=None if lazy else suppression, timeout=timeout, milestones=milestones)
-    df, customers = _events_up_to(log, unit, as_of, columns, acts)
+    df, customers = _events_up_to(log, unit, as_of, columns, acts, _runs(journey, other_journeys, timeout, milestones))
     exc, sup = segment_criteria(exclusion, suppression)
     exc_df = segment_events(log, unit, as_of, exc) if lazy and exc is not None else df
     sup_df = segment_events(log, unit, as_of, sup) if lazy and sup is not None else df
