@@ -274,7 +274,7 @@ def _spark_copy(log, spark):
 
 
 @pytest.mark.spark
-def test_goal_attainment_and_ab_test_in_spark_equal_memory(spark):
+def test_goal_attainment_ab_test_and_rules_in_spark_equal_memory(spark):
     small = jl.datasets.make_journeys(200, random_state=3)
     assert small.log.to_pandas()["version"].isna().any()  # customers without a version are left out
     lazy_log = _spark_copy(small.log, spark)
@@ -289,3 +289,10 @@ def test_goal_attainment_and_ab_test_in_spark_equal_memory(spark):
         a, b = jl.ab_test(small.log, small.journey), jl.ab_test(lazy_log, small.journey)
     pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
     pd.testing.assert_frame_equal(a.customers, b.customers, check_exact=True)
+    # rules: the Spark copy stores the nullable Int8 scores as double (createDataFrame), so the values are
+    # compared, and the dtypes are those of the Spark table's columns
+    a, b = jl.evaluate_rules(small.log, small.journey, RULES), jl.evaluate_rules(lazy_log, small.journey, RULES)
+    assert str(b.state["nps"].dtype) == str(lazy_log.table.schema()["nps"].to_pandas()) == "float64"
+    pd.testing.assert_frame_equal(a.state, b.state, check_exact=True, check_dtype=False, check_categorical=False)
+    pd.testing.assert_frame_equal(a.actions, b.actions, check_exact=True)
+    assert len(a.actions)
