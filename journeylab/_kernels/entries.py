@@ -13,6 +13,9 @@ given as criteria grouped per customer and value (:func:`~journeylab._kernels.un
 happy-path milestone, goal, milestones with a ``timeout`` - and those of ``other_journeys``), up to
 ``as_of``, projected to the unit, the activity, the time (epoch microseconds), the columns the conditions
 read and ``_seq``; the entries, the crediting and the conditions then run in pandas on that projection.
+When entry and exit are activities only (no conditions) and there is no timeout, milestone or other
+journey, only the first event of each run of a customer's entry (or exit) events comes back (a window
+``lag``; the later ones of a run change nothing), with every goal event.
 A journey that any event enters (no entry criteria, or criteria with conditions only) needs every event:
 then (c) is every event up to ``as_of``, still projected to those columns. :func:`first_values` is arg-min
 aggregations in the engine, one row per customer. The first and last timestamps come from one aggregate
@@ -22,6 +25,7 @@ aggregations in the engine, one row per customer. The first and last timestamps 
   unit, the excluded customers, the suppression times and the **entries**, one row per journey entry
   (``customer``, ``entry``, ``entered_at``, ``left`` - one of :data:`LEFT` -, ``left_at``);
 - :func:`other_entries` - the entries of other journeys with the same goal (rule 4);
+- :func:`needed_activities` - the activities whose events :func:`follow` reads;
 - :func:`first_values` - per customer, the value of a column at their first event at or after a time
   (the version of an A/B test);
 - the parameter kinds of the analyses that follow customers: :data:`TIMEOUT`, :data:`JOURNEYS`.
