@@ -5,6 +5,10 @@ the log), measures each version's conversion under the goal counting rules of
 :func:`~journeylab.goals.goal_attainment`, and compares every version with the control.
 A winner is declared only when the difference is statistically significant.
 
+On a log in DuckDB or Spark the goal counting runs as :func:`~journeylab.goals.goal_attainment`
+does there, and each customer's version is found by arg-min aggregations in the engine: one row
+per customer comes back (:func:`journeylab._kernels.entries.first_values`).
+
 The statistics (what :func:`ab_test` computes)
 ----------------------------------------------
 * **Conversion** of a version: customers credited with the goal (or, with

@@ -15,6 +15,17 @@ journey with the same goal holds the customer at that moment, for the other jour
 (rule 4). Each customer is credited at most once. :func:`goal_attainment` documents every
 detail.
 
+Where it runs
+-------------
+On a log that lives in DuckDB or Spark (``jl.from_ibis``) the engine sends back per-customer
+tables (the customers up to ``as_of``, the segments given as criteria grouped per customer)
+and the events of the journey's own activities up to ``as_of`` - entry, exit, goal, and
+with a ``timeout`` the milestones - projected to the columns the conditions read; without a
+timeout or other journeys, only the first event of each run of entry (or exit) events
+comes back. The entries and the credit are then computed in pandas, exactly as in memory
+(:mod:`journeylab._kernels.entries`). A journey without entry criteria (every event enters)
+needs every event: the engine then sends them all, projected.
+
 Examples
 --------
 >>> import pandas as pd, journeylab as jl

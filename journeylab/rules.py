@@ -5,7 +5,8 @@ A **rule** pairs a data condition on the customer's journey state with an **acti
 computes every customer's journey state at ``as_of`` and returns, for each rule, the
 customers whose state satisfies its condition, as a table an activation system can
 consume (:meth:`RuleActions.to_csv`, :meth:`RuleActions.to_parquet`). journeylab sends
-nothing.
+nothing. On a log in DuckDB or Spark the engine sends back the journey's own events (the columns its
+conditions read) and per-customer tables (latest event, profile and session values), never every event.
 
 Writing rules
 -------------
@@ -98,7 +99,7 @@ from ._core.io import atomic_write, check_output, csv_text
 from ._core.names import closest, did_you_mean
 from ._core.results import FrozenMap, Result
 from ._core.validation import JOURNEY, LOG, checked, to_timedelta
-from ._kernels.crediting import credit
+from ._kernels.crediting import credit, latest_values
 from ._kernels.entries import JOURNEYS, TIMEOUT, follow, other_entries
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 from ._yaml import load_yaml, read_yaml_file
@@ -225,9 +226,10 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
 # --------------------------------------------------------------------------- journey state
 
 
-def _state(followed, journey, *, goal_ctx) -> pd.DataFrame:
+def _state(followed, journey, *, goal_ctx, log=None) -> pd.DataFrame:
     """Per customer in the journey: the state fields (see the module docstring); ``goal_ctx`` is the
-    journey's goal and the entries of the other journeys with that goal (or None without a goal)."""
+    journey's goal and the entries of the other journeys with that goal (or None without a goal). For a lazy
+    ``log`` the latest event and values per customer come from the engine (``latest_values``)."""
     df, unit, as_of = followed.events, followed.unit, followed.as_of
     stints = followed.entries
     supp = followed.suppressed_at
@@ -299,22 +301,25 @@ def _state(followed, journey, *, goal_ctx) -> pd.DataFrame:
         cols["goal_at"] = pd.array([pd.NaT] * n, dtype=tdtype)
 
     # the latest event, attributes (profile) and session variables
-    lastev = mine.groupby(unit, sort=False).tail(1).set_index(unit).reindex(idx)
+    if lazy := (log is not None and log.is_lazy):
+        attrs, lastev, prof_all, sess_all = latest_values(log, unit, as_of, last.set_axis(idx))
+    else:
+        lastev = mine.groupby(unit, sort=False).tail(1).set_index(unit).reindex(idx)
+        attrs = [c for c in df.columns if c not in ("case", "activity", "timestamp", "_seq", unit)]
     cols["last_activity"] = lastev["activity"].to_numpy(dtype=object)
     cols["last_event_at"] = lastev["timestamp"].array
     cols["since_last_event"] = (as_of - lastev["timestamp"]).array
-    attrs = [c for c in df.columns if c not in ("case", "activity", "timestamp", "_seq", unit)]
     clash = [c for c in attrs if c in cols or c.startswith("reached_")]
     if clash:
         warn(f"attribute(s) {clash} have the name of a journey state field; in rules the name means the "
                       "state field (the attribute's value in the current entry is `session.<name>`).", DataQualityWarning)
     profile = [c for c in attrs if c not in clash]
     if profile:
-        prof = mine.groupby(unit, sort=False)[profile].last().reindex(idx)
+        prof = prof_all[profile] if lazy else mine.groupby(unit, sort=False)[profile].last().reindex(idx)
         for c in profile:
             cols[c] = prof[c].array
     if attrs:
-        sess = cur.groupby(unit, sort=False)[attrs].last().reindex(idx)
+        sess = sess_all if lazy else cur.groupby(unit, sort=False)[attrs].last().reindex(idx)
         for c in attrs:
             cols[f"session.{c}"] = sess[c].array
     return pd.DataFrame(cols, index=idx)
@@ -575,12 +580,13 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     journeylab.exceptions.InvalidParameterError: rule 'r': 'staled_at' is not a state field. Did you mean 'stalled_at' ...
     """
     parsed = rules  # parsed by @checked
+    lazy = log.is_lazy  # in memory every event and column; lazy: the journey's events, the rest per customer
     followed = follow(log, journey, exclusion=exclusion, suppression=suppression, as_of=as_of, timeout=timeout,
-                      other_journeys=other_journeys, columns=None)  # every column: the profile and session fields
+                      other_journeys=other_journeys, columns=() if lazy else None, milestones=True if lazy else None)
     goal_ctx = None
     if journey.goal is not None:
         goal_ctx = (journey.goal, other_entries(followed, journey, other_journeys))
-    state = _state(followed, journey, goal_ctx=goal_ctx)
+    state = _state(followed, journey, goal_ctx=goal_ctx, log=log)
     frames = []
     for rule in parsed:
         mask, used = _evaluate(rule, state)

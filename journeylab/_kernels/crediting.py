@@ -7,7 +7,10 @@ The second half of what :func:`~journeylab.goal_attainment`, :func:`~journeylab.
 
 - :func:`credit` - per customer: entered, entries, how the last one ended, credited and when, or why
   not (:data:`REASONS`); and every goal event with its status - narrow tables an engine can compute;
-- the checks of a journey that crediting needs: :func:`require_goal`, :func:`check_trigger`.
+- the checks of a journey that crediting needs: :func:`require_goal`, :func:`check_trigger`;
+- :func:`latest_values` - per customer, the latest event and the latest value of each attribute, overall and
+  within a time window (the journey state of :func:`~journeylab.evaluate_rules`): on a lazy log arg-max
+  aggregations in the engine, one row per customer (kind (b) of issue 15).
 
 >>> import pandas as pd, journeylab as jl
 >>> from journeylab._kernels.entries import follow
@@ -25,15 +28,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import warnings
+
+import ibis
 import numpy as np
 import pandas as pd
 
-from .._core.warn import warn
+from .._core.backend import execute
 from .._core.formatting import cut
+from .._core.warn import warn
 from ..exceptions import DataQualityWarning, JourneyDefinitionError
 from .entries import LEFT, Followed, absent_activities, advice
+from .units import log_timezone, to_micros, to_times, unit_table
 
-__all__ = ["credit", "require_goal", "check_trigger", "REASONS"]
+__all__ = ["credit", "require_goal", "check_trigger", "latest_values", "REASONS"]
 
 #: Why a customer was or was not credited, in the order they are reported.
 REASONS = ("credited", "pending", "not_reached", "after_window", "after_suppression", "later_journey", "excluded",
@@ -175,3 +183,72 @@ def credit(followed: Followed, goal, others: Iterable[pd.DataFrame] = ()) -> tup
     reason = np.where(out["excluded"], "excluded", reason)
     out["reason"] = pd.Categorical(reason, categories=list(REASONS))
     return out, goal_events
+
+
+# --------------------------------------------------------------------------- latest values
+
+
+def _dtype(values: pd.Series, dtype) -> pd.Series:
+    """Fetched values in the column's own dtype (a nullable one when values are missing)."""
+    if values.isna().any() and (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+        dtype = {"b": "boolean"}.get(np.dtype(dtype).kind, f"Int{np.dtype(dtype).itemsize * 8}") \
+            if isinstance(dtype, np.dtype) else dtype
+    try:
+        return values.astype(dtype)
+    except (TypeError, ValueError):
+        return values
+
+
+def latest_values(log, unit: str, as_of, current: pd.DataFrame):
+    """Per customer of ``current`` (index: customer; columns ``entered_at``, ``left_at`` of their current
+    entry, ``left_at`` missing while in it): their latest event up to ``as_of`` (``activity``, ``timestamp``),
+    and for each attribute (every column of the log but the case, activity, time and unit) the latest known
+    value (missing values skipped) and the latest value among their events of the current entry (from
+    ``entered_at`` to ``left_at``, or ``as_of``).
+
+    For a lazy log only: arg-max aggregations over the order (time, input order) in the engine, the windows
+    going there as a small table; one row per customer comes back (the in-memory path of
+    :func:`~journeylab.evaluate_rules` reduces its own events). The values keep the dtype of the log's column
+    (nullable when missing).
+
+    Returns
+    -------
+    attrs : list of str
+        The attributes, in the log's order.
+    last, profile, session : DataFrame
+        Indexed by the customers of ``current`` (in that order).
+    """
+    attrs = [c for c in log.columns if c not in ("case", "activity", "timestamp", "_seq", unit)]
+    windows = pd.DataFrame({"start": current["entered_at"], "end": current["left_at"].fillna(as_of)},
+                           index=current.index)
+    with warnings.catch_warnings():  # the customer-id warning was given when the events were fetched
+        warnings.simplefilter("ignore")
+        t = unit_table(log, unit, as_of)
+    order = ibis.window(group_by=t[unit], order_by=[t.us, t._seq])
+    t = t.mutate(_r=ibis.row_number().over(order))
+    dtypes = execute(log.table.select(*attrs).limit(0)).dtypes if attrs else {}
+    aggs = {"_act": t.activity.argmax(t._r), "_us": t.us.argmax(t._r)}
+    aggs.update({f"_p{i}": t[c].argmax(t._r, where=t[c].notnull()) for i, c in enumerate(attrs)})
+    got = execute(t.group_by(t[unit]).aggregate(**aggs))
+    got = got.set_index(pd.Index(got[unit].astype(object).to_numpy(), name=unit)).reindex(windows.index)
+    ts = to_times(got["_us"].fillna(0).astype(np.int64).to_numpy(), log_timezone(log))
+    ts = ts.where(got["_us"].notna().to_numpy())
+    last = pd.DataFrame({"activity": got["_act"].astype(object).to_numpy(), "timestamp": ts.array},
+                        index=windows.index)
+    profile = pd.DataFrame({c: _dtype(got[f"_p{i}"], dtypes[c]).array for i, c in enumerate(attrs)},
+                           index=windows.index)
+    session = pd.DataFrame(index=windows.index)
+    if attrs and len(windows):
+        w = ibis.memtable(pd.DataFrame({
+            "_who": pd.Series([str(i) for i in windows.index], dtype=object),
+            "_lo": np.asarray([to_micros(v) for v in windows["start"]], dtype=np.int64),
+            "_hi": np.asarray([to_micros(v) for v in windows["end"]], dtype=np.int64)}))
+        j = t.join(w, t[unit] == w._who)
+        j = j.filter((j.us >= j._lo) & (j.us <= j._hi))
+        got = execute(j.group_by(j._who).aggregate(**{
+            f"_s{i}": j[c].argmax(j._r, where=j[c].notnull()) for i, c in enumerate(attrs)}))
+        got = got.set_index(pd.Index(got["_who"].astype(object).to_numpy())).reindex(
+            [str(i) for i in windows.index])
+        session = pd.DataFrame({c: _dtype(got[f"_s{i}"], dtypes[c]).array for i, c in enumerate(attrs)},
+                               index=windows.index)
+    return attrs, last, profile, session

@@ -3,14 +3,29 @@ journey, under the counting rules of DOMAIN.md ("Goals and KPIs").
 
 The first half of what :func:`~journeylab.goal_attainment`, :func:`~journeylab.ab_test` and
 :func:`~journeylab.evaluate_rules` share (the second, crediting the goal, is
-:mod:`journeylab._kernels.crediting`; ``goal_attainment`` documents every rule). It reads the events it
-needs through :func:`~journeylab._kernels.events.events` and hands out narrow tables - per-customer facts
-an engine can compute:
+:mod:`journeylab._kernels.crediting`; ``goal_attainment`` documents every rule). It hands out narrow tables -
+per-customer facts - and reads only the events they need.
+
+What runs where. In memory the events are a view of the log's frame. On a lazy log (DuckDB, Spark)
+:func:`follow` asks the engine for (b) the customers up to ``as_of`` (one distinct query), (b) each segment
+given as criteria grouped per customer and value (:func:`~journeylab._kernels.units.segment_events`) and
+(c) the events of the journey's own activities (:func:`needed_activities`: entry, exit or the last
+happy-path milestone, goal, milestones with a ``timeout`` - and those of ``other_journeys``), up to
+``as_of``, projected to the unit, the activity, the time (epoch microseconds), the columns the conditions
+read and ``_seq``; the entries, the crediting and the conditions then run in pandas on that projection.
+When entry and exit are activities only (no conditions) and there is no timeout, milestone or other
+journey, only the first event of each run of a customer's entry (or exit) events comes back (a window
+``lag``; the later ones of a run change nothing), with every goal event.
+A journey that any event enters (no entry criteria, or criteria with conditions only) needs every event:
+then (c) is every event up to ``as_of``, still projected to those columns. :func:`first_values` is arg-min
+aggregations in the engine, one row per customer. The first and last timestamps come from one aggregate
+(:func:`~journeylab._kernels.units.engine_time_span`), never from the event table.
 
 - :func:`follow` - the customers followed through a journey up to ``as_of`` (a :class:`Followed`): the
   unit, the excluded customers, the suppression times and the **entries**, one row per journey entry
   (``customer``, ``entry``, ``entered_at``, ``left`` - one of :data:`LEFT` -, ``left_at``);
 - :func:`other_entries` - the entries of other journeys with the same goal (rule 4);
+- :func:`needed_activities` - the activities whose events :func:`follow` reads;
 - :func:`first_values` - per customer, the value of a column at their first event at or after a time
   (the version of an A/B test);
 - the parameter kinds of the analyses that follow customers: :data:`TIMEOUT`, :data:`JOURNEYS`.
@@ -30,19 +45,44 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 
-from .._core.warn import warn
+from .._core.backend import execute
 from .._core.formatting import cut
+from .._core.progress import progress
 from .._core.validation import Optional, analysis_date, to_timedelta
+from .._core.warn import warn
 from ..exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 from ..journey import Criteria, Journey
 from .events import events
-from .units import known_customers
+from .units import (
+    engine_time_span,
+    excluded_ids,
+    known_customers,
+    log_timezone,
+    segment_criteria,
+    segment_events,
+    suppression_times,
+    to_micros,
+    to_times,
+    unit_table,
+)
 
-__all__ = ["follow", "Followed", "other_entries", "first_values", "unit_of", "absent_activities", "advice",
-           "TIMEOUT", "JOURNEYS", "LEFT"]
+__all__ = [
+    "JOURNEYS",
+    "LEFT",
+    "TIMEOUT",
+    "Followed",
+    "absent_activities",
+    "advice",
+    "first_values",
+    "follow",
+    "needed_activities",
+    "other_entries",
+    "unit_of",
+]
 
 #: How a journey entry ends: the exit criteria were met, the customer was inactive for longer
 #: than the ``timeout``, the customer was suppressed, or is still in the journey at ``as_of``.
@@ -105,96 +145,6 @@ def advice(problem) -> str:
     """The advice line of an absent activity (see :func:`absent_activities`), as the analyses of a journey
     word it: ``"'x' is not an activity of the log; closest: 'y'"``."""
     return f"{cut(problem.name)} is not an activity of the log; {problem.hint}"
-
-
-def _criteria(value, name: str) -> Criteria:
-    """A Criteria from a Criteria, or an activity name / list of names."""
-    if isinstance(value, Criteria):
-        return value
-    if isinstance(value, str) or (isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value)):
-        return Criteria(value)
-    raise InvalidParameterError(f"{name}={cut(value)} is not understood; see the docstring for the accepted forms.")
-
-
-# --------------------------------------------------------------------------- segments
-
-
-def _customer_ids(value, name: str) -> pd.Index:
-    if isinstance(value, (pd.Series, pd.Index, np.ndarray, list, tuple, set, frozenset)):
-        vals = list(value.index[value.astype(bool)] if isinstance(value, pd.Series) and value.dtype == bool else value)
-        return pd.Index([str(v) for v in vals], dtype=object).unique()
-    raise InvalidParameterError(
-        f"{name}={cut(value)} is not understood: give the customer ids (a set, list, Index or boolean Series), an "
-        "activity name, or a Criteria such as Criteria(conditions=\"employee == true\").")
-
-
-def _exclusion(exclusion, df: pd.DataFrame, unit: str) -> pd.Index:
-    """Excluded customer ids (those present in ``df``)."""
-    if exclusion is None:
-        return pd.Index([], dtype=object)
-    if isinstance(exclusion, (Criteria, str)):
-        crit = _criteria(exclusion, "exclusion")
-        hit = crit.matches(df).to_numpy()
-        return pd.Index(pd.unique(df[unit].to_numpy()[hit]), dtype=object)
-    ids = _customer_ids(exclusion, "exclusion")
-    known = pd.Index(pd.unique(df[unit].to_numpy()), dtype=object)
-    unknown = ids.difference(known)
-    if len(unknown):
-        warn(f"exclusion: {len(unknown):,} of {len(ids):,} ids are not {unit}s of the log (e.g. "
-                      f"{cut(list(unknown[:3]))}); they are ignored. Check that they are {unit} ids.", DataQualityWarning)
-    return ids.intersection(known)
-
-
-def _suppression(suppression, df: pd.DataFrame, unit: str, tz) -> pd.Series:
-    """Suppression time per customer (index: customer id, values: tz-aware timestamps)."""
-    empty = pd.Series([], index=pd.Index([], dtype=object), dtype=df["timestamp"].dtype, name="suppressed_at")
-    if suppression is None:
-        return empty
-    if isinstance(suppression, (Criteria, str)) or (isinstance(suppression, (list, tuple)) and suppression
-                                                    and all(isinstance(v, str) for v in suppression)):
-        crit = _criteria(suppression, "suppression")
-        hit = crit.matches(df).to_numpy()
-        first = df.loc[hit].groupby(unit, sort=False)["timestamp"].min()
-        return first.rename("suppressed_at").rename_axis(None)
-    if isinstance(suppression, pd.DataFrame):
-        cols = [str(c) for c in suppression.columns]
-        who = next((c for c in ("customer", unit, "case") if c in cols), None)
-        when = next((c for c in ("time", "timestamp", "suppressed_at") if c in cols), None)
-        if who is None or when is None:
-            raise InvalidParameterError(
-                f"suppression: a DataFrame needs the columns 'customer' and 'time'; it has {cols}. Rename them, "
-                "e.g. df.rename(columns={'id': 'customer', 'removed': 'time'}).")
-        ser = pd.Series(suppression[when].to_numpy(), index=suppression[who].astype(str).to_numpy())
-    elif isinstance(suppression, pd.Series):
-        ser = pd.Series(suppression.to_numpy(), index=[str(i) for i in suppression.index])
-    elif isinstance(suppression, Mapping):
-        ser = pd.Series(list(suppression.values()), index=[str(k) for k in suppression], dtype=object)
-    else:
-        raise InvalidParameterError(
-            f"suppression={cut(suppression)} is not understood. Give when each customer was removed: a dict "
-            "{customer: time}, a Series (index: customer, values: times), a DataFrame with columns customer and "
-            "time, or the activity that removes them (e.g. suppression='unsubscribe').")
-    try:
-        times = pd.to_datetime(pd.Series(ser.to_numpy(), dtype=object), format="mixed")
-    except (ValueError, TypeError):
-        raise InvalidParameterError(f"suppression: some times are not dates (e.g. {cut(list(ser.iloc[:3]))}); write "
-                                    "them like '2025-01-31 12:00' or as Timestamps.") from None
-    if times.isna().any():
-        raise InvalidParameterError(f"suppression: {int(times.isna().sum())} missing time(s); give the time each "
-                                    "customer was removed, or leave them out.")
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        times = times.dt.tz_convert(tz)
-    else:
-        times = times.dt.tz_localize(tz)
-    out = pd.Series(times.dt.as_unit("us").to_numpy(), index=pd.Index(ser.index, dtype=object),
-                    name="suppressed_at").astype(df["timestamp"].dtype)
-    out = out.groupby(level=0, sort=False).min()
-    known = pd.Index(pd.unique(df[unit].to_numpy()), dtype=object)
-    unknown = out.index.difference(known)
-    if len(unknown):
-        warn(f"suppression: {len(unknown):,} of {len(out):,} ids are not {unit}s of the log (e.g. "
-                      f"{cut(list(unknown[:3]))}); they are ignored. Check that they are {unit} ids.", DataQualityWarning)
-    return out[out.index.isin(known)]
 
 
 # --------------------------------------------------------------------------- journey entries
@@ -304,17 +254,112 @@ def _condition_columns(journeys, *criteria) -> list[str]:
     return list(dict.fromkeys(c.column for p in parts if p is not None for c in p.conditions))
 
 
-def _events_up_to(log, unit: str, as_of, columns) -> pd.DataFrame:
-    """The events up to ``as_of`` with ``columns`` (None: all), sorted by unit, time and input order."""
+def _activities_of(criteria) -> tuple[str, ...] | None:
+    """The activities ``criteria`` (a Criteria / Milestone / Goal) can match; None when it matches any activity."""
+    acts = (criteria.activity,) if hasattr(criteria, "activity") else tuple(criteria.activities)
+    return acts or None
+
+
+def needed_activities(journey, *, others=(), exclusion=None, suppression=None, timeout=None,
+                      milestones: bool = False) -> list[str] | None:
+    """The activities whose events decide the entries of ``journey`` (and of ``others``), its goal and the
+    segments given as criteria: entry, exit (or the last happy-path milestone), goal, the milestones (with a
+    ``timeout``, or when asked), the criteria of ``exclusion`` and ``suppression``.
+
+    The segments are kept apart (:func:`segment_events`); they are here for the in-memory path.
+    None when one of them matches any activity (a journey without entry criteria - every event enters -,
+    criteria with conditions only): then every event is needed (the projection of the columns still
+    applies). The order is the order of first mention.
+    """
+    parts = []
+    for i, j in enumerate((journey, *others)):
+        if j.entry is None:
+            return None
+        parts += [j.entry, j.exit if j.exit is not None else j.milestone(j.happy_path[-1])]
+        if timeout is not None or (milestones and i == 0):
+            parts += list(j.milestones)
+    if journey.goal is not None:
+        parts.append(journey.goal)
+    parts += [c for c in segment_criteria(exclusion, suppression) if c is not None]
+    out: list[str] = []
+    for part in parts:
+        acts = _activities_of(part)
+        if acts is None:
+            return None
+        out += acts
+    return list(dict.fromkeys(out))
+
+
+def _runs(journey, others, timeout, milestones):
+    """(entry activities, exit activities, goal activities) when only the first event of each run of entry
+    events (or of exit events) matters - entry and exit by activity alone, no timeout, no other journeys, no
+    milestones asked for -, else None. Inside the journey a further entry event changes nothing, out of it a
+    further exit event neither, so the engine drops the rest of each run (:func:`_events_up_to`)."""
+    if others or timeout is not None or milestones is not False or journey.entry is None:
+        return None
+    exit_ = journey.exit if journey.exit is not None else journey.milestone(journey.happy_path[-1])
+    if journey.entry.conditions or exit_.conditions or not journey.entry.activities or not exit_.activities:
+        return None
+    return list(journey.entry.activities), list(exit_.activities), \
+        [journey.goal.activity] if journey.goal is not None else []
+
+
+def _sorted_ids(values) -> pd.Index:
+    """Unique ids in the order ``DataFrame.sort_values`` gives them (named ``customer``)."""
+    ser = pd.Series(pd.unique(np.asarray(values, dtype=object)), dtype=object)
+    return pd.Index(ser.sort_values(kind="stable").to_numpy(), dtype=object, name="customer")
+
+
+def _events_up_to(log, unit: str, as_of, columns, activities, runs=None) -> tuple[pd.DataFrame, pd.Index]:
+    """The events up to ``as_of`` of ``activities`` (None: all) with ``columns`` (None: all), sorted by unit,
+    time and input order; and every customer with an event up to ``as_of`` (sorted).
+
+    In memory the projection is a view of the log's frame. On a lazy log the filter (time, activities) and the
+    projection run in the engine: the events come back with the unit, ``activity``, the timestamp (as epoch
+    microseconds), the columns asked for and ``_seq`` (kind (c) of issue 15: the journey's own activities);
+    the customers come back as one distinct query (kind (b)). With ``runs`` (see :func:`_runs`) the engine
+    keeps only the first event of each run of a customer's entry events (and of exit events) - a window
+    ``lag`` over the entry and exit events - and every goal event.
+    """
     if columns is not None:
         columns = list(dict.fromkeys([*(["customer"] if unit == "customer" else []), *columns]))
         if not set(columns) <= set(log.columns):
             columns = None  # a condition on a column the log lacks: its error lists every column of the log
-    frame = events(log, columns)
-    if unit == "customer":
-        frame = known_customers(frame)  # a case without a customer id is its own customer
-    df = frame[frame["timestamp"] <= as_of]
-    return df.sort_values([unit, "timestamp", "_seq"], kind="stable").reset_index(drop=True)
+    if not log.is_lazy:
+        frame = events(log, columns)
+        if unit == "customer":
+            frame = known_customers(frame)  # a case without a customer id is its own customer
+        df = frame[frame["timestamp"] <= as_of]
+        customers = pd.Index(pd.unique(df.sort_values(unit, kind="stable")[unit].to_numpy()), dtype=object,
+                             name="customer")
+        if activities is not None:
+            df = df[df["activity"].isin(activities)]
+        return df.sort_values([unit, "timestamp", "_seq"], kind="stable").reset_index(drop=True), customers
+    if columns is None:
+        columns = list(log.columns)
+    t = unit_table(log, unit, as_of)
+    steps = progress(range(2), total=2, desc="journey events (engine)")
+    customers, df = None, None
+    for step in steps:
+        if step == 0:
+            customers = _sorted_ids(execute(t.select(unit).distinct())[unit])
+        else:
+            ev = t.filter(t.activity.isin(list(activities))) if activities is not None else t
+            if runs is not None:
+                enter, leave, goal = runs
+                into, out = ev.activity.isin(enter), ev.activity.isin(leave)
+                ev = ev.mutate(_k=ibis.cases((into & out, 3), (into, 1), (out, 2), else_=0))
+                ev = ev.mutate(_p=ev._k.lag().over(ibis.window(group_by=[ev[unit], ev._k > 0],
+                                                               order_by=[ev.us, ev._seq])))
+                first = ev._p.isnull() | (ev._p != ev._k)
+                ev = ev.filter((ev._k == 0) | (ev._k == 3) | first | ev.activity.isin(goal or [""]))
+            extra = [c for c in columns if c not in ("case", "activity", "timestamp", "customer")]
+            keep = ["case"] if unit == "case" or "case" in columns else []
+            df = execute(ev.select(*keep, *([unit] if unit != "case" else []), "activity", "us", *extra, "_seq"))
+    ts = to_times(df.pop("us").to_numpy(), log_timezone(log))
+    df.insert(df.columns.get_loc("activity") + 1, "timestamp", ts)
+    df[unit] = df[unit].astype(object)
+    return df.sort_values([unit, "timestamp", "_seq"], kind="stable").reset_index(drop=True), customers
 
 
 @dataclass(frozen=True, eq=False)
@@ -324,7 +369,8 @@ class Followed:
     Attributes
     ----------
     events : DataFrame
-        The events up to ``as_of`` (the columns asked for), sorted by customer, time and input order.
+        The events up to ``as_of`` of the activities :func:`needed_activities` names (every event when it
+        names none), with the columns asked for, sorted by customer, time and input order.
     unit : str
         The column that names the customer in ``events``: ``"customer"`` or ``"case"``.
     as_of : Timestamp
@@ -353,7 +399,7 @@ class Followed:
 
 
 def follow(log, journey, *, exclusion=None, suppression=None, as_of=None, timeout=None, other_journeys=(),
-           columns=()) -> Followed:
+           columns=(), milestones: bool | None = False) -> Followed:
     """Follow the customers of ``log`` through ``journey`` up to ``as_of``: who enters it, when, and how each
     entry ends.
 
@@ -377,6 +423,9 @@ def follow(log, journey, *, exclusion=None, suppression=None, as_of=None, timeou
     columns : list of str or None
         Further columns the caller needs in ``events`` (None: every column of the log). The columns
         the conditions of the journey, the goal and the segments read are always fetched.
+    milestones : bool or None, default False
+        Keep the events of the journey's milestones in ``events`` (they are kept anyway with a ``timeout``);
+        None keeps every event.
 
     Returns
     -------
@@ -391,11 +440,19 @@ def follow(log, journey, *, exclusion=None, suppression=None, as_of=None, timeou
     >>> list(followed.entries.columns)
     ['customer', 'entry', 'entered_at', 'left', 'left_at']
     """
+    engine_time_span(log)
     as_of = analysis_date(log, as_of)
     unit = unit_of(log)
     if columns is not None:
         columns = [*_condition_columns([journey, *other_journeys], exclusion, suppression), *columns]
-    df = _events_up_to(log, unit, as_of, columns)
+    lazy = log.is_lazy
+    acts = None if milestones is None else needed_activities(
+        journey, others=other_journeys, exclusion=None if lazy else exclusion,
+        suppression=None if lazy else suppression, timeout=timeout, milestones=milestones)
+    df, customers = _events_up_to(log, unit, as_of, columns, acts, _runs(journey, other_journeys, timeout, milestones))
+    exc, sup = segment_criteria(exclusion, suppression)
+    exc_df = segment_events(log, unit, as_of, exc) if lazy and exc is not None else df
+    sup_df = segment_events(log, unit, as_of, sup) if lazy and sup is not None else df
     missing = absent_activities(log, journey, "entry")
     if any(p.fatal for p in missing):  # none of the entry activities occurs
         raise JourneyDefinitionError(
@@ -405,12 +462,11 @@ def follow(log, journey, *, exclusion=None, suppression=None, as_of=None, timeou
     if missing:
         warn(f"journey {cut(journey.name)}: some exit activities never occur, so they never end a "
                       "journey:\n" + "\n".join(f"  - {advice(p)}" for p in missing), DataQualityWarning)
-    excluded = _exclusion(exclusion, df, unit)
-    supp = _suppression(suppression, df, unit, df["timestamp"].dt.tz)
+    excluded = excluded_ids(exclusion, exc_df, unit, customers)
+    supp = suppression_times(suppression, sup_df, unit, df["timestamp"].dt.tz, customers)
     entries = _entries(df, unit, journey, supp, timeout=timeout, as_of=as_of)
     if len(excluded):
         entries = entries[~entries["customer"].isin(excluded)].reset_index(drop=True)
-    customers = pd.Index(pd.unique(df[unit].to_numpy()), dtype=object, name="customer")
     return Followed(events=df, unit=unit, as_of=as_of, timeout=timeout, customers=customers, excluded=excluded,
                     suppressed_at=supp, entries=entries)
 
@@ -471,6 +527,8 @@ def first_values(log, column: str, since: pd.Series, *, as_of) -> tuple[pd.Serie
     -------
     values : Series
         Per customer of ``since`` (same index), the value as text; missing when they have none.
+        On a lazy log the arg-min aggregations run in the engine (``since`` goes there as a small table):
+        one row per customer of ``since`` comes back, never the events.
     several : int
         The customers of ``since`` with more than one value of ``column``.
 
@@ -486,17 +544,50 @@ def first_values(log, column: str, since: pd.Series, *, as_of) -> tuple[pd.Serie
     ('B', True, 1)
     """
     unit = unit_of(log)
-    df = events(log, [column, *(["customer"] if unit == "customer" else [])])
-    if unit == "customer":
-        df = known_customers(df)
-    df = df[df["timestamp"] <= as_of]
-    sub = df[[unit, "timestamp", column]]
-    sub = sub[sub[column].notna()]
-    first_in = sub[unit].map(since)
-    after = sub[sub["timestamp"] >= first_in]
-    v = after.groupby(unit, sort=False)[column].first()
-    fallback = sub.groupby(unit, sort=False)[column].first()
-    v = v.reindex(since.index).fillna(fallback.reindex(since.index))
-    multi = int((sub.groupby(unit, sort=False)[column].nunique() > 1).reindex(since.index, fill_value=False).sum())
-    out = v.map(lambda x: None if pd.isna(x) else str(x)).astype(object)
-    return out, multi
+    if log.is_lazy:
+        v, fallback, distinct = _first_values_engine(log, unit, column, since, as_of)
+    else:
+        df = events(log, [column, *(["customer"] if unit == "customer" else [])])
+        if unit == "customer":
+            df = known_customers(df)
+        df = df[df["timestamp"] <= as_of]
+        sub = df[[unit, "timestamp", column]]
+        sub = sub[sub[column].notna()]
+        first_in = sub[unit].map(since)
+        after = sub[sub["timestamp"] >= first_in]
+        v = after.groupby(unit, sort=False)[column].first()
+        fallback = sub.groupby(unit, sort=False)[column].first()
+        distinct = sub.groupby(unit, sort=False)[column].nunique()
+    v = _as_text(v).reindex(since.index)
+    v = v.where(v.notna(), _as_text(fallback).reindex(since.index))
+    multi = int((distinct > 1).reindex(since.index, fill_value=False).sum())
+    return v.rename(column), multi
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """The values present, as text, before any reindexing (so an integer version reads '2', never '2.0')."""
+    values = values.dropna()
+    return pd.Series([str(x) for x in values], index=values.index, dtype=object)
+
+
+def _first_values_engine(log, unit: str, column: str, since: pd.Series, as_of):
+    """The three per-customer Series :func:`first_values` reduces, from the engine: the first value (in
+    ``_seq`` order, as in memory) at or after ``since``, the first value, the number of distinct values -
+    arg-min aggregations over the customers of ``since`` (which go to the engine as a small table); one row
+    per customer comes back. The values keep the column's own dtype (a zero-row query gives it)."""
+    t = unit_table(log, unit, as_of)
+    dtype = execute(log.table.select(column).limit(0))[column].dtype
+    t = t.filter(t[column].notnull())
+    at = [None if pd.isna(v) else to_micros(v) for v in since.to_numpy()]
+    key = pd.DataFrame({"_who": pd.Series([str(i) for i in since.index], dtype=object),
+                        "_since": pd.array(at, dtype="Int64")}).dropna()
+    k = ibis.memtable(key)
+    j = t.join(k, t[unit] == k._who)
+    got = execute(j.group_by(j._who).aggregate(after=j[column].argmin(j._seq, where=j.us >= j._since),
+                                               first=j[column].argmin(j._seq), n=j[column].nunique()))
+    got = got.set_index(pd.Index(got["_who"].to_numpy(), dtype=object, name=unit))
+
+    def values(name):
+        return got[name].dropna().astype(dtype).rename(column)
+
+    return values("after"), values("first"), got["n"].astype(np.int64)
