@@ -138,20 +138,10 @@ def to_micros(ts) -> int:
 
 
 def engine_time_span(log) -> None:
-    """On a lazy log, the first and last timestamps by one aggregate (``log.time_span`` would fetch the whole
-    event table); kept in the log's cache where ``time_span`` finds them."""
-    if not log.is_lazy:
-        return
-
-    def compute():
-        t = log.table
-        us = micros(t.timestamp)
-        row = execute(t.aggregate(lo=us.min(), hi=us.max()))
-        tz = log_timezone(log)
-        both = to_times([int(row["lo"].iloc[0]), int(row["hi"].iloc[0])], tz)
-        return both.iloc[0], both.iloc[1]
-
-    log._memo("span", compute)
+    """On a lazy log, make sure the first and last timestamps are known from the engine (one aggregate,
+    cached by the log: :attr:`EventLog.time_span`), never from the event table."""
+    if log.is_lazy:
+        log.time_span  # noqa: B018  (computed and cached by the log's one sizes query)
 
 
 def unit_table(log, unit: str, as_of):
