@@ -264,7 +264,11 @@ class EventLog:
         """(first timestamp, last timestamp)."""
 
         def compute():
-            ts = self._frame()["timestamp"]
+            if self._df is None:  # one aggregate in the engine, not the whole table
+                t = self._table
+                span = execute(t.aggregate(first=t.timestamp.min(), last=t.timestamp.max()))
+                return span["first"].iloc[0], span["last"].iloc[0]
+            ts = self._df["timestamp"]
             return ts.min(), ts.max()
 
         return self._memo("span", compute)

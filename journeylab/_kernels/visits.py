@@ -1,14 +1,25 @@
 """Milestone visits: the one columnar step from a log's events to a journey's milestones, shared by
 :func:`~journeylab.compare`, :func:`~journeylab.milestones` and :func:`~journeylab.funnel`.
 
-Only the events of the milestones' activities (and of the goal's) are asked for
-(:func:`~journeylab._kernels.events.events`, with the columns their conditions read). Each event
-maps to the first milestone, in definition order, whose activities and conditions it matches
-(the rule of :meth:`Journey.milestone_of <journeylab.Journey.milestone_of>`); runs of one
+Each event maps to the first milestone, in definition order, whose activities and conditions it
+matches (the rule of :meth:`Journey.milestone_of <journeylab.Journey.milestone_of>`); runs of one
 milestone within a case are one *visit*. The outputs are narrow: per case its visits
 (:class:`Visits`: milestone code, arrival, leave), and the distinct milestone sequences with the
-sequence of each case (:func:`sequences`) - a few thousand even for millions of events - which
-is what an engine can compute with a window function and a ``GROUP BY``.
+sequence of each case (:func:`sequences`).
+
+Where it runs:
+
+- in memory, the events of the log are read where they lie (no copy) and mapped in numpy;
+- on a log that lives in an engine (DuckDB, Spark), the engine maps each event of the journey's
+  activities to its milestone code (a ``CASE WHEN`` over the activity and the conditions compiled by
+  :func:`~journeylab.conditions.condition_expr`), drops the events after ``as_of``, numbers the visits
+  of each case (``LAG`` over the case's events in order, then a running sum of "a new milestone
+  starts here") and sends back only (c) one narrow row of integers per visit (case key, milestone
+  code, arrival and leave in microseconds) and (b) one row per case with a visit (its id, and its
+  latest goal event when asked); the activities seen on milestone events come from a ``GROUP BY``
+  (for :func:`check_fit`). A condition that cannot be compiled (a date or a duration written as text,
+  a type pandas refuses with its own message) makes it fetch the projection instead - the events of
+  the journey's activities with the columns the conditions read - and map them as in memory.
 
 >>> import journeylab as jl
 >>> j = jl.Journey.from_dict({"name": "claim", "milestones": [
@@ -31,6 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._core.backend import execute, micros
+from .._core.progress import progress
+from ..conditions import CannotCompile, condition_expr
 from .events import events
 
 __all__ = ["Visits", "milestone_visits", "sequences", "event_codes", "milestone_activities", "check_fit",
@@ -262,6 +276,12 @@ def milestone_visits(log, journey, *, as_of=None, collapse: bool = True, goal: b
     acts = milestone_activities(journey)
     goal_act = journey.goal.activity if goal and journey.goal is not None else None
     lookup = acts + ([goal_act] if goal_act is not None and goal_act not in acts else [])
+    cut_us = us_scalar(as_of) if as_of is not None else None
+    if log.is_lazy:
+        try:
+            return _engine_visits(log, journey, lookup, goal_act, cut_us, collapse)
+        except CannotCompile:  # a condition needs pandas: fetch the projection and map it below
+            pass
     # an engine sends back the events of these activities only; in memory the columns are read where they lie
     # (a view: filtering them first would copy them)
     whole = not log.is_lazy
@@ -273,7 +293,6 @@ def milestone_visits(log, journey, *, as_of=None, collapse: bool = True, goal: b
     seen = np.bincount(idx[rows], minlength=len(lookup)) > 0
     check_fit(log, journey, present={a for a, s in zip(lookup, seen) if s})
     t = epoch_us(df["timestamp"])
-    cut_us = us_scalar(as_of) if as_of is not None else None
     if cut_us is not None:
         rows = rows[t[rows] <= cut_us]
     starts = _case_starts(df)
@@ -296,6 +315,73 @@ def milestone_visits(log, journey, *, as_of=None, collapse: bool = True, goal: b
         latest = _goal_latest(df, journey, idx == lookup.index(goal_act), t, cut_us, starts, vg[first])
     return Visits(case_ids, np.cumsum(new_case) - 1, code[fv].astype(np.int64), tr[fv], tr[lv], first, count,
                   df["timestamp"].dt.tz, len(starts) if whole else log.n_cases, latest)
+
+
+def _engine_visits(log, journey, lookup: list[str], goal_act, cut_us, collapse: bool) -> Visits:
+    """:func:`milestone_visits` computed by the engine of a lazy log (see the module docstring); raises
+    CannotCompile when a condition of the milestones or the goal must be matched in pandas."""
+    import ibis
+
+    ev = log.table.filter(log.table.activity.isin(lookup))
+    branches = []
+    for i, m in enumerate(journey.milestones):
+        hit = ev.activity.isin(list(m.activities))
+        if m.conditions:
+            hit = hit & condition_expr(m.conditions, ev)
+        branches.append((hit, i))
+    is_goal = ibis.literal(False)
+    if goal_act is not None:
+        is_goal = ev.activity == goal_act
+        if journey.goal.conditions:
+            is_goal = is_goal & condition_expr(journey.goal.conditions, ev)
+    code = ibis.cases(*branches, else_=-1) if branches else ibis.literal(-1)
+    sel = ev.select(case=ev.case, seq=ev._seq, act=ev.activity, us=micros(ev.timestamp), code=code.cast("int64"),
+                    goal=is_goal)
+    steps = iter(progress(range(3), total=3, desc="milestone visits", enabled=True))
+    next(steps, None)
+    # the milestone activities seen on milestone events: a group-by (the log's activities are read only
+    # when one seems absent)
+    hits = sel.filter(sel.code >= 0)
+    seen = execute(hits.group_by("act").aggregate(n=hits.count()))
+    check_fit(log, journey, present=set(seen["act"].astype(str)))
+    if cut_us is not None:
+        sel = sel.filter(sel.us <= cut_us)
+    ms = sel.filter(sel.code >= 0)
+    in_case = ibis.window(group_by=ms.case, order_by=ms.seq)
+    if collapse:
+        prev = ms.code.lag().over(in_case)
+        starts = ibis.ifelse(prev.isnull() | (prev != ms.code), 1, 0)
+    else:
+        starts = ibis.literal(1)
+    ms = ms.mutate(start=starts.cast("int64"), ck=ms.seq.min().over(ibis.window(group_by=ms.case)))
+    ms = ms.mutate(vno=ms.start.sum().over(ibis.window(group_by=ms.case, order_by=ms.seq, rows=(None, 0))))
+    if collapse:
+        per_visit = ms.group_by(["ck", "vno"]).aggregate(code=ms.code.max(), arrival=ms.us.min(), leave=ms.us.max())
+    else:
+        per_visit = ms.select("ck", "vno", "code", arrival=ms.us, leave=ms.us)
+    next(steps, None)
+    vis = execute(per_visit.order_by(["ck", "vno"]).select("ck", "code", "arrival", "leave"))
+    next(steps, None)
+    per_case = sel.group_by("case").aggregate(ck=sel.seq.min(where=sel.code >= 0),
+                                              latest=sel.us.max(where=sel.goal))
+    cases = execute(per_case.filter(per_case.ck.notnull()).order_by("ck"))
+    ck = vis["ck"].to_numpy(dtype=np.int64)
+    n = len(ck)
+    new_case = np.ones(n, dtype=bool)
+    new_case[1:] = ck[1:] != ck[:-1]
+    first = np.flatnonzero(new_case)
+    if len(first) != len(cases):  # pragma: no cover - the two queries read the same events
+        raise RuntimeError("milestone visits: the engine's per-case and per-visit tables disagree")
+    latest = None
+    if goal_act is not None:
+        got = cases["latest"].notna().to_numpy()
+        latest = np.full(len(cases), np.iinfo(np.int64).min, dtype=np.int64)
+        latest[got] = cases["latest"][got].to_numpy(dtype=np.int64)
+    dtype = log.table.timestamp.type().to_pandas()
+    return Visits(cases["case"].to_numpy(dtype=object), np.cumsum(new_case) - 1,
+                  vis["code"].to_numpy(dtype=np.int64), vis["arrival"].to_numpy(dtype=np.int64),
+                  vis["leave"].to_numpy(dtype=np.int64), first, np.diff(np.append(first, n)),
+                  getattr(dtype, "tz", None), log.n_cases, latest)
 
 
 def _goal_latest(df, journey, is_goal: np.ndarray, t: np.ndarray, cut_us, starts, visit_cases) -> np.ndarray:
