@@ -70,11 +70,8 @@ from ._core.names import closest
 from ._core.progress import progress as progress_bar
 from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, DURATION, LOG, TEXT, Choice, Optional, Texts, checked, to_timedelta
-from ._kernels.events import events
-from ._kernels.units import known_customers
-from ._core.backend import execute, micros
-from ._kernels.visits import check_fit, epoch_us, to_datetime
-from .conditions import CannotCompile, condition_expr
+from ._kernels.steps import first_attempts, step_rows
+from ._kernels.visits import check_fit
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
 __all__ = ["funnel", "Funnel", "ORDERS", "COUNTS"]
@@ -385,16 +382,18 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
             "or use count='uniques'.")
     unit_col = "case" if count == "sessions" or not log.has_role("customer") else "customer"
     K = len(labels)
-    got = _engine_rows(log, matchers, ex, unit_col, by, order) if log.is_lazy else None
-    if got is None:
-        got = _frame_rows(log, matchers, ex, unit_col, by, order)
+    w_us = int(W / pd.Timedelta(microseconds=1))
+    multi = count == "totals"
+    if log.is_lazy and order == "sequential" and not multi:
+        first = first_attempts(log, matchers, ex, unit_col, by, K, w_us)
+        if first is not None:
+            return _build(labels, W, order, count, ex, by, unit_col, *first)
+    got = step_rows(log, matchers, ex, unit_col, by, order)
     units, tus, bits, xflag, take_entered, take_by = got
     n = len(units)
     bounds = np.flatnonzero(np.r_[True, units[1:] != units[:-1]]) if n else np.array([], dtype=np.int64)
     ends = np.append(bounds[1:], n)
     T, B, X = tus.tolist(), bits.tolist(), xflag.tolist()
-    w_us = int(W / pd.Timedelta(microseconds=1))
-    multi = count == "totals"
     show = progress if progress is not None else len(bounds) > 200_000
     iterator = progress_bar(zip(bounds.tolist(), ends.tolist()), total=len(bounds), desc="funnel", enabled=show)
     rec_unit, rec_no, rec_entry, rec_reached, rec_void = [], [], [], [], []
@@ -412,97 +411,6 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
     entry = np.asarray(rec_entry, dtype=np.int64)
     return _build(labels, W, order, count, ex, by, unit_col, rec_unit, rec_no, take_entered(entry),
                   take_by(entry) if by is not None else None, rec_reached, rec_void, rec_times)
-
-
-def _frame_rows(log, matchers, ex, unit_col, by, order):
-    """The step and exclude events of every unit in order, from the projection of the log (in memory:
-    read where it lies; a lazy log whose conditions need pandas: fetched), as (unit of each row,
-    microseconds, step bitmask, exclude flag, rows -> entry times, rows -> breakdown values)."""
-    # the columns the steps, the unit and the breakdown read; an engine sends back only the events of the steps
-    # and exclusions (all events for order="strict"), in memory the columns are read where they lie
-    step_acts = {a for m in matchers for a in ([m] if isinstance(m, str) else m.activities)}
-    columns = dict.fromkeys(([unit_col] if unit_col != "case" else []) + ([by] if by is not None else [])
-                            + [c.column for m in matchers if not isinstance(m, str) for c in m.conditions
-                               if c.column in log.columns])
-    narrow = log.is_lazy and order != "strict"
-    df = events(log, list(columns), activities=sorted(step_acts | set(ex)) if narrow else None)
-    if unit_col == "customer":  # a case without a customer id is its own customer
-        df = known_customers(df)
-    bits = np.zeros(len(df), dtype=np.int64)
-    for k, m in enumerate(matchers):
-        hit = (df["activity"] == m).to_numpy(dtype=bool, na_value=False) if isinstance(m, str) else \
-            m.matches(df).to_numpy()
-        bits |= hit.astype(np.int64) << k
-    xflag = df["activity"].isin(ex).to_numpy() if ex else np.zeros(len(df), dtype=bool)
-    tus = epoch_us(df["timestamp"])
-    if unit_col == "case":
-        order_idx = np.arange(len(df))
-        units = df["case"].to_numpy()
-    else:
-        codes, _ = pd.factorize(df["customer"], sort=True)
-        order_idx = np.lexsort((df["_seq"].to_numpy(), tus, codes))
-        units = df["customer"].to_numpy()[order_idx]
-    bits, xflag, tus = bits[order_idx], xflag[order_idx], tus[order_idx]
-    # sequential / any only look at step and exclude events; strict needs every event
-    keep = np.ones(len(df), dtype=bool) if order == "strict" else (bits != 0) | xflag
-    rows = order_idx[keep]
-    return (units[keep], tus[keep], bits[keep], xflag[keep],
-            lambda e: df["timestamp"].take(rows[e]).array, lambda e: df[by].take(rows[e]).to_numpy())
-
-
-def _engine_rows(log, matchers, ex, unit_col, by, order):
-    """:func:`_frame_rows` computed by the engine of a lazy log: the step bitmask of each event (a sum of
-    ``CASE WHEN`` over its activity and the compiled conditions), and for ``order="strict"`` a ``LAG``
-    over the unit's events keeps the events right after a step event (what ends a strict run), so that
-    only (c) narrow rows of integers come back (unit key, microseconds, event order, bitmask, exclude
-    flag; the breakdown value on entry events only), and (b) the id of each unit. None when a condition
-    must be matched in pandas (:class:`~journeylab.conditions.CannotCompile`) or a step event has no
-    customer id (:func:`~journeylab._kernels.units.known_customers` decides then)."""
-    import ibis
-
-    t = log.table
-    step_acts = sorted({a for m in matchers for a in ([m] if isinstance(m, str) else m.activities)} | set(ex))
-    if order != "strict":
-        t = t.filter(t.activity.isin(step_acts))
-    try:
-        bits = ibis.literal(0, type="int64")
-        for k, m in enumerate(matchers):
-            hit = t.activity == m if isinstance(m, str) else t.activity.isin(list(m.activities))
-            if not isinstance(m, str) and m.conditions:
-                hit = hit & condition_expr(m.conditions, t)
-            bits = bits + ibis.ifelse(hit, 1 << k, 0).cast("int64")
-    except CannotCompile:
-        return None
-    entry_by = {}
-    if by is not None:
-        entry_by["by"] = ibis.ifelse(bits % 2 == 1, t[by], ibis.null().cast(t[by].type()))
-    sel = t.select(unit=t[unit_col], seq=t._seq, us=micros(t.timestamp), bits=bits,
-                   x=t.activity.isin(ex) if ex else ibis.literal(False), **entry_by)
-    if order == "strict":
-        in_unit = ibis.window(group_by=sel.unit, order_by=[sel.us, sel.seq])
-        prev = sel.bits.lag().over(in_unit)
-        sel = sel.filter((sel.bits != 0) | sel.x | (prev.notnull() & (prev != 0)))
-    else:
-        sel = sel.filter((sel.bits != 0) | sel.x)
-    sel = sel.mutate(uk=sel.seq.min().over(ibis.window(group_by=sel.unit)))
-    per_unit = execute(sel.group_by("unit").aggregate(uk=sel.seq.min()))
-    if per_unit["unit"].isna().any():
-        return None
-    rows = execute(sel.drop("unit"))
-    ids = per_unit["unit"].to_numpy(dtype=object)
-    by_id = np.argsort(ids, kind="stable")  # units in the order of their ids, as in memory
-    uks = per_unit["uk"].to_numpy(dtype=np.int64)
-    rank_of = pd.Series(np.empty(len(uks), dtype=np.int64), index=uks)
-    rank_of.iloc[by_id] = np.arange(len(uks))
-    rank = rank_of.reindex(rows["uk"].to_numpy(dtype=np.int64)).to_numpy()
-    tus = rows["us"].to_numpy(dtype=np.int64)
-    order_idx = np.lexsort((rows["seq"].to_numpy(dtype=np.int64), tus, rank))
-    tz = getattr(log.table.timestamp.type().to_pandas(), "tz", None)
-    tus = tus[order_idx]
-    by_values = rows["by"].to_numpy(dtype=object)[order_idx] if by is not None else None
-    return (ids[by_id][rank[order_idx]], tus, rows["bits"].to_numpy(dtype=np.int64)[order_idx],
-            rows["x"].to_numpy(dtype=bool)[order_idx], lambda e: to_datetime(tus[e], tz).array,
-            lambda e: by_values[e])
 
 
 def _uniq_labels(labels: Sequence[str]) -> list[str]:
