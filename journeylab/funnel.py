@@ -38,6 +38,13 @@ The rules (they are exactly what the function computes)
 * **Breakdown.** With ``by=column`` the attempt is assigned the column's value on its
   entry event (the occurrence of step 1).
 
+Where it runs (:mod:`journeylab._kernels.steps`): in memory on the events where they lie. On a log
+that lives in DuckDB or Spark the engine marks each event with its steps (conditions compiled to SQL);
+with ``order="sequential"`` and one attempt per unit (``uniques``, ``sessions``) it also finds the
+steps of each attempt (window functions, a join and a minimum per step) and sends back (b) one row per
+unit that enters; otherwise (c) one narrow row of integers per step or exclude event. A condition that
+pandas must read (a date or a duration written as text) makes it fetch the projection instead.
+
 Examples
 --------
 >>> import pandas as pd, journeylab as jl
