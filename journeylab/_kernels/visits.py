@@ -12,14 +12,15 @@ Where it runs:
 - in memory, the events of the log are read where they lie (no copy) and mapped in numpy;
 - on a log that lives in an engine (DuckDB, Spark), the engine maps each event of the journey's
   activities to its milestone code (a ``CASE WHEN`` over the activity and the conditions compiled by
-  :func:`~journeylab.conditions.condition_expr`), drops the events after ``as_of``, numbers the visits
-  of each case (``LAG`` over the case's events in order, then a running sum of "a new milestone
-  starts here") and sends back only (c) one narrow row of integers per visit (case key, milestone
-  code, arrival and leave in microseconds) and (b) one row per case with a visit (its id, and its
-  latest goal event when asked); the activities seen on milestone events come from a ``GROUP BY``
-  (for :func:`check_fit`). A condition that cannot be compiled (a date or a duration written as text,
-  a type pandas refuses with its own message) makes it fetch the projection instead - the events of
-  the journey's activities with the columns the conditions read - and map them as in memory.
+  :func:`~journeylab.conditions.condition_expr`), drops the events after ``as_of``, finds the runs of
+  one milestone in each case in the log's event order ``_seq`` ("gaps and islands": a ``ROW_NUMBER``
+  per case minus one per case and milestone, then a ``GROUP BY``) and sends back only (c) one narrow
+  row per visit (milestone code, arrival and leave in microseconds; the case id and its latest goal
+  event, a ``GROUP BY`` joined on, on the case's first visit only), in order. The milestone activities
+  seen come from a ``GROUP BY`` (for :func:`check_fit`). A condition that cannot be compiled (a date or
+  a duration written as text, a type pandas refuses with its own message) makes it fetch the
+  projection instead - the events of the journey's activities with the columns the conditions read -
+  and map them as in memory.
 
 >>> import journeylab as jl
 >>> j = jl.Journey.from_dict({"name": "claim", "milestones": [
@@ -337,52 +338,53 @@ def _engine_visits(log, journey, lookup: list[str], goal_act, cut_us, collapse: 
     code = ibis.cases(*branches, else_=-1) if branches else ibis.literal(-1)
     sel = ev.select(case=ev.case, seq=ev._seq, act=ev.activity, us=micros(ev.timestamp), code=code.cast("int64"),
                     goal=is_goal)
-    steps = iter(progress(range(3), total=3, desc="milestone visits", enabled=True))
-    next(steps, None)
+    steps = iter(progress(range(2), total=2, desc="milestone visits", enabled=True))
     # the milestone activities seen on milestone events: a group-by (the log's activities are read only
     # when one seems absent)
     hits = sel.filter(sel.code >= 0)
     seen = execute(hits.group_by("act").aggregate(n=hits.count()))
+    next(steps, None)
     check_fit(log, journey, present=set(seen["act"].astype(str)))
     if cut_us is not None:
         sel = sel.filter(sel.us <= cut_us)
     ms = sel.filter(sel.code >= 0)
-    in_case = ibis.window(group_by=ms.case, order_by=ms.seq)
-    if collapse:
-        prev = ms.code.lag().over(in_case)
-        starts = ibis.ifelse(prev.isnull() | (prev != ms.code), 1, 0)
+    in_case = ibis.row_number().over(ibis.window(group_by=ms.case, order_by=ms.seq))
+    if collapse:  # runs of one milestone ("gaps and islands"): a row number per case minus one per (case, milestone)
+        in_code = ibis.row_number().over(ibis.window(group_by=[ms.case, ms.code], order_by=ms.seq))
+        ms = ms.mutate(k=in_case, run=in_case - in_code)
+        per_visit = ms.group_by(["case", "code", "run"]).aggregate(k=ms.k.min(), s=ms.seq.min(), arrival=ms.us.min(),
+                                                                  leave=ms.us.max())
     else:
-        starts = ibis.literal(1)
-    ms = ms.mutate(start=starts.cast("int64"), ck=ms.seq.min().over(ibis.window(group_by=ms.case)))
-    ms = ms.mutate(vno=ms.start.sum().over(ibis.window(group_by=ms.case, order_by=ms.seq, rows=(None, 0))))
-    if collapse:
-        per_visit = ms.group_by(["ck", "vno"]).aggregate(code=ms.code.max(), arrival=ms.us.min(), leave=ms.us.max())
-    else:
-        per_visit = ms.select("ck", "vno", "code", arrival=ms.us, leave=ms.us)
+        per_visit = ms.select("case", "code", k=in_case, s=ms.seq, arrival=ms.us, leave=ms.us)
+    # the case's id (and latest goal event) on its first visit only (Ibis numbers rows from 0)
+    latest = ibis.null().cast("int64")
+    if goal_act is not None:  # (from the events without their order: the engine need not number them twice)
+        goals = ev.filter(is_goal).select(gcase=ev.case, us=micros(ev.timestamp))
+        if cut_us is not None:
+            goals = goals.filter(goals.us <= cut_us)
+        goals = goals.group_by("gcase").aggregate(latest=goals.us.max())
+        per_visit = per_visit.left_join(goals, per_visit.case == goals.gcase)
+        latest = per_visit.latest
+    first_visit = per_visit.k == 0
+    out = per_visit.select(per_visit.s, per_visit.code, per_visit.arrival, per_visit.leave,
+                           case_id=ibis.ifelse(first_visit, per_visit.case, ibis.null().cast("string")),
+                           latest=ibis.ifelse(first_visit, latest, ibis.null().cast("int64")))
+    vis = execute(out.order_by("s"))
     next(steps, None)
-    vis = execute(per_visit.order_by(["ck", "vno"]).select("ck", "code", "arrival", "leave"))
-    next(steps, None)
-    per_case = sel.group_by("case").aggregate(ck=sel.seq.min(where=sel.code >= 0),
-                                              latest=sel.us.max(where=sel.goal))
-    cases = execute(per_case.filter(per_case.ck.notnull()).order_by("ck"))
-    ck = vis["ck"].to_numpy(dtype=np.int64)
-    n = len(ck)
-    new_case = np.ones(n, dtype=bool)
-    new_case[1:] = ck[1:] != ck[:-1]
+    n = len(vis)
+    new_case = vis["case_id"].notna().to_numpy()
     first = np.flatnonzero(new_case)
-    if len(first) != len(cases):  # pragma: no cover - the two queries read the same events
-        raise RuntimeError("milestone visits: the engine's per-case and per-visit tables disagree")
-    latest = None
+    goal_latest = None
     if goal_act is not None:
-        got = cases["latest"].notna().to_numpy()
-        latest = np.full(len(cases), np.iinfo(np.int64).min, dtype=np.int64)
-        latest[got] = cases["latest"][got].to_numpy(dtype=np.int64)
+        got = vis["latest"].notna().to_numpy() & new_case
+        goal_latest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+        goal_latest[got] = vis["latest"][got].to_numpy(dtype=np.int64)
+        goal_latest = goal_latest[first]
     dtype = log.table.timestamp.type().to_pandas()
-    return Visits(cases["case"].to_numpy(dtype=object), np.cumsum(new_case) - 1,
+    return Visits(vis["case_id"].to_numpy(dtype=object)[first], np.cumsum(new_case) - 1,
                   vis["code"].to_numpy(dtype=np.int64), vis["arrival"].to_numpy(dtype=np.int64),
                   vis["leave"].to_numpy(dtype=np.int64), first, np.diff(np.append(first, n)),
-                  getattr(dtype, "tz", None), log.n_cases, latest)
-
+                  getattr(dtype, "tz", None), log.n_cases, goal_latest)
 
 def _goal_latest(df, journey, is_goal: np.ndarray, t: np.ndarray, cut_us, starts, visit_cases) -> np.ndarray:
     """Per case with a visit (``visit_cases``: its case number + 1 in ``df``): its latest goal event."""
