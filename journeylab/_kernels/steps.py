@@ -190,22 +190,22 @@ def first_attempts(log, matchers, ex, unit_col, by, K: int, w_us: int):
     if by is not None:
         aggs["by"] = first.by.argmin(first.rn)
     cur = first.group_by("unit").aggregate(**aggs)
+    # p: the number of the event of the last step matched (null once a step is missed), rl: the last one
+    # matched; each step is one left join and a group-by on what is carried, so that no table is read twice
+    cur = cur.mutate(p=cur.r1, rl=cur.r1, lim=cur.t1 + w_us)
     for k in range(1, K):
         hit = ev.filter((ev.bits // (1 << k)) % 2 == 1)
-        prev = cur.filter(cur[f"r{k}"].notnull()).select(u=cur.unit, p=cur[f"r{k}"], lim=cur.t1 + w_us)
-        j = hit.join(prev, hit.unit == prev.u)
-        j = j.filter((j.rn > j.p) & (j.us <= j.lim))
-        step = j.group_by(su=j.unit).aggregate(**{f"r{k + 1}": j.rn.min(), f"t{k + 1}": j.us.min()})
-        cur = cur.left_join(step, cur.unit == step.su).drop("su")
+        hit = hit.select(hu=hit.unit, hrn=hit.rn, hus=hit.us)
+        j = cur.left_join(hit, (cur.unit == hit.hu) & (hit.hrn > cur.p) & (hit.hus <= cur.lim))
+        cur = j.group_by(list(cur.columns)).aggregate(rk=j.hrn.min(), **{f"t{k + 1}": j.hus.min()})
+        cur = cur.mutate(p=cur.rk, rl=ibis.coalesce(cur.rk, cur.rl)).drop("rk")
     if ex:
-        last = ibis.coalesce(*[cur[f"r{k}"] for k in range(K, 0, -1)])
-        span = cur.select(u=cur.unit, lo=cur.r1, hi=last)
         xs = ev.filter(ev.x)
-        xj = xs.join(span, xs.unit == span.u)
-        xj = xj.filter((xj.rn > xj.lo) & (xj.rn < xj.hi))
-        voided = xj.group_by(vu=xj.u).aggregate(n_x=xj.count())
-        cur = cur.left_join(voided, cur.unit == voided.vu).drop("vu")
-    out = execute(cur.drop(*[f"r{k}" for k in range(1, K + 1)]))
+        xs = xs.select(xu=xs.unit, xrn=xs.rn)
+        j = cur.left_join(xs, (cur.unit == xs.xu) & (xs.xrn > cur.r1) & (xs.xrn < cur.rl))
+        cur = j.group_by(list(cur.columns)).aggregate(n_x=j.xrn.count())
+    cur = cur.drop("r1", "p", "rl", "lim")
+    out = execute(cur)
     if out["unit"].isna().any():
         return None
     out = out.iloc[np.argsort(out["unit"].to_numpy(dtype=object), kind="stable")]
@@ -213,7 +213,7 @@ def first_attempts(log, matchers, ex, unit_col, by, K: int, w_us: int):
     reached = (~np.isnan(times)).sum(axis=1)
     tz = getattr(log.table.timestamp.type().to_pandas(), "tz", None)
     n = len(out)
-    void = out["n_x"].notna().to_numpy() if ex else np.zeros(n, dtype=bool)
+    void = out["n_x"].to_numpy(dtype=np.int64) > 0 if ex else np.zeros(n, dtype=bool)
     rec_times = [[int(v) for v in row[:r]] + [None] * (K - r) for row, r in zip(times.tolist(), reached.tolist())]
     return (list(out["unit"].to_numpy(dtype=object)), [1] * n,
             to_datetime(out["t1"].to_numpy(dtype=np.int64), tz).array,
