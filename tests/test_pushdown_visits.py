@@ -344,3 +344,54 @@ def test_milestone_visits_memory_equals_duckdb(case):
         assert np.asarray(getattr(a, name)).tolist() == np.asarray(getattr(b, name)).tolist(), name
     assert a.case_ids.tolist() == b.case_ids.tolist()
     assert a.n_log_cases == b.n_log_cases and str(a.tz) == str(b.tz)
+
+
+@st.composite
+def _funnel_cases(draw):
+    df, journey, _as_of, _collapse = draw(_logs_and_journeys())
+    customers = draw(st.lists(st.sampled_from(["u1", "u2", "u3"]), min_size=len(df), max_size=len(df)))
+    steps = draw(st.lists(st.sampled_from(_ACTS + ["m0"]), min_size=2, max_size=4))
+    steps = [journey.milestones[0] if s == "m0" else s for s in steps]
+    step_acts = {a for s in steps for a in ([s] if isinstance(s, str) else s.activities)}
+    exclude = [a for a in draw(st.lists(st.sampled_from(_ACTS), max_size=2, unique=True)) if a not in step_acts]
+    kw = {"window": draw(st.sampled_from(["1h", "2d", "30d"])), "order": draw(st.sampled_from(["sequential", "strict",
+                                                                                            "any"])),
+          "count": draw(st.sampled_from(["uniques", "totals", "sessions"])), "exclude": exclude,
+          "by": draw(st.sampled_from([None, "channel"]))}
+    return df.assign(customer=customers), steps, kw
+
+
+@settings(max_examples=40)
+@given(_funnel_cases())
+def test_funnel_memory_equals_duckdb(case):
+    df, steps, kw = case
+    mem = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp", customer="customer")
+    lazy = jl.from_ibis(ibis.memtable(mem.to_pandas()), case="case", activity="activity", timestamp="timestamp",
+                        customer="customer")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            a = jl.funnel(mem, steps, **kw)
+        except (jl.JourneylabError, ValueError) as err:
+            with pytest.raises(type(err)):
+                jl.funnel(lazy, steps, **kw)
+            return
+        b = jl.funnel(lazy, steps, **kw)
+    _frames_equal(a, b, ["table", "attempts"] + (["breakdown"] if kw["by"] else []))
+
+
+def test_funnel_falls_back_when_a_step_event_has_no_customer():
+    df = pd.DataFrame({"case": ["s1", "s1", "s2", "s2", "s3"], "activity": ["view", "buy", "view", "buy", "view"],
+                       "timestamp": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04",
+                                                    "2025-01-05"], utc=True),
+                       "customer": ["u1", "u1", None, None, "u1"]})
+    mem = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp", customer="customer")
+    lazy = jl.from_ibis(ibis.memtable(mem.to_pandas()), case="case", activity="activity", timestamp="timestamp",
+                        customer="customer")
+    for count in ("uniques", "totals"):
+        with pytest.warns(UserWarning, match="no customer id"):
+            a = jl.funnel(mem, ["view", "buy"], count=count)
+        with pytest.warns(UserWarning, match="no customer id"):
+            b = jl.funnel(lazy, ["view", "buy"], count=count)
+        _frames_equal(a, b, ["table", "attempts"])
+        assert "s2" in b.attempts["unit"].tolist()  # the case stands for its customer

@@ -13,9 +13,8 @@ Where it runs:
 - on a log that lives in an engine (DuckDB, Spark), the engine maps each event of the journey's
   activities to its milestone code (a ``CASE WHEN`` over the activity and the conditions compiled by
   :func:`~journeylab.conditions.condition_expr`), drops the events after ``as_of``, finds the runs of
-  one milestone in each case in the log's event order ``_seq`` ("gaps and islands": a ``ROW_NUMBER``
-  per case minus one per case and milestone, then a ``GROUP BY``) and sends back only (c) one narrow
-  row per visit (milestone code, arrival and leave in microseconds; the case id and its latest goal
+  one milestone in each case in the log's event order ``_seq`` (``LAG`` / ``LEAD``: where the case or
+  the milestone changes) and sends back only (c) one narrow row per visit (milestone code, arrival and leave in microseconds; the case id and its latest goal
   event, a ``GROUP BY`` joined on, on the case's first visit only), in order. The milestone activities
   seen come from a ``GROUP BY`` (for :func:`check_fit`). A condition that cannot be compiled (a date or
   a duration written as text, a type pandas refuses with its own message) makes it fetch the
@@ -43,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.backend import execute, micros
+from .._core.backend import backend_name, execute, micros
 from .._core.progress import progress
 from ..conditions import CannotCompile, condition_expr
 from .events import events
@@ -338,7 +337,9 @@ def _engine_visits(log, journey, lookup: list[str], goal_act, cut_us, collapse: 
     code = ibis.cases(*branches, else_=-1) if branches else ibis.literal(-1)
     sel = ev.select(case=ev.case, seq=ev._seq, act=ev.activity, us=micros(ev.timestamp), code=code.cast("int64"),
                     goal=is_goal)
-    steps = iter(progress(range(2), total=2, desc="milestone visits", enabled=True))
+    # the bar (shown after 2 s) moves after each query; it closes when its range is used up
+    steps = iter(progress(range(3), total=3, desc="milestone visits", enabled=True))
+    next(steps, None)
     # the milestone activities seen on milestone events: a group-by (the log's activities are read only
     # when one seems absent)
     hits = sel.filter(sel.code >= 0)
@@ -348,43 +349,54 @@ def _engine_visits(log, journey, lookup: list[str], goal_act, cut_us, collapse: 
     if cut_us is not None:
         sel = sel.filter(sel.us <= cut_us)
     ms = sel.filter(sel.code >= 0)
-    in_case = ibis.row_number().over(ibis.window(group_by=ms.case, order_by=ms.seq))
-    if collapse:  # runs of one milestone ("gaps and islands"): a row number per case minus one per (case, milestone)
-        in_code = ibis.row_number().over(ibis.window(group_by=[ms.case, ms.code], order_by=ms.seq))
-        ms = ms.mutate(k=in_case, run=in_case - in_code)
-        per_visit = ms.group_by(["case", "code", "run"]).aggregate(k=ms.k.min(), s=ms.seq.min(), arrival=ms.us.min(),
-                                                                  leave=ms.us.max())
+    # a visit starts where the case or the milestone changes and ends before the next change: LAG / LEAD in
+    # the event order, then LEAD over the boundary events gives each start its end. DuckDB runs one window
+    # over all events in order (faster than a window per case); other engines (Spark) one per case, which
+    # spreads the work (the case checks hold for both).
+    if backend_name(ms) == "duckdb":
+        order, order2 = ibis.window(order_by=ms.seq), None
     else:
-        per_visit = ms.select("case", "code", k=in_case, s=ms.seq, arrival=ms.us, leave=ms.us)
-    # the case's id (and latest goal event) on its first visit only (Ibis numbers rows from 0)
-    latest = ibis.null().cast("int64")
-    if goal_act is not None:  # (from the events without their order: the engine need not number them twice)
-        goals = ev.filter(is_goal).select(gcase=ev.case, us=micros(ev.timestamp))
-        if cut_us is not None:
-            goals = goals.filter(goals.us <= cut_us)
-        goals = goals.group_by("gcase").aggregate(latest=goals.us.max())
-        per_visit = per_visit.left_join(goals, per_visit.case == goals.gcase)
-        latest = per_visit.latest
-    first_visit = per_visit.k == 0
+        order, order2 = ibis.window(group_by=ms.case, order_by=ms.seq), "case"
+    prev_case, next_case = ms.case.lag().over(order), ms.case.lead().over(order)
+    new_case = prev_case.isnull() | (prev_case != ms.case)
+    last_in_case = next_case.isnull() | (next_case != ms.case)
+    if collapse:
+        starts = new_case | (ms.code.lag().over(order) != ms.code)
+        ends = last_in_case | (ms.code.lead().over(order) != ms.code)
+    else:
+        starts = ends = ibis.literal(True)
+    edges = ms.mutate(st=starts, en=ends, first=new_case).filter(starts | ends)
+    nxt = ibis.window(group_by=edges.case, order_by=edges.seq) if order2 else ibis.window(order_by=edges.seq)
+    edges = edges.mutate(next_us=edges.us.lead().over(nxt))
+    per_visit = edges.filter(edges.st)
+    per_visit = per_visit.select("case", "code", "first", s=per_visit.seq, arrival=per_visit.us,
+                                 leave=ibis.ifelse(per_visit.en, per_visit.us, per_visit.next_us))
+    # the case's id on its first visit only
     out = per_visit.select(per_visit.s, per_visit.code, per_visit.arrival, per_visit.leave,
-                           case_id=ibis.ifelse(first_visit, per_visit.case, ibis.null().cast("string")),
-                           latest=ibis.ifelse(first_visit, latest, ibis.null().cast("int64")))
+                           case_id=ibis.ifelse(per_visit.first, per_visit.case, ibis.null().cast("string")))
     vis = execute(out.order_by("s"))
-    next(steps, None)
     n = len(vis)
     new_case = vis["case_id"].notna().to_numpy()
     first = np.flatnonzero(new_case)
+    case_ids = vis["case_id"].to_numpy(dtype=object)[first]
+    next(steps, None)
     goal_latest = None
-    if goal_act is not None:
-        got = vis["latest"].notna().to_numpy() & new_case
-        goal_latest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-        goal_latest[got] = vis["latest"][got].to_numpy(dtype=np.int64)
-        goal_latest = goal_latest[first]
+    if goal_act is not None:  # per case with a goal event, its latest (from the events without their order)
+        goals = ev.filter(is_goal).select(case=ev.case, us=micros(ev.timestamp))
+        if cut_us is not None:
+            goals = goals.filter(goals.us <= cut_us)
+        goals = execute(goals.group_by("case").aggregate(latest=goals.us.max()))
+        where = pd.Index(goals["case"].to_numpy(dtype=object)).get_indexer(case_ids)
+        goal_latest = np.full(len(first), np.iinfo(np.int64).min, dtype=np.int64)
+        goal_latest[where >= 0] = goals["latest"].to_numpy(dtype=np.int64)[where[where >= 0]]
+    next(steps, None)
+    next(steps, None)
     dtype = log.table.timestamp.type().to_pandas()
-    return Visits(vis["case_id"].to_numpy(dtype=object)[first], np.cumsum(new_case) - 1,
+    return Visits(case_ids, np.cumsum(new_case) - 1,
                   vis["code"].to_numpy(dtype=np.int64), vis["arrival"].to_numpy(dtype=np.int64),
                   vis["leave"].to_numpy(dtype=np.int64), first, np.diff(np.append(first, n)),
                   getattr(dtype, "tz", None), log.n_cases, goal_latest)
+
 
 def _goal_latest(df, journey, is_goal: np.ndarray, t: np.ndarray, cut_us, starts, visit_cases) -> np.ndarray:
     """Per case with a visit (``visit_cases``: its case number + 1 in ``df``): its latest goal event."""
