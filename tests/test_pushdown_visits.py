@@ -17,12 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import journeylab as jl
+from conftest import lazy_copy, spark_session_or_skip
 from journeylab._core.backend import fetched
 from journeylab._kernels.visits import milestone_visits
 from journeylab.conditions import CannotCompile, Condition, condition_expr
 from journeylab.journey import Journey
-
-from conftest import lazy_copy, spark_session_or_skip
 
 
 def _conditional_journey() -> Journey:

@@ -36,7 +36,7 @@ from .events import events
 from .units import known_customers
 from .visits import epoch_us, to_datetime
 
-__all__ = ["step_rows", "first_attempts"]
+__all__ = ["first_attempts", "step_rows"]
 
 
 def step_rows(log, matchers, ex, unit_col: str, by, order: str):
