@@ -1,5 +1,8 @@
 """Conditions on event attributes, as written in journey definitions and rules.
 
+Size: about 660 lines: one condition language read in one place - its parser, its evaluation in pandas
+and its compilation into an engine's expressions (which must agree with the evaluation line by line).
+
 A condition reads like ``amount > 50 and channel == 'web'``: a column, an operator
 (``==, !=, >, >=, <, <=, in, not in``) and a literal (a number, signed or not: ``-3.5``;
 quoted text, which is also how dates and durations are written: ``'2025-01-31'``, ``'2d'``;
@@ -12,6 +15,10 @@ conditions or a :class:`~journeylab.exceptions.JourneyDefinitionError` that says
 ['amount > 50', "channel == 'web'"]
 >>> parse_conditions("delay >= -3.5 and wait > '2d'")
 (Condition('delay >= -3.5'), Condition("wait > '2d'"))
+
+In memory a condition is evaluated on a DataFrame (:meth:`Condition.matches`); for a log that lives in
+an engine (DuckDB, Spark) :func:`condition_expr` compiles conditions into one Ibis boolean expression with
+the same result, or says (:class:`CannotCompile`) that the rows must be fetched and matched in pandas.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from ._core.results import FrozenMap
 from ._core.validation import parse_duration
 from .exceptions import JourneyDefinitionError, SchemaError
 
-__all__ = ["Condition", "parse_conditions", "FrozenMap", "OPERATORS", "GOAL_TYPES", "MILESTONE_KINDS"]
+__all__ = ["Condition", "parse_conditions", "FrozenMap", "OPERATORS", "GOAL_TYPES", "MILESTONE_KINDS", "CannotCompile",
+           "condition_expr"]
 
 GOAL_TYPES = ("purchase", "engagement", "loyalty", "onboarding", "notification", "custom")
 #: Milestone kinds.
@@ -544,3 +552,110 @@ def _as_timestamp(value: str, col: pd.Series, what: str) -> pd.Timestamp:
     return ts
 
 
+
+
+# --------------------------------------------------------------------------- conditions in an engine (Ibis)
+
+
+class CannotCompile(Exception):
+    """The signal of :func:`condition_expr`: this condition has no Ibis form with exactly the semantics of
+    :meth:`Condition.matches`, so the caller fetches the rows it needs and matches them in pandas.
+
+    Not a user error (it never reaches users): the message says why, for the code comments and the tests.
+    """
+
+
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _literal_kind(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "number" if _INT64[0] <= value <= _INT64[1] else "big"
+    if isinstance(value, float):
+        return "number"
+    return "text"
+
+
+def _one_expr(cond: Condition, table):
+    """The Ibis form of one condition on ``table`` (an Ibis table), or CannotCompile."""
+    if cond.column not in table.columns:
+        raise CannotCompile(f"no column {cond.column!r}: matched in pandas, which says what the log has")
+    col = table[cond.column]
+    dtype = col.type()
+    values = cond.value if cond.op in ("in", "not in") else (cond.value,)
+    kinds = {_literal_kind(v) for v in values}
+    # the pairs that mean the same in pandas and SQL; others (dates and durations given as text, which
+    # pandas parses in the column's zone; bare numbers on boolean columns, text on numeric columns - which
+    # Condition.matches refuses with its own message) are matched in pandas
+    if dtype.is_boolean():
+        ok = kinds == {"bool"} and cond.op in ("==", "!=", "in", "not in")
+    elif dtype.is_integer() or dtype.is_floating() or dtype.is_decimal():
+        ok = kinds == {"number"}
+    elif dtype.is_string():
+        ok = kinds == {"text"}
+    else:
+        ok = False
+    if not ok:
+        raise CannotCompile(f"condition {str(cond)!r} on a column of type {dtype}: its pandas semantics "
+                            "(parsing, zones, type checks) are not those of SQL")
+    present = col.notnull()
+    if dtype.is_floating():  # NaN is a missing value in pandas; SQL engines order NaN above every number
+        present = present & ~col.isnan()
+    if cond.op == "in":
+        test = col.isin(list(values))
+    elif cond.op == "not in":
+        test = ~col.isin(list(values))
+    else:
+        test = _COMPARE[cond.op](col, cond.value)
+    return present & test
+
+
+def condition_expr(conditions, table):
+    """One Ibis boolean expression over ``table``: True where every condition holds (a missing value never
+    matches), exactly as :meth:`Condition.matches` on the same rows in pandas.
+
+    Numbers on numeric columns, text on text columns and true / false on boolean columns compile (with
+    ``==, !=, >, >=, <, <=, in, not in``); anything else raises :class:`CannotCompile` - the documented
+    signal to fetch the rows (only the columns the conditions read) and match them in pandas instead:
+    dates and durations written as text (pandas parses them in the column's zone), a column the table
+    lacks, text compared with a numeric column or a number with a text column (pandas refuses those with
+    its own message), numbers beyond int64.
+
+    Parameters
+    ----------
+    conditions : Condition, text, or a list of those
+        The conditions (joined by ``and``); none gives a true literal.
+    table : ibis.expr.types.Table
+        The rows they are evaluated on (e.g. ``log.table``).
+
+    Returns
+    -------
+    ibis.expr.types.BooleanValue
+        Never null.
+
+    Raises
+    ------
+    CannotCompile
+        When a condition must be matched in pandas.
+
+    Examples
+    --------
+    >>> import ibis, pandas as pd
+    >>> t = ibis.memtable(pd.DataFrame({"amount": [10.0, 80.0, None], "channel": ["web", "app", "web"]}))
+    >>> t.select(hit=condition_expr("amount > 50 and channel == 'app'", t)).execute()["hit"].tolist()
+    [False, True, False]
+    >>> t.select(hit=condition_expr("amount <= 50", t)).execute()["hit"].tolist()
+    [True, False, False]
+    >>> condition_expr("when >= '2025-01-01'", ibis.table({"when": "timestamp('UTC')"}, name="t"))
+    Traceback (most recent call last):
+    ...
+    journeylab.conditions.CannotCompile: condition "when >= '2025-01-01'" on a column of type timestamp('UTC'): ...
+    """
+    import ibis
+
+    out = ibis.literal(True)
+    for cond in _conditions(conditions, "conditions"):
+        out = out & _one_expr(cond, table)
+    return out

@@ -16,6 +16,15 @@ are one *visit* (five product views in a row are one visit to ``browse``), so th
 of a case is its sequence of milestone visits. Cases with no milestone event are outside
 the journey: they are counted (``Conformance.n_outside``) but not aligned.
 
+Where it runs
+-------------
+In memory the events are read where they lie. On a log that lives in DuckDB or Spark the engine maps
+each event of the journey's activities to its milestone (conditions compiled to SQL; a condition pandas
+must read - a date or a duration written as text - makes it fetch the projection of the journey's
+activities instead), collapses the runs and sends back (c) one narrow row of integers per milestone
+visit and (b) one row per case in the journey (its id and latest goal event); the distinct sequences,
+their alignments and every table are then computed from those, with results identical to memory.
+
 The alignment
 -------------
 The model is the happy path as a sequential process (a Petri net that is a chain of

@@ -38,6 +38,13 @@ The rules (they are exactly what the function computes)
 * **Breakdown.** With ``by=column`` the attempt is assigned the column's value on its
   entry event (the occurrence of step 1).
 
+Where it runs (:mod:`journeylab._kernels.steps`): in memory on the events where they lie. On a log
+that lives in DuckDB or Spark the engine marks each event with its steps (conditions compiled to SQL);
+with ``order="sequential"`` and one attempt per unit (``uniques``, ``sessions``) it also finds the
+steps of each attempt (window functions, a join and a minimum per step) and sends back (b) one row per
+unit that enters; otherwise (c) one narrow row of integers per step or exclude event. A condition that
+pandas must read (a date or a duration written as text) makes it fetch the projection instead.
+
 Examples
 --------
 >>> import pandas as pd, journeylab as jl
@@ -70,9 +77,8 @@ from ._core.names import closest
 from ._core.progress import progress as progress_bar
 from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, DURATION, LOG, TEXT, Choice, Optional, Texts, checked, to_timedelta
-from ._kernels.events import events
-from ._kernels.units import known_customers
-from ._kernels.visits import check_fit, epoch_us
+from ._kernels.steps import first_attempts, step_rows
+from ._kernels.visits import check_fit
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
 
 __all__ = ["funnel", "Funnel", "ORDERS", "COUNTS"]
@@ -382,42 +388,19 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
             "Split it into sessions first, e.g. funnel(log.sessions('30min'), ...) or log.sessions(restart_on=[...]); "
             "or use count='uniques'.")
     unit_col = "case" if count == "sessions" or not log.has_role("customer") else "customer"
-    # the columns the steps, the unit and the breakdown read; an engine sends back only the events of the steps
-    # and exclusions (all events for order="strict"), in memory the columns are read where they lie
-    columns = dict.fromkeys(([unit_col] if unit_col != "case" else []) + ([by] if by is not None else [])
-                            + [c.column for m in matchers if not isinstance(m, str) for c in m.conditions
-                               if c.column in log.columns])
-    narrow = log.is_lazy and order != "strict"
-    df = events(log, list(columns), activities=sorted(step_acts | set(ex)) if narrow else None)
-    if unit_col == "customer":  # a case without a customer id is its own customer
-        df = known_customers(df)
-
     K = len(labels)
-    bits = np.zeros(len(df), dtype=np.int64)
-    for k, m in enumerate(matchers):
-        hit = (df["activity"] == m).to_numpy(dtype=bool, na_value=False) if isinstance(m, str) else \
-            m.matches(df).to_numpy()
-        bits |= hit.astype(np.int64) << k
-    xflag = df["activity"].isin(ex).to_numpy() if ex else np.zeros(len(df), dtype=bool)
-    tus = epoch_us(df["timestamp"])
-    if unit_col == "case":
-        order_idx = np.arange(len(df))
-        units = df["case"].to_numpy()
-    else:
-        codes, _ = pd.factorize(df["customer"], sort=True)
-        order_idx = np.lexsort((df["_seq"].to_numpy(), tus, codes))
-        units = df["customer"].to_numpy()[order_idx]
-    bits, xflag, tus = bits[order_idx], xflag[order_idx], tus[order_idx]
-    # sequential / any only look at step and exclude events; strict needs every event
-    keep = np.ones(len(df), dtype=bool) if order == "strict" else (bits != 0) | xflag
-    rows = order_idx[keep]
-    bits, xflag, tus, units = bits[keep], xflag[keep], tus[keep], units[keep]
-    n = len(rows)
+    w_us = int(W / pd.Timedelta(microseconds=1))
+    multi = count == "totals"
+    if log.is_lazy and order == "sequential" and not multi:
+        first = first_attempts(log, matchers, ex, unit_col, by, K, w_us)
+        if first is not None:
+            return _build(labels, W, order, count, ex, by, unit_col, *first)
+    got = step_rows(log, matchers, ex, unit_col, by, order)
+    units, tus, bits, xflag, take_entered, take_by = got
+    n = len(units)
     bounds = np.flatnonzero(np.r_[True, units[1:] != units[:-1]]) if n else np.array([], dtype=np.int64)
     ends = np.append(bounds[1:], n)
     T, B, X = tus.tolist(), bits.tolist(), xflag.tolist()
-    w_us = int(W / pd.Timedelta(microseconds=1))
-    multi = count == "totals"
     show = progress if progress is not None else len(bounds) > 200_000
     iterator = progress_bar(zip(bounds.tolist(), ends.tolist()), total=len(bounds), desc="funnel", enabled=show)
     rec_unit, rec_no, rec_entry, rec_reached, rec_void = [], [], [], [], []
@@ -428,12 +411,13 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
         for no, (e, idx, void) in enumerate(_unit_attempts(T, B, X, lo, hi, K, w_us, order, multi), start=1):
             rec_unit.append(units[e])
             rec_no.append(no)
-            rec_entry.append(rows[e])
+            rec_entry.append(e)
             rec_reached.append(len(idx))
             rec_void.append(void)
             rec_times.append([T[j] for j in idx] + [None] * (K - len(idx)))
-    return _build(log, df, labels, W, order, count, ex, by, unit_col, rec_unit, rec_no, rec_entry, rec_reached,
-                  rec_void, rec_times)
+    entry = np.asarray(rec_entry, dtype=np.int64)
+    return _build(labels, W, order, count, ex, by, unit_col, rec_unit, rec_no, take_entered(entry),
+                  take_by(entry) if by is not None else None, rec_reached, rec_void, rec_times)
 
 
 def _uniq_labels(labels: Sequence[str]) -> list[str]:
@@ -487,22 +471,22 @@ def _step_table(labels, reached_n: np.ndarray, times: np.ndarray) -> pd.DataFram
     })
 
 
-def _build(log, df, labels, W, order, count, ex, by, unit_col, rec_unit, rec_no, rec_entry, rec_reached, rec_void,
+def _build(labels, W, order, count, ex, by, unit_col, rec_unit, rec_no, entered, by_values, rec_reached, rec_void,
            rec_times) -> Funnel:
     K = len(labels)
-    tz = df["timestamp"].dt.tz
+    tz = entered.tz
     times = np.array([[np.nan if v is None else v for v in r] for r in rec_times], dtype=float).reshape(-1, K)
     cols = _uniq_labels(labels)
     attempts = pd.DataFrame({
         "unit": pd.Series(rec_unit, dtype=object),
         "attempt": np.asarray(rec_no, dtype=np.int64),
-        "entered": df["timestamp"].take(np.asarray(rec_entry, dtype=np.int64)).array,
+        "entered": entered,
         "reached": np.asarray(rec_reached, dtype=np.int64),
         "converted": np.asarray(rec_reached, dtype=np.int64) == K,
         "void": np.asarray(rec_void, dtype=bool),
     })
     if by is not None:
-        attempts[by] = df[by].take(np.asarray(rec_entry, dtype=np.int64)).to_numpy()
+        attempts[by] = by_values
     for k, c in enumerate(cols):
         col = pd.to_datetime(pd.Series(times[:, k]), unit="us", utc=True)
         attempts[c] = col.dt.tz_convert(tz) if tz is not None else col

@@ -59,7 +59,11 @@ bands; the numbers of lifelines' ``KaplanMeierFitter``); the median and its conf
 come from the same curves.
 
 Events become milestone visits in :mod:`journeylab._kernels.visits`, the step shared with
-:func:`~journeylab.compare`.
+:func:`~journeylab.compare`. On a log that lives in DuckDB or Spark the engine maps the events to
+milestones, applies ``as_of`` and numbers the visits; what comes back is (c) one narrow row of integers
+per milestone visit (case key, milestone, arrival, leave) and (b) one row per case in the journey (its
+id), plus one aggregate for the log's time span - never the events. The thresholds, states and
+Kaplan-Meier curves are then computed from the visits, as in memory, with identical results.
 
 Examples
 --------

@@ -1,14 +1,25 @@
 """Milestone visits: the one columnar step from a log's events to a journey's milestones, shared by
 :func:`~journeylab.compare`, :func:`~journeylab.milestones` and :func:`~journeylab.funnel`.
 
-Only the events of the milestones' activities (and of the goal's) are asked for
-(:func:`~journeylab._kernels.events.events`, with the columns their conditions read). Each event
-maps to the first milestone, in definition order, whose activities and conditions it matches
-(the rule of :meth:`Journey.milestone_of <journeylab.Journey.milestone_of>`); runs of one
+Each event maps to the first milestone, in definition order, whose activities and conditions it
+matches (the rule of :meth:`Journey.milestone_of <journeylab.Journey.milestone_of>`); runs of one
 milestone within a case are one *visit*. The outputs are narrow: per case its visits
 (:class:`Visits`: milestone code, arrival, leave), and the distinct milestone sequences with the
-sequence of each case (:func:`sequences`) - a few thousand even for millions of events - which
-is what an engine can compute with a window function and a ``GROUP BY``.
+sequence of each case (:func:`sequences`).
+
+Where it runs:
+
+- in memory, the events of the log are read where they lie (no copy) and mapped in numpy;
+- on a log that lives in an engine (DuckDB, Spark), the engine maps each event of the journey's
+  activities to its milestone code (a ``CASE WHEN`` over the activity and the conditions compiled by
+  :func:`~journeylab.conditions.condition_expr`), drops the events after ``as_of``, finds the runs of
+  one milestone in each case in the log's event order ``_seq`` (``LAG`` / ``LEAD``: where the case or
+  the milestone changes) and sends back only (c) one narrow row per visit (milestone code, arrival and leave in microseconds; the case id and its latest goal
+  event, a ``GROUP BY`` joined on, on the case's first visit only), in order. The milestone activities
+  seen come from a ``GROUP BY`` (for :func:`check_fit`). A condition that cannot be compiled (a date or
+  a duration written as text, a type pandas refuses with its own message) makes it fetch the
+  projection instead - the events of the journey's activities with the columns the conditions read -
+  and map them as in memory.
 
 >>> import journeylab as jl
 >>> j = jl.Journey.from_dict({"name": "claim", "milestones": [
@@ -31,6 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._core.backend import backend_name, execute, micros
+from .._core.progress import progress
+from ..conditions import CannotCompile, condition_expr
 from .events import events
 
 __all__ = ["Visits", "milestone_visits", "sequences", "event_codes", "milestone_activities", "check_fit",
@@ -262,6 +276,12 @@ def milestone_visits(log, journey, *, as_of=None, collapse: bool = True, goal: b
     acts = milestone_activities(journey)
     goal_act = journey.goal.activity if goal and journey.goal is not None else None
     lookup = acts + ([goal_act] if goal_act is not None and goal_act not in acts else [])
+    cut_us = us_scalar(as_of) if as_of is not None else None
+    if log.is_lazy:
+        try:
+            return _engine_visits(log, journey, lookup, goal_act, cut_us, collapse)
+        except CannotCompile:  # a condition needs pandas: fetch the projection and map it below
+            pass
     # an engine sends back the events of these activities only; in memory the columns are read where they lie
     # (a view: filtering them first would copy them)
     whole = not log.is_lazy
@@ -273,7 +293,6 @@ def milestone_visits(log, journey, *, as_of=None, collapse: bool = True, goal: b
     seen = np.bincount(idx[rows], minlength=len(lookup)) > 0
     check_fit(log, journey, present={a for a, s in zip(lookup, seen) if s})
     t = epoch_us(df["timestamp"])
-    cut_us = us_scalar(as_of) if as_of is not None else None
     if cut_us is not None:
         rows = rows[t[rows] <= cut_us]
     starts = _case_starts(df)
@@ -296,6 +315,87 @@ def milestone_visits(log, journey, *, as_of=None, collapse: bool = True, goal: b
         latest = _goal_latest(df, journey, idx == lookup.index(goal_act), t, cut_us, starts, vg[first])
     return Visits(case_ids, np.cumsum(new_case) - 1, code[fv].astype(np.int64), tr[fv], tr[lv], first, count,
                   df["timestamp"].dt.tz, len(starts) if whole else log.n_cases, latest)
+
+
+def _engine_visits(log, journey, lookup: list[str], goal_act, cut_us, collapse: bool) -> Visits:
+    """:func:`milestone_visits` computed by the engine of a lazy log (see the module docstring); raises
+    CannotCompile when a condition of the milestones or the goal must be matched in pandas."""
+    import ibis
+
+    ev = log.table.filter(log.table.activity.isin(lookup))
+    branches = []
+    for i, m in enumerate(journey.milestones):
+        hit = ev.activity.isin(list(m.activities))
+        if m.conditions:
+            hit = hit & condition_expr(m.conditions, ev)
+        branches.append((hit, i))
+    is_goal = ibis.literal(False)
+    if goal_act is not None:
+        is_goal = ev.activity == goal_act
+        if journey.goal.conditions:
+            is_goal = is_goal & condition_expr(journey.goal.conditions, ev)
+    code = ibis.cases(*branches, else_=-1) if branches else ibis.literal(-1)
+    sel = ev.select(case=ev.case, seq=ev._seq, act=ev.activity, us=micros(ev.timestamp), code=code.cast("int64"),
+                    goal=is_goal)
+    # the bar (shown after 2 s) moves after each query; it closes when its range is used up
+    steps = iter(progress(range(3), total=3, desc="milestone visits", enabled=True))
+    next(steps, None)
+    # the milestone activities seen on milestone events: a group-by (the log's activities are read only
+    # when one seems absent)
+    hits = sel.filter(sel.code >= 0)
+    seen = execute(hits.group_by("act").aggregate(n=hits.count()))
+    next(steps, None)
+    check_fit(log, journey, present=set(seen["act"].astype(str)))
+    if cut_us is not None:
+        sel = sel.filter(sel.us <= cut_us)
+    ms = sel.filter(sel.code >= 0)
+    # a visit starts where the case or the milestone changes and ends before the next change: LAG / LEAD in
+    # the event order, then LEAD over the boundary events gives each start its end. DuckDB runs one window
+    # over all events in order (faster than a window per case); other engines (Spark) one per case, which
+    # spreads the work (the case checks hold for both).
+    if backend_name(ms) == "duckdb":
+        order, order2 = ibis.window(order_by=ms.seq), None
+    else:
+        order, order2 = ibis.window(group_by=ms.case, order_by=ms.seq), "case"
+    prev_case, next_case = ms.case.lag().over(order), ms.case.lead().over(order)
+    new_case = prev_case.isnull() | (prev_case != ms.case)
+    last_in_case = next_case.isnull() | (next_case != ms.case)
+    if collapse:
+        starts = new_case | (ms.code.lag().over(order) != ms.code)
+        ends = last_in_case | (ms.code.lead().over(order) != ms.code)
+    else:
+        starts = ends = ibis.literal(True)
+    edges = ms.mutate(st=starts, en=ends, first=new_case).filter(starts | ends)
+    nxt = ibis.window(group_by=edges.case, order_by=edges.seq) if order2 else ibis.window(order_by=edges.seq)
+    edges = edges.mutate(next_us=edges.us.lead().over(nxt))
+    per_visit = edges.filter(edges.st)
+    per_visit = per_visit.select("case", "code", "first", s=per_visit.seq, arrival=per_visit.us,
+                                 leave=ibis.ifelse(per_visit.en, per_visit.us, per_visit.next_us))
+    # the case's id on its first visit only
+    out = per_visit.select(per_visit.s, per_visit.code, per_visit.arrival, per_visit.leave,
+                           case_id=ibis.ifelse(per_visit.first, per_visit.case, ibis.null().cast("string")))
+    vis = execute(out.order_by("s"))
+    n = len(vis)
+    new_case = vis["case_id"].notna().to_numpy()
+    first = np.flatnonzero(new_case)
+    case_ids = vis["case_id"].to_numpy(dtype=object)[first]
+    next(steps, None)
+    goal_latest = None
+    if goal_act is not None:  # per case with a goal event, its latest (from the events without their order)
+        goals = ev.filter(is_goal).select(case=ev.case, us=micros(ev.timestamp))
+        if cut_us is not None:
+            goals = goals.filter(goals.us <= cut_us)
+        goals = execute(goals.group_by("case").aggregate(latest=goals.us.max()))
+        where = pd.Index(goals["case"].to_numpy(dtype=object)).get_indexer(case_ids)
+        goal_latest = np.full(len(first), np.iinfo(np.int64).min, dtype=np.int64)
+        goal_latest[where >= 0] = goals["latest"].to_numpy(dtype=np.int64)[where[where >= 0]]
+    next(steps, None)
+    next(steps, None)
+    dtype = log.table.timestamp.type().to_pandas()
+    return Visits(case_ids, np.cumsum(new_case) - 1,
+                  vis["code"].to_numpy(dtype=np.int64), vis["arrival"].to_numpy(dtype=np.int64),
+                  vis["leave"].to_numpy(dtype=np.int64), first, np.diff(np.append(first, n)),
+                  getattr(dtype, "tz", None), log.n_cases, goal_latest)
 
 
 def _goal_latest(df, journey, is_goal: np.ndarray, t: np.ndarray, cut_us, starts, visit_cases) -> np.ndarray:
