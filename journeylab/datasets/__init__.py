@@ -28,12 +28,14 @@ from .._core.validation import BOOL, Optional, checked
 from ._example import example_path, load_example
 from ._params import ACTIVITIES, CHANNELS, MILESTONES, SEGMENT_NAMES, SimulationParams, resolve
 from ._truth import JourneySample, JourneyTruth
+from ._write import write_journeys
 
 __all__ = [
     "example_path",
     "load_example",
     "load_default_log",
     "make_journeys",
+    "write_journeys",
     "load_retail",
     "retail_files",
     "RETAIL_SETTINGS",
