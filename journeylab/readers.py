@@ -545,18 +545,9 @@ def _scan_timestamp(t, column: str, tz: str | None, source: str):
         return col.cast(utc), "zone-aware, converted to UTC"
     if tz is None or str(tz).upper() == "UTC":
         return col.cast(utc), "naive timestamps taken as UTC"
-    return _at_zone(ibis.literal(str(tz)), col.cast(dt.timestamp)), f"naive timestamps taken as {tz}"
+    from ._core.backend import local_to_utc
 
-
-def _at_zone(zone, ts):
-    import ibis
-    import ibis.expr.datatypes as dt
-
-    @ibis.udf.scalar.builtin(name="timezone")
-    def timezone(z: dt.string, t: dt.timestamp) -> dt.Timestamp(timezone="UTC"):  # DuckDB: local time -> instant
-        """DuckDB's timezone(zone, timestamp)."""
-
-    return timezone(zone, ts)
+    return local_to_utc(ibis.literal(str(tz)), col.cast(dt.timestamp)), f"naive timestamps taken as {tz}"
 
 
 def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: str | None = None,
@@ -620,14 +611,24 @@ def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: 
     t = t.mutate(**{timestamp: ts})
     dropped = 0
     if on_invalid == "drop":
-        for name, column in (("case", case), ("activity", activity)):
+        from ._core.warn import warn
+
+        given = {"case": case, "activity": activity, "timestamp": timestamp}
+        for name, column in given.items():
             if column not in t.columns:
                 raise missing_column(name, column, t.columns)
-        ok = t[case].notnull() & t[activity].notnull() & t[timestamp].notnull()
-        dropped = int(execute(t.aggregate(bad=(~ok).cast("int64").sum())).iloc[0]["bad"] or 0)
-        t = t.filter(ok)
+        missing = {"case": t[case].isnull() | (t[case].cast("string") == ""), "activity": t[activity].isnull(),
+                   "timestamp": t[timestamp].isnull()}
+        counts = execute(t.aggregate(**{r: m.cast("int64").sum() for r, m in missing.items()})).iloc[0]
+        nulls = {r: int(counts[r] or 0) for r in missing}
+        if any(nulls.values()):
+            ok = ~(missing["case"] | missing["activity"] | missing["timestamp"])
+            dropped = int(execute(t.aggregate(n=(~ok).cast("int64").sum())).iloc[0]["n"])
+            text = ", ".join(f"{n:,} in {r} ({given[r]!r})" for r, n in nulls.items() if n)
+            warn(f"dropped {dropped:,} event(s) with missing values ({text}).")
+            t = t.filter(ok)
     elif on_invalid != "raise":
-        raise InvalidParameterError(f"on_invalid={cut(repr(on_invalid))} is not allowed; use 'raise' (refuse events "
+        raise InvalidParameterError(f"on_invalid={cut(on_invalid)} is not allowed; use 'raise' (refuse events "
                                     "with a missing case, activity or timestamp) or 'drop' (leave them out).")
     log = from_ibis(t, case=case, activity=activity, timestamp=timestamp, **roles)
     log._meta.update(source=source, tz_note=note, files=len(files), dropped_invalid=dropped)

@@ -99,7 +99,8 @@ class fetched:
 _ENV = {"memory_limit": "JOURNEYLAB_DUCKDB_MEMORY_LIMIT", "temp_directory": "JOURNEYLAB_DUCKDB_TEMP_DIRECTORY",
         "threads": "JOURNEYLAB_DUCKDB_THREADS"}
 _CONFIGURED: dict = {}  # what configure() was given (None: back to the environment / default)
-_CONNECTIONS: "weakref.WeakSet" = weakref.WeakSet()  # the connections journeylab made (settings applied)
+# the connections journeylab made (settings applied), by id: Ibis backends compare equal to one another
+_CONNECTIONS: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
 _SCAN: dict = {}
 _LOCK = threading.Lock()
 _MEMORY = re.compile(r"^\s*(\d+(\.\d+)?)\s*(%|[KMGT]i?B|B)\s*$", re.IGNORECASE)
@@ -243,7 +244,7 @@ def configure(*, memory_limit=None, temp_directory=None, threads=None, preserve_
         if not isinstance(preserve_insertion_order, bool):
             raise _error(f"preserve_insertion_order must be True or False, not {preserve_insertion_order!r}.")
         _CONFIGURED["preserve_insertion_order"] = preserve_insertion_order
-    for con in list(_CONNECTIONS):
+    for con in list(_CONNECTIONS.values()):
         apply_settings(con, scan=con is _SCAN.get("con"))
         if reset and _CONFIGURED.get("threads") is None and settings()["threads"] is None:
             con.raw_sql("RESET threads")
@@ -252,7 +253,7 @@ def configure(*, memory_limit=None, temp_directory=None, threads=None, preserve_
 
 def _new_connection(scan: bool = False):
     con = apply_settings(ibis.duckdb.connect(), scan=scan)
-    _CONNECTIONS.add(con)
+    _CONNECTIONS[id(con)] = con
     return con
 
 
@@ -358,6 +359,11 @@ def epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # DuckDB
 @ibis.udf.scalar.builtin
 def unix_micros(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # Spark SQL
     """Microseconds since the epoch (Spark builtin)."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def local_to_utc(zone: dt.string, ts: dt.timestamp) -> dt.Timestamp(timezone="UTC"):  # DuckDB
+    """The instant of a naive local time in ``zone`` (DuckDB's ``timezone(zone, timestamp)``)."""
 
 
 def micros(ts):
