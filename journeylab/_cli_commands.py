@@ -26,74 +26,15 @@ from ._cli_text import (
 from ._core.formatting import format_duration
 from ._kernels.events import events
 from .exceptions import FileFormatError, JourneylabError
+from .reporting import many_files, resolve_engine
 
-__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_ERROR", "ENGINES", "resolve_engine", "parse_size", "load_log", "log_from", "classifier_arg", "journey_from",
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_ERROR", "load_log", "log_from", "classifier_arg", "journey_from",
            "cmd_summary", "cmd_validate", "cmd_variants", "cmd_conformance", "cmd_report"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 
 # --------------------------------------------------------------------------- reading
-
-ENGINES = ("duckdb", "spark", "memory")
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20,
-          "gib": 2**30, "tib": 2**40}
-
-
-def parse_size(text) -> int:
-    """A size in bytes from ``500MB``, ``2GB``, ``1.5GiB`` or a number of bytes.
-
-    >>> parse_size("500MB"), parse_size(1024)
-    (500000000, 1024)
-    """
-    import re
-
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
-    if m is None or m.group(2).lower() not in _UNITS:
-        raise JourneylabError(f"engine threshold {str(text)[:40]!r} is not a size; give e.g. 500MB, 2GB or a number "
-                              "of bytes.")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-
-
-def _is_many(path) -> bool:
-    """A folder or a glob of Parquet part files (read by an engine, never in memory)."""
-    import glob
-
-    return Path(str(path)).expanduser().is_dir() or glob.has_magic(str(path))
-
-
-def _input_bytes(path) -> int:
-    import glob
-
-    p = Path(str(path)).expanduser()
-    if p.is_dir():
-        return sum(f.stat().st_size for f in p.rglob("*.parquet"))
-    if glob.has_magic(str(path)):
-        return sum(Path(f).stat().st_size for f in glob.glob(str(p), recursive=True))
-    return p.stat().st_size if p.is_file() else 0
-
-
-def resolve_engine(path, engine: str | None = None, threshold="500MB") -> str:
-    """Where a log file is read: ``engine`` when given; otherwise DuckDB (:func:`journeylab.scan_parquet`)
-    for Parquet larger than ``threshold`` or a folder / glob of part files, and memory for the rest.
-
-    >>> import journeylab as jl
-    >>> resolve_engine(str(jl.datasets.example_path())), resolve_engine("x.parquet", "spark")
-    ('memory', 'spark')
-    """
-    if engine not in (None, "auto", *ENGINES):
-        raise JourneylabError(f"engine={str(engine)[:40]!r} is not one of {list(ENGINES)} (or None: DuckDB for "
-                              "Parquet larger than the threshold, memory otherwise).")
-    if engine not in (None, "auto"):
-        return engine
-    limit = parse_size(threshold)
-    if path is None:
-        return "memory"
-    name = str(path).lower().rstrip("/")
-    if _is_many(path) or (name.endswith((".parquet", ".pq")) and _input_bytes(path) > limit):
-        return "duckdb"
-    return "memory"
-
 
 def _spark_session():
     """The active Spark session, or a local one (``JOURNEYLAB_SPARK_MASTER``, default ``local[*]``)."""
@@ -120,7 +61,7 @@ def _engine_log(path, engine: str, *, case, activity, timestamp, roles: dict, tz
     from . import readers
 
     name = str(path).lower().rstrip("/")
-    if not (_is_many(path) or name.endswith((".parquet", ".pq"))):
+    if not (many_files(path) or name.endswith((".parquet", ".pq"))):
         raise FileFormatError(f"{path}: --engine {engine} reads Parquet (a file, a folder of part files or a glob); "
                               "convert the log to Parquet, or use --engine memory.")
     missing = [f"--{k}" for k, v in (("case", case), ("activity", activity), ("timestamp", timestamp)) if not v]
@@ -177,7 +118,7 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
                                   "made, or use --engine memory.")
         return _engine_log(path, engine, case=case, activity=activity, timestamp=timestamp, roles=roles, tz=tz,
                            on_invalid=on_invalid)
-    if _is_many(path):
+    if many_files(path):
         raise FileFormatError(f"{path} is a folder or a glob of part files: read it with --engine duckdb or "
                               "--engine spark (engine='duckdb' in Python).")
     quality = {"deduplicate": bool(deduplicate)}

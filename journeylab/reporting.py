@@ -33,14 +33,13 @@ from pathlib import Path
 from string import Template
 
 from ._report.sections import file_sha256, frame_sha256, overview  # noqa: F401  (overview: public helper)
-from ._cli_commands import resolve_engine
 from ._core.formatting import show_path
 from ._core.io import atomic_write, check_output
 from ._core.validation import BOOL, TEXT, Int, Optional, Real, checked
 from ._core.version import __version__
 from .exceptions import FileFormatError, InvalidParameterError, JourneylabError, OutputError
 
-__all__ = ["report", "overview", "ReportError"]
+__all__ = ["report", "overview", "ReportError", "ENGINES", "resolve_engine", "parse_size", "many_files"]
 
 _REMOVED_TAGS = ("parameters", "injected-parameters", "report-remove")
 _SECONDS = Real(0, low_open=True, example=1800, what="a positive number of seconds, or None for no limit")
@@ -50,6 +49,70 @@ def _seconds(value, name):
     """The ``timeout`` kind: a positive number of seconds, checked and kept as given (1, not 1.0)."""
     _SECONDS(value, name)
     return value
+
+
+ENGINES = ("duckdb", "spark", "memory")
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20,
+          "gib": 2**30, "tib": 2**40}
+
+
+def parse_size(text) -> int:
+    """A size in bytes from ``500MB``, ``2GB``, ``1.5GiB`` or a number of bytes.
+
+    >>> parse_size("500MB"), parse_size(1024)
+    (500000000, 1024)
+    """
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
+    if m is None or m.group(2).lower() not in _UNITS:
+        raise InvalidParameterError(f"engine threshold {str(text)[:40]!r} is not a size; give e.g. 500MB, 2GB or a number "
+                              "of bytes.")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def many_files(path) -> bool:
+    """Whether ``path`` is a folder or a glob of Parquet part files (read by an engine, never in memory).
+
+    >>> many_files("events/part-*.parquet"), many_files("events.parquet")
+    (True, False)
+    """
+    import glob
+
+    return Path(str(path)).expanduser().is_dir() or glob.has_magic(str(path))
+
+
+def _input_bytes(path) -> int:
+    import glob
+
+    p = Path(str(path)).expanduser()
+    if p.is_dir():
+        return sum(f.stat().st_size for f in p.rglob("*.parquet"))
+    if glob.has_magic(str(path)):
+        return sum(Path(f).stat().st_size for f in glob.glob(str(p), recursive=True))
+    return p.stat().st_size if p.is_file() else 0
+
+
+def resolve_engine(path, engine: str | None = None, threshold="500MB") -> str:
+    """Where a log file is read: ``engine`` when given; otherwise DuckDB (:func:`journeylab.scan_parquet`)
+    for Parquet larger than ``threshold`` or a folder / glob of part files, and memory for the rest.
+
+    >>> import journeylab as jl
+    >>> resolve_engine(str(jl.datasets.example_path())), resolve_engine("x.parquet", "spark")
+    ('memory', 'spark')
+    """
+    if engine not in (None, "auto", *ENGINES):
+        raise InvalidParameterError(f"engine={str(engine)[:40]!r} is not one of {list(ENGINES)} (or None: DuckDB for "
+                              "Parquet larger than the threshold, memory otherwise).")
+    if engine not in (None, "auto"):
+        return engine
+    limit = parse_size(threshold)
+    if path is None:
+        return "memory"
+    name = str(path).lower().rstrip("/")
+    if many_files(path) or (name.endswith((".parquet", ".pq")) and _input_bytes(path) > limit):
+        return "duckdb"
+    return "memory"
 
 
 class ReportError(JourneylabError, RuntimeError):

@@ -141,8 +141,14 @@ _CHECK = {"memory_limit": _memory_limit, "temp_directory": _temp_directory, "thr
 
 
 def settings() -> dict:
-    """The DuckDB settings journeylab applies to its connections (after :func:`configure`, the
-    environment variables and the defaults; ``threads`` None: DuckDB's default, every core).
+    """The DuckDB settings journeylab applies to its connections.
+
+    Returns
+    -------
+    dict
+        ``memory_limit``, ``temp_directory``, ``threads`` (None: DuckDB's default, every core) and
+        ``preserve_insertion_order`` (of the scan connection): what :func:`configure` set, else the
+        environment variables, else the defaults.
 
     Examples
     --------

@@ -23,6 +23,7 @@ from .._core.formatting import format_count, format_duration as _fmt_td, format_
 from .._kernels.events import events
 from .._core.version import package_version
 from ..exceptions import DataQualityWarning, JourneylabError
+from .data import counts, distinct_values, engine_fingerprint, engine_label, time_span  # noqa: F401  (public here too)
 from .html import figure as _figure, note as _note, section as _section, table as _table, warn as _warn
 
 __all__ = ["overview", "overview_section", "distinct_values", "engine_label", "engine_fingerprint", "discovery_sections", "happy_path_sections", "goals_sections",
@@ -30,49 +31,6 @@ __all__ = ["overview", "overview_section", "distinct_values", "engine_label", "e
 
 
 # --------------------------------------------------------------------------- overview
-
-
-def _counts(log, column: str) -> pd.DataFrame:
-    """Events and distinct cases per value of ``column`` (indexed by it, sorted; missing values left
-    out): a group-by in the engine for a lazy log, pandas in memory (the same table)."""
-    if not log.is_lazy:
-        df = events(log, [column] if column not in ("case", "activity") else [])
-        return df.groupby(column).agg(events=("case", "size"), cases=("case", "nunique"))
-    from .._core.backend import execute
-
-    t = log.table
-    t = t.filter(t[column].notnull())
-    out = execute(t.group_by(column).aggregate(events=t.count(), cases=t.case.nunique()))
-    return out.astype({"events": "int64", "cases": "int64"}).set_index(column).sort_index()
-
-
-def _time_span(log):
-    """(first, last) timestamp: a min/max in the engine for a lazy log."""
-    if not log.is_lazy:
-        return log.time_span
-    from .._core.backend import execute
-
-    t = log.table
-    row = execute(t.aggregate(first=t.timestamp.min(), last=t.timestamp.max())).iloc[0]
-    return pd.Timestamp(row["first"]), pd.Timestamp(row["last"])
-
-
-def distinct_values(log, column: str) -> pd.Index:
-    """The distinct non-missing values of ``column`` (sorted as text): a group-by in the engine for a
-    lazy log, never the column itself.
-
-    >>> import journeylab as jl
-    >>> distinct_values(jl.datasets.load_example(), "resource")[:2].tolist()
-    ['Ellen', 'Mike']
-    """
-    if log.is_lazy:
-        from .._core.backend import execute
-
-        t = log.table
-        values = execute(t.filter(t[column].notnull()).group_by(column).aggregate())[column]
-    else:
-        values = events(log, [column])[column].dropna().unique()
-    return pd.Index(sorted(values, key=str))
 
 
 def overview(log) -> dict[str, pd.DataFrame | dict]:
@@ -84,7 +42,7 @@ def overview(log) -> dict[str, pd.DataFrame | dict]:
     """
     from .. import engine
 
-    start, end = _time_span(log)
+    start, end = time_span(log)
     cards = {
         "events": f"{log.n_events:,}",
         "cases": f"{log.n_cases:,}",
@@ -93,12 +51,12 @@ def overview(log) -> dict[str, pd.DataFrame | dict]:
     }
     if log.has_role("channel"):
         cards["channels"] = f"{distinct_values(log, 'channel').size:,}"
-    acts = _counts(log, "activity").sort_values(["events"], ascending=False).reset_index()
+    acts = counts(log, "activity").sort_values(["events"], ascending=False).reset_index()
     acts["share of events"] = (acts["events"] / log.n_events).map(format_share)
     acts["share of cases"] = (acts["cases"] / log.n_cases).map(format_share)
     out: dict = {"cards": cards, "activities": acts}
     if log.has_role("channel"):
-        ch = _counts(log, "channel").reset_index().sort_values("events", ascending=False)
+        ch = counts(log, "channel").reset_index().sort_values("events", ascending=False)
         ch["share of events"] = (ch["events"] / log.n_events).map(format_share)
         out["channels"] = ch
     var = engine.variants(log)
@@ -363,30 +321,6 @@ def file_sha256(path) -> str:
     return h.hexdigest()
 
 
-def engine_fingerprint(log) -> str:
-    """SHA-256 of a lazy log's events computed in its engine, without fetching them: the number of
-    events and cases, the first and last timestamp, and two aggregates of a hash of each row
-    (bit-xor, and sum modulo a prime) over every column but ``_seq``. Independent of row order;
-    the hash function is the engine's, so DuckDB and Spark give different fingerprints of one log.
-
-    >>> import journeylab as jl
-    >>> len(engine_fingerprint(jl.datasets.load_example()))
-    64
-    """
-    import ibis
-
-    from .._core.backend import execute
-
-    t = log.table
-    cols = [c for c in t.columns if c != "_seq"]
-    row = ibis.literal("\x1f").join([t[c].cast("string").fill_null("\x00") for c in cols])
-    h = row.hash().cast("int64")
-    agg = execute(t.aggregate(n=t.count(), cases=t.case.nunique(), first=t.timestamp.min(), last=t.timestamp.max(),
-                              xor=h.bit_xor(), total=(h % 2147483647).sum())).iloc[0]
-    text = "\x1f".join([*map(str, agg.tolist()), *cols])
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def frame_sha256(log) -> str:
     """SHA-256 of an EventLog's events (row hashes of the event table, in order); for a lazy log,
     its :func:`engine_fingerprint` (computed in the engine: the events are not fetched).
@@ -406,29 +340,6 @@ def frame_sha256(log) -> str:
 
 _PACKAGES = ("journeylab", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framework", "pm4py", "scikit-learn", "scipy",
              "matplotlib", "lifelines", "papermill", "nbconvert")
-
-
-def engine_label(log) -> str:
-    """Where the report's computations ran, in words (the appendix states it).
-
-    >>> import journeylab as jl
-    >>> engine_label(jl.datasets.load_example())
-    'in memory (pandas, with the in-process DuckDB for the scans)'
-    """
-    if log is None or not log.is_lazy:
-        return "in memory (pandas, with the in-process DuckDB for the scans)"
-    from .._core.backend import settings
-
-    backend = log.backend
-    if backend == "duckdb":
-        s = settings()
-        threads = "every core" if s["threads"] is None else f"{s['threads']} threads"
-        return (f"DuckDB: the events stay in DuckDB ({log._meta.get('source', 'an Ibis table')}); only per-variant "
-                f"and per-case tables come back (memory limit {s['memory_limit']}, {threads}, spilling to "
-                f"{s['temp_directory']})")
-    if backend == "pyspark":
-        return "Spark: the events stay in Spark; only per-variant and per-case tables come back to the driver"
-    return f"{backend}: the events stay in the engine"
 
 
 def appendix_section(params: dict, input_hash: str, hash_of: str = "of the file", engine: str | None = None) -> str:

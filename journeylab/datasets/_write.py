@@ -17,7 +17,7 @@ from .._core.formatting import cut
 from .._core.progress import progress as _progress
 from ..exceptions import InvalidParameterError, OutputError
 
-__all__ = ["write_journeys", "chunk_seeds"]
+__all__ = ["write_parts", "chunk_seeds"]
 
 _IDS = ("cookie_id", "email_id", "phone_id", "loyalty_id")  # the identifiers a customer carries
 
@@ -58,70 +58,12 @@ def _renumber(df: pd.DataFrame, chunk: int, offset: int, width: int) -> pd.DataF
     return df
 
 
-def write_journeys(path, n_customers: int, *, chunk: int = 100_000, random_state: int | None = None,
-                   overwrite: bool = False, progress: bool | None = None, **options) -> Path:
-    """Simulate ``n_customers`` customers and write their events as Parquet part files, chunk by chunk.
-
-    Each chunk of ``chunk`` customers is one :func:`make_journeys` call with the same
-    ``options`` and its own seed, written to ``<path>/part-00000.parquet``,
-    ``part-00001.parquet``... and freed before the next: peak memory is that of one chunk
-    (about 1.5 GB for 100,000 customers), whatever ``n_customers`` is. The events have the
-    columns of ``make_journeys(...).log.to_pandas()`` (``case`` = customer, ``session_id``,
-    ``value``...); the journey definition is written to ``<path>/_journey.yaml`` (the leading
-    underscore keeps Spark and pyarrow, which read every other file of a folder, off it). Read the log
-    back lazily with :func:`journeylab.scan_parquet` (e.g. ``case="session_id",
-    customer="case"`` for journey sessions).
-
-    How it relates to :func:`make_journeys`: the same distributions (every chunk is a
-    simulation of its own customers with the same parameters), but not the same rows as one
-    call of ``n_customers`` (each chunk draws from its own seed) - except with a single chunk
-    (``chunk >= n_customers``), whose rows are exactly ``make_journeys(n_customers,
-    random_state=random_state, **options).log.to_pandas()``. Customer ids are numbered across
-    chunks (``C`` and the number, with as many digits as ``n_customers`` needs, at least 6), so
-    customers and session ids are unique over the folder; the cookie, e-mail,
-    phone and loyalty ids of chunk ``k > 0`` end in ``-k``. The same ``random_state`` and
-    ``chunk`` give the same files.
-
-    Parameters
-    ----------
-    path : str or Path
-        The folder to write (created; it must be empty unless ``overwrite=True``, which
-        deletes the part files and ``_journey.yaml`` already there).
-    n_customers : int
-        Customers in all (>= 1).
-    chunk : int
-        Customers per part file (>= 1; default 100,000: about 1.4M events).
-    random_state : int, optional
-        Seed (int >= 0); None for fresh randomness.
-    overwrite : bool
-        Replace the part files of an earlier run in ``path``.
-    progress : bool, optional
-        A progress bar over the chunks (None: when there are several).
-    **options
-        Any other parameter of :func:`make_journeys` (``days``, ``ab_lift``, ``p_support``...).
-
-    Returns
-    -------
-    pathlib.Path
-        The folder.
-
-    Examples
-    --------
-    >>> import journeylab as jl, tempfile
-    >>> folder = jl.datasets.write_journeys(tempfile.mkdtemp() + "/log", 300, chunk=100, random_state=7)
-    >>> sorted(p.name for p in folder.iterdir())
-    ['_journey.yaml', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']
-    >>> log = jl.scan_parquet(folder, case="case", activity="activity", timestamp="timestamp")
-    >>> log.n_cases
-    300
-    """
-    from . import make_journeys
-
+def write_parts(make_journeys, path, n_customers, *, chunk, random_state, overwrite, progress, **options) -> Path:
+    """The work of :func:`journeylab.datasets.write_journeys` (``make_journeys`` passed in: it lives in
+    the package above this module)."""
     for name, value, low in (("n_customers", n_customers, 1), ("chunk", chunk, 1)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise InvalidParameterError(f"{name} must be a whole number >= {low}, e.g. 100_000, not {cut(repr(value))}.")
-    if "progress" in options:
-        raise InvalidParameterError("progress= is the bar over the chunks here; the chunks themselves run quietly.")
     folder = Path(os.fspath(path)).expanduser()
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"path='{folder}' is a file; give the folder the part files go to, e.g. 'events/'.")
