@@ -402,3 +402,62 @@ def test_engine_choice_and_its_errors(tmp_path):
         load_log(str(tmp_path), engine="memory", **roles)
     with pytest.raises(jl.JourneylabError, match="--deduplicate works in memory only"):
         load_log(str(p), engine="duckdb", deduplicate=True, **roles)
+
+
+# --------------------------------------------------------------------------- Spark
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from conftest import spark_session_or_skip
+
+    return spark_session_or_skip()
+
+
+def _readme_block(marker: str) -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    after = text[text.index(marker):]
+    start = after.index("```python\n") + len("```python\n")
+    return after[start:after.index("```", start)]
+
+
+@pytest.mark.spark
+def test_readme_spark_recipe_runs(spark, tmp_path):
+    jl.datasets.write_journeys(tmp_path / "events", 120, chunk=60, random_state=2)
+    code = _readme_block("<!-- spark-recipe")
+    assert code.count('"events/"') == 1
+    # the JVM resolves relative paths against its own start folder: the recipe's folder, absolute
+    code = code.replace('"events/"', repr(str(tmp_path / "events")))
+    space: dict = {}
+    exec(compile(code, "README.md (Spark recipe)", "exec"), space)
+    log = space["log"]
+    assert log.is_lazy and log.backend == "pyspark"
+    df = pd.read_parquet(tmp_path / "events")
+    df = df[df["session_id"].notna()]
+    mem = jl.from_pandas(df, case="session_id", customer="case", activity="activity", timestamp="timestamp",
+                         channel="channel", value="value")
+    got = dict(zip(map(tuple, space["variants"]["variant"]), space["variants"]["count"]))
+    want = dict(zip(map(tuple, jl.engine.variants(mem)["variant"]), jl.engine.variants(mem)["count"]))
+    assert got == want and sum(got.values()) == df["session_id"].nunique()
+    assert int(space["dfg"]["count"].sum()) == len(df) - df["session_id"].nunique()
+
+
+@pytest.mark.spark
+def test_report_helpers_and_cli_engine_on_spark(spark, sim, tmp_path):
+    from journeylab._cli_commands import load_log
+    from journeylab._report.data import distinct_values, engine_fingerprint, engine_label
+
+    small = jl.datasets.make_journeys(80, random_state=4).log
+    path = tmp_path / "e.parquet"
+    small.to_pandas().to_parquet(path)
+    log = load_log(str(path), engine="spark", case="case", activity="activity", timestamp="timestamp",
+                   channel="channel")
+    assert log.is_lazy and log.backend == "pyspark" and log.n_events == small.n_events
+    with fetched() as f:
+        digest = engine_fingerprint(log)
+        channels = distinct_values(log, "channel")
+    assert len(digest) == 64 and f.largest <= len(channels) <= 10
+    assert channels.tolist() == sorted(small.to_pandas()["channel"].dropna().unique())
+    assert engine_label(log).startswith("Spark")
