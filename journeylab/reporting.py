@@ -66,8 +66,8 @@ def parse_size(text) -> int:
 
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
     if m is None or m.group(2).lower() not in _UNITS:
-        raise InvalidParameterError(f"engine threshold {str(text)[:40]!r} is not a size; give e.g. 500MB, 2GB or a number "
-                              "of bytes.")
+        raise InvalidParameterError(f"engine threshold {str(text)[:40]!r} is not a size; give e.g. 500MB, 2GB or "
+                                    "a number of bytes.")
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
@@ -102,11 +102,11 @@ def resolve_engine(path, engine: str | None = None, threshold="500MB") -> str:
     ('memory', 'spark')
     """
     if engine not in (None, "auto", *ENGINES):
-        raise InvalidParameterError(f"engine={str(engine)[:40]!r} is not one of {list(ENGINES)} (or None: DuckDB for "
-                              "Parquet larger than the threshold, memory otherwise).")
+        raise InvalidParameterError(f"engine={str(engine)[:40]!r} is not one of {list(ENGINES)} (or None: DuckDB "
+                                    "for Parquet larger than the threshold, memory otherwise).")
+    limit = parse_size(threshold)
     if engine not in (None, "auto"):
         return engine
-    limit = parse_size(threshold)
     if path is None:
         return "memory"
     name = str(path).lower().rstrip("/")
