@@ -461,3 +461,23 @@ def test_report_helpers_and_cli_engine_on_spark(spark, sim, tmp_path):
     assert len(digest) == 64 and f.largest <= len(channels) <= 10
     assert channels.tolist() == sorted(small.to_pandas()["channel"].dropna().unique())
     assert engine_label(log).startswith("Spark")
+
+
+def test_report_on_a_lazy_log_says_what_failed(sim_duckdb, tmp_path, monkeypatch):
+    from journeylab._report import sections
+    from journeylab.reporting import ReportError
+
+    def broken(*a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sections, "overview_section", broken)
+    with pytest.raises(ReportError, match="failed in section 3 with RuntimeError: boom.*journeylab bug"):
+        jl.report(sim_duckdb, out=tmp_path / "r.html", progress=False)
+    assert not (tmp_path / "r.html").exists()
+
+    def refused(*a, **k):
+        raise SchemaError("a clear journeylab error")
+
+    monkeypatch.setattr(sections, "overview_section", refused)
+    with pytest.raises(SchemaError, match="a clear journeylab error"):
+        jl.report(sim_duckdb, out=tmp_path / "r.html", progress=False)
