@@ -42,7 +42,7 @@ from .kpi import SurveyScore, TouchpointScores, ces, csat, nps, survey_score, to
 from .log import EventLog, from_pandas
 from .milestones import Milestones, milestones
 from .peakend import PeakEnd, peak_end
-from .readers import from_ibis, read_csv, read_parquet, read_xes
+from .readers import from_ibis, read_csv, read_parquet, read_xes, scan_parquet
 from .reporting import report
 from .rules import Rule, RuleActions, evaluate_rules
 from .segments import Segmentation, SegmentComparison, cluster_journeys, compare_segments, segment_by
@@ -68,6 +68,7 @@ __all__ = [
     "EventLog",
     "from_pandas",
     "from_ibis",
+    "scan_parquet",
     "read_csv",
     "read_parquet",
     "read_xes",

@@ -26,6 +26,7 @@ from ._cli_text import (
 from ._core.formatting import format_duration
 from ._kernels.events import events
 from .exceptions import FileFormatError, JourneylabError
+from .reporting import many_files, resolve_engine
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_ERROR", "load_log", "log_from", "classifier_arg", "journey_from",
            "cmd_summary", "cmd_validate", "cmd_variants", "cmd_conformance", "cmd_report"]
@@ -35,10 +36,58 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 # --------------------------------------------------------------------------- reading
 
+def _spark_session():
+    """The active Spark session, or a local one (``JOURNEYLAB_SPARK_MASTER``, default ``local[*]``)."""
+    import os
+
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise JourneylabError("--engine spark needs pyspark (pip install 'journeylab[spark]', and Java 17); or use "
+                              "--engine duckdb, which reads the same Parquet files in process.") from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    spark = (SparkSession.builder.master(os.environ.get("JOURNEYLAB_SPARK_MASTER", "local[*]"))
+             .appName("journeylab").config("spark.ui.enabled", "false")
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.driver.memory", os.environ.get("JOURNEYLAB_SPARK_DRIVER_MEMORY", "4g")).getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _engine_log(path, engine: str, *, case, activity, timestamp, roles: dict, tz, on_invalid):
+    """A lazy log over Parquet file(s): DuckDB (scan_parquet) or a Spark table."""
+    from . import readers
+
+    name = str(path).lower().rstrip("/")
+    if not (many_files(path) or name.endswith((".parquet", ".pq"))):
+        raise FileFormatError(f"{path}: --engine {engine} reads Parquet (a file, a folder of part files or a glob); "
+                              "convert the log to Parquet, or use --engine memory.")
+    missing = [f"--{k}" for k, v in (("case", case), ("activity", activity), ("timestamp", timestamp)) if not v]
+    if missing:
+        raise JourneylabError(f"{path}: name the columns with {' '.join(missing)} (e.g. --case id --activity step "
+                              "--timestamp ts).")
+    if engine == "duckdb":
+        return readers.scan_parquet(path, case=case, activity=activity, timestamp=timestamp, tz=tz,
+                                    on_invalid=on_invalid or "raise", **roles)
+    import ibis
+
+    files, source = readers._parquet_files(path)
+    spark = _spark_session()
+    view = "journeylab_events"
+    spark.read.parquet(*files).createOrReplaceTempView(view)
+    table = ibis.pyspark.connect(spark).table(view)
+    if on_invalid == "drop":
+        table = table.filter(table[case].notnull() & table[activity].notnull() & table[timestamp].notnull())
+    log = readers.from_ibis(table, case=case, activity=activity, timestamp=timestamp, **roles)
+    log._meta.update(source=source, files=len(files))
+    return log
+
 
 def load_log(path: str | None, *, case=None, activity=None, timestamp=None, channel=None, customer=None,
              resource=None, lifecycle=None, value=None, sep=None, tz=None, on_invalid: str | None = None,
-             deduplicate: bool = False, classifier=None, encoding=None):
+             deduplicate: bool = False, classifier=None, encoding=None, engine: str = "memory"):
     """Read a log file by its extension (XES, CSV, Parquet); the bundled sample when ``path`` is None.
 
     Roles left at None take the readers' defaults (for XES: the standard keys, and
@@ -46,7 +95,10 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
     only) builds the activity from a declared classifier or several keys; ``encoding`` (CSV
     only) is the file's text encoding. ``on_invalid="drop"`` drops events with a missing case,
     activity or timestamp (default: refuse them); ``deduplicate=True`` drops exact duplicate
-    events (default: keep them, with a warning).
+    events (default: keep them, with a warning). ``engine`` (see :func:`resolve_engine`):
+    "memory" reads the file into pandas; "duckdb" (:func:`journeylab.scan_parquet`) and "spark"
+    (a table of the active Spark session, or of a local one) leave Parquet events in the engine
+    and accept a folder or a glob of part files.
 
     >>> import journeylab as jl
     >>> load_log(str(jl.datasets.example_path())).n_cases
@@ -57,14 +109,24 @@ def load_log(path: str | None, *, case=None, activity=None, timestamp=None, chan
 
     if path is None:
         return load_default_log()
+    roles = {"channel": channel, "customer": customer, "resource": resource, "lifecycle": lifecycle, "value": value}
+    roles = {k: v for k, v in roles.items() if v}
+    engine = resolve_engine(path, engine)
+    if engine != "memory":
+        if deduplicate:
+            raise JourneylabError(f"{path}: --deduplicate works in memory only; drop duplicates where the table is "
+                                  "made, or use --engine memory.")
+        return _engine_log(path, engine, case=case, activity=activity, timestamp=timestamp, roles=roles, tz=tz,
+                           on_invalid=on_invalid)
+    if many_files(path):
+        raise FileFormatError(f"{path} is a folder or a glob of part files: read it with --engine duckdb or "
+                              "--engine spark (engine='duckdb' in Python).")
     quality = {"deduplicate": bool(deduplicate)}
     if on_invalid:
         quality["on_invalid"] = on_invalid
     if not Path(path).is_file():
         raise FileFormatError(f"No file at {path}. Check the path (journeylab reads .xes, .xes.gz, .csv, .csv.gz, .parquet).")
     name = Path(path).name.lower()
-    roles = {"channel": channel, "customer": customer, "resource": resource, "lifecycle": lifecycle, "value": value}
-    roles = {k: v for k, v in roles.items() if v}
     if name.endswith((".xes", ".xes.gz")):
         if encoding:
             raise JourneylabError(f"{path}: --encoding is for CSV files; an XES file declares its own encoding.")
@@ -387,7 +449,7 @@ def _deviation_text(devs) -> str:
 def cmd_report(args) -> int:
     from . import reporting
 
-    path = reporting.report(args.log, journey=args.journey, out=args.out, pdf=args.pdf, title=args.title,
+    path = reporting.report(args.log, engine=args.engine, engine_threshold=args.engine_threshold, journey=args.journey, out=args.out, pdf=args.pdf, title=args.title,
                             segment_by=args.segment_by, case=args.case, activity=args.activity,
                             timestamp=args.timestamp, channel=args.channel, customer=args.customer,
                             resource=args.resource, lifecycle=args.lifecycle, value=args.value, sep=args.sep,

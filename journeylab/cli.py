@@ -242,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf", default=None, metavar="PDF", help="also print the report to this PDF (needs Chromium)")
     p.add_argument("--timeout", default=1800, type=_timeout, metavar="SECONDS",
                    help="seconds one section may take (default 1800; 0 for no limit)")
+    p.add_argument("--engine", default=None, choices=["duckdb", "spark", "memory"],
+                   help="where the events are read and reduced: duckdb (Parquet scanned in process, larger than "
+                        "memory is fine), spark (a local Spark session), memory (pandas); default: duckdb for "
+                        "Parquet larger than --engine-threshold or a folder of part files, memory otherwise")
+    p.add_argument("--engine-threshold", default="500MB", metavar="SIZE",
+                   help="Parquet input larger than this is read with DuckDB when --engine is not given "
+                        "(default 500MB)")
     _add_common(p, json_flag=False)
     p.set_defaults(func=cmd_report)
     return parser

@@ -8,6 +8,11 @@ is orders of magnitude smaller than the log). The computations live in
 :mod:`journeylab._kernels.scans` (one implementation each, cached by the log); this module is
 their public face.
 
+DuckDB's memory limit, spill folder and threads for every connection journeylab makes:
+:func:`configure` (or ``JOURNEYLAB_DUCKDB_MEMORY_LIMIT`` / ``_TEMP_DIRECTORY`` / ``_THREADS``); the
+defaults (60% of RAM, ``<system temp>/journeylab-duckdb``) are explained in
+:mod:`journeylab._core.backend`.
+
 Version traps handled there: ordered ``collect(order_by=...)`` is not supported on the
 PySpark backend, so variants collect ``(_seq, activity)`` structs and sort the array there;
 Ibis 12's ``con.create_table`` fails on DuckDB 2.0, so logs are registered as memtables.
@@ -25,13 +30,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._core.backend import backend_name, duckdb_connection, execute
+from ._core.backend import apply_settings, backend_name, configure, duckdb_connection, execute, settings
 from ._core.deprecation import moved_names
 from ._core.validation import LOG, checked
 from ._kernels import scans
 from ._kernels.scans import SEP  # noqa: F401  (a public name of this module)
 
-__all__ = ["directly_follows", "variants", "case_table", "start_end", "execute", "duckdb_connection", "backend_name"]
+__all__ = ["directly_follows", "variants", "case_table", "start_end", "execute", "duckdb_connection", "backend_name",
+           "configure", "settings", "apply_settings"]
 
 
 @checked(log=LOG)

@@ -7,6 +7,13 @@ figures are inline PNG images, there is no script and no request to any outside 
 (a Content-Security-Policy forbids them), and every string that comes from the data is
 escaped. The output files are written atomically: a failed run leaves no half-written report.
 
+Logs that live in an engine: a lazy log (:func:`journeylab.scan_parquet`, :func:`journeylab.from_ibis`
+on DuckDB or Spark) cannot be handed to another process, so its report runs the same notebook's
+sections in this process (no kernel; ``timeout`` does not apply); each section asks the engine
+for its reduced tables, and the input's hash is a fingerprint computed in the engine. A log
+file read with ``engine="duckdb"`` or ``"spark"`` (the default for Parquet larger than
+``engine_threshold``) is scanned lazily inside the report's kernel. The appendix states the engine.
+
 >>> import journeylab as jl, tempfile, os
 >>> out = jl.report(jl.datasets.load_example(), out=os.path.join(tempfile.mkdtemp(), "r.html"))  # doctest: +SKIP
 >>> out.name  # doctest: +SKIP
@@ -32,7 +39,7 @@ from ._core.validation import BOOL, TEXT, Int, Optional, Real, checked
 from ._core.version import __version__
 from .exceptions import FileFormatError, InvalidParameterError, JourneylabError, OutputError
 
-__all__ = ["report", "overview", "ReportError"]
+__all__ = ["report", "overview", "ReportError", "ENGINES", "resolve_engine", "parse_size", "many_files"]
 
 _REMOVED_TAGS = ("parameters", "injected-parameters", "report-remove")
 _SECONDS = Real(0, low_open=True, example=1800, what="a positive number of seconds, or None for no limit")
@@ -42,6 +49,70 @@ def _seconds(value, name):
     """The ``timeout`` kind: a positive number of seconds, checked and kept as given (1, not 1.0)."""
     _SECONDS(value, name)
     return value
+
+
+ENGINES = ("duckdb", "spark", "memory")
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20,
+          "gib": 2**30, "tib": 2**40}
+
+
+def parse_size(text) -> int:
+    """A size in bytes from ``500MB``, ``2GB``, ``1.5GiB`` or a number of bytes.
+
+    >>> parse_size("500MB"), parse_size(1024)
+    (500000000, 1024)
+    """
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
+    if m is None or m.group(2).lower() not in _UNITS:
+        raise InvalidParameterError(f"engine threshold {str(text)[:40]!r} is not a size; give e.g. 500MB, 2GB or "
+                                    "a number of bytes.")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def many_files(path) -> bool:
+    """Whether ``path`` is a folder or a glob of Parquet part files (read by an engine, never in memory).
+
+    >>> many_files("events/part-*.parquet"), many_files("events.parquet")
+    (True, False)
+    """
+    import glob
+
+    return Path(str(path)).expanduser().is_dir() or glob.has_magic(str(path))
+
+
+def _input_bytes(path) -> int:
+    import glob
+
+    p = Path(str(path)).expanduser()
+    if p.is_dir():
+        return sum(f.stat().st_size for f in p.rglob("*.parquet"))
+    if glob.has_magic(str(path)):
+        return sum(Path(f).stat().st_size for f in glob.glob(str(p), recursive=True))
+    return p.stat().st_size if p.is_file() else 0
+
+
+def resolve_engine(path, engine: str | None = None, threshold="500MB") -> str:
+    """Where a log file is read: ``engine`` when given; otherwise DuckDB (:func:`journeylab.scan_parquet`)
+    for Parquet larger than ``threshold`` or a folder / glob of part files, and memory for the rest.
+
+    >>> import journeylab as jl
+    >>> resolve_engine(str(jl.datasets.example_path())), resolve_engine("x.parquet", "spark")
+    ('memory', 'spark')
+    """
+    if engine not in (None, "auto", *ENGINES):
+        raise InvalidParameterError(f"engine={str(engine)[:40]!r} is not one of {list(ENGINES)} (or None: DuckDB "
+                                    "for Parquet larger than the threshold, memory otherwise).")
+    limit = parse_size(threshold)
+    if engine not in (None, "auto"):
+        return engine
+    if path is None:
+        return "memory"
+    name = str(path).lower().rstrip("/")
+    if many_files(path) or (name.endswith((".parquet", ".pq")) and _input_bytes(path) > limit):
+        return "duckdb"
+    return "memory"
 
 
 class ReportError(JourneylabError, RuntimeError):
@@ -110,7 +181,15 @@ def _kernel_manager_class(workdir: Path):
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
+    from ._core.backend import settings
+
     env = {"TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "IPYTHONDIR": str(workdir / "ipython")}
+    # the DuckDB settings of this process (engine.configure, environment) hold in the kernel too
+    duck = settings()
+    env.update({"JOURNEYLAB_DUCKDB_MEMORY_LIMIT": str(duck["memory_limit"]),
+                "JOURNEYLAB_DUCKDB_TEMP_DIRECTORY": str(duck["temp_directory"])})
+    if duck["threads"] is not None:
+        env["JOURNEYLAB_DUCKDB_THREADS"] = str(duck["threads"])
     # the kernel imports the same journeylab as this process: a checkout or a --target folder is
     # put on its path; an installed package is found there anyway (and site-packages must not
     # come before the standard library)
@@ -198,7 +277,23 @@ def _export(nb) -> str:
     return body
 
 
-def _input(log, options: dict, workdir: Path) -> tuple[dict, str, str]:
+def _files_sha256(path) -> str:
+    """SHA-256 of the bytes of a file, or of the part files of a folder / glob (sorted by name)."""
+    import hashlib
+
+    from .readers import _parquet_files
+
+    p = Path(str(path)).expanduser()
+    if p.is_file():
+        return file_sha256(p)
+    files, _ = _parquet_files(path)
+    h = hashlib.sha256()
+    for f in files:
+        h.update(Path(f).name.encode() + b"\x00" + file_sha256(f).encode())
+    return h.hexdigest()
+
+
+def _input(log, options: dict, workdir: Path, engine: str = "memory") -> tuple[dict, str, str]:
     """Notebook parameters that hand ``log`` to the kernel, the input's label and its hash."""
     from .log import EventLog
 
@@ -208,10 +303,11 @@ def _input(log, options: dict, workdir: Path) -> tuple[dict, str, str]:
         path = retail_files()["events"]
         return {}, "the bundled retail sample", file_sha256(path)
     if isinstance(log, EventLog):
-        if log.is_lazy:
-            raise InvalidParameterError("The report works on logs in memory, and this EventLog lives in an outside "
-                                        "engine (Ibis/Spark): collect it first (jl.from_pandas(...) on its "
-                                        "events), or report on the file it was read from.")
+        if log.is_lazy:  # runs in this process (see _run_here): the engine's fingerprint, not the events
+            source = log._meta.get("source")
+            label = f"EventLog in {log.backend} ({Path(str(source)).name if source else 'Ibis table'})"
+            return ({"handed_log": log, "hash_of": f"fingerprint of the events computed in {log.backend}: counts, "
+                     "time range and aggregates of row hashes"}, label, frame_sha256(log))
         pkl = workdir / "log.pkl"
         with open(pkl, "wb") as fh:
             pickle.dump(log, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -220,11 +316,16 @@ def _input(log, options: dict, workdir: Path) -> tuple[dict, str, str]:
         return {"log_pickle": str(pkl), "hash_of": "of the events: their row hashes in order"}, label, \
             frame_sha256(log)
     if isinstance(log, (str, os.PathLike)):
+        import glob
+
         path = Path(log).expanduser().resolve()
-        if not path.is_file():
+        many = engine != "memory" and (path.is_dir() or glob.has_magic(str(log)))
+        if not path.is_file() and not many:
             raise FileFormatError(f"{log}: no such file; give the path of an event log (.xes, .xes.gz, .csv, "
-                                  ".parquet).")
-        return {"log_path": str(path), "read_options": options}, path.name, file_sha256(path)
+                                  ".parquet; a folder of Parquet part files with engine='duckdb' or 'spark').")
+        where = str(path) if not glob.has_magic(str(log)) else str(Path(log).expanduser())
+        return ({"log_path": where, "read_options": options, "engine": engine}, path.name,
+                _files_sha256(where))
     raise InvalidParameterError(f"log must be an EventLog, the path of a log file or None (the bundled sample), "
                                 f"not {type(log).__name__}.")
 
@@ -244,11 +345,48 @@ def _journey_yaml(journey) -> tuple[str | None, str | None]:
                                 f"not {type(journey).__name__}.")
 
 
+def _run_here(params: dict, *, progress: bool) -> str:
+    """Run the report notebook's cells in this process (a lazy log cannot go to a kernel): the same
+    code, with ``display`` collecting each section's HTML. Returns the sections' HTML."""
+    import warnings
+
+    import nbformat
+
+    from ._core.progress import progress as _progress
+
+    nb = nbformat.reads((resources.files("journeylab.templates") / "report.ipynb").read_text(encoding="utf-8"),
+                        as_version=4)
+    cells = [c for c in nb.cells if c.get("cell_type") == "code"]
+    parts: list[str] = []
+    space: dict = {"__name__": "journeylab_report"}
+    with warnings.catch_warnings():
+        for i, cell in enumerate(_progress(cells, total=len(cells), desc="report sections", enabled=progress), 1):
+            try:
+                exec(compile(cell.source, f"<report cell {i}>", "exec"), space)
+            except JourneylabError:
+                raise
+            except MemoryError:
+                raise ReportError(f"The report ran out of memory in section {i}. Give DuckDB less memory or more "
+                                  "spill room (jl.engine.configure(memory_limit=..., temp_directory=...)), or "
+                                  "report on a sample of the cases.") from None
+            except Exception as err:
+                raise ReportError(f"The report failed in section {i} with {type(err).__name__}: {err}. This is a "
+                                  "journeylab bug; please report it with the input that caused it.") from err
+            if "parameters" in cell.metadata.get("tags", []):
+                space.update(params)
+            elif "display" in space and not getattr(space["display"], "_journeylab", False):
+                def collect(obj, *_, **__):
+                    parts.append(getattr(obj, "data", None) or str(obj))
+                collect._journeylab = True
+                space["display"] = collect
+    return "\n".join(parts)
+
+
 @checked(top_variants=Int(minimum=1, example=10), segment_by=Optional(TEXT), progress=BOOL, deduplicate=BOOL,
          timeout=Optional(_seconds))
 def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: str | None = None,
            segment_by: str | None = None, top_variants: int = 10, progress: bool = True,
-           timeout: int | None = 1800, case=None, activity=None, timestamp=None, channel=None, customer=None,
+           timeout: int | None = 1800, engine: str | None = None, engine_threshold="500MB", case=None, activity=None, timestamp=None, channel=None, customer=None,
            resource=None, lifecycle=None, value=None, sep=None, tz=None, on_invalid: str | None = None,
            deduplicate: bool = False, classifier=None, encoding: str | None = None) -> Path:
     """Write a self-contained HTML report of an event log (and optionally a PDF of it).
@@ -261,7 +399,9 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
 
     Parameters
     ----------
-    log : EventLog in memory, the path of a log file (.xes, .xes.gz, .csv, .parquet; read with
+    log : EventLog (in memory, or lazy: DuckDB or Spark - see below), the path of a log file (.xes,
+        .xes.gz, .csv, .parquet, or a folder / glob of Parquet part files with ``engine="duckdb"`` or
+        ``"spark"``; read with
         the ``case``/``activity``/``timestamp``/``channel``/``customer``/``resource``/
         ``lifecycle``/``value``/``sep``/``tz``/``on_invalid``/``deduplicate``/``classifier`` (XES)/
         ``encoding`` (CSV) options), or
@@ -276,7 +416,13 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
     segment_by : a case attribute (e.g. "region") to segment by; default: behavioural segments.
     top_variants : how many variants the variant table shows.
     progress : a progress bar, section by section (papermill's, tqdm); False for none.
-    timeout : seconds one section may take (None: no limit).
+    timeout : seconds one section may take (None: no limit). Not for a lazy log (its sections run
+        in this process).
+    engine : where a log *file* is read and reduced: "duckdb" (:func:`journeylab.scan_parquet`:
+        the events stay in DuckDB, which spills to disk beyond its memory limit), "spark" (a
+        table of the active Spark session or of a local one), "memory" (pandas); None: "duckdb"
+        for Parquet larger than ``engine_threshold`` (e.g. ``"500MB"``) or a folder of part files,
+        "memory" otherwise. A lazy EventLog stays where it lives. The appendix says which ran.
     case, activity, timestamp, channel, customer, resource, lifecycle, value, sep, tz, on_invalid, deduplicate, \
 classifier, encoding : the reading options when ``log`` is a path (see :func:`journeylab.read_csv`,
         :func:`journeylab.read_xes`).
@@ -314,17 +460,25 @@ classifier, encoding : the reading options when ``log`` is a path (see :func:`jo
                                      classifier=classifier, encoding=encoding).items()
                if v is not None}
     journey_yaml, journey_source = _journey_yaml(journey)
-    _check_loopback()
+    from .log import EventLog
+
+    lazy = isinstance(log, EventLog) and log.is_lazy
+    where = resolve_engine(log, engine, engine_threshold) if isinstance(log, (str, os.PathLike)) else "memory"
+    if not lazy:
+        _check_loopback()
     with tempfile.TemporaryDirectory(prefix="journeylab-report-") as tmp:
-        handover, label, digest = _input(log, options, Path(tmp))
+        handover, label, digest = _input(log, options, Path(tmp), where)
         shown = {"log": label, **options,
                  "journey": journey_source or ("the sample's journey" if log is None else None),
-                 "segment_by": segment_by, "top_variants": top_variants, "title": title}
+                 "segment_by": segment_by, "top_variants": top_variants, "title": title,
+                 "engine": log.backend if lazy else where}
         params = {**handover, "journey_yaml": journey_yaml, "journey_source": journey_source,
                   "segment_by": segment_by, "top_variants": top_variants, "input_label": label,
                   "input_hash": digest, "run_params": shown}
-        nb = _execute(params, Path(tmp), progress=progress, timeout=timeout)
-    body = _export(nb)
+        if lazy:
+            body = _run_here(params, progress=progress)
+        else:
+            body = _export(_execute(params, Path(tmp), progress=progress, timeout=timeout))
     html = Template((resources.files("journeylab.templates") / "report.html").read_text(encoding="utf-8")).substitute(
         title=escape(title),
         subtitle=escape(f"Source: {label}"),

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "_table", "log", "readers", "identity", "_yaml", "conditions",
               "_journey_parts", "_fit", "journey",
               "datasets._files", "datasets._params", "datasets._plan", "datasets._timing", "datasets._touches",
-              "datasets._truth", "datasets._simulate", "datasets._bundle", "datasets._example", "datasets"]),
+              "datasets._truth", "datasets._simulate", "datasets._bundle", "datasets._example", "datasets._write", "datasets"]),
     ("kernels", ["_kernels.units", "_kernels.events", "_kernels.scans", "_kernels.cases", "_kernels.visits", "_kernels.steps",
                  "_kernels.alignment", "_kernels.entries", "_kernels.crediting", "_kernels.survey",
                  "_kernels.conversion_paths", "_kernels.pm4py", "_kernels"]),
@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, list[str]]] = [
                   "plotting.paths", "plotting.model", "plotting.conformance", "plotting.segments", "plotting.goals",
                   "plotting.kpi", "plotting.journeymap", "plotting.notebook", "plotting"]),
     ("widgets", ["widgets._common", "widgets.process", "widgets.happy_path", "widgets.segments", "widgets"]),
-    ("report", ["_report.html", "_report.experience", "_report.segments", "_report.happy_path", "_report.sections",
+    ("report", ["_report.html", "_report.data", "_report.experience", "_report.segments", "_report.happy_path", "_report.sections",
                 "_report.browser", "_report"]),
     ("top", ["reporting", "__init__", "_cli_text", "_cli_commands", "cli", "__main__", "templates"]),
 ]

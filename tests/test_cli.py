@@ -372,8 +372,12 @@ def test_report_passes_its_options(monkeypatch, tmp_path, capsys):
                                          case="id", activity="step", timestamp="ts", channel="ch", customer="cust",
                                          resource="who", lifecycle=None, value=None, sep=";", tz="Europe/Paris",
                                          on_invalid="drop", classifier=None, encoding=None, deduplicate=False,
-                                         timeout=600, progress=True))]
+                                         timeout=600, progress=True, engine=None, engine_threshold="500MB"))]
     assert stdout.splitlines() == [f"wrote {out}", f"wrote {pdf}"]
+
+    calls.clear()
+    assert run(capsys, "report", "big.parquet", "--engine", "duckdb", "--engine-threshold", "2GB")[0] == 0
+    assert calls[0][1]["engine"] == "duckdb" and calls[0][1]["engine_threshold"] == "2GB"
 
     calls.clear()
     code, stdout, _ = run(capsys, "report")

@@ -220,8 +220,10 @@ def test_lazy_logs_folders_and_timeouts_fail_clearly(tmp_path, bpic2012):
     ex = jl.datasets.load_example().to_pandas()
     lazy = jl.from_ibis(ibis.memtable(ex[["case", "activity", "timestamp"]]), case="case", activity="activity",
                         timestamp="timestamp")
-    with pytest.raises(jl.InvalidParameterError, match="logs in memory"):
-        jl.report(lazy, out=tmp_path / "r.html")
+    # a lazy log is no longer refused (issue 15): its report runs in this process, in its engine
+    lazy_out = jl.report(lazy, out=tmp_path / "lazy" / "r.html", progress=False)
+    assert "Engine: DuckDB" in lazy_out.read_text(encoding="utf-8")
+    shutil.rmtree(tmp_path / "lazy")
     with pytest.raises(jl.InvalidParameterError, match="is a folder"):
         jl.report(jl.datasets.load_example(), out=tmp_path)
     with pytest.raises(jl.InvalidParameterError, match="timeout=0"):

@@ -3,17 +3,42 @@ expressions on it, and the few backend-specific builtins the scans need.
 
 Every aggregate of journeylab is an Ibis expression; ``execute`` runs it on the backend its table is
 bound to (a memtable, i.e. a pandas-backed log, on the in-process DuckDB of this thread).
+
+DuckDB settings (:func:`configure`, or the environment variables ``JOURNEYLAB_DUCKDB_MEMORY_LIMIT``,
+``JOURNEYLAB_DUCKDB_TEMP_DIRECTORY``, ``JOURNEYLAB_DUCKDB_THREADS``) apply to every DuckDB connection
+journeylab makes: the in-process one of each thread (pandas-backed logs) and the one that
+:func:`journeylab.scan_parquet` reads files with (:func:`scan_connection`). The defaults:
+
+- ``memory_limit="60%"`` of the machine's RAM (DuckDB's own default is 80%): the rest is for the
+  Python side (the per-variant and per-case tables that come back, pandas, matplotlib);
+- ``temp_directory``: ``<system temp>/journeylab-duckdb`` (DuckDB's default is ``.tmp`` in the
+  current folder): where DuckDB spills what does not fit in the memory limit, so that logs larger
+  than memory can be scanned (sorts, joins, window functions and group-bys spill there);
+- ``threads``: DuckDB's default (every core);
+- ``preserve_insertion_order=False`` on the scan connection only (results without an ORDER BY may
+  come back in any order, which lets DuckDB stream and spill large scans; journeylab's queries on
+  lazy logs never rely on row order, as on Spark), DuckDB's default (True) on the in-process ones.
+
+Precedence: :func:`configure` > environment variables > the defaults above. A connection you
+make yourself (``ibis.duckdb.connect()``) and hand to :func:`journeylab.from_ibis` keeps its own
+settings: apply them with :func:`apply_settings`.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
 import threading
+import weakref
 
 import ibis
 import ibis.expr.datatypes as dt
 import pandas as pd
 
-__all__ = ["duckdb_connection", "backend_name", "execute", "micros", "epoch_us", "unix_micros", "Fetched",
+from ..exceptions import InvalidParameterError
+
+__all__ = ["configure", "settings", "apply_settings", "scan_connection", "duckdb_connection", "backend_name", "execute", "micros", "epoch_us", "unix_micros", "Fetched",
            "fetched"]
 
 _LOCAL = threading.local()
@@ -71,14 +96,197 @@ class fetched:
                 self._outer.add(n)
 
 
+_ENV = {"memory_limit": "JOURNEYLAB_DUCKDB_MEMORY_LIMIT", "temp_directory": "JOURNEYLAB_DUCKDB_TEMP_DIRECTORY",
+        "threads": "JOURNEYLAB_DUCKDB_THREADS"}
+_CONFIGURED: dict = {}  # what configure() was given (None: back to the environment / default)
+# the connections journeylab made (settings applied), by id: Ibis backends compare equal to one another
+_CONNECTIONS: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+_SCAN: dict = {}
+_LOCK = threading.Lock()
+_MEMORY = re.compile(r"^\s*(\d+(\.\d+)?)\s*(%|[KMGT]i?B|B)\s*$", re.IGNORECASE)
+
+
+def _error(message: str) -> InvalidParameterError:
+    return InvalidParameterError(message)
+
+
+def _memory_limit(value, where: str) -> str:
+    text = str(value).strip()
+    m = _MEMORY.match(text)
+    if m is None or float(m.group(1)) <= 0 or (m.group(3) == "%" and float(m.group(1)) > 100):
+        raise _error(f"{where} must be a share of the machine's RAM or an amount, e.g. '60%' or '12GB' "
+                     f"(units B, KB, MB, GB, TB, or KiB..TiB), not {text[:40]!r}.")
+    return text.replace(" ", "")
+
+
+def _threads(value, where: str) -> int:
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        n = 0
+    if isinstance(value, bool) or n < 1:
+        raise _error(f"{where} must be a whole number of threads >= 1, e.g. 2, not {str(value)[:40]!r}.")
+    return n
+
+
+def _temp_directory(value, where: str) -> str:
+    text = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(text, str) or not text.strip():
+        raise _error(f"{where} must be the path of a folder DuckDB may spill to, e.g. '/scratch/duckdb', "
+                     f"not {str(value)[:40]!r}.")
+    return os.path.expanduser(text)
+
+
+_CHECK = {"memory_limit": _memory_limit, "temp_directory": _temp_directory, "threads": _threads}
+
+
+def settings() -> dict:
+    """The DuckDB settings journeylab applies to its connections.
+
+    Returns
+    -------
+    dict
+        ``memory_limit``, ``temp_directory``, ``threads`` (None: DuckDB's default, every core) and
+        ``preserve_insertion_order`` (of the scan connection): what :func:`configure` set, else the
+        environment variables, else the defaults.
+
+    Examples
+    --------
+    >>> sorted(settings())
+    ['memory_limit', 'preserve_insertion_order', 'temp_directory', 'threads']
+    """
+    out = {"memory_limit": "60%", "temp_directory": os.path.join(tempfile.gettempdir(), "journeylab-duckdb"),
+           "threads": None, "preserve_insertion_order": False}
+    for key, var in _ENV.items():
+        if os.environ.get(var, "").strip():
+            out[key] = _CHECK[key](os.environ[var], f"the environment variable {var}")
+    for key, value in _CONFIGURED.items():
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _statements(scan: bool) -> list[str]:
+    s = settings()
+    sql = [f"SET memory_limit='{s['memory_limit']}'",
+           "SET temp_directory='{}'".format(s["temp_directory"].replace("'", "''"))]
+    if s["threads"] is not None:
+        sql.append(f"SET threads={int(s['threads'])}")
+    if scan:
+        sql.append(f"SET preserve_insertion_order={'true' if s['preserve_insertion_order'] else 'false'}")
+    return sql
+
+
+def apply_settings(con, *, scan: bool = False):
+    """Apply journeylab's DuckDB settings (:func:`settings`) to an Ibis DuckDB connection.
+
+    Parameters
+    ----------
+    con : ibis.backends.duckdb.Backend
+        A connection (e.g. your own ``ibis.duckdb.connect()``).
+    scan : bool
+        Also set ``preserve_insertion_order`` (for connections that only run journeylab's queries).
+
+    Returns
+    -------
+    The same connection.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> con = apply_settings(ibis.duckdb.connect())
+    >>> con.raw_sql("SELECT current_setting('temp_directory')").fetchone()[0] == settings()["temp_directory"]
+    True
+    """
+    for sql in _statements(scan):
+        con.raw_sql(sql)
+    return con
+
+
+def configure(*, memory_limit=None, temp_directory=None, threads=None, preserve_insertion_order=None,
+              reset: bool = False) -> dict:
+    """Set DuckDB's memory limit, spill folder and threads for every connection journeylab makes.
+
+    Applies at once to the connections journeylab has made (the in-process one of each thread,
+    the scan connection of :func:`journeylab.scan_parquet`) and to those it makes later. Arguments
+    left at None keep their current value; ``configure()`` with none returns the settings.
+
+    Parameters
+    ----------
+    memory_limit : str, optional
+        A share of the machine's RAM (``"60%"``, the default; DuckDB's own default is 80%) or an
+        amount (``"12GB"``, ``"500MB"``, ``"12GiB"``). Beyond it DuckDB spills to ``temp_directory``.
+    temp_directory : str or Path, optional
+        The folder DuckDB spills to (default ``<system temp>/journeylab-duckdb``): put it on a fast
+        disk with room for the largest sort or join of the log.
+    threads : int, optional
+        Threads DuckDB may use (default: every core).
+    preserve_insertion_order : bool, optional
+        For the scan connection (default False: lets DuckDB stream large scans).
+    reset : bool
+        First forget what earlier calls set (back to the environment variables and defaults).
+
+    Returns
+    -------
+    dict
+        The settings now in force (as :func:`settings`).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> jl.engine.configure(memory_limit="12GB", threads=2)["memory_limit"]
+    '12GB'
+    >>> jl.engine.duckdb_connection().raw_sql("SELECT current_setting('threads')").fetchone()[0]
+    2
+    >>> _ = jl.engine.configure(reset=True)
+    """
+    if reset:
+        _CONFIGURED.clear()
+    given = {"memory_limit": memory_limit, "temp_directory": temp_directory, "threads": threads}
+    for key, value in given.items():
+        if value is not None:
+            _CONFIGURED[key] = _CHECK[key](value, key)
+    if preserve_insertion_order is not None:
+        if not isinstance(preserve_insertion_order, bool):
+            raise _error(f"preserve_insertion_order must be True or False, not {preserve_insertion_order!r}.")
+        _CONFIGURED["preserve_insertion_order"] = preserve_insertion_order
+    for con in list(_CONNECTIONS.values()):
+        apply_settings(con, scan=con is _SCAN.get("con"))
+        if reset and _CONFIGURED.get("threads") is None and settings()["threads"] is None:
+            con.raw_sql("RESET threads")
+    return settings()
+
+
+def _new_connection(scan: bool = False):
+    con = apply_settings(ibis.duckdb.connect(), scan=scan)
+    _CONNECTIONS[id(con)] = con
+    return con
+
+
+def scan_connection():
+    """The DuckDB connection :func:`journeylab.scan_parquet` reads files with (one per process, made on
+    first use, with journeylab's settings and ``preserve_insertion_order`` off).
+
+    Examples
+    --------
+    >>> scan_connection() is scan_connection()
+    True
+    """
+    with _LOCK:
+        con = _SCAN.get("con")
+        if con is None:
+            con = _SCAN["con"] = _new_connection(scan=True)
+    return con
+
+
 def duckdb_connection():
     """The in-process DuckDB backend used for pandas-backed logs (one per thread).
 
     Returns
     -------
     ibis.backends.duckdb.Backend
-        The Ibis DuckDB connection of this thread (made on first use), e.g. to set DuckDB's
-        threads or memory limit.
+        The Ibis DuckDB connection of this thread (made on first use, with the settings of
+        :func:`configure`).
 
     Examples
     --------
@@ -88,7 +296,7 @@ def duckdb_connection():
     """
     con = getattr(_LOCAL, "con", None)
     if con is None:
-        con = ibis.duckdb.connect()
+        con = _new_connection()
         _LOCAL.con = con
     return con
 
@@ -157,6 +365,11 @@ def epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # DuckDB
 @ibis.udf.scalar.builtin
 def unix_micros(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # Spark SQL
     """Microseconds since the epoch (Spark builtin)."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def local_to_utc(zone: dt.string, ts: dt.timestamp) -> dt.Timestamp(timezone="UTC"):  # DuckDB
+    """The instant of a naive local time in ``zone`` (DuckDB's ``timezone(zone, timestamp)``)."""
 
 
 def micros(ts):

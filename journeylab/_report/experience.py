@@ -15,10 +15,10 @@ from __future__ import annotations
 import pandas as pd
 
 from .._core.results import html_table
-from .._kernels.events import events
 from ..contact import contact_peaks
 from ..journeymap import journey_map
 from ..kpi import touchpoint_scores
+from .data import distinct_values  # a group-by in the engine for a lazy log
 from .html import figure, note
 
 __all__ = ["experience_sections"]
@@ -70,7 +70,7 @@ def experience_sections(log, journey, *, kpi: str = "nps", score: str | None = N
     out.append(("Journey map", body))
     ts = touchpoint_scores(log, score=col, kind=kpi)
     out.append((f"{jm.label} per touchpoint", note(repr(ts)) + figure(ts.plot()) + _table(ts.summary)))
-    if log.has_role("channel") and "call_centre" in set(events(log, ["channel"])["channel"].dropna().unique()):
+    if log.has_role("channel") and "call_centre" in set(distinct_values(log, "channel")):
         cp = contact_peaks(log, **(contacts or {}))
         out.append(("Contact peaks", note(repr(cp)) + figure(cp.plot()) + _table(cp.summary)))
     return out

@@ -23,9 +23,10 @@ from .._core.formatting import format_count, format_duration as _fmt_td, format_
 from .._kernels.events import events
 from .._core.version import package_version
 from ..exceptions import DataQualityWarning, JourneylabError
+from .data import counts, distinct_values, engine_fingerprint, engine_label, time_span  # noqa: F401  (public here too)
 from .html import figure as _figure, note as _note, section as _section, table as _table, warn as _warn
 
-__all__ = ["overview", "overview_section", "discovery_sections", "happy_path_sections", "goals_sections",
+__all__ = ["overview", "overview_section", "distinct_values", "engine_label", "engine_fingerprint", "discovery_sections", "happy_path_sections", "goals_sections",
            "experience_sections", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
 
 
@@ -41,8 +42,7 @@ def overview(log) -> dict[str, pd.DataFrame | dict]:
     """
     from .. import engine
 
-    df = events(log, ["channel"] if log.has_role("channel") else [])
-    start, end = log.time_span
+    start, end = time_span(log)
     cards = {
         "events": f"{log.n_events:,}",
         "cases": f"{log.n_cases:,}",
@@ -50,15 +50,13 @@ def overview(log) -> dict[str, pd.DataFrame | dict]:
         "time span": f"{start:%Y-%m-%d} .. {end:%Y-%m-%d}",
     }
     if log.has_role("channel"):
-        cards["channels"] = f"{df['channel'].nunique():,}"
-    acts = df.groupby("activity").agg(events=("case", "size"), cases=("case", "nunique"))
-    acts = acts.sort_values(["events"], ascending=False).reset_index()
+        cards["channels"] = f"{distinct_values(log, 'channel').size:,}"
+    acts = counts(log, "activity").sort_values(["events"], ascending=False).reset_index()
     acts["share of events"] = (acts["events"] / log.n_events).map(format_share)
     acts["share of cases"] = (acts["cases"] / log.n_cases).map(format_share)
     out: dict = {"cards": cards, "activities": acts}
     if log.has_role("channel"):
-        ch = df.groupby("channel").agg(events=("case", "size"), cases=("case", "nunique")).reset_index()
-        ch = ch.sort_values("events", ascending=False)
+        ch = counts(log, "channel").reset_index().sort_values("events", ascending=False)
         ch["share of events"] = (ch["events"] / log.n_events).map(format_share)
         out["channels"] = ch
     var = engine.variants(log)
@@ -226,7 +224,7 @@ def goals_sections(log, journey, *, version: str = "version") -> list[str]:
                                               "customer saw (e.g. A / B) to see the A/B verdict.")))
         return out
     try:
-        values = events(log, [version])[version].dropna().unique()
+        values = distinct_values(log, version)
         control = "A" if "A" in set(map(str, values)) else str(sorted(map(str, values))[0])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataQualityWarning)
@@ -324,12 +322,15 @@ def file_sha256(path) -> str:
 
 
 def frame_sha256(log) -> str:
-    """SHA-256 of an EventLog's events (row hashes of the event table, in order).
+    """SHA-256 of an EventLog's events (row hashes of the event table, in order); for a lazy log,
+    its :func:`engine_fingerprint` (computed in the engine: the events are not fetched).
 
     >>> import journeylab as jl
     >>> frame_sha256(jl.datasets.load_example()) == frame_sha256(jl.datasets.load_example())
     True
     """
+    if log.is_lazy:
+        return engine_fingerprint(log)
     df = events(log)  # every column: the hash is of the whole event table
     rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
     h = hashlib.sha256(rows.tobytes())
@@ -341,14 +342,16 @@ _PACKAGES = ("journeylab", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framewo
              "matplotlib", "lifelines", "papermill", "nbconvert")
 
 
-def appendix_section(params: dict, input_hash: str, hash_of: str = "of the file") -> str:
-    """The reproducibility appendix: package versions, the parameters of the run and a hash of the
-    input (``hash_of`` says what was hashed: the file's bytes, or the events of an in-memory log)."""
+def appendix_section(params: dict, input_hash: str, hash_of: str = "of the file", engine: str | None = None) -> str:
+    """The reproducibility appendix: package versions, the parameters of the run, a hash of the
+    input (``hash_of`` says what was hashed: the file's bytes, the events of an in-memory log, or
+    their fingerprint in the engine) and the engine that ran the report (``engine``)."""
     versions = pd.DataFrame({"package": ["python", *_PACKAGES],
                              "version": [platform.python_version(), *map(package_version, _PACKAGES)]})
     shown = pd.DataFrame({"parameter": list(params), "value": ["-" if v is None else str(v) for v in params.values()]})
     body = (_note("Everything needed to reproduce this report: the same input (check its hash), the same "
                   "parameters and the same package versions.")
             + f"<p>Input SHA-256 ({escape(hash_of)}): <code>{escape(input_hash)}</code></p>"
+            + (f"<p>Engine: {escape(engine)}.</p>" if engine else "")
             + "<h3>Parameters</h3>" + _table(shown) + "<h3>Versions</h3>" + _table(versions))
     return _section("Appendix: reproducibility", body)

@@ -28,12 +28,14 @@ from .._core.validation import BOOL, Optional, checked
 from ._example import example_path, load_example
 from ._params import ACTIVITIES, CHANNELS, MILESTONES, SEGMENT_NAMES, SimulationParams, resolve
 from ._truth import JourneySample, JourneyTruth
+from ._write import write_parts
 
 __all__ = [
     "example_path",
     "load_example",
     "load_default_log",
     "make_journeys",
+    "write_journeys",
     "load_retail",
     "retail_files",
     "RETAIL_SETTINGS",
@@ -177,6 +179,67 @@ def make_journeys(
     params = {k: v for k, v in locals().items() if k not in ("n_customers", "progress")}
     frame, journey, truth = _simulate_frame(n_customers, progress=progress, **params)
     return _sample(frame, journey, truth)
+
+
+def write_journeys(path, n_customers: int, *, chunk: int = 100_000, random_state: int | None = None,
+                   overwrite: bool = False, progress: bool | None = None, **options) -> Path:
+    """Simulate ``n_customers`` customers and write their events as Parquet part files, chunk by chunk.
+
+    Each chunk of ``chunk`` customers is one :func:`make_journeys` call with the same
+    ``options`` and its own seed, written to ``<path>/part-00000.parquet``,
+    ``part-00001.parquet``... and freed before the next: peak memory is that of one chunk
+    (about 1.5 GB for 100,000 customers), whatever ``n_customers`` is. The events have the
+    columns of ``make_journeys(...).log.to_pandas()`` (``case`` = customer, ``session_id``,
+    ``value``...); the journey definition is written to ``<path>/_journey.yaml`` (the leading
+    underscore keeps Spark and pyarrow, which read every other file of a folder, off it). Read the log
+    back lazily with :func:`journeylab.scan_parquet` (e.g. ``case="session_id",
+    customer="case"`` for journey sessions).
+
+    How it relates to :func:`make_journeys`: the same distributions (every chunk is a
+    simulation of its own customers with the same parameters), but not the same rows as one
+    call of ``n_customers`` (each chunk draws from its own seed) - except with a single chunk
+    (``chunk >= n_customers``), whose rows are exactly ``make_journeys(n_customers,
+    random_state=random_state, **options).log.to_pandas()``. Customer ids are numbered across
+    chunks (``C`` and the number, with as many digits as ``n_customers`` needs, at least 6), so
+    customers and session ids are unique over the folder; the cookie, e-mail,
+    phone and loyalty ids of chunk ``k > 0`` end in ``-k``. The same ``random_state`` and
+    ``chunk`` give the same files.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder to write (created; it must be empty unless ``overwrite=True``, which
+        deletes the part files and ``_journey.yaml`` already there).
+    n_customers : int
+        Customers in all (>= 1).
+    chunk : int
+        Customers per part file (>= 1; default 100,000: about 1.4M events).
+    random_state : int, optional
+        Seed (int >= 0); None for fresh randomness.
+    overwrite : bool
+        Replace the part files of an earlier run in ``path``.
+    progress : bool, optional
+        A progress bar over the chunks (None: when there are several).
+    **options
+        Any other parameter of :func:`make_journeys` (``days``, ``ab_lift``, ``p_support``...).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Examples
+    --------
+    >>> import journeylab as jl, tempfile
+    >>> folder = jl.datasets.write_journeys(tempfile.mkdtemp() + "/log", 300, chunk=100, random_state=7)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['_journey.yaml', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']
+    >>> log = jl.scan_parquet(folder, case="case", activity="activity", timestamp="timestamp")
+    >>> log.n_cases
+    300
+    """
+    return write_parts(make_journeys, path, n_customers, chunk=chunk, random_state=random_state,
+                       overwrite=overwrite, progress=progress, **options)
 
 
 def _sample(frame: pd.DataFrame, journey_dict: dict, truth: JourneyTruth) -> JourneySample:

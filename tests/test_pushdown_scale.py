@@ -1,0 +1,483 @@
+"""Scale plumbing: DuckDB settings, scan_parquet, write_journeys, the report and the CLI on lazy logs."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import journeylab as jl
+from journeylab._core import backend
+from journeylab._core.backend import fetched
+from journeylab.exceptions import FileFormatError, InvalidParameterError, MissingValuesError, OutputError, SchemaError
+
+ROLES = dict(case="case", activity="activity", timestamp="timestamp", channel="channel", value="value")
+
+
+def _setting(con, name):
+    return con.raw_sql(f"SELECT current_setting('{name}')").fetchone()[0]
+
+
+def _duckdb_text(memory_limit: str) -> str:
+    """How DuckDB itself shows a memory limit once set (e.g. '1GB' -> '953.6 MiB')."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit='{memory_limit}'")
+    return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def _in_new_thread(fn):
+    out = {}
+    th = threading.Thread(target=lambda: out.setdefault("v", fn()))
+    th.start()
+    th.join()
+    return out["v"]
+
+
+@pytest.fixture
+def clean_settings(monkeypatch):
+    for var in backend._ENV.values():
+        monkeypatch.delenv(var, raising=False)
+    backend.configure(reset=True)
+    yield
+    backend.configure(reset=True)
+
+
+def _same_events(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Equal event tables up to dtypes (categories vs text, Int8 vs float) and ties in row order."""
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+
+    def norm(df):
+        df = df.copy()
+        for c in df.columns:
+            if c != "timestamp":
+                df[c] = df[c].astype(object).where(df[c].notna(), None)
+                df[c] = df[c].map(lambda v: float(v) if isinstance(v, (int, float, np.number)) and
+                                  not isinstance(v, bool) else v)
+        return df.sort_values(["case", "timestamp", "activity"], kind="stable").reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(norm(a), norm(b), check_dtype=False)
+
+
+# --------------------------------------------------------------------------- DuckDB settings
+
+
+def test_defaults_are_applied_to_every_connection(clean_settings):
+    s = backend.settings()
+    assert s["memory_limit"] == "60%" and s["threads"] is None and s["preserve_insertion_order"] is False
+    assert s["temp_directory"].endswith("journeylab-duckdb")
+    con = _in_new_thread(backend.duckdb_connection)  # a fresh in-process connection
+    assert _setting(con, "memory_limit") == _duckdb_text("60%")
+    assert _setting(con, "temp_directory") == s["temp_directory"]
+    assert _setting(con, "preserve_insertion_order") is True  # kept for pandas-backed logs
+    assert _setting(backend.scan_connection(), "preserve_insertion_order") is False
+    assert _setting(backend.scan_connection(), "memory_limit") == _duckdb_text("60%")
+
+
+def test_configure_applies_now_and_later(clean_settings, tmp_path):
+    here, scan = backend.duckdb_connection(), backend.scan_connection()
+    out = jl.engine.configure(memory_limit="1GB", temp_directory=tmp_path / "spill", threads=1)
+    assert out["memory_limit"] == "1GB" and out["threads"] == 1
+    later = _in_new_thread(backend.duckdb_connection)
+    for con in (here, scan, later):
+        assert _setting(con, "memory_limit") == _duckdb_text("1GB")
+        assert _setting(con, "temp_directory") == str(tmp_path / "spill")
+        assert _setting(con, "threads") == 1
+    jl.engine.configure(memory_limit="2GB")  # the others stay
+    assert _setting(here, "memory_limit") == _duckdb_text("2GB") and _setting(here, "threads") == 1
+    jl.engine.configure(reset=True)
+    assert _setting(here, "memory_limit") == _duckdb_text("60%")
+
+
+def test_environment_variables(clean_settings, monkeypatch, tmp_path):
+    monkeypatch.setenv("JOURNEYLAB_DUCKDB_MEMORY_LIMIT", "750MB")
+    monkeypatch.setenv("JOURNEYLAB_DUCKDB_TEMP_DIRECTORY", str(tmp_path))
+    monkeypatch.setenv("JOURNEYLAB_DUCKDB_THREADS", "1")
+    con = _in_new_thread(backend.duckdb_connection)
+    assert _setting(con, "memory_limit") == _duckdb_text("750MB")
+    assert _setting(con, "temp_directory") == str(tmp_path) and _setting(con, "threads") == 1
+    jl.engine.configure(memory_limit="1GB")  # configure() wins over the environment
+    assert _setting(con, "memory_limit") == _duckdb_text("1GB")
+    monkeypatch.setenv("JOURNEYLAB_DUCKDB_THREADS", "many")
+    with pytest.raises(InvalidParameterError, match="JOURNEYLAB_DUCKDB_THREADS.*'many'"):
+        backend.settings()
+    monkeypatch.delenv("JOURNEYLAB_DUCKDB_THREADS")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(memory_limit="lots"), "memory_limit must be .*'60%' or '12GB'.*'lots'"),
+    (dict(memory_limit="150%"), "memory_limit"),
+    (dict(memory_limit=0), "memory_limit"),
+    (dict(threads=0), "threads must be a whole number"),
+    (dict(threads=True), "threads"),
+    (dict(temp_directory=""), "temp_directory must be the path"),
+    (dict(preserve_insertion_order="no"), "preserve_insertion_order must be True or False"),
+])
+def test_configure_refuses_bad_values(clean_settings, kwargs, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        jl.engine.configure(**kwargs)
+    assert backend.settings()["memory_limit"] == "60%"  # nothing half-applied
+
+
+def test_apply_settings_to_a_connection_of_yours(clean_settings):
+    import ibis
+
+    jl.engine.configure(memory_limit="1GB")
+    con = jl.engine.apply_settings(ibis.duckdb.connect())
+    assert _setting(con, "memory_limit") == _duckdb_text("1GB")
+
+
+# --------------------------------------------------------------------------- scan_parquet
+
+
+@pytest.fixture(scope="module")
+def sim_file(sim, tmp_path_factory):
+    path = tmp_path_factory.mktemp("scan") / "events.parquet"
+    sim.log.to_pandas().to_parquet(path)
+    return path
+
+
+def test_scan_parquet_equals_read_parquet(sim_file):
+    lazy = jl.scan_parquet(sim_file, **ROLES)
+    mem = jl.read_parquet(sim_file, **ROLES)
+    assert lazy.is_lazy and lazy.backend == "duckdb" and not mem.is_lazy
+    assert (lazy.n_events, lazy.n_cases) == (mem.n_events, mem.n_cases)
+    _same_events(lazy.to_pandas(), mem.to_pandas())
+    assert lazy._meta["tz_note"] == mem._meta["tz_note"] and lazy._meta["source"] == str(sim_file)
+
+
+def test_scan_parquet_folder_and_glob_of_part_files(sim, tmp_path):
+    df = sim.log.to_pandas()
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    cases = df["case"].unique()
+    for i, chunk in enumerate(np.array_split(cases, 3)):
+        df[df["case"].isin(chunk)].to_parquet(folder / f"part-{i}.parquet", index=False)
+    (folder / "_SUCCESS").write_text("")  # what Spark leaves next to its part files
+    whole = tmp_path / "whole.parquet"
+    df.to_parquet(whole)
+    mem = jl.read_parquet(whole, **ROLES).to_pandas()
+    by_folder = jl.scan_parquet(folder, **ROLES)
+    by_glob = jl.scan_parquet(str(folder / "part-*.parquet"), **ROLES)
+    assert by_folder._meta["files"] == by_glob._meta["files"] == 3
+    _same_events(by_folder.to_pandas(), mem)
+    _same_events(by_glob.to_pandas(), mem)
+
+
+def test_scan_parquet_naive_local_and_text_timestamps(tmp_path):
+    df = jl.datasets.load_example().to_pandas()[["case", "activity", "timestamp"]]
+    naive = df.assign(timestamp=df["timestamp"].dt.tz_localize(None))
+    p = tmp_path / "naive.parquet"
+    naive.to_parquet(p)
+    roles = dict(case="case", activity="activity", timestamp="timestamp")
+    for tz in (None, "Europe/Paris", "America/New_York"):
+        lazy, mem = jl.scan_parquet(p, tz=tz, **roles), jl.read_parquet(p, tz=tz, **roles)
+        got = lazy.to_pandas()["timestamp"].dt.tz_convert("UTC")
+        want = mem.to_pandas()["timestamp"].dt.tz_convert("UTC")
+        assert got.sort_values().tolist() == want.sort_values().tolist(), tz
+    assert "UTC" in jl.scan_parquet(p, **roles)._meta["tz_note"]
+    text = tmp_path / "text.parquet"
+    naive.assign(timestamp=naive["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")).to_parquet(text)
+    _same_events(jl.scan_parquet(text, **roles).to_pandas(), jl.read_parquet(p, **roles).to_pandas())
+    bad = tmp_path / "bad.parquet"
+    naive.assign(timestamp=naive["timestamp"].dt.strftime("%d/%m/%Y %H:%M")).to_parquet(bad)
+    with pytest.raises(SchemaError, match=r"is text, and '\d\d/\d\d/\d{4} .*not an ISO 8601.*Store timestamps"):
+        jl.scan_parquet(bad, **roles)
+    numbers = tmp_path / "numbers.parquet"
+    naive.assign(timestamp=range(len(naive))).to_parquet(numbers)
+    with pytest.raises(SchemaError, match="has type int64, not a timestamp"):
+        jl.scan_parquet(numbers, **roles)
+
+
+def test_scan_parquet_missing_values(tmp_path):
+    df = jl.datasets.load_example().to_pandas()[["case", "activity", "timestamp"]]
+    df.loc[[3, 7], "case"] = None
+    df.loc[5, "activity"] = None
+    p = tmp_path / "nulls.parquet"
+    df.to_parquet(p)
+    roles = dict(case="case", activity="activity", timestamp="timestamp")
+    with pytest.raises(MissingValuesError, match="2 in case, 1 in activity"):
+        jl.scan_parquet(p, **roles)
+    with pytest.warns(jl.DataQualityWarning) as lazy_warned:
+        lazy = jl.scan_parquet(p, on_invalid="drop", **roles)
+    with pytest.warns(jl.DataQualityWarning) as mem_warned:
+        mem = jl.read_parquet(p, on_invalid="drop", **roles)
+    def quality(seen):
+        return [str(w.message) for w in seen if issubclass(w.category, jl.DataQualityWarning)]
+
+    assert quality(lazy_warned) == quality(mem_warned) != []
+    assert lazy.n_events == mem.n_events == len(df) - 3 and lazy._meta["dropped_invalid"] == 3
+    with pytest.raises(InvalidParameterError, match="on_invalid='skip'"):
+        jl.scan_parquet(p, on_invalid="skip", **roles)
+
+
+def test_scan_parquet_errors(tmp_path, sim_file):
+    roles = dict(case="case", activity="activity", timestamp="timestamp")
+    with pytest.raises(FileFormatError, match="No file at"):
+        jl.scan_parquet(tmp_path / "nope.parquet", **roles)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileFormatError, match="has no \\*.parquet file"):
+        jl.scan_parquet(tmp_path / "empty", **roles)
+    with pytest.raises(FileFormatError, match="no file matches"):
+        jl.scan_parquet(str(tmp_path / "x-*.parquet"), **roles)
+    junk = tmp_path / "junk.parquet"
+    junk.write_text("case,activity\n1,a\n")
+    with pytest.raises(FileFormatError, match="cannot scan .*as Parquet"):
+        jl.scan_parquet(junk, **roles)
+    with pytest.raises(SchemaError, match="timestamp='when' is not a column"):
+        jl.scan_parquet(sim_file, case="case", activity="activity", timestamp="when")
+    with pytest.raises(SchemaError, match="case='who' is not a column"):
+        jl.scan_parquet(sim_file, case="who", activity="activity", timestamp="timestamp")
+    with pytest.raises(InvalidParameterError, match="case= must be a column name"):
+        jl.scan_parquet(sim_file, case=1, activity="activity", timestamp="timestamp")
+    assert "scan_parquet" in jl.__all__
+
+
+# --------------------------------------------------------------------------- write_journeys
+
+
+def test_write_journeys_one_chunk_is_make_journeys(tmp_path):
+    folder = jl.datasets.write_journeys(tmp_path / "one", 200, chunk=500, random_state=3, p_support=0.3)
+    got = pd.read_parquet(folder / "part-00000.parquet")
+    want = jl.datasets.make_journeys(200, random_state=3, p_support=0.3).log.to_pandas()
+    pd.testing.assert_frame_equal(got, want)
+    assert jl.Journey.from_yaml(folder / "_journey.yaml").happy_path == ("explore", "cart", "checkout", "purchase",
+                                                                         "receive")
+
+
+def test_write_journeys_is_deterministic_with_unique_ids(tmp_path):
+    a = jl.datasets.write_journeys(tmp_path / "a", 700, chunk=250, random_state=11, progress=False)
+    b = jl.datasets.write_journeys(tmp_path / "b", 700, chunk=250, random_state=11, progress=False)
+    c = jl.datasets.write_journeys(tmp_path / "c", 700, chunk=250, random_state=12, progress=False)
+    parts = sorted(p.name for p in a.glob("part-*.parquet"))
+    assert parts == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    for name in parts:
+        pd.testing.assert_frame_equal(pd.read_parquet(a / name), pd.read_parquet(b / name))
+    assert not pd.read_parquet(a / parts[1]).equals(pd.read_parquet(c / parts[1]))
+    frames = [pd.read_parquet(a / name) for name in parts]
+    df = pd.concat(frames, ignore_index=True)
+    customers = [set(f["case"]) for f in frames]
+    assert sum(map(len, customers)) == len(set().union(*customers)) == 700
+    assert set(df["case"]) == {f"C{i:06d}" for i in range(1, 701)}
+    sessions = df.dropna(subset=["session_id"])
+    assert (sessions.groupby("session_id", observed=True)["case"].nunique() == 1).all()
+    assert all(s.split("-")[0] == c for s, c in zip(sessions["session_id"].astype(str), sessions["case"]))
+    for col in ("cookie_id", "email_id", "phone_id"):
+        per_chunk = [set(f[col].dropna().astype(str)) for f in frames]
+        assert sum(map(len, per_chunk)) == len(set().union(*per_chunk)), col
+    # chunks are simulations of their own: the same distributions, different customers
+    assert frames[1]["activity"].value_counts(normalize=True).index[:3].tolist() == \
+        frames[0]["activity"].value_counts(normalize=True).index[:3].tolist()
+    lazy = jl.scan_parquet(a, case="session_id", customer="case", activity="activity", timestamp="timestamp",
+                           on_invalid="drop")
+    assert lazy.n_cases == sessions["session_id"].nunique()
+
+
+def test_write_journeys_errors(tmp_path):
+    jl.datasets.write_journeys(tmp_path / "w", 50, chunk=20, random_state=1)
+    with pytest.raises(OutputError, match="not empty.*overwrite=True"):
+        jl.datasets.write_journeys(tmp_path / "w", 50, chunk=20, random_state=1)
+    again = jl.datasets.write_journeys(tmp_path / "w", 30, chunk=20, random_state=1, overwrite=True)
+    assert sorted(p.name for p in again.glob("part-*")) == ["part-00000.parquet", "part-00001.parquet"]
+    with pytest.raises(InvalidParameterError, match="chunk must be a whole number >= 1"):
+        jl.datasets.write_journeys(tmp_path / "x", 50, chunk=0)
+    with pytest.raises(InvalidParameterError, match="n_customers"):
+        jl.datasets.write_journeys(tmp_path / "x", -1)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match="is a file"):
+        jl.datasets.write_journeys(tmp_path / "file", 10)
+    with pytest.raises(InvalidParameterError, match="p_skip"):
+        jl.datasets.write_journeys(tmp_path / "y", 10, p_skip=3)
+
+
+# --------------------------------------------------------------------------- the report on lazy logs
+
+
+def test_report_code_reduces_in_the_engine(sim, sim_duckdb):
+    from journeylab._report.sections import distinct_values, engine_fingerprint, frame_sha256, overview
+
+    n = sim_duckdb.n_events
+    with fetched() as f:
+        lazy = overview(sim_duckdb)
+    assert f.largest < n and f.largest <= max(sim_duckdb.n_cases, 200)
+    mem = overview(sim.log)
+    assert lazy["cards"] == mem["cards"]
+    for key in ("activities", "channels"):
+        pd.testing.assert_frame_equal(lazy[key].astype({lazy[key].columns[0]: str}),
+                                      mem[key].astype({mem[key].columns[0]: str}))
+    with fetched() as f:
+        digest = frame_sha256(sim_duckdb)
+        versions = distinct_values(sim_duckdb, "version")
+    assert f.largest <= 2 and len(digest) == 64
+    assert versions.tolist() == sorted(sim.log.to_pandas()["version"].dropna().unique().astype(str))
+
+
+def test_engine_fingerprint_is_of_the_events_not_their_order(sim, tmp_path):
+    import ibis
+
+    from journeylab._report.sections import engine_fingerprint
+
+    df = sim.log.to_pandas()
+    roles = {r: r for r in sim.log.roles}
+
+    def lazy(frame):
+        return jl.from_ibis(ibis.memtable(frame), **roles)
+
+    one = engine_fingerprint(lazy(df))
+    assert engine_fingerprint(lazy(df.sample(frac=1, random_state=0))) == one
+    changed = df.copy()
+    changed.loc[10, "activity"] = "something_else"
+    assert engine_fingerprint(lazy(changed)) != one
+    assert engine_fingerprint(lazy(df.drop(index=5))) != one
+
+
+def _sections(html: str) -> dict[str, str]:
+    """Report sections by title, figures left out (the numbers and tables only)."""
+    out = {}
+    for title, body in re.findall(r"<section><h2>(.*?)</h2>(.*?)</section>", html, flags=re.S):
+        out[title] = re.sub(r'<img [^>]*>', "", body)
+    return out
+
+
+def test_report_on_a_lazy_log_and_its_engine_line(sim, sim_duckdb, tmp_path):
+    out = jl.report(sim_duckdb, journey=sim.journey, out=tmp_path / "lazy.html", progress=False)
+    html = out.read_text(encoding="utf-8")
+    sec = _sections(html)
+    assert "Engine: DuckDB: the events stay in DuckDB" in sec["Appendix: reproducibility"]
+    assert "fingerprint of the events computed in duckdb" in html
+    for title in ("Overview", "Top variants", "Goal attainment"):
+        assert title in sec and "could not be computed" not in sec[title]
+    assert f">{sim_duckdb.n_events:,}<" in sec["Overview"]
+
+
+def test_cli_report_engines_give_the_same_numbers(tmp_path, capsys):
+    from journeylab.cli import main
+
+    sample = jl.datasets.make_journeys(300, random_state=5)
+    path = tmp_path / "events.parquet"
+    sample.log.to_pandas().to_parquet(path)
+    journey = tmp_path / "journey.yaml"
+    journey.write_text(sample.journey.to_yaml(), encoding="utf-8")
+    args = ["report", str(path), "--case", "case", "--activity", "activity", "--timestamp", "timestamp",
+            "--channel", "channel", "--value", "value", "--journey", str(journey)]
+    pages = {}
+    for engine in ("memory", "duckdb"):
+        assert main([*args, "--engine", engine, "--out", str(tmp_path / f"{engine}.html")]) == 0
+        pages[engine] = _sections((tmp_path / f"{engine}.html").read_text(encoding="utf-8"))
+    assert "Engine: in memory" in pages["memory"]["Appendix: reproducibility"]
+    assert "Engine: DuckDB" in pages["duckdb"]["Appendix: reproducibility"]
+    for title in ("Overview", "Top variants", "Goal attainment"):
+        assert pages["duckdb"][title] == pages["memory"][title], title
+    # no --engine: DuckDB above the threshold, memory below it
+    assert main([*args, "--engine-threshold", "1B", "--out", str(tmp_path / "auto.html")]) == 0
+    assert "Engine: DuckDB" in (tmp_path / "auto.html").read_text(encoding="utf-8")
+    capsys.readouterr()
+
+
+def test_engine_choice_and_its_errors(tmp_path):
+    from journeylab._cli_commands import load_log
+    from journeylab.reporting import parse_size, resolve_engine
+
+    p = tmp_path / "e.parquet"
+    jl.datasets.load_example().to_pandas().to_parquet(p)
+    assert resolve_engine(str(p)) == "memory"
+    assert resolve_engine(str(p), threshold="10B") == "duckdb"
+    assert resolve_engine(str(tmp_path)) == "duckdb"  # a folder of part files
+    assert resolve_engine(str(jl.datasets.example_path()), threshold=1) == "memory"  # not Parquet
+    assert parse_size("1.5GiB") == int(1.5 * 2**30)
+    with pytest.raises(jl.JourneylabError, match="not a size"):
+        parse_size("big")
+    with pytest.raises(jl.JourneylabError, match="engine='gpu' is not one of"):
+        resolve_engine(str(p), "gpu")
+    roles = dict(case="case", activity="activity", timestamp="timestamp")
+    assert load_log(str(tmp_path), engine="duckdb", **roles).is_lazy
+    with pytest.raises(FileFormatError, match="--engine duckdb reads Parquet"):
+        load_log(str(jl.datasets.example_path()), engine="duckdb")
+    with pytest.raises(FileFormatError, match="folder or a glob of part files"):
+        load_log(str(tmp_path), engine="memory", **roles)
+    with pytest.raises(jl.JourneylabError, match="--deduplicate works in memory only"):
+        load_log(str(p), engine="duckdb", deduplicate=True, **roles)
+
+
+# --------------------------------------------------------------------------- Spark
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from conftest import spark_session_or_skip
+
+    return spark_session_or_skip()
+
+
+def _readme_block(marker: str) -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    after = text[text.index(marker):]
+    start = after.index("```python\n") + len("```python\n")
+    return after[start:after.index("```", start)]
+
+
+@pytest.mark.spark
+def test_readme_spark_recipe_runs(spark, tmp_path):
+    jl.datasets.write_journeys(tmp_path / "events", 120, chunk=60, random_state=2)
+    code = _readme_block("<!-- spark-recipe")
+    assert code.count('"events/"') == 1
+    # the JVM resolves relative paths against its own start folder: the recipe's folder, absolute
+    code = code.replace('"events/"', repr(str(tmp_path / "events")))
+    space: dict = {}
+    exec(compile(code, "README.md (Spark recipe)", "exec"), space)
+    log = space["log"]
+    assert log.is_lazy and log.backend == "pyspark"
+    df = pd.read_parquet(tmp_path / "events")
+    df = df[df["session_id"].notna()]
+    mem = jl.from_pandas(df, case="session_id", customer="case", activity="activity", timestamp="timestamp",
+                         channel="channel", value="value")
+    got = dict(zip(map(tuple, space["variants"]["variant"]), space["variants"]["count"]))
+    want = dict(zip(map(tuple, jl.engine.variants(mem)["variant"]), jl.engine.variants(mem)["count"]))
+    assert got == want and sum(got.values()) == df["session_id"].nunique()
+    assert int(space["dfg"]["count"].sum()) == len(df) - df["session_id"].nunique()
+
+
+@pytest.mark.spark
+def test_report_helpers_and_cli_engine_on_spark(spark, sim, tmp_path):
+    from journeylab._cli_commands import load_log
+    from journeylab._report.data import distinct_values, engine_fingerprint, engine_label
+
+    small = jl.datasets.make_journeys(80, random_state=4).log
+    path = tmp_path / "e.parquet"
+    small.to_pandas().to_parquet(path)
+    log = load_log(str(path), engine="spark", case="case", activity="activity", timestamp="timestamp",
+                   channel="channel")
+    assert log.is_lazy and log.backend == "pyspark" and log.n_events == small.n_events
+    with fetched() as f:
+        digest = engine_fingerprint(log)
+        channels = distinct_values(log, "channel")
+    assert len(digest) == 64 and f.largest <= len(channels) <= 10
+    assert channels.tolist() == sorted(small.to_pandas()["channel"].dropna().unique())
+    assert engine_label(log).startswith("Spark")
+
+
+def test_report_on_a_lazy_log_says_what_failed(sim_duckdb, tmp_path, monkeypatch):
+    from journeylab._report import sections
+    from journeylab.reporting import ReportError
+
+    def broken(*a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sections, "overview_section", broken)
+    with pytest.raises(ReportError, match="failed in section 3 with RuntimeError: boom.*journeylab bug"):
+        jl.report(sim_duckdb, out=tmp_path / "r.html", progress=False)
+    assert not (tmp_path / "r.html").exists()
+
+    def refused(*a, **k):
+        raise SchemaError("a clear journeylab error")
+
+    monkeypatch.setattr(sections, "overview_section", refused)
+    with pytest.raises(SchemaError, match="a clear journeylab error"):
+        jl.report(sim_duckdb, out=tmp_path / "r.html", progress=False)
