@@ -33,6 +33,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,7 +73,7 @@ HARMLESS_CONSOLE = [
 
 # A traceback in any text output (a cell's or an explorer's output widget); error outputs are also found in the
 # saved notebook, by their type.
-TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception)\b.*:", re.M)
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception)\b.*:", re.MULTILINE)
 
 
 # --------------------------------------------------------------------------- the server
@@ -181,6 +182,11 @@ class Lab:
             time.sleep(0.3)
         pytest.fail(f"JupyterLab did not answer within {SERVER_START} s:\n{self.log_tail()}")
 
+    def tracebacks(self) -> list[str]:
+        """Tracebacks in the log of the server and its kernels (e.g. an exception in a widget callback)."""
+        lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return ["\n".join(lines[i:i + 40]) for i, line in enumerate(lines) if "Traceback (most recent call last)" in line]
+
     def kernel_state(self, path: str) -> str | None:
         """The execution state of the kernel of the notebook at ``path`` (None when it has none yet)."""
         for s in self.api("sessions"):
@@ -279,9 +285,14 @@ class Notebook:
         self.page.on("request", self._on_request)
         self.page.on("dialog", lambda d: (self.console.append(f"dialog: {d.message}"), d.dismiss()))
         # a workspace of its own: nothing restored from another notebook's page
-        self.page.goto(f"{lab.url}/lab/workspaces/{self.stem}/tree/{name}?reset&token={lab.token}")
+        self.page.goto(f"{lab.url}/lab/workspaces/{self.stem}/tree/{name}?reset&token={lab.token}",
+                       wait_until="commit")
+        self.t0 = time.monotonic()
+
+    def wait_open(self) -> float:
+        """Wait until the notebook is on screen with all its cells and its kernel is idle."""
+        name, n = self.name, len(self.source())
         # every cell attached (JupyterLab attaches the cells out of view when the browser is idle)
-        n = len(self.source())
         try:
             self.page.wait_for_function(f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length === {n}",
                                         timeout=NOTEBOOK_OPEN * 1000, polling=250)
@@ -291,6 +302,7 @@ class Notebook:
             pytest.fail(f"{name}: {count} of its {n} cells on screen after {NOTEBOOK_OPEN} s; browser errors: "
                         f"{self.console}")
         self.wait_kernel_idle(NOTEBOOK_OPEN)
+        return time.monotonic() - self.t0
 
     def _on_console(self, msg):
         if msg.type == "error":
@@ -317,6 +329,18 @@ class Notebook:
         self.page.locator(".lm-MenuBar-item", has_text=re.compile(rf"^{re.escape(menu)}$")).click()
         self.page.locator(".lm-Menu-item:not(.lm-mod-hidden)",
                           has_text=re.compile(rf"^{re.escape(item)}")).first.click()
+
+    @contextmanager
+    def shot_on_failure(self):
+        """Save the page as "<notebook>-failure.png" when the block fails."""
+        try:
+            yield self
+        except BaseException:
+            try:
+                self.screenshot("failure")
+            except PlaywrightError:
+                pass
+            raise
 
     def screenshot(self, what: str, element=None) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -345,11 +369,28 @@ class Notebook:
             "() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]"
             ".every(e => !/\\d/.test(e.textContent))")
 
-    def run_all(self) -> float:
-        """Clear every output, then Run > Run All Cells; wait until every cell has run (or the run stopped)."""
+    def start_run_all(self) -> None:
+        """Clear every output, then Run > Run All Cells (see :meth:`wait_run` for the end)."""
         self.clear_outputs()
-        t0 = time.monotonic()
+        self.t0 = time.monotonic()
+        self.ran = None
         self.menu("Run", "Run All Cells")
+
+    def start_cells(self, indices: list[int]) -> None:
+        """Clear every output, then run the cells at ``indices`` in order (click the cell, Ctrl+Enter: the
+        runs queue up in the kernel); see :meth:`wait_run` for the end."""
+        self.clear_outputs()
+        self.t0 = time.monotonic()
+        self.ran = list(indices)
+        cells = self.page.locator(".jp-Notebook .jp-Cell")
+        for i in indices:
+            prompt = cells.nth(i).locator(".jp-InputPrompt")
+            prompt.click()
+            self.page.keyboard.press("Control+Enter")
+            prompt.filter(has_text=re.compile(r"\[(\*|\d+)\]")).wait_for()  # queued or already done
+
+    def wait_run(self) -> float:
+        """Wait until no cell is queued or running any more; the seconds since the run was started."""
         try:
             # cleared prompts are "[ ]:"; queued or running ones "[*]:"; done ones "[n]:"
             self.page.wait_for_function(
@@ -357,11 +398,11 @@ class Notebook:
                 ".map(e => e.textContent); return p.some(t => /\\d/.test(t)) && !p.some(t => t.includes('*')); }",
                 timeout=RUN_ALL * 1000, polling=500)
         except PlaywrightError:
-            self.screenshot("run-all-timeout")
-            pytest.fail(f"{self.name}: Run All Cells did not finish within {RUN_ALL} s; prompts {self.prompts()}\n"
+            self.screenshot("run-timeout")
+            pytest.fail(f"{self.name}: the cells did not finish within {RUN_ALL} s; prompts {self.prompts()}\n"
                         f"{self.lab.log_tail()}")
         self.wait_kernel_idle(60)
-        return time.monotonic() - t0
+        return time.monotonic() - self.t0
 
     def source(self) -> list[dict]:
         """The cells of the notebook as saved on disk."""
@@ -379,26 +420,6 @@ class Notebook:
         first = next(i for i, c in enumerate(cells)
                      if c["cell_type"] == "markdown" and re.match(r"\s*##\s*1\.", "".join(c["source"])))
         return [i for i, c in enumerate(cells[:first]) if c["cell_type"] == "code"]
-
-    def run_cells(self, indices: list[int]) -> float:
-        """Clear every output, then run the cells at ``indices`` one by one (click, Ctrl+Enter), in order."""
-        self.clear_outputs()
-        t0 = time.monotonic()
-        cells = self.page.locator(".jp-Notebook .jp-Cell")
-        assert cells.count() == len(self.source()), f"{self.name}: {cells.count()} cells on screen"
-        for i in indices:
-            cell = cells.nth(i)
-            cell.locator(".jp-InputPrompt").click()
-            self.page.keyboard.press("Control+Enter")
-            try:
-                cell.locator(".jp-InputPrompt").filter(has_text=re.compile(r"\[\d+\]")).wait_for(
-                    timeout=RUN_ALL * 1000)
-            except PlaywrightError:
-                self.screenshot("run-cell-timeout")
-                pytest.fail(f"{self.name}: cell {i} did not run within {RUN_ALL} s; prompts {self.prompts()}\n"
-                            f"{self.lab.log_tail()}")
-        self.wait_kernel_idle(60)
-        return time.monotonic() - t0
 
     # ---- what is on screen
     def code_cell(self, marker: str):
@@ -427,26 +448,36 @@ class Notebook:
         time.sleep(0.3)  # the file is written in one go by the contents manager; let it close
         return json.loads(path.read_text(encoding="utf-8"))
 
-    def check_clean(self, ran: list[int] | None = None) -> None:
-        """No error output on screen or in the saved notebook, every cell of ``ran`` (default: all) has run,
-        no browser error, nothing fetched from outside."""
+    def check_clean(self) -> None:
+        """:meth:`check_outputs` and :meth:`check_console`."""
+        self.check_outputs()
+        self.check_console()
+
+    def check_outputs(self) -> None:
+        """No error output on screen or in the saved notebook, and every cell started has run."""
         shown = self.error_outputs()
         nb = self.save_and_read()
         saved = [f"cell {i}: {o.get('ename')}: {o.get('evalue')}"
                  for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
                  for o in c.get("outputs", []) if o.get("output_type") == "error"]
-        ran = range(len(nb["cells"])) if ran is None else ran
+        ran = range(len(nb["cells"])) if self.ran is None else self.ran
         unrun = [i for i in ran if nb["cells"][i]["cell_type"] == "code" and nb["cells"][i].get("execution_count")
                  is None and "".join(nb["cells"][i]["source"]).strip()]
-        assert not shown and not saved, (
-            f"{self.name}: error outputs: {saved}\n" + "\n----\n".join(_strip_ansi(t)[-3000:] for t in shown))
-        assert not unrun, f"{self.name}: code cells that did not run: {unrun}"
-        self.check_console()
+        problems = []
+        if shown or saved:
+            problems.append(f"error outputs: {saved}\n" + "\n----\n".join(_strip_ansi(t)[-3000:] for t in shown))
+        if unrun:
+            problems.append(f"code cells that did not run: {unrun}")
+        assert not problems, f"{self.name}: " + "\n".join(problems)
 
     def check_console(self) -> None:
+        """No error reported by the browser (but the known harmless ones), no request to the outside and no
+        traceback in the log of JupyterLab and its kernels."""
         errors = [m for m in self.console if not any(re.search(p, m) for p, _why in HARMLESS_CONSOLE)]
         assert not errors, f"{self.name}: the browser reported errors:\n" + "\n".join(errors)
         assert not self.outside, f"{self.name}: requests to outside addresses: {self.outside}"
+        logged = self.lab.tracebacks()
+        assert not logged, "tracebacks in the log of JupyterLab and its kernels:\n" + "\n----\n".join(logged)
 
 
 def _strip_ansi(text: str) -> str:
@@ -509,36 +540,69 @@ class Explorer:
 
 # --------------------------------------------------------------------------- the tests
 
+EXPLORERS = {  # notebook -> the call that makes its explorer (which marks its cell)
+    "03_discovery.ipynb": "process_explorer(sessions",
+    "04_happy_path.ipynb": "happy_path_explorer(sessions",
+    "05_segments.ipynb": "segment_explorer(log",
+}
 
-@pytest.fixture
-def notebook(context, lab, request):
-    """Opens a notebook; on failure its page is saved as a screenshot ("<notebook>-failure.png")."""
-    opened = []
-    failed_before = request.session.testsfailed
-
-    def open_(name: str) -> Notebook:
-        nb = Notebook(context, lab, name)
-        opened.append(nb)
-        return nb
-
-    yield open_
-    for nb in opened:
-        if request.session.testsfailed > failed_before:
-            try:
-                nb.screenshot("failure")
-            except PlaywrightError:
-                pass
-        nb.close()
+# A notebook with every fault the checks look for, to show that they do catch them.
+PLANTED = "zz_planted_faults.ipynb"
+PLANTED_CELLS = [
+    ("import ipywidgets as W\nfrom IPython.display import Javascript, display\n\n"
+     "display(Javascript(\"console.error('planted console error')\"))"),
+    "W.VBox([W.Label('planted repr')]).__repr__()",
+    "out = W.Output()\ndisplay(out)\nwith out:\n    raise ValueError('planted in a widget')",
+    "raise ValueError('planted error')",
+    "print('never run')",
+]
 
 
-def test_03_discovery_runs_and_its_explorer_reacts(notebook):
-    nb = notebook("03_discovery.ipynb")
-    nb.screenshot("opened")
-    took = nb.run_all()
+def _write_planted(folder: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in PLANTED_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / PLANTED)
+
+
+@pytest.fixture(scope="module")
+def notebooks(context, lab):
+    """The three notebooks, opened and started one after the other without waiting for the runs: their
+    kernels work at the same time. 03 runs in full (Run All Cells); 04 and 05 run their set-up cells and
+    the explorer (nbval runs every cell of the notebooks)."""
+    _write_planted(lab.root)
+    opened: dict[str, Notebook] = {}
+    try:
+        # one after the other (a page of JupyterLab takes seconds of CPU to start), each started before the
+        # next is opened; 03, the longest, first
+        for name in [*EXPLORERS, PLANTED]:
+            nb = opened[name] = Notebook(context, lab, name)
+            with nb.shot_on_failure():
+                print(f"{nb.stem}: open with an idle kernel in {nb.wait_open():.1f} s")
+                if name in (PLANTED, "03_discovery.ipynb"):
+                    if name != PLANTED:
+                        nb.screenshot("opened")
+                    nb.start_run_all()
+                else:
+                    nb.start_cells([*nb.setup_cells(), nb.cell_index(EXPLORERS[name])])
+        yield opened
+    finally:
+        for nb in opened.values():
+            nb.close()
+
+
+def test_03_discovery_runs_and_its_explorer_reacts(notebooks):
+    with notebooks["03_discovery.ipynb"].shot_on_failure() as nb:
+        _check_03(nb)
+
+
+def _check_03(nb: Notebook) -> None:
+    took = nb.wait_run()
     print(f"03_discovery: Run All Cells took {took:.1f} s")
     nb.check_clean()
 
-    ex = Explorer(nb, "process_explorer(sessions")
+    ex = Explorer(nb, EXPLORERS[nb.name])
     ex.check_live()
     ex.cell.scroll_into_view_if_needed()
     nb.screenshot("process-explorer", ex.cell)
@@ -568,15 +632,17 @@ def test_03_discovery_runs_and_its_explorer_reacts(notebook):
     nb.check_console()
 
 
-def test_04_happy_path_explorer_reacts(notebook):
-    nb = notebook("04_happy_path.ipynb")
-    # the set-up and the explorer only: nbval runs every cell of the notebooks
-    cells = [*nb.setup_cells(), nb.cell_index("happy_path_explorer(sessions")]
-    took = nb.run_cells(cells)
-    print(f"04_happy_path: running cells {cells} took {took:.1f} s")
-    nb.check_clean(cells)
+def test_04_happy_path_explorer_reacts(notebooks):
+    with notebooks["04_happy_path.ipynb"].shot_on_failure() as nb:
+        _check_04(nb)
 
-    ex = Explorer(nb, "happy_path_explorer(sessions")
+
+def _check_04(nb: Notebook) -> None:
+    took = nb.wait_run()
+    print(f"04_happy_path: cells {nb.ran} ran in {took:.1f} s")
+    nb.check_clean()
+
+    ex = Explorer(nb, EXPLORERS[nb.name])
     ex.check_live()
     ex.cell.scroll_into_view_if_needed()
     nb.screenshot("happy-path-explorer", ex.cell)
@@ -588,14 +654,17 @@ def test_04_happy_path_explorer_reacts(notebook):
     nb.check_console()
 
 
-def test_05_segment_explorer_runs_and_reacts(notebook):
-    nb = notebook("05_segments.ipynb")
-    cells = [*nb.setup_cells(), nb.cell_index("segment_explorer(log")]
-    took = nb.run_cells(cells)
-    print(f"05_segments: running cells {cells} took {took:.1f} s")
-    nb.check_clean(cells)
+def test_05_segment_explorer_runs_and_reacts(notebooks):
+    with notebooks["05_segments.ipynb"].shot_on_failure() as nb:
+        _check_05(nb)
 
-    ex = Explorer(nb, "segment_explorer(log")
+
+def _check_05(nb: Notebook) -> None:
+    took = nb.wait_run()
+    print(f"05_segments: cells {nb.ran} ran in {took:.1f} s")
+    nb.check_clean()
+
+    ex = Explorer(nb, EXPLORERS[nb.name])
     ex.check_live(min_images=2)  # the profile heatmap and the map of the first segment
     ex.cell.scroll_into_view_if_needed()
     nb.screenshot("segment-explorer", ex.cell)
@@ -631,3 +700,22 @@ def test_05_segment_explorer_runs_and_reacts(notebook):
     print(f"05_segments: the map menu redrew the map in {took:.1f} s")
     nb.screenshot("segment-explorer-map", ex.cell)
     nb.check_console()
+
+
+def test_the_checks_catch_planted_faults(notebooks):
+    """The harness itself: a notebook with an error cell, a traceback inside an output widget, a console
+    error and a widget shown as its text repr is caught on each."""
+    nb = notebooks[PLANTED]
+    nb.wait_run()
+    shown = nb.error_outputs()
+    assert len(shown) == 2, shown
+    assert "planted in a widget" in shown[0] and "planted error" in shown[1]
+    with pytest.raises(AssertionError) as err:
+        nb.check_outputs()
+    for expected in ("cell 3: ValueError: planted error", "ValueError: planted in a widget",
+                     "code cells that did not run: [4]"):
+        assert expected in str(err.value)
+    with pytest.raises(AssertionError, match="console.error: planted console error"):
+        nb.check_console()
+    with pytest.raises(AssertionError, match="shows a text repr, not a widget"):
+        Explorer(nb, "planted repr").check_live()
