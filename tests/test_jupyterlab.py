@@ -353,9 +353,23 @@ class Notebook:
             raise
 
     def screenshot(self, what: str, element=None) -> Path:
+        """Save the page, or ``element`` whole (the window is made tall enough for it, then restored)."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{self.stem}-{what}.png"
-        (element or self.page).screenshot(path=str(path))
+        if element is None:
+            self.page.screenshot(path=str(path))
+            return path
+        size = self.page.viewport_size
+        box = element.bounding_box()
+        tall = box is not None and box["height"] + 200 > size["height"]
+        if tall:  # the notebook scrolls inside the page: a tall cell is only seen whole in a tall window
+            self.page.set_viewport_size({"width": size["width"], "height": min(int(box["height"]) + 300, 4000)})
+        try:
+            element.scroll_into_view_if_needed()
+            element.screenshot(path=str(path))
+        finally:
+            if tall:
+                self.page.set_viewport_size(size)
         return path
 
     def wait_kernel_idle(self, timeout: float) -> None:
@@ -615,7 +629,6 @@ def _check_03(nb: Notebook) -> None:
 
     ex = Explorer(nb, EXPLORERS[nb.name])
     ex.check_live()
-    ex.cell.scroll_into_view_if_needed()
     nb.screenshot("process-explorer", ex.cell)
     assert "filter_values('channel', ['app']" in ex.code_text()
 
@@ -658,7 +671,6 @@ def _check_04(nb: Notebook) -> None:
 
     ex = Explorer(nb, EXPLORERS[nb.name])
     ex.check_live()
-    ex.cell.scroll_into_view_if_needed()
     nb.screenshot("happy-path-explorer", ex.cell)
     before = ex.figure()
     ex.control("dropdown", "segment").locator("select").select_option(label="(none)")
@@ -680,7 +692,6 @@ def _check_05(nb: Notebook) -> None:
 
     ex = Explorer(nb, EXPLORERS[nb.name])
     ex.check_live(min_images=2)  # the profile heatmap and the map of the first segment
-    ex.cell.scroll_into_view_if_needed()
     nb.screenshot("segment-explorer", ex.cell)
 
     # Run: the button says it is running and cannot be clicked twice, then comes back, with a new result
