@@ -414,7 +414,8 @@ class Notebook:
             prompt.filter(has_text=re.compile(r"\[(\*|\d+)\]")).wait_for()  # queued or already done
 
     def wait_run(self) -> float:
-        """Wait until no cell is queued or running any more; the seconds since the run was started."""
+        """Wait until no cell is queued or running any more; the seconds since the run was started (the run may
+        have ended before: the notebooks run at the same time and are checked one after the other)."""
         try:
             # cleared prompts are "[ ]:"; queued or running ones "[*]:"; done ones "[n]:"
             self.page.wait_for_function(
@@ -666,7 +667,7 @@ def test_04_happy_path_explorer_reacts(notebooks):
 
 def _check_04(nb: Notebook) -> None:
     took = nb.wait_run()
-    print(f"04_happy_path: cells {nb.ran} ran in {took:.1f} s")
+    print(f"04_happy_path: cells {nb.ran} done, {took:.1f} s after they were started")
     nb.check_clean()
 
     ex = Explorer(nb, EXPLORERS[nb.name])
@@ -687,7 +688,7 @@ def test_05_segment_explorer_runs_and_reacts(notebooks):
 
 def _check_05(nb: Notebook) -> None:
     took = nb.wait_run()
-    print(f"05_segments: cells {nb.ran} ran in {took:.1f} s")
+    print(f"05_segments: cells {nb.ran} done, {took:.1f} s after they were started")
     nb.check_clean()
 
     ex = Explorer(nb, EXPLORERS[nb.name])
