@@ -12,8 +12,9 @@ every cell of every notebook already). The notebooks run at the same time. Then:
 - no cell has an error output (on screen, including inside output widgets, or in the saved notebook)
   and every cell started has run;
 - the browser reported no error (console errors, uncaught page errors) and fetched nothing from
-  outside the machine, and the log of JupyterLab and its kernels has no traceback (an exception in a
-  widget callback lands there);
+  outside the machine; neither the notebook's log console (where the traceback of an exception in a
+  button's callback goes) nor the log of JupyterLab and its kernels (an exception in an observer of a
+  control) has a traceback;
 - each explorer is a live widget (controls and a figure, not a ``VBox(children=...`` repr);
 - the process explorer's "activities" slider (an arrow key on its handle) and "segment" menu (from a
   column with a selected value to "(all cases)"), the happy-path explorer's "segment" menu and the
@@ -495,10 +496,25 @@ class Notebook:
             problems.append(f"code cells that did not run: {unrun}")
         assert not problems, f"{self.name}: " + "\n".join(problems)
 
+    def log_console(self) -> list[str]:
+        """The entries of the notebook's log console - where the kernel's output outside a cell goes, such as
+        the traceback of an exception in a widget's callback. The console is opened only when it has some."""
+        item = self.page.locator(".jp-LogConsoleStatusItem [title]")
+        title = item.first.get_attribute("title") if item.count() else None
+        found = re.search(r"(\d+) log entr", title or "")
+        if not found or found.group(1) == "0":
+            return []
+        item.first.click()
+        entries = self.page.locator(".jp-LogConsolePanel .jp-OutputArea-output")
+        entries.first.wait_for(state="attached")
+        return [t for t in entries.evaluate_all("els => els.map(e => e.textContent)") if t.strip()]
+
     def check_console(self, after: str = "") -> None:
         """No error reported by the browser (but the known harmless ones), no request to the outside and no
-        traceback in the log of JupyterLab and its kernels; ``after`` says what was just done."""
+        traceback in the notebook's log console or in the log of JupyterLab and its kernels; ``after`` says
+        what was just done."""
         errors = [m for m in self.console if not any(re.search(p, m) for p, _why in HARMLESS_CONSOLE)]
+        errors += [f"log console: {_strip_ansi(t)[-3000:]}" for t in self.log_console() if TRACEBACK.search(t)]
         when = f" after {after}" if after else ""
         assert not errors, f"{self.name}: the browser reported errors{when}:\n" + "\n".join(errors)
         assert not self.outside, f"{self.name}: requests to outside addresses: {self.outside}"
@@ -579,6 +595,8 @@ PLANTED_CELLS = [
      "display(Javascript(\"console.error('planted console error')\"))"),
     "W.VBox([W.Label('planted repr')]).__repr__()",
     "out = W.Output()\ndisplay(out)\nwith out:\n    raise ValueError('planted in a widget')",
+    ("b = W.Button(description='planted button')\n"
+     "b.on_click(lambda _b: 1 / 0)  # the traceback goes to the log console\nb"),
     "raise ValueError('planted error')",
     "print('never run')",
 ]
@@ -738,10 +756,16 @@ def test_the_checks_catch_planted_faults(notebooks):
     assert "planted in a widget" in shown[0] and "planted error" in shown[1]
     with pytest.raises(AssertionError) as err:
         nb.check_outputs()
-    for expected in ("cell 3: ValueError: planted error", "ValueError: planted in a widget",
-                     "code cells that did not run: [4]"):
+    for expected in ("cell 4: ValueError: planted error", "ValueError: planted in a widget",
+                     "code cells that did not run: [5]"):
         assert expected in str(err.value)
-    with pytest.raises(AssertionError, match="console.error: planted console error"):
-        nb.check_console()
+    assert nb.log_console() == []
+    nb.page.locator("button.widget-button", has_text="planted button").click()
+    nb.page.locator(".jp-LogConsoleStatusItem [title*='1 log entr']").wait_for(timeout=EXPLORER_UPDATE * 1000)
+    with pytest.raises(AssertionError) as err:
+        nb.check_console("clicking the planted button")
+    for expected in ("errors after clicking the planted button", "console.error: planted console error",
+                     "log console:", "ZeroDivisionError"):
+        assert expected in str(err.value)
     with pytest.raises(AssertionError, match="shows a text repr, not a widget"):
         Explorer(nb, "planted repr").check_live()
