@@ -13,8 +13,8 @@ every cell of every notebook already). The notebooks run at the same time. Then:
   and every cell started has run;
 - the browser reported no error (console errors, uncaught page errors) and fetched nothing from
   outside the machine; neither the notebook's log console (where the traceback of an exception in a
-  button's callback goes) nor the log of JupyterLab and its kernels (an exception in an observer of a
-  control) has a traceback;
+  widget's callback or observer goes, not into a cell) nor the log of JupyterLab and its kernels has a
+  traceback;
 - each explorer is a live widget (controls and a figure, not a ``VBox(children=...`` repr);
 - the process explorer's "activities" slider (an arrow key on its handle) and "segment" menu (from a
   column with a selected value to "(all cases)"), the happy-path explorer's "segment" menu and the
@@ -189,7 +189,7 @@ class Lab:
         pytest.fail(f"JupyterLab did not answer within {SERVER_START} s:\n{self.log_tail()}")
 
     def tracebacks(self) -> list[str]:
-        """Tracebacks in the log of the server and its kernels (e.g. an exception in a widget callback)."""
+        """Tracebacks in the log of the server and its kernels (a failing request handler, a kernel error)."""
         lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
         return ["\n".join(lines[i:i + 40]) for i, line in enumerate(lines)
                 if "Traceback (most recent call last)" in line]
@@ -498,7 +498,8 @@ class Notebook:
 
     def log_console(self) -> list[str]:
         """The entries of the notebook's log console - where the kernel's output outside a cell goes, such as
-        the traceback of an exception in a widget's callback. The console is opened only when it has some."""
+        the traceback of an exception in a widget's callback or observer (an explorer's refresh). The console
+        is opened only when it has some."""
         item = self.page.locator(".jp-LogConsoleStatusItem [title]")
         title = item.first.get_attribute("title") if item.count() else None
         found = re.search(r"(\d+) log entr", title or "")
