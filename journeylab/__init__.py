@@ -11,15 +11,10 @@ business designed, segment the travellers, and measure goals and experience KPIs
 
 from __future__ import annotations
 
-from ._core.results import readable
+import sys as _sys
+import types as _types
+
 from ._core.version import __version__
-from . import datasets, engine, filters  # noqa: F401  (jl.filters: the exploration filters, also EventLog methods)
-from .abtest import ABTest, SmallSampleWarning, ab_test
-from .attribution import Attribution, AttributionComparison, attribution, compare_attribution, conversion_paths
-from .channels import ChannelMix, channel_mix
-from .conformance import Conformance, compare
-from .contact import ContactPeaks, contact_peaks
-from .discovery import Model, Paths, ProcessMap, Variants, discover, discover_model, paths, variants
 from .exceptions import (
     DataQualityWarning,
     EmptyLogError,
@@ -32,36 +27,118 @@ from .exceptions import (
     SchemaError,
     TimestampError,
 )
-from .features import JourneyVectorizer, case_attributes
-from .funnel import Funnel, funnel
-from .goals import GoalAttainment, goal_attainment
-from .identity import stitch
-from .journey import Condition, Criteria, Goal, Journey, Milestone
-from .journeymap import JourneyMap, journey_map
-from .kpi import SurveyScore, TouchpointScores, ces, csat, nps, survey_score, touchpoint_scores
-from .log import EventLog, from_pandas
-from .milestones import Milestones, milestones
-from .peakend import PeakEnd, peak_end
-from .readers import from_ibis, read_csv, read_parquet, read_xes, scan_parquet
-from .reporting import report
-from .rules import Rule, RuleActions, evaluate_rules
-from .segments import Segmentation, SegmentComparison, cluster_journeys, compare_segments, segment_by
 
-_EXPLORERS = {
-    "process_explorer": "journeylab.widgets.process",
-    "happy_path_explorer": "journeylab.widgets.happy_path",
-    "segment_explorer": "journeylab.widgets.segments",
+# Every other public name, by the module that defines it: loaded on first use, so that ``import journeylab``
+# (and ``journeylab --help``) does not import pandas, DuckDB, scikit-learn and pm4py before they are needed.
+_LAZY = {
+    "readable": "._core.results",
+    "datasets": ".datasets",
+    "engine": ".engine",
+    "filters": ".filters",
+    "ABTest": ".abtest",
+    "SmallSampleWarning": ".abtest",
+    "ab_test": ".abtest",
+    "Attribution": ".attribution",
+    "AttributionComparison": ".attribution",
+    "attribution": ".attribution",
+    "compare_attribution": ".attribution",
+    "conversion_paths": ".attribution",
+    "ChannelMix": ".channels",
+    "channel_mix": ".channels",
+    "Conformance": ".conformance",
+    "compare": ".conformance",
+    "ContactPeaks": ".contact",
+    "contact_peaks": ".contact",
+    "Model": ".discovery",
+    "Paths": ".discovery",
+    "ProcessMap": ".discovery",
+    "Variants": ".discovery",
+    "discover": ".discovery",
+    "discover_model": ".discovery",
+    "paths": ".discovery",
+    "variants": ".discovery",
+    "JourneyVectorizer": ".features",
+    "case_attributes": ".features",
+    "Funnel": ".funnel",
+    "funnel": ".funnel",
+    "GoalAttainment": ".goals",
+    "goal_attainment": ".goals",
+    "stitch": ".identity",
+    "Condition": ".journey",
+    "Criteria": ".journey",
+    "Goal": ".journey",
+    "Journey": ".journey",
+    "Milestone": ".journey",
+    "JourneyMap": ".journeymap",
+    "journey_map": ".journeymap",
+    "SurveyScore": ".kpi",
+    "TouchpointScores": ".kpi",
+    "ces": ".kpi",
+    "csat": ".kpi",
+    "nps": ".kpi",
+    "survey_score": ".kpi",
+    "touchpoint_scores": ".kpi",
+    "EventLog": ".log",
+    "from_pandas": ".log",
+    "Milestones": ".milestones",
+    "milestones": ".milestones",
+    "PeakEnd": ".peakend",
+    "peak_end": ".peakend",
+    "from_ibis": ".readers",
+    "read_csv": ".readers",
+    "read_parquet": ".readers",
+    "read_xes": ".readers",
+    "scan_parquet": ".readers",
+    "report": ".reporting",
+    "Rule": ".rules",
+    "RuleActions": ".rules",
+    "evaluate_rules": ".rules",
+    "Segmentation": ".segments",
+    "SegmentComparison": ".segments",
+    "cluster_journeys": ".segments",
+    "compare_segments": ".segments",
+    "segment_by": ".segments",
+    "process_explorer": ".widgets.process",
+    "happy_path_explorer": ".widgets.happy_path",
+    "segment_explorer": ".widgets.segments",
 }
+
+#: Public functions named like the module that defines them: ``jl.funnel`` is the function, as
+#: ``from journeylab import funnel`` is. Importing that module (``import journeylab.funnel``, or any
+#: ``from journeylab.funnel import ...``) makes Python set the package attribute to the module; the
+#: package keeps the function instead (the module stays in ``sys.modules``).
+_MODULES = frozenset({"datasets", "engine", "filters"})  # public names that are modules
+_SHADOWED = frozenset(n for n, m in _LAZY.items() if m == "." + n and n not in _MODULES)
 
 
 def __getattr__(name):
-    """The explorers import ipywidgets, so they are loaded on first use."""
-    if name in _EXPLORERS:
-        import importlib
+    """Load a public name on first use (see ``_LAZY``)."""
+    try:
+        where = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'journeylab' has no attribute {name!r}") from None
+    import importlib
 
-        return getattr(importlib.import_module(_EXPLORERS[name]), name)
-    raise AttributeError(f"module 'journeylab' has no attribute {name!r}")
+    module = importlib.import_module(where, __name__)
+    value = module if name in _MODULES else getattr(module, name)
+    setattr(_sys.modules[__name__], name, value)
+    return value
 
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(_types.ModuleType):
+    """The package's module type: keeps the public function when a submodule of the same name is imported."""
+
+    def __setattr__(self, name, value):
+        if name in _SHADOWED and isinstance(value, _types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

@@ -31,22 +31,14 @@ import os
 import sys
 import warnings
 
-from ._cli_commands import (
-    EXIT_ERROR,
-    EXIT_OK,
-    EXIT_PROBLEMS,  # noqa: F401  (public: the exit codes of the command line)
-    cmd_conformance,
-    cmd_report,
-    cmd_summary,
-    cmd_validate,
-    cmd_variants,
-    load_log,
-)
-from ._cli_text import Printable, format_table, one_line, printable, warn
-from ._core.deprecation import moved_names
-from ._core import formatting as _formatting
-from . import exceptions as _exceptions
 from .exceptions import DataQualityWarning, JourneylabError
+
+# The commands and their output are imported when a command runs, not when the parser is built:
+# ``journeylab --help`` and argument errors answer without loading pandas, DuckDB or pm4py.
+_LAZY = {
+    "EXIT_OK": "._cli_commands", "EXIT_ERROR": "._cli_commands", "EXIT_PROBLEMS": "._cli_commands",
+    "load_log": "._cli_commands", "format_table": "._cli_text", "printable": "._cli_text",
+}
 
 __all__ = ["main", "build_parser", "load_log", "format_table", "printable"]
 
@@ -200,13 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_log_args(p)
     p.add_argument("--top", type=_positive_int, default=20, metavar="N", help="activities shown (default 20)")
     _add_common(p)
-    p.set_defaults(func=cmd_summary)
+    p.set_defaults(command="summary")
 
     p = add("validate")
     _add_log_args(p)
     p.add_argument("--journey", required=True, metavar="YAML", help="journey definition (YAML file)")
     _add_common(p)
-    p.set_defaults(func=cmd_validate)
+    p.set_defaults(command="validate")
 
     p = add("variants")
     _add_log_args(p)
@@ -218,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=_positive_int, default=90, metavar="CHARS",
                    help="shorten variants longer than this in the table (default 90; JSON is never shortened)")
     _add_common(p)
-    p.set_defaults(func=cmd_variants)
+    p.set_defaults(command="variants")
 
     p = add("conformance")
     _add_log_args(p)
@@ -229,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="count every milestone event as a step (default: consecutive events of a milestone "
                         "are one visit)")
     _add_common(p)
-    p.set_defaults(func=cmd_conformance)
+    p.set_defaults(command="conformance")
 
     p = add("report")
     _add_log_args(p, optional=True)
@@ -250,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Parquet input larger than this is read with DuckDB when --engine is not given "
                         "(default 500MB)")
     _add_common(p, json_flag=False)
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(command="report")
     return parser
 
 
@@ -258,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _error_text(err: BaseException) -> str:
+    from ._cli_text import one_line
+
     if isinstance(err, JourneylabError):
         return one_line(err)
     if isinstance(err, OSError):
@@ -279,7 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     0
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help and argument errors end here, before anything heavy is imported
+    from . import _cli_commands as commands
+    from ._cli_text import Printable, one_line, printable, warn
+
     debug = bool(getattr(args, "debug", False))
     # what is printed for people passes a filter: a hostile log cannot rewrite the terminal
     screen = sys.stdout if getattr(args, "json", False) else Printable(sys.stdout)
@@ -289,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             if not debug:
                 warnings.simplefilter("ignore", FutureWarning)
                 warnings.simplefilter("ignore", DeprecationWarning)
-            code = args.func(args)
+            code = getattr(commands, f"cmd_{args.command}")(args)
         seen = set()
         for w in caught:
             if issubclass(w.category, DataQualityWarning) or debug:
@@ -302,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `journeylab variants log.xes | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        return commands.EXIT_OK
     except KeyboardInterrupt:
         if debug:
             raise
@@ -312,14 +309,28 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         print(f"journeylab: error: {printable(_error_text(err))}", file=sys.stderr)
-        return EXIT_ERROR
+        return commands.EXIT_ERROR
 
 
-# names that lived here before the commands and their output moved out (issue 14): one more release
-__getattr__ = moved_names(__name__, {
-    "format_timedelta": (_formatting.format_duration, "journeylab._core.formatting.format_duration"),
-    "FileFormatError": (_exceptions.FileFormatError, "journeylab.FileFormatError"),
-})
+def __getattr__(name: str):
+    """The public names of the commands' module, loaded on first use; and the names that lived here before
+    the commands and their output moved out (issue 14), deprecated for one more release."""
+    import importlib
+
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __package__), name)
+        globals()[name] = value
+        return value
+    if name not in ("format_timedelta", "FileFormatError"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import exceptions as _exceptions
+    from ._core import formatting as _formatting
+    from ._core.deprecation import moved_names
+
+    return moved_names(__name__, {
+        "format_timedelta": (_formatting.format_duration, "journeylab._core.formatting.format_duration"),
+        "FileFormatError": (_exceptions.FileFormatError, "journeylab.FileFormatError"),
+    })(name)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -58,3 +58,44 @@ def test_report_from_non_editable_install(wheel, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert int(proc.stdout.strip().splitlines()[-1]) > 0
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_import_and_help_load_nothing_heavy():
+    """``import journeylab`` and ``journeylab --help`` answer without pandas, DuckDB, scikit-learn or pm4py
+    (what made --help take 1.8 s); names load on first use."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, runpy\n"
+             "import journeylab\n"
+             "sys.argv = ['journeylab', '--help']\n"
+             "try:\n"
+             "    runpy.run_module('journeylab', run_name='__main__')\n"
+             "except SystemExit as e:\n"
+             "    assert e.code == 0, e.code\n"
+             "heavy = sorted(m for m in ('pandas', 'numpy', 'duckdb', 'ibis', 'sklearn', 'pm4py', 'matplotlib', 'scipy')"
+             " if m in sys.modules)\n"
+             "print('HEAVY', heavy)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "usage: journeylab" in out.stdout and "HEAVY []" in out.stdout, out.stdout[-500:]
+
+
+def test_functions_named_like_their_module_stay_functions():
+    """``jl.funnel`` / ``jl.milestones`` / ``jl.attribution`` are the functions, also after their modules are
+    imported (Python sets a package attribute to the submodule it imports)."""
+    import importlib
+    import sys
+
+    import journeylab as jl
+
+    for name in ("funnel", "milestones", "attribution"):
+        module = importlib.import_module(f"journeylab.{name}")
+        assert callable(getattr(jl, name)) and getattr(jl, name) is getattr(module, name)
+        assert sys.modules[f"journeylab.{name}"] is module and hasattr(module, "__file__")
+        from journeylab import funnel  # noqa: F401  (the same via from-import)
+        assert jl.funnel is sys.modules["journeylab.funnel"].funnel
+    assert all(hasattr(jl, n) for n in jl.__all__) and set(jl.__all__) <= set(dir(jl))
+    assert jl.datasets.__name__ == "journeylab.datasets" and jl.engine.__name__ == "journeylab.engine"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        jl.nope  # noqa: B018
