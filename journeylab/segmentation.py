@@ -20,6 +20,8 @@ Behaviour (activities, transitions, the typical journey) is read from the varian
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +29,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ._core.backend import execute
 from ._core.names import closest
 from ._core.results import FrozenMap, Result
 from ._core.validation import LOG, Choice, Int, checked
 from ._core.vocabulary import END
-from ._kernels.cases import case_layout, decode, edit_distances, variant_codes, variants_of
+from ._kernels.cases import activity_names, decode, edit_distances, variant_codes, variants_of
 from ._kernels.events import events
 from .discovery import discover
 from .exceptions import InvalidParameterError
@@ -234,7 +237,7 @@ class Segmentation(Result):
         if answers is None:
             return out
         inside = answers["case"].isin(self.labels.index[mask])
-        for col in answers.columns.drop(["case", "activity", "timestamp", "_seq"]):
+        for col in [c for c in answers.columns if c in _SURVEY]:
             v = pd.to_numeric(answers.loc[inside, col], errors="coerce").dropna().astype(float)
             if col == "nps":
                 out["nps"] = float(100 * ((v >= 9).mean() - (v <= 6).mean())) if len(v) else np.nan
@@ -246,8 +249,16 @@ class Segmentation(Result):
         return out
 
     def _survey_answers(self) -> pd.DataFrame | None:
+        """The events with a survey answer (case and the answer columns); for a lazy log the engine keeps
+        only those events and columns."""
         cols = [c for c in _SURVEY if c in self.log.columns]
-        return events(self.log, cols) if cols else None
+        if not cols:
+            return None
+        if not self.log.is_lazy:
+            return events(self.log, cols)
+        t = self.log.table
+        answered = functools.reduce(operator.or_, [t[c].notnull() for c in cols])
+        return execute(t.filter(answered).order_by("_seq").select("case", *cols)).reset_index(drop=True)
 
     # ---- behaviour matrices
     def _incidence(self, kind: str) -> tuple[sparse.csr_matrix, list[str]]:
@@ -256,7 +267,7 @@ class Segmentation(Result):
 
         def compute():
             codes, row, v = variant_codes(self.log)
-            acts = case_layout(self.log).activities
+            acts = activity_names(self.log)
             A = len(acts)
             if kind == "activities":
                 rows, cols, names, P = row, codes, list(acts), A
@@ -311,7 +322,7 @@ class Segmentation(Result):
             order = np.argsort(self.model.remap)
             return {self.segments[i]: meds[j] for i, j in enumerate(order)}
         v = variants_of(self.log)
-        acts = case_layout(self.log).activities
+        acts = activity_names(self.log)
         out = {}
         rng = np.random.default_rng(0)
         for s in self.segments:
@@ -342,7 +353,7 @@ class Segmentation(Result):
             j = int(np.flatnonzero(self.model.remap == self.segments.index(segment))[0])
             return self.model.estimator.transition_frame(j)
         codes, row, v = variant_codes(self.log)
-        acts = case_layout(self.log).activities
+        acts = activity_names(self.log)
         A = len(acts)
         weight = np.bincount(v.vid[self.mask(segment)], minlength=len(v.counts)).astype(float)  # its cases per variant
         to = np.where(np.r_[row[1:] == row[:-1], False], np.r_[codes[1:], 0], A)

@@ -40,7 +40,7 @@ import pandas as pd
 from ._core.formatting import cut
 from ._core.names import closest, did_you_mean
 from ._core.validation import BOOL, JOURNEY, LOG, TEXT, Int, Optional, checked
-from ._kernels.cases import case_events, case_layout
+from ._kernels.cases import first_event_values
 from .clustering import cluster_journeys
 from .conditions import Condition, parse_conditions
 from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
@@ -281,10 +281,7 @@ def attribute_segmentation(log, column: str, *, journey=None, max_segments: int 
 
 def _first_event_values(log, column: str) -> pd.Series:
     """Per case (indexed by case id), the value of ``column`` on its first event, as text (missing: NA)."""
-    c = case_layout(log)
-    first = case_events(log, [column])[column].iloc[c.first]
-    first.index = c.cases
-    return first.astype("string")
+    return first_event_values(log, column).astype("string")
 
 
 @dataclass(frozen=True, eq=False)

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, list[str]]] = [
               "_journey_parts", "_fit", "journey",
               "datasets._files", "datasets._params", "datasets._plan", "datasets._timing", "datasets._touches",
               "datasets._truth", "datasets._simulate", "datasets._bundle", "datasets._example", "datasets"]),
-    ("kernels", ["_kernels.units", "_kernels.events", "_kernels.scans", "_kernels.cases", "_kernels.visits",
+    ("kernels", ["_kernels.units", "_kernels.events", "_kernels.scans", "_kernels.case_engine", "_kernels.cases", "_kernels.visits",
                  "_kernels.alignment", "_kernels.entries", "_kernels.crediting", "_kernels.survey",
                  "_kernels.conversion_paths", "_kernels.pm4py", "_kernels"]),
     ("fronts", ["engine", "filters"]),
