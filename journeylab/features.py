@@ -69,7 +69,6 @@ from ._kernels.cases import (
     CaseSummary,
     activity_counts,
     case_ids,
-    case_layout,
     case_summary,
     channel_counts,
     first_values,
@@ -232,22 +231,14 @@ def sequence_matrix(log, *, width: int | None = None) -> np.ndarray:
     >>> m.shape, m[0].tolist()
     ((6, 3), ['register request', 'examine thoroughly', 'check ticket'])
     """
-    if log.is_lazy:  # one row per variant, then given to its cases: no event comes back
-        codes, row, v = variant_codes(log)
-        lengths = np.bincount(row, minlength=len(v.counts))
-        w = int(lengths.max()) if width is None else width
-        pos = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        keep = pos < w
-        per = np.full((len(v.counts), w), None, dtype=object)
-        per[row[keep], pos[keep]] = np.asarray(case_summary(log).activities, dtype=object)[codes[keep]]
-        return per[v.vid]
-    c = case_layout(log)
-    w = int(c.lengths.max()) if width is None else width
-    out = np.full((c.n, w), None, dtype=object)
-    pos = np.arange(len(c.codes)) - c.offsets[c.case_codes]
+    codes, row, v = variant_codes(log)  # one row per variant, then given to its cases (lazy: no event comes back)
+    lengths = np.bincount(row, minlength=len(v.counts))
+    w = int(lengths.max()) if width is None else width
+    pos = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     keep = pos < w
-    out[c.case_codes[keep], pos[keep]] = np.asarray(c.activities, dtype=object)[c.codes[keep]]
-    return out
+    per = np.full((len(v.counts), w), None, dtype=object)
+    per[row[keep], pos[keep]] = np.asarray(case_summary(log).activities, dtype=object)[codes[keep]]
+    return per[v.vid]
 
 
 # --------------------------------------------------------------------------- n-grams

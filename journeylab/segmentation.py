@@ -232,33 +232,54 @@ class Segmentation(Result):
         return pd.DataFrame(rows).set_index("segment")
 
     def _survey(self, mask: np.ndarray) -> dict:
-        answers = self._cached("survey", self._survey_answers)
+        per_case = self._cached("survey", self._survey_table)
         out = {}
-        if answers is None:
+        if per_case is None:
             return out
-        inside = answers["case"].isin(self.labels.index[mask])
-        for col in [c for c in answers.columns if c in _SURVEY]:
-            v = pd.to_numeric(answers.loc[inside, col], errors="coerce").dropna().astype(float)
+        sub = per_case[per_case.index.isin(self.labels.index[mask])]
+        for col in dict.fromkeys(c for c, _ in per_case.columns):
+            n = int(sub[(col, "n")].sum())
+            hi, lo, total = (float(sub[(col, k)].sum()) for k in ("hi", "lo", "sum"))
             if col == "nps":
-                out["nps"] = float(100 * ((v >= 9).mean() - (v <= 6).mean())) if len(v) else np.nan
+                out["nps"] = float(100 * (hi / n - lo / n)) if n else np.nan
             elif col == "csat":
-                out["csat"] = float((v >= 4).mean()) if len(v) else np.nan
+                out["csat"] = hi / n if n else np.nan
             else:
-                out["ces"] = float(v.mean()) if len(v) else np.nan
-            out[f"{col}_answers"] = len(v)
+                out["ces"] = total / n if n else np.nan
+            out[f"{col}_answers"] = n
         return out
 
-    def _survey_answers(self) -> pd.DataFrame | None:
-        """The events with a survey answer (case and the answer columns); for a lazy log the engine keeps
-        only those events and columns."""
+    def _survey_table(self) -> pd.DataFrame | None:
+        """Per case with answers: for each survey column, its answers (``n``), the high (nps >= 9, csat >= 4)
+        and low (nps <= 6) ones and their sum. A lazy log with numeric answer columns: one engine group-by
+        (one row per case back); text answer columns: the answer events, read in pandas."""
         cols = [c for c in _SURVEY if c in self.log.columns]
         if not cols:
             return None
-        if not self.log.is_lazy:
-            return events(self.log, cols)
-        t = self.log.table
-        answered = functools.reduce(operator.or_, [t[c].notnull() for c in cols])
-        return execute(t.filter(answered).order_by("_seq").select("case", *cols)).reset_index(drop=True)
+        hi_at = {"nps": 9, "csat": 4, "ces": np.inf}
+        t = self.log.table if self.log.is_lazy else None
+        if t is not None and all(t[c].type().is_numeric() for c in cols):
+            aggs = {}
+            for c in cols:
+                v = t[c].cast("float64")
+                ok = v.notnull() & ~v.isnan()
+                aggs.update({f"{c}|n": ok.cast("int64").sum(), f"{c}|hi": (ok & (v >= hi_at[c])).cast("int64").sum(),
+                             f"{c}|lo": (ok & (v <= 6)).cast("int64").sum(), f"{c}|sum": v.sum(where=ok)})
+            answered = functools.reduce(operator.or_, [t[c].notnull() for c in cols])
+            raw = execute(t.filter(answered).group_by("case").aggregate(**aggs)).set_index("case")
+            raw = raw.fillna(0.0)
+        else:
+            ev = events(self.log, cols)
+            raw = pd.DataFrame(index=pd.Index(ev["case"].astype(str).unique(), name="case"))
+            for c in cols:
+                v = pd.to_numeric(ev[c], errors="coerce").astype(float)
+                ok = v.notna()
+                g = pd.DataFrame({"n": ok, "hi": ok & (v >= hi_at[c]), "lo": ok & (v <= 6), "sum": v.where(ok, 0.0)})
+                agg = g.groupby(ev["case"].astype(str).to_numpy()).sum()
+                raw = raw.join(agg.add_prefix(f"{c}|"))
+        raw.index = raw.index.astype(str)
+        raw.columns = pd.MultiIndex.from_tuples([tuple(k.split("|")) for k in raw.columns])
+        return raw
 
     # ---- behaviour matrices
     def _incidence(self, kind: str) -> tuple[sparse.csr_matrix, list[str]]:

@@ -88,7 +88,7 @@ def facts_engine(log, attrs: list[str], cases: pd.Index) -> pd.DataFrame:
 
 def engine_dtype(values: pd.Series, dtype) -> pd.Series:
     """Integers the engine returns as floats (because of missing values) back as (nullable) integers."""
-    if dtype.is_integer() and values.dtype.kind == "f":
+    if dtype.is_integer() and values.dtype.kind in "fO":
         bits = dtype.nbytes * 8
         return values.astype(f"Int{bits}")
     return values

@@ -237,7 +237,7 @@ class CaseSummary:
     activities : the activity of each code (:func:`activity_names`).
     lengths : events per case (int64).
     first_codes, last_codes : the activity code of each case's first and last event.
-    start, end : per case, its first and last timestamp (Series in the log's time zone, indexed 0..n-1).
+    start, end : per case, its first and last timestamp (unnamed Series in the log's time zone, indexed 0..n-1).
     span_us : per case, microseconds from its first to its last event (int64).
     """
 
@@ -289,17 +289,21 @@ def _summary(log) -> CaseSummary:
         c = case_layout(log)
         us = c.micros
         return CaseSummary(c.cases, c.activities, c.lengths, _read_only(c.codes[c.first].copy()),
-                           _read_only(c.codes[c.last].copy()), c.timestamps.iloc[c.first].reset_index(drop=True),
-                           c.timestamps.iloc[c.last].reset_index(drop=True), _read_only(us[c.last] - us[c.first]))
+                           _read_only(c.codes[c.last].copy()), _times(c.timestamps.iloc[c.first]),
+                           _times(c.timestamps.iloc[c.last]), _read_only(us[c.last] - us[c.first]))
     v = variants_of(log)
     lengths = np.fromiter((len(k) for k in v.keys), dtype=np.int64, count=len(v.keys))
     first = np.fromiter((ord(k[0]) - KEY_BASE for k in v.keys), dtype=np.int64, count=len(v.keys))
     last = np.fromiter((ord(k[-1]) - KEY_BASE for k in v.keys), dtype=np.int64, count=len(v.keys))
     f = case_facts(log)
     return CaseSummary(case_ids(log), activity_names(log), _read_only(lengths[v.vid]), _read_only(first[v.vid]),
-                       _read_only(last[v.vid]), f["start"].reset_index(drop=True), f["end"].reset_index(drop=True),
+                       _read_only(last[v.vid]), _times(f["start"]), _times(f["end"]),
                        _read_only(f["span_us"].to_numpy(dtype=np.int64)))
 
+
+
+def _times(ts: pd.Series) -> pd.Series:
+    return ts.reset_index(drop=True).rename(None)
 
 
 def case_facts(log) -> pd.DataFrame:
