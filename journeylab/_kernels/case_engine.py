@@ -3,7 +3,7 @@ per case back (issue 15, kind (b)). :mod:`journeylab._kernels.cases` gives them 
 same tables computed in memory for in-memory logs.
 
 - :func:`facts_engine` - start, end, duration, events per channel, first / last channel, value total and
-  largest, the first non-missing value of every attribute;
+  largest;
 - :func:`first_engine` - per case, the first non-missing value of some columns, or their value on the
   case's first event.
 
@@ -15,7 +15,7 @@ filter drops, so "the first event with a value" means the same on both.
 >>> df = pd.DataFrame({"id": ["a", "a", "b"], "step": ["x", "y", "x"], "t": pd.to_datetime(["2025-01-01",
 ...     "2025-01-02", "2025-01-03"]), "ch": [None, "web", "app"]})
 >>> log = jl.from_ibis(ibis.memtable(df), case="id", activity="step", timestamp="t", channel="ch")
->>> f = facts_engine(log, [], pd.Index(["a", "b"], name="case"))
+>>> f = facts_engine(log, pd.Index(["a", "b"], name="case"))
 >>> f["first_channel"].isna().tolist(), f["last_channel"].tolist(), f.attrs["channels"]
 ([True, False], ['web', 'app'], ['app', 'web'])
 """
@@ -33,8 +33,9 @@ __all__ = ["CH", "AT", "facts_engine", "first_engine", "engine_dtype"]
 CH, AT = "__ch_", "__at_"
 
 
-def facts_engine(log, attrs: list[str], cases: pd.Index) -> pd.DataFrame:
-    """:func:`case_facts` of a lazy log: one group-by by case in the engine; one row per case comes back.
+def facts_engine(log, cases: pd.Index) -> pd.DataFrame:
+    """:func:`case_facts` of a lazy log without the attributes: one group-by by case in the engine; one row
+    per case comes back (and the distinct channels, first).
 
     The first / last channel is the arg-min / arg-max by ``_seq`` among the events with a channel, kept
     only when that event is the case's first / last (so a missing channel on the first event stays
@@ -59,10 +60,6 @@ def facts_engine(log, attrs: list[str], cases: pd.Index) -> pd.DataFrame:
         v = t.value.cast("float64")
         ok = v.notnull() & ~v.isnan()
         aggs.update(value_sum=v.sum(where=ok), value_max=v.max(where=ok))
-    for j, a in enumerate(attrs):
-        col = t[a]
-        ok = col.notnull() & ~col.isnan() if col.type().is_floating() else col.notnull()
-        aggs[f"{AT}{j}"] = col.argmin(t._seq, where=ok)
     raw = execute(t.group_by(t.case).aggregate(**aggs))
     raw.index = pd.Index(raw["case"].astype(str), name="case")
     raw = raw.drop(columns="case")
@@ -80,9 +77,7 @@ def facts_engine(log, attrs: list[str], cases: pd.Index) -> pd.DataFrame:
     if log.has_role("value"):
         out["value_sum"] = raw["value_sum"].fillna(0.0).to_numpy(dtype=float)
         out["value_max"] = raw["value_max"].to_numpy(dtype=float)
-    for j, a in enumerate(attrs):
-        out[f"{AT}{j}"] = engine_dtype(raw[f"{AT}{j}"], t[a].type())
-    out.attrs = {"channels": names, "attributes": attrs}
+    out.attrs = {"channels": names}
     return out
 
 

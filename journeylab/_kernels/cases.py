@@ -295,7 +295,7 @@ def _summary(log) -> CaseSummary:
     lengths = np.fromiter((len(k) for k in v.keys), dtype=np.int64, count=len(v.keys))
     first = np.fromiter((ord(k[0]) - KEY_BASE for k in v.keys), dtype=np.int64, count=len(v.keys))
     last = np.fromiter((ord(k[-1]) - KEY_BASE for k in v.keys), dtype=np.int64, count=len(v.keys))
-    f = case_facts(log)
+    f = case_facts(log, attributes=False)
     return CaseSummary(case_ids(log), activity_names(log), _read_only(lengths[v.vid]), _read_only(first[v.vid]),
                        _read_only(last[v.vid]), _times(f["start"]), _times(f["end"]),
                        _read_only(f["span_us"].to_numpy(dtype=np.int64)))
@@ -306,9 +306,11 @@ def _times(ts: pd.Series) -> pd.Series:
     return ts.reset_index(drop=True).rename(None)
 
 
-def case_facts(log) -> pd.DataFrame:
+def case_facts(log, *, attributes: bool = True) -> pd.DataFrame:
     """The per-case table: one row per case (indexed by :func:`case_ids`), computed by the engine for a
-    lazy log in one group-by (for a log in memory, from the layout: the same table).
+    lazy log - one group-by for the times, channels and value, one for the attributes (asked only by
+    who needs them: ``attributes=False`` leaves them out) - and for a log in memory from the layout (the
+    same table).
 
     Columns: ``start``, ``end`` (first and last timestamp), ``span_us`` (microseconds between them);
     with a channel: one column of event counts per channel (named ``"__ch_<i>"``, ``i`` the position in
@@ -320,11 +322,13 @@ def case_facts(log) -> pd.DataFrame:
     Parameters
     ----------
     log : EventLog
+    attributes : bool, default True
+        Add the first values of the attributes.
 
     Returns
     -------
     DataFrame
-        A new DataFrame on each call (computed once per log).
+        A new DataFrame on each call (each part computed once per log).
 
     Examples
     --------
@@ -334,9 +338,20 @@ def case_facts(log) -> pd.DataFrame:
     (50, ['app', 'call_centre'], True)
     """
     out = log._memo(("cases", "facts"), lambda: _facts(log))
+    attrs = _attribute_columns(log)
     res = out.copy()
-    res.attrs = {k: list(v) for k, v in out.attrs.items()}
+    if attributes and attrs:
+        firsts = _first_attributes(log)
+        firsts.columns = [f"{AT}{j}" for j in range(len(attrs))]
+        res = pd.concat([res, firsts], axis=1)
+    res.attrs = {"channels": list(out.attrs["channels"]), "attributes": attrs if attributes else []}
     return res
+
+
+def _first_attributes(log) -> pd.DataFrame:
+    """Per case, the first non-missing value of every attribute (a new DataFrame; computed once per log)."""
+    attrs = _attribute_columns(log)
+    return log._memo(("cases", "first_attributes"), lambda: first_values(log, attrs)).copy()
 
 
 def _attribute_columns(log) -> list[str]:
@@ -344,7 +359,6 @@ def _attribute_columns(log) -> list[str]:
 
 
 def _facts(log) -> pd.DataFrame:
-    attrs = _attribute_columns(log)
     if not log.is_lazy:
         s = case_summary(log)
         out = pd.DataFrame({"start": s.start.array, "end": s.end.array, "span_us": s.span_us}, index=s.cases)
@@ -359,13 +373,9 @@ def _facts(log) -> pd.DataFrame:
             out["last_channel"] = label[np.where(ch.last >= 0, ch.last, len(names))]
         if log.has_role("value"):
             out["value_sum"], out["value_max"] = value_totals(log)
-        if attrs:
-            firsts = first_values(log, attrs)
-            firsts.columns = [f"{AT}{j}" for j in range(len(attrs))]
-            out = pd.concat([out, firsts], axis=1)
-        out.attrs = {"channels": names, "attributes": attrs}
+        out.attrs = {"channels": names}
         return out
-    return facts_engine(log, attrs, case_ids(log))
+    return facts_engine(log, case_ids(log))
 
 
 # --------------------------------------------------------------------------- per-case facts
@@ -422,7 +432,7 @@ def channel_counts(log) -> CaseChannels:
     (['app', 'call_centre'], True)
     """
     if log.is_lazy:  # from the engine's per-case table
-        f = case_facts(log)
+        f = case_facts(log, attributes=False)
         names = f.attrs["channels"]
         counts = f[[f"{CH}{j}" for j in range(len(names))]].to_numpy(dtype=np.int64).reshape(len(f), len(names))
         at = pd.Index(names)
@@ -446,7 +456,7 @@ def value_totals(log) -> tuple[np.ndarray, np.ndarray]:
     (True, 50)
     """
     if log.is_lazy:  # from the engine's per-case table
-        f = case_facts(log)
+        f = case_facts(log, attributes=False)
         return f["value_sum"].to_numpy(dtype=float), f["value_max"].to_numpy(dtype=float)
     c = case_layout(log)
     val = pd.to_numeric(case_events(log, ["value"])["value"], errors="coerce").to_numpy(dtype=float)
@@ -464,15 +474,14 @@ def first_values(log, columns) -> pd.DataFrame:
     >>> first_values(jl.datasets.load_example(), ["resource"])["resource"].tolist()[:2]
     ['Pete', 'Mike']
 
-    For a lazy log, attributes come from the engine's per-case table (:func:`case_facts`); other columns
-    (roles) by one group-by of their own.
+    For a lazy log: one engine group-by (arg-min by ``_seq`` among the events with a value); the first
+    values of all the attributes are computed once per log.
     """
     columns = list(columns)
     if log.is_lazy:
-        f = case_facts(log)
-        pos = {a: j for j, a in enumerate(f.attrs["attributes"])}
-        if all(col in pos for col in columns):
-            out = pd.DataFrame({col: f[f"{AT}{pos[col]}"] for col in columns}, index=f.index)
+        attrs = _attribute_columns(log)
+        if columns != attrs and all(col in attrs for col in columns):
+            out = _first_attributes(log)[columns]
         else:
             out = first_engine(log, columns, case_ids(log), nonmissing=True)
         out.columns = columns
