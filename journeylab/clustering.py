@@ -31,6 +31,11 @@ methods, for three kinds of data:
     silhouette. **Best for structured processes with few variants and segments that
     differ in order**; on long, noisy journeys edit distance is dominated by noise.
 
+On a log in DuckDB or Spark: ``"markov"`` and ``"sequence"`` read (a) the variants with their counts and
+(b) the variant of each case; ``"kmeans"`` also (b) the per-case times and channel counts of one engine
+group-by (:func:`journeylab._kernels.cases.case_facts`); the event table never comes back, and the labels
+are those of the in-memory log (same ``random_state``, same clusters).
+
 Journeys are short and noisy: judge a method by how well it recovers known segments (see
 the tests and the notebook), not by silhouette alone. Cluster names are ``"cluster 1"``,
 ``"cluster 2"``, ... by decreasing size, so they do not depend on the order found.

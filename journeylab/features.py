@@ -36,6 +36,10 @@ outside case costs the length of the path), ``fitness``, ``last_milestone``,
 ``milestones_reached`` (distinct happy-path milestones reached), ``reached_<milestone>``
 and, when the journey has a goal, ``goal`` (goal event at or after the journey start).
 
+On a log in DuckDB or Spark only (a) the variants and (b) per-case tables come back (engine group-bys,
+:mod:`journeylab._kernels.cases`); sequence features are counted per variant; with a journey, (c) the
+milestone events are read too. Results equal the in-memory ones.
+
 Examples
 --------
 >>> import journeylab as jl

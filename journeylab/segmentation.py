@@ -8,7 +8,10 @@ in the same segments (the rules again, the attribute values, the fitted clusters
 :meth:`Segmentation.predict` is the same for every method.
 
 Behaviour (activities, transitions, the typical journey) is read from the variants of the cases
-(:mod:`journeylab._kernels.cases`): per variant once, then given to its cases.
+(:mod:`journeylab._kernels.cases`): per variant once, then given to its cases. On a log in DuckDB or
+Spark the profile reads (a) the variants, (b) the case attributes and the survey answers per case
+(engine group-bys: answers, high and low scores and their sum per case). ``process_map`` goes through
+:meth:`EventLog.filter_cases <journeylab.EventLog.filter_cases>`, which still collects a lazy log.
 
 >>> import journeylab as jl
 >>> seg = jl.segment_by(jl.datasets.load_example(), {"rejected": "count_reject_request > 0"})

@@ -10,6 +10,8 @@ ways and returns the same :class:`~journeylab.segmentation.Segmentation` from bo
 - :func:`cluster_journeys` - segments **discovered** from behaviour (:mod:`journeylab.clustering`).
 
 :func:`attribute_segmentation` makes a segment of each value of an attribute (region, device).
+On a log in DuckDB or Spark both read (b) per-case tables computed by the engine (:func:`case_attributes`;
+the attribute on each case's first event: one group-by), never the event table.
 A Segmentation tells who is in which segment (``labels``, ``membership``), describes each
 segment (:meth:`~journeylab.segmentation.Segmentation.profile`: typical journey,
 distinguishing activities and transitions, conversion, conformance, duration, channel mix,
