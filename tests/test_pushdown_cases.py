@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 import journeylab as jl
 from journeylab._core.backend import fetched
-from journeylab._kernels.cases import case_facts, case_summary, channel_counts, first_event_values, value_totals
+from journeylab._kernels.cases import (
+    case_facts,
+    case_summary,
+    channel_counts,
+    first_event_values,
+    milestones_reached,
+    value_totals,
+)
 from journeylab.features import JourneyVectorizer, case_attributes, sequence_matrix
 from journeylab.segments import attribute_segmentation
 
@@ -138,7 +145,24 @@ def test_compare_segments_parity(sim, sim_duckdb):
                                   jl.compare_segments(seg_b, random_state=0).to_frame())
 
 
+def test_milestones_reached_parity(sim, sim_duckdb):
+    """Milestones by activity only come from the variants; with conditions on other columns, from the
+    milestone events: the same table either way."""
+    by_value = jl.Journey("j", [jl.Milestone("small", ["purchase"], conditions="value <= 50"),
+                                jl.Milestone("any", ["purchase", "checkout"])])
+    by_activity = jl.Journey("k", [jl.Milestone("c", ["purchase", "checkout"], conditions="activity == 'checkout'"),
+                                   jl.Milestone("p", ["purchase", "checkout"])])
+    for journey in (sim.journey, by_value, by_activity):
+        pd.testing.assert_frame_equal(milestones_reached(sim.log, journey), milestones_reached(sim_duckdb, journey))
+
+
 # --------------------------------------------------------------------------- only per-case / per-variant tables
+
+
+def test_milestones_reached_by_activity_fetches_per_case_tables(sim, fresh):
+    with fetched() as f:
+        milestones_reached(fresh, sim.journey)
+    _bounded(f, fresh, sim.log.n_cases)
 
 
 @pytest.mark.parametrize("method", ["kmeans", "markov", "sequence"])

@@ -30,8 +30,9 @@ the per-case tables and only they come back (issue 15: (a) per-variant, (b) per-
   the first non-missing value of every attribute (arg-min by ``_seq`` among the non-missing);
   :func:`channel_counts`, :func:`value_totals`, :func:`first_values` and :func:`case_summary` read it;
 - :func:`first_event_values`: (b) per case, the value of a column on its first event (one group-by);
-- :func:`milestones_reached`: (c) the events of the journey's milestone activities, with the columns
-  their conditions name (the conditions are evaluated in pandas).
+- :func:`milestones_reached`: from the variants when the milestones depend on the activity only; else
+  (c) the events of the journey's milestone activities, with the columns their conditions name (the
+  conditions are evaluated in pandas).
 
 :func:`case_layout` and :func:`case_events` still work on a lazy log (they fetch the events): analyses
 use :func:`case_ids`, :func:`case_summary` and the functions above instead.
@@ -533,6 +534,15 @@ def milestones_reached(log, journey) -> pd.DataFrame:
     cases = case_ids(log)
     ms = journey.milestones
     needed = list(dict.fromkeys(cond.column for m in ms for cond in m.conditions))
+    if log.is_lazy and set(needed) <= {"activity"}:  # the milestone of an event is that of its activity
+        codes, row, v = variant_codes(log)
+        names = activity_names(log)
+        one = pd.DataFrame({"case": "", "activity": list(names), "timestamp": pd.NaT})
+        of_act = journey.milestone_of(one).cat.codes.to_numpy()[codes] if len(codes) else codes
+        ok = of_act >= 0
+        per = np.zeros((len(v.counts), len(ms)), dtype=bool)
+        per[row[ok], of_act[ok]] = True
+        return pd.DataFrame(per[v.vid], index=cases, columns=[m.name for m in ms])
     if all(col in log.columns for col in needed):
         acts = None if any(not m.activities for m in ms) else list(dict.fromkeys(a for m in ms for a in m.activities))
         ev = events(log, [col for col in needed if col not in ("case", "activity", "timestamp")], activities=acts)
