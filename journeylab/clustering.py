@@ -78,7 +78,17 @@ from ._core.validation import (
     rng as _rng,
 )
 from ._core.vocabulary import END
-from ._kernels.cases import activity_names, case_ids, decode, edit_distances, encode, keys, variant_codes, variants_of
+from ._kernels.cases import (
+    activity_names,
+    case_ids,
+    decode,
+    edit_distances,
+    encode,
+    engine_tables,
+    keys,
+    variant_codes,
+    variants_of,
+)
 from .exceptions import InvalidParameterError
 from .features import JourneyVectorizer, case_attributes
 from .segmentation import Segmentation
@@ -603,6 +613,7 @@ def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=
     journeylab.exceptions.InvalidParameterError: method='hmm' is not allowed; use one of ['markov', 'kmeans', 'sequence'].
     """
     rng = _rng(random_state)
+    engine_tables(log, attributes=journey is not None)  # a lazy log: per-case tables, with a progress bar
     cases = case_ids(log)
     n_units = len(cases) if method == "kmeans" else len(variants_of(log).counts)
     ks, auto = _k_values(n_clusters, k_range, n_units)

@@ -75,6 +75,7 @@ from ._kernels.cases import (
     case_ids,
     case_summary,
     channel_counts,
+    engine_tables,
     first_values,
     milestones_reached,
     value_totals,
@@ -146,6 +147,7 @@ def case_attributes(log, *, journey=None, conformance=None) -> pd.DataFrame:
     >>> a[["n_events", "duration_days"]].round(1).head(2).to_dict("index")
     {'1': {'n_events': 5, 'duration_days': 8.1}, '2': {'n_events': 5, 'duration_days': 9.0}}
     """
+    engine_tables(log)  # a lazy log: the engine's per-case tables, with a progress bar
     c = case_summary(log)
     counts = activity_counts(log)
     dur_h = c.duration_hours()
@@ -239,8 +241,7 @@ def sequence_matrix(log, *, width: int | None = None) -> np.ndarray:
     lengths = np.bincount(row, minlength=len(v.counts))
     w = int(lengths.max()) if width is None else width
     pos = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    keep = pos < w
-    per = np.full((len(v.counts), w), None, dtype=object)
+    per, keep = np.full((len(v.counts), w), None, dtype=object), pos < w
     per[row[keep], pos[keep]] = np.asarray(case_summary(log).activities, dtype=object)[codes[keep]]
     return per[v.vid]
 

@@ -269,7 +269,7 @@ def _logs(draw):
 def test_case_facts_memory_equals_duckdb(df):
     import ibis
 
-    roles = dict(case="id", activity="step", timestamp="t", channel="ch", value="amount")
+    roles = {"case": "id", "activity": "step", "timestamp": "t", "channel": "ch", "value": "amount"}
     mem = jl.from_pandas(df, **roles)
     lazy = jl.from_ibis(ibis.memtable(df), **roles)
     a, b = case_facts(mem), case_facts(lazy)

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .._core.backend import execute, micros
 
-__all__ = ["CH", "AT", "facts_engine", "first_engine", "engine_dtype"]
+__all__ = ["AT", "CH", "engine_dtype", "facts_engine", "first_engine"]
 
 #: prefixes of the per-channel and per-attribute columns (attribute names may be anything)
 CH, AT = "__ch_", "__at_"

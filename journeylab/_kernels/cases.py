@@ -56,12 +56,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .case_engine import CH, AT, facts_engine, first_engine
+from .._core.progress import progress
+from .case_engine import AT, CH, facts_engine, first_engine
 from .events import events
 from .scans import case_variants, variant_table
 
 __all__ = ["CaseLayout", "case_layout", "case_events", "case_ids", "activity_names", "CaseSummary", "case_summary",
-           "case_facts", "activity_counts", "CaseChannels", "channel_counts", "value_totals", "first_values",
+           "case_facts", "engine_tables", "activity_counts", "CaseChannels", "channel_counts", "value_totals", "first_values",
            "first_event_values", "milestones_reached", "CaseVariants", "variants_of", "variant_codes", "keys",
            "decode", "encode", "edit_distances"]
 
@@ -347,6 +348,24 @@ def case_facts(log, *, attributes: bool = True) -> pd.DataFrame:
         res = pd.concat([res, firsts], axis=1)
     res.attrs = {"channels": list(out.attrs["channels"]), "attributes": attrs if attributes else []}
     return res
+
+
+def engine_tables(log, *, attributes: bool = True) -> None:
+    """Compute the per-case tables of a lazy log in the engine (the variants, :func:`case_facts` and, with
+    ``attributes``, the attributes' first values), with a progress bar when that takes over 2 seconds;
+    they are kept by the log. Nothing to do for a log in memory.
+
+    >>> import journeylab as jl
+    >>> engine_tables(jl.datasets.load_example()) is None
+    True
+    """
+    if not log.is_lazy:
+        return
+    steps = [lambda: variants_of(log), lambda: case_facts(log, attributes=False)]
+    if attributes and _attribute_columns(log):
+        steps.append(lambda: _first_attributes(log))
+    for step in progress(steps, total=len(steps), desc="per-case tables in the engine"):
+        step()
 
 
 def _first_attributes(log) -> pd.DataFrame:
