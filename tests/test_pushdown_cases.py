@@ -176,6 +176,9 @@ def test_case_attributes_fetches_per_case_tables(sim, fresh):
     with fetched() as f:
         case_attributes(fresh)
     _bounded(f, fresh, sim.log.n_cases)
+    # each per-case table once: the variant of each case, the times and channels, the attributes' first values
+    assert sum(size > len(fresh.activities) for size in f.sizes) <= 4
+    assert f.rows <= 4 * sim.log.n_cases + 2 * len(fresh.activities)  # variants + 3 per-case tables + small ones
 
 
 def test_vectorizer_and_sequence_matrix_fetch_per_case_tables(sim, fresh):

@@ -371,7 +371,12 @@ def engine_tables(log, *, attributes: bool = True) -> None:
 def _first_attributes(log) -> pd.DataFrame:
     """Per case, the first non-missing value of every attribute (a new DataFrame; computed once per log)."""
     attrs = _attribute_columns(log)
-    return log._memo(("cases", "first_attributes"), lambda: first_values(log, attrs)).copy()
+    def compute():
+        if log.is_lazy:
+            return first_engine(log, attrs, case_ids(log), nonmissing=True)
+        return first_values(log, attrs)
+
+    return log._memo(("cases", "first_attributes"), compute).copy()
 
 
 def _attribute_columns(log) -> list[str]:
@@ -500,7 +505,7 @@ def first_values(log, columns) -> pd.DataFrame:
     columns = list(columns)
     if log.is_lazy:
         attrs = _attribute_columns(log)
-        if columns != attrs and all(col in attrs for col in columns):
+        if all(col in attrs for col in columns):
             out = _first_attributes(log)[columns]
         else:
             out = first_engine(log, columns, case_ids(log), nonmissing=True)
