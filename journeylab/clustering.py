@@ -31,6 +31,11 @@ methods, for three kinds of data:
     silhouette. **Best for structured processes with few variants and segments that
     differ in order**; on long, noisy journeys edit distance is dominated by noise.
 
+On a log in DuckDB or Spark: ``"markov"`` and ``"sequence"`` read (a) the variants with their counts and
+(b) the variant of each case; ``"kmeans"`` also (b) the per-case times and channel counts of one engine
+group-by (:func:`journeylab._kernels.cases.case_facts`); the event table never comes back, and the labels
+are those of the in-memory log (same ``random_state``, same clusters).
+
 Journeys are short and noisy: judge a method by how well it recovers known segments (see
 the tests and the notebook), not by silhouette alone. Cluster names are ``"cluster 1"``,
 ``"cluster 2"``, ... by decreasing size, so they do not depend on the order found.
@@ -73,7 +78,17 @@ from ._core.validation import (
     rng as _rng,
 )
 from ._core.vocabulary import END
-from ._kernels.cases import case_layout, decode, edit_distances, encode, keys, variant_codes, variants_of
+from ._kernels.cases import (
+    activity_names,
+    case_ids,
+    decode,
+    edit_distances,
+    encode,
+    engine_tables,
+    keys,
+    variant_codes,
+    variants_of,
+)
 from .exceptions import InvalidParameterError
 from .features import JourneyVectorizer, case_attributes
 from .segmentation import Segmentation
@@ -373,13 +388,13 @@ class _Model:
     def place(self, log) -> dict:
         """The segment of each case of ``log`` (``labels``) and, for ``"markov"``, the ``probabilities``.
         Markov chains and medoids score each variant once; its cases share the result."""
-        cases = case_layout(log).cases
+        cases = case_ids(log)
         probs = None
         if self.method == "kmeans":
             raw = self.estimator.predict(log)
         else:
             codes, offsets, v = _variant_rows(log)
-            acts = case_layout(log).activities
+            acts = activity_names(log)
             if self.method == "markov":
                 m: MarkovMixture = self.estimator
                 remap = pd.Index(m.activities).get_indexer(list(acts))
@@ -406,7 +421,7 @@ class _Model:
 
 def _fit_markov(log, ks, auto, *, rng, smoothing, n_init, max_iter, progress):
     codes, offsets, v = _variant_rows(log)
-    activities = case_layout(log).activities
+    activities = activity_names(log)
     X = _markov_counts(codes, offsets, len(activities))
     w = v.counts.astype(float)
     scores = []
@@ -452,7 +467,7 @@ def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, p
     if not len(names):
         raise InvalidParameterError(f"features={cut(features)} give no feature on this log (e.g. n-grams of journeys of "
                                     "one event); add feature groups, e.g. features='auto'.")
-    n_cases = case_layout(log).n
+    n_cases = len(case_ids(log))
     n_comp = min(_PCA_COMPONENTS, n_cases, len(names))
     # the covariance solver divides by n - 1: one case needs the exact SVD
     reduce = Pipeline([("float32", FunctionTransformer(np.asarray, kw_args={"dtype": np.float32})),
@@ -525,7 +540,7 @@ def _fit_sequence(log, ks, auto, *, rng, n_init, sample_size, progress):
     Dm = edit_distances(keys, med_keys)
     raw_v = Dm.argmin(axis=1).astype(np.int64)
     remap = _relabel(raw_v, w_all, k_best)
-    acts = case_layout(log).activities
+    acts = activity_names(log)
     medoids = tuple(decode(key, acts) for key in med_keys)
     return {"raw": raw_v[vid], "remap": remap, "probs": None, "k": k_best, "scores": scores, "medoids": medoids,
                 "extra": {"n_variants": int(V), "n_sampled_variants": len(sample)}}
@@ -598,13 +613,14 @@ def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=
     journeylab.exceptions.InvalidParameterError: method='hmm' is not allowed; use one of ['markov', 'kmeans', 'sequence'].
     """
     rng = _rng(random_state)
-    c = case_layout(log)
-    n_units = c.n if method == "kmeans" else len(variants_of(log).counts)
+    engine_tables(log, attributes=journey is not None)  # a lazy log: per-case tables, with a progress bar
+    cases = case_ids(log)
+    n_units = len(cases) if method == "kmeans" else len(variants_of(log).counts)
     ks, auto = _k_values(n_clusters, k_range, n_units)
     # the journey's columns now, not on first use: a journey that does not fit the log is refused here, not by
     # the repr or a profile later (the profiles and tests read this table anyway)
     table = case_attributes(log, journey=journey) if journey is not None else None
-    show = progress if progress is not None else c.n > 50_000
+    show = progress if progress is not None else len(cases) > 50_000
     if method == "markov":
         fit = _fit_markov(log, ks, auto, rng=rng, smoothing=smoothing, n_init=n_init or 5, max_iter=max_iter,
                           progress=show)
@@ -616,12 +632,12 @@ def cluster_journeys(log, *, n_clusters="auto", method: str = "markov", journey=
     k = fit["k"]
     segments = tuple(f"cluster {i + 1}" for i in range(k))
     pos = fit["remap"][fit["raw"]]
-    labels = pd.Series(pd.Categorical.from_codes(pos, categories=list(segments)), index=c.cases, name="segment")
+    labels = pd.Series(pd.Categorical.from_codes(pos, categories=list(segments)), index=cases, name="segment")
     probs = None
     if fit["probs"] is not None:
         ordered = np.zeros_like(fit["probs"])
         ordered[:, fit["remap"]] = fit["probs"]
-        probs = pd.DataFrame(ordered, index=c.cases, columns=list(segments))
+        probs = pd.DataFrame(ordered, index=cases, columns=list(segments))
     k_scores = pd.DataFrame(fit["scores"])
     k_scores["chosen"] = k_scores["k"] == k
     model = _Model(method, segments, fit["remap"], fit.get("estimator"), fit.get("medoids", ()))

@@ -36,6 +36,10 @@ outside case costs the length of the path), ``fitness``, ``last_milestone``,
 ``milestones_reached`` (distinct happy-path milestones reached), ``reached_<milestone>``
 and, when the journey has a goal, ``goal`` (goal event at or after the journey start).
 
+On a log in DuckDB or Spark only (a) the variants and (b) per-case tables come back (engine group-bys,
+:mod:`journeylab._kernels.cases`); sequence features are counted per variant; with a journey, (c) the
+milestone events are read too. Results equal the in-memory ones.
+
 Examples
 --------
 >>> import journeylab as jl
@@ -66,10 +70,12 @@ from ._core.formatting import cut
 from ._core.names import did_you_mean
 from ._core.validation import JOURNEY, LOG, Int, IntPair, Optional, checked
 from ._kernels.cases import (
-    CaseLayout,
+    CaseSummary,
     activity_counts,
-    case_layout,
+    case_ids,
+    case_summary,
     channel_counts,
+    engine_tables,
     first_values,
     milestones_reached,
     value_totals,
@@ -141,16 +147,16 @@ def case_attributes(log, *, journey=None, conformance=None) -> pd.DataFrame:
     >>> a[["n_events", "duration_days"]].round(1).head(2).to_dict("index")
     {'1': {'n_events': 5, 'duration_days': 8.1}, '2': {'n_events': 5, 'duration_days': 9.0}}
     """
-    c = case_layout(log)
-    first, last = c.first, c.last
+    engine_tables(log)  # a lazy log: the engine's per-case tables, with a progress bar
+    c = case_summary(log)
     counts = activity_counts(log)
     dur_h = c.duration_hours()
     acts = np.asarray(c.activities, dtype=object)
     out: dict[str, object] = {
         "n_events": c.lengths.astype(np.int64), "n_activities": (counts > 0).sum(axis=1).astype(np.int64),
-        "start": c.timestamps.iloc[first].array, "end": c.timestamps.iloc[last].array,
+        "start": c.start.array, "end": c.end.array,
         "duration_hours": dur_h, "duration_days": dur_h / 24.0,
-        "first_activity": acts[c.codes[first]], "last_activity": acts[c.codes[last]]}
+        "first_activity": acts[c.first_codes], "last_activity": acts[c.last_codes]}
     shares = {}
     if log.has_role("channel"):
         ch = channel_counts(log)
@@ -181,7 +187,7 @@ def case_attributes(log, *, journey=None, conformance=None) -> pd.DataFrame:
     return table
 
 
-def _journey_columns(log, journey, conf, c: CaseLayout, taken: set[str]) -> pd.DataFrame:
+def _journey_columns(log, journey, conf, c: CaseSummary, taken: set[str]) -> pd.DataFrame:
     if conf is None:
         conf = compare(log, journey)
     path = journey.happy_path
@@ -231,13 +237,13 @@ def sequence_matrix(log, *, width: int | None = None) -> np.ndarray:
     >>> m.shape, m[0].tolist()
     ((6, 3), ['register request', 'examine thoroughly', 'check ticket'])
     """
-    c = case_layout(log)
-    w = int(c.lengths.max()) if width is None else width
-    out = np.full((c.n, w), None, dtype=object)
-    pos = np.arange(len(c.codes)) - c.offsets[c.case_codes]
-    keep = pos < w
-    out[c.case_codes[keep], pos[keep]] = np.asarray(c.activities, dtype=object)[c.codes[keep]]
-    return out
+    codes, row, v = variant_codes(log)  # one row per variant, then given to its cases (lazy: no event comes back)
+    lengths = np.bincount(row, minlength=len(v.counts))
+    w = int(lengths.max()) if width is None else width
+    pos = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    per, keep = np.full((len(v.counts), w), None, dtype=object), pos < w
+    per[row[keep], pos[keep]] = np.asarray(case_summary(log).activities, dtype=object)[codes[keep]]
+    return per[v.vid]
 
 
 # --------------------------------------------------------------------------- n-grams
@@ -373,7 +379,7 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
     # ---- reading the input
     def _log_codes(self, log, fitting: bool):
         """Sequence rows of a log are its variants (weights: their cases), expanded to cases at the end."""
-        c = case_layout(log)
+        c = case_summary(log)
         codes, row, v = variant_codes(log)
         counts, vid = v.counts, v.vid
         if fitting:
@@ -552,7 +558,7 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         tf.data /= norm[rows_of_nnz]
         return tf.toarray()
 
-    def _channels(self, log, c: CaseLayout) -> np.ndarray:
+    def _channels(self, log, c: CaseSummary) -> np.ndarray:
         """Per case, the share of its events on each fitted channel (channels the fit did not see are left out)."""
         out = np.zeros((c.n, len(self.channels_)))
         if not log.has_role("channel") or not self.channels_:
@@ -581,7 +587,7 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         if not self._is_log(log):
             raise InvalidParameterError("frame() takes an EventLog (its rows are indexed by case id); for an array "
                                         "use transform().")
-        return pd.DataFrame(self.transform(log), index=case_layout(log).cases, columns=list(self.feature_names_))
+        return pd.DataFrame(self.transform(log), index=case_ids(log), columns=list(self.feature_names_))
 
 
 def _fill(block: np.ndarray, a: np.ndarray, expand: np.ndarray | None, chunk: int = 16_384) -> None:
@@ -594,7 +600,7 @@ def _fill(block: np.ndarray, a: np.ndarray, expand: np.ndarray | None, chunk: in
         block[lo:lo + chunk] = a[expand[lo:lo + chunk]]
 
 
-def _case_attributes_duration(c: CaseLayout) -> np.ndarray:
+def _case_attributes_duration(c) -> np.ndarray:
     """Case durations in hours (deprecated: ``CaseLayout.duration_hours``)."""
     return np.maximum(c.duration_hours(), 0.0)
 

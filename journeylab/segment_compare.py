@@ -32,6 +32,9 @@ only the tests that ran). That is the case of a group with fewer than ``min_size
 compared (every case has the same value: nobody reaches the goal, a constant count, every
 journey the same sequence), and of a metric missing for every case.
 
+On a log in DuckDB or Spark the tests read the segmentation's case attributes and the variants of the
+cases: (a) per-variant and (b) per-case tables computed by the engine, never the event table.
+
 Examples
 --------
 >>> import journeylab as jl

@@ -8,7 +8,10 @@ in the same segments (the rules again, the attribute values, the fitted clusters
 :meth:`Segmentation.predict` is the same for every method.
 
 Behaviour (activities, transitions, the typical journey) is read from the variants of the cases
-(:mod:`journeylab._kernels.cases`): per variant once, then given to its cases.
+(:mod:`journeylab._kernels.cases`): per variant once, then given to its cases. On a log in DuckDB or
+Spark the profile reads (a) the variants, (b) the case attributes and the survey answers per case
+(engine group-bys: answers, high and low scores and their sum per case). ``process_map`` goes through
+:meth:`EventLog.filter_cases <journeylab.EventLog.filter_cases>`, which still collects a lazy log.
 
 >>> import journeylab as jl
 >>> seg = jl.segment_by(jl.datasets.load_example(), {"rejected": "count_reject_request > 0"})
@@ -20,6 +23,8 @@ Behaviour (activities, transitions, the typical journey) is read from the varian
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +32,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ._core.backend import execute
 from ._core.names import closest
 from ._core.results import FrozenMap, Result
 from ._core.validation import LOG, Choice, Int, checked
 from ._core.vocabulary import END
-from ._kernels.cases import case_layout, decode, edit_distances, variant_codes, variants_of
+from ._kernels.cases import activity_names, decode, edit_distances, variant_codes, variants_of
 from ._kernels.events import events
 from .discovery import discover
 from .exceptions import InvalidParameterError
@@ -229,25 +235,54 @@ class Segmentation(Result):
         return pd.DataFrame(rows).set_index("segment")
 
     def _survey(self, mask: np.ndarray) -> dict:
-        answers = self._cached("survey", self._survey_answers)
+        per_case = self._cached("survey", self._survey_table)
         out = {}
-        if answers is None:
+        if per_case is None:
             return out
-        inside = answers["case"].isin(self.labels.index[mask])
-        for col in answers.columns.drop(["case", "activity", "timestamp", "_seq"]):
-            v = pd.to_numeric(answers.loc[inside, col], errors="coerce").dropna().astype(float)
+        sub = per_case[per_case.index.isin(self.labels.index[mask])]
+        for col in dict.fromkeys(c for c, _ in per_case.columns):
+            n = int(sub[(col, "n")].sum())
+            hi, lo, total = (float(sub[(col, k)].sum()) for k in ("hi", "lo", "sum"))
             if col == "nps":
-                out["nps"] = float(100 * ((v >= 9).mean() - (v <= 6).mean())) if len(v) else np.nan
+                out["nps"] = float(100 * (hi / n - lo / n)) if n else np.nan
             elif col == "csat":
-                out["csat"] = float((v >= 4).mean()) if len(v) else np.nan
+                out["csat"] = hi / n if n else np.nan
             else:
-                out["ces"] = float(v.mean()) if len(v) else np.nan
-            out[f"{col}_answers"] = len(v)
+                out["ces"] = total / n if n else np.nan
+            out[f"{col}_answers"] = n
         return out
 
-    def _survey_answers(self) -> pd.DataFrame | None:
+    def _survey_table(self) -> pd.DataFrame | None:
+        """Per case with answers: for each survey column, its answers (``n``), the high (nps >= 9, csat >= 4)
+        and low (nps <= 6) ones and their sum. A lazy log with numeric answer columns: one engine group-by
+        (one row per case back); text answer columns: the answer events, read in pandas."""
         cols = [c for c in _SURVEY if c in self.log.columns]
-        return events(self.log, cols) if cols else None
+        if not cols:
+            return None
+        hi_at = {"nps": 9, "csat": 4, "ces": np.inf}
+        t = self.log.table if self.log.is_lazy else None
+        if t is not None and all(t[c].type().is_numeric() for c in cols):
+            aggs = {}
+            for c in cols:
+                v = t[c].cast("float64")
+                ok = v.notnull() & ~v.isnan()
+                aggs.update({f"{c}|n": ok.cast("int64").sum(), f"{c}|hi": (ok & (v >= hi_at[c])).cast("int64").sum(),
+                             f"{c}|lo": (ok & (v <= 6)).cast("int64").sum(), f"{c}|sum": v.sum(where=ok)})
+            answered = functools.reduce(operator.or_, [t[c].notnull() for c in cols])
+            raw = execute(t.filter(answered).group_by("case").aggregate(**aggs)).set_index("case")
+            raw = raw.fillna(0.0)
+        else:
+            ev = events(self.log, cols)
+            raw = pd.DataFrame(index=pd.Index(ev["case"].astype(str).unique(), name="case"))
+            for c in cols:
+                v = pd.to_numeric(ev[c], errors="coerce").astype(float)
+                ok = v.notna()
+                g = pd.DataFrame({"n": ok, "hi": ok & (v >= hi_at[c]), "lo": ok & (v <= 6), "sum": v.where(ok, 0.0)})
+                agg = g.groupby(ev["case"].astype(str).to_numpy()).sum()
+                raw = raw.join(agg.add_prefix(f"{c}|"))
+        raw.index = raw.index.astype(str)
+        raw.columns = pd.MultiIndex.from_tuples([tuple(k.split("|")) for k in raw.columns])
+        return raw
 
     # ---- behaviour matrices
     def _incidence(self, kind: str) -> tuple[sparse.csr_matrix, list[str]]:
@@ -256,7 +291,7 @@ class Segmentation(Result):
 
         def compute():
             codes, row, v = variant_codes(self.log)
-            acts = case_layout(self.log).activities
+            acts = activity_names(self.log)
             A = len(acts)
             if kind == "activities":
                 rows, cols, names, P = row, codes, list(acts), A
@@ -311,7 +346,7 @@ class Segmentation(Result):
             order = np.argsort(self.model.remap)
             return {self.segments[i]: meds[j] for i, j in enumerate(order)}
         v = variants_of(self.log)
-        acts = case_layout(self.log).activities
+        acts = activity_names(self.log)
         out = {}
         rng = np.random.default_rng(0)
         for s in self.segments:
@@ -342,7 +377,7 @@ class Segmentation(Result):
             j = int(np.flatnonzero(self.model.remap == self.segments.index(segment))[0])
             return self.model.estimator.transition_frame(j)
         codes, row, v = variant_codes(self.log)
-        acts = case_layout(self.log).activities
+        acts = activity_names(self.log)
         A = len(acts)
         weight = np.bincount(v.vid[self.mask(segment)], minlength=len(v.counts)).astype(float)  # its cases per variant
         to = np.where(np.r_[row[1:] == row[:-1], False], np.r_[codes[1:], 0], A)

@@ -10,6 +10,8 @@ ways and returns the same :class:`~journeylab.segmentation.Segmentation` from bo
 - :func:`cluster_journeys` - segments **discovered** from behaviour (:mod:`journeylab.clustering`).
 
 :func:`attribute_segmentation` makes a segment of each value of an attribute (region, device).
+On a log in DuckDB or Spark both read (b) per-case tables computed by the engine (:func:`case_attributes`;
+the attribute on each case's first event: one group-by), never the event table.
 A Segmentation tells who is in which segment (``labels``, ``membership``), describes each
 segment (:meth:`~journeylab.segmentation.Segmentation.profile`: typical journey,
 distinguishing activities and transitions, conversion, conformance, duration, channel mix,
@@ -40,7 +42,7 @@ import pandas as pd
 from ._core.formatting import cut
 from ._core.names import closest, did_you_mean
 from ._core.validation import BOOL, JOURNEY, LOG, TEXT, Int, Optional, checked
-from ._kernels.cases import case_events, case_layout
+from ._kernels.cases import first_event_values
 from .clustering import cluster_journeys
 from .conditions import Condition, parse_conditions
 from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
@@ -281,10 +283,7 @@ def attribute_segmentation(log, column: str, *, journey=None, max_segments: int 
 
 def _first_event_values(log, column: str) -> pd.Series:
     """Per case (indexed by case id), the value of ``column`` on its first event, as text (missing: NA)."""
-    c = case_layout(log)
-    first = case_events(log, [column])[column].iloc[c.first]
-    first.index = c.cases
-    return first.astype("string")
+    return first_event_values(log, column).astype("string")
 
 
 @dataclass(frozen=True, eq=False)
