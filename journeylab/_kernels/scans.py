@@ -143,6 +143,14 @@ def _per_case(comp: _Compact):
     return t.group_by(t.case).aggregate(key=key, dur=t.us.max() - t.us.min())
 
 
+def _variant_groups(comp: _Compact):
+    """Ibis: the distinct sequences with their cases and median duration, each numbered ``vid`` (0, 1, ... in
+    the order of the sequences, so the same number whenever the expression runs)."""
+    per = _per_case(comp)
+    groups = per.group_by("key").aggregate(count=per.count(), median_us=per.dur.median())
+    return groups.mutate(vid=ibis.row_number().over(ibis.window(order_by=groups.key)))
+
+
 def _codes_table(comp: _Compact):
     """The coded events of an in-memory log as a DuckDB memtable (for the exact aggregation)."""
     return _Compact(table=ibis.memtable(pd.DataFrame({"case": comp.case, "act": comp.act, "us": comp.us,
@@ -160,8 +168,7 @@ def _variant_scan(log):
         if found is not None:
             keys, counts, med, group = found
         else:
-            per = _per_case(comp if comp.table is not None else _codes_table(comp))
-            out = execute(per.group_by("key").aggregate(count=per.count(), median_us=per.dur.median()))
+            out = execute(_variant_groups(comp if comp.table is not None else _codes_table(comp)))
             keys, counts, med, group = [tuple(k) for k in out["key"]], out["count"].to_numpy(), out["median_us"], None
         name = _namer(comp)
         names = [name(k) for k in keys]
@@ -170,6 +177,10 @@ def _variant_scan(log):
         res["_sort"] = [SEP.join(v) for v in names]
         res = res.sort_values(["count", "_sort"], ascending=[False, True])
         rank = None
+        if found is None:  # the engine's number of each variant -> its row here (for case_variants)
+            engine_row = np.empty(len(res), dtype="int64")
+            engine_row[out["vid"].to_numpy(dtype="int64")[res.index.to_numpy()]] = np.arange(len(res))
+            _memo(log, "engine_rows", lambda: engine_row)
         if group is None and comp.table is None:  # in-memory log scanned by DuckDB: map cases afterwards
             group = _case_groups(comp, keys)
         if group is not None:
@@ -216,11 +227,11 @@ def case_variants(log) -> tuple[pd.Index, np.ndarray]:
             starts, _ = _case_bounds(comp)
             cases = pd.Index(events(log, [])["case"].to_numpy()[starts], name="case")
             vid = rank
-        else:
-            per = execute(_per_case(comp).select("case", "key"))
-            index = {k: i for i, k in enumerate(rows["key"])}
-            vid = np.fromiter((index[tuple(k)] for k in per["key"]), dtype="int64", count=len(per))
-            cases = pd.Index(per["case"].astype(str), name="case")
+        else:  # the engine numbers each case's sequence: (case, number) pairs come back, not the sequences
+            per, groups = _per_case(comp), _variant_groups(comp)
+            pairs = execute(per.join(groups, "key").select(per.case, groups.vid))
+            vid = _memo(log, "engine_rows", lambda: None)[pairs["vid"].to_numpy(dtype="int64")]
+            cases = pd.Index(pairs["case"].astype(str), name="case")
             order = np.argsort(cases.to_numpy(), kind="stable")
             cases, vid = cases[order], vid[order]
         if not cases.is_monotonic_increasing:

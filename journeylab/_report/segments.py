@@ -17,7 +17,7 @@ from html import escape
 import pandas as pd
 
 from .._core.formatting import format_count, format_duration, format_share
-from .._kernels.cases import case_layout, variants_of
+from .._kernels.cases import case_ids, variants_of
 from ..clustering import cluster_journeys
 from .html import figure, section, table
 
@@ -55,7 +55,7 @@ def segments_body(log, *, journey=None, random_state: int = 0, k_range=(2, 6)):
     >>> seg is None and "too few" in body
     True
     """
-    n_cases, n_var = case_layout(log).n, len(variants_of(log).counts)
+    n_cases, n_var = len(case_ids(log)), len(variants_of(log).counts)
     if n_cases < 50 or n_var < 3:
         return None, (f'<p class="note">{n_cases:,} cases and {n_var:,} distinct journeys: too few to '
                       f"discover segments (at least 50 cases and 3 distinct journeys are needed).</p>")
