@@ -87,20 +87,20 @@ def lazy_copy(log, backend: str = "duckdb", *, spark=None, tmp_path=None):
 
     import journeylab as jl
 
+    import tempfile
+
     df = log.to_pandas()
     roles = {r: r for r in log.roles if r not in ("case", "activity", "timestamp")}
+    folder = Path(tmp_path) if tmp_path is not None else Path(tempfile.mkdtemp(prefix="jl-lazy-"))
+    path = folder / f"events-{backend}.parquet"
+    df.to_parquet(path)  # through Parquet: missing values stay nulls (createDataFrame would make 'NaN' text)
     if backend == "duckdb":
-        import tempfile
-
-        folder = Path(tmp_path) if tmp_path is not None else Path(tempfile.mkdtemp(prefix="jl-lazy-"))
-        path = folder / "events.parquet"
-        df.to_parquet(path)
         table = ibis.duckdb.connect().read_parquet(path)
     elif backend == "pyspark":
         if spark is None:
             raise ValueError("lazy_copy(..., 'pyspark') needs spark=<a SparkSession>")
         name = f"events_{abs(hash(id(log)))}"
-        spark.createDataFrame(df).createOrReplaceTempView(name)
+        spark.read.parquet(str(path)).createOrReplaceTempView(name)
         table = ibis.pyspark.connect(spark).table(name)
     else:
         raise ValueError(f"unknown backend {backend!r}")
