@@ -21,14 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._core.backend import execute
 from .._core.formatting import cut
 from .._core.stats import nps_interval, t_interval, wilson, z_score
 from .._core.validation import BOOL, Choice, log_column
 from .._core.vocabulary import KPI_KINDS, KPI_LABELS
 from ..exceptions import InvalidParameterError, SchemaError
+from .events import KEY_COLUMNS, events
 
 __all__ = ["Scale", "scale", "clean", "stats_frame", "STAT_COLUMNS", "unit_column", "segment_series",
-           "segment_columns"]
+           "segment_columns", "events_where"]
 
 
 # =========================================================================== scales
@@ -179,25 +181,30 @@ def clean(scores, sc: Scale, *, name: str = "scores") -> tuple[pd.Series, int]:
 STAT_COLUMNS = ("answers", "score", "ci_low", "ci_high")
 
 
-def stats_frame(values: pd.Series, keys: list[pd.Series] | None, sc: Scale, confidence: float) -> pd.DataFrame:
+def stats_frame(values: pd.Series, keys: list[pd.Series] | None, sc: Scale, confidence: float,
+                weights: pd.Series | None = None) -> pd.DataFrame:
     """Per group (or overall when ``keys`` is None): answers, score, interval and the kind's details.
 
     ``values`` are clean answers (see :func:`clean`); ``keys`` are Series aligned with the events
     the answers come from. The details are ``promoters``, ``passives``, ``detractors`` (% of
     answers) for NPS, ``satisfied`` (a count) for CSAT, ``low_effort`` (%) and its interval for CES.
+    ``weights`` (aligned with ``values``): how many answers each value stands for - the answer
+    counts of the cells that an engine counted; the sums are whole numbers, so the result is exactly the one
+    of the answers themselves.
     """
     v = values.to_numpy(dtype=float)
-    parts = {"_n": np.ones_like(v)}
+    w = np.ones_like(v) if weights is None else weights.loc[values.index].to_numpy(dtype=float)
+    parts = {"_n": w}
     if sc.kind == "nps":
-        parts["_pro"] = (v >= 9).astype(float)
-        parts["_det"] = (v <= 6).astype(float)
+        parts["_pro"] = w * (v >= 9)
+        parts["_det"] = w * (v <= 6)
     elif sc.kind == "csat":
-        parts["_top"] = (v > sc.hi - sc.top_box).astype(float)
+        parts["_top"] = w * (v > sc.hi - sc.top_box)
     else:
-        parts["_sum"] = v
-        parts["_sq"] = v * v
+        parts["_sum"] = w * v
+        parts["_sq"] = w * (v * v)
         low = (v > sc.hi - sc.low_effort_box) if sc.higher_is_easier else (v <= sc.low_effort_box)
-        parts["_low"] = low.astype(float)
+        parts["_low"] = w * low
     frame = pd.DataFrame(parts, index=values.index)
     if keys:
         g = frame.groupby([k.loc[values.index] for k in keys], observed=True, sort=False, dropna=True).sum()
@@ -295,3 +302,38 @@ def segment_series(log, segment, df: pd.DataFrame) -> pd.Series | None:
         return out.rename("segment")
     raise InvalidParameterError(f"segment={cut(segment)} must be a column name or a Series mapping case id -> "
                                 f"segment.")
+
+
+# =========================================================================== the events in the engine
+
+
+def _col(frame):
+    """A column getter for ``where`` callables: the same code reads a pandas frame and an Ibis table."""
+    return lambda name: frame[name]
+
+
+def events_where(log, columns, where=None) -> pd.DataFrame:
+    """The events of ``log`` that ``where`` keeps, with the key columns, ``columns`` and ``_seq``.
+
+    Like :func:`journeylab._kernels.events.events` (same columns, same order, same index in memory), but
+    keeps only the rows for which ``where(col)`` is true, ``col(name)`` being a column: a pandas Series
+    in memory, an Ibis column for a lazy log (the filter then runs in the engine, and only those rows
+    come back). ``where`` must use operations both have: ``isin``, ``notnull``, ``&``, ``|``, ``~``.
+
+    >>> import journeylab as jl
+    >>> log = jl.datasets.load_example()
+    >>> len(events_where(log, ["resource"], lambda c: c("activity").isin(["pay compensation"])))
+    3
+    """
+    if not log.is_lazy or where is None:
+        df = events(log, columns)
+        return df if where is None else df[where(_col(df)).to_numpy(dtype=bool)]
+    names = list(log.columns)
+    extra = [c for c in dict.fromkeys(columns) if c not in KEY_COLUMNS]
+    missing = [c for c in extra if c not in names]
+    if missing:
+        raise SchemaError(f"column(s) {cut(missing)} are not in the log; it has {cut(names, 200)}.")
+    t = log.table
+    t = t.filter(where(_col(t)))
+    return execute(t.select(*KEY_COLUMNS, *extra, "_seq").order_by("_seq")).reset_index(drop=True)
+
