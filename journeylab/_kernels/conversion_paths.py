@@ -9,7 +9,9 @@ within ``lookback`` of its last touch). A conversion without any touchpoint in i
 
 :mod:`journeylab.attribution` credits these paths. The kernel reads only the columns it needs from the
 log (the unit, the touchpoint label, the columns of the goal's conditions) and hands out integer-coded
-tables, so that an engine can later build them in SQL.
+tables. On a log that lives in DuckDB or Spark the engine keeps only the conversion and touchpoint
+events (a filter on the activity and the touchpoint column) and sends back those rows and the few
+columns read - kind (c) of the push-down rule; the paths and their windows are then built in Python.
 
 >>> import pandas as pd, journeylab as jl
 >>> df = pd.DataFrame({"case": ["a"] * 4, "activity": ["ad", "buy", "email", "buy"],
@@ -34,6 +36,7 @@ from .._core.validation import to_timedelta
 from ..exceptions import EmptyLogError, InvalidParameterError, SchemaError
 from ..journey import Criteria, Goal, Journey
 from .events import events
+from .survey import events_where
 from .units import known_customers
 
 __all__ = ["Paths", "build_paths"]
@@ -109,6 +112,36 @@ def _columns(log, conversion, touchpoints, who: str) -> list[str]:
     return ([who] if who == "customer" else []) + cols
 
 
+def _relevant(log, conversion, touchpoints):
+    """The engine filter of the events a path can use: conversion events and touchpoint events (None: keep all).
+
+    Conversion: the activities named (or the goal's / criteria's activities; conditions are applied
+    afterwards in Python). Touchpoints: events with a value in the touchpoint column, or of the listed
+    activities. Anything this cannot tell (criteria on any activity, bad input) keeps every event, and the
+    checks of :func:`build_paths` then word the problem as in memory.
+    """
+    goal = conversion.goal if isinstance(conversion, Journey) else conversion
+    if isinstance(goal, Goal):
+        conv_acts = [goal.activity]
+    elif isinstance(goal, Criteria):
+        conv_acts = list(goal.activities)
+    elif isinstance(goal, str):
+        conv_acts = [goal]
+    elif isinstance(goal, Iterable) and not isinstance(goal, Journey):
+        conv_acts = list(goal)
+    else:
+        return None
+    if not conv_acts or not all(isinstance(a, str) for a in conv_acts):
+        return None
+    if isinstance(touchpoints, str) and touchpoints in log.columns:
+        return lambda c: c("activity").isin(conv_acts) | c(touchpoints).notnull()
+    acts = [touchpoints] if isinstance(touchpoints, str) else list(touchpoints) \
+        if isinstance(touchpoints, Iterable) else None
+    if not acts or not all(isinstance(a, str) for a in acts):
+        return None
+    return lambda c: c("activity").isin(conv_acts + acts)
+
+
 def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths, dict]:
     """The conversion and non-converting paths of ``log`` (see the module docstring), and what was asked for.
 
@@ -120,7 +153,8 @@ def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths,
     who = unit or ("customer" if log.has_role("customer") else "case")
     if who == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
-    df = events(log, _columns(log, conversion, touchpoints, who))
+    cols = _columns(log, conversion, touchpoints, who)
+    df = events_where(log, cols, _relevant(log, conversion, touchpoints)) if log.is_lazy else events(log, cols)
     if who == "customer":
         df = known_customers(df)  # a case without a customer id is its own customer
     lookback_td = to_timedelta(lookback, name="lookback")
