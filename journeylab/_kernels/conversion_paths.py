@@ -9,9 +9,10 @@ within ``lookback`` of its last touch). A conversion without any touchpoint in i
 
 :mod:`journeylab.attribution` credits these paths. The kernel reads only the columns it needs from the
 log (the unit, the touchpoint label, the columns of the goal's conditions) and hands out integer-coded
-tables. On a log that lives in DuckDB or Spark the engine keeps only the conversion and touchpoint
-events (a filter on the activity and the touchpoint column) and sends back those rows and the few
-columns read - kind (c) of the push-down rule; the paths and their windows are then built in Python.
+tables. On a log that lives in DuckDB or Spark the engine keeps only the conversion events and the
+touchpoint events that lie in a path's window (window functions per unit: a running count of
+conversions, the time of the next one and of the last touch) and sends back those rows and the few
+columns read - kind (c) of the push-down rule; the paths are then coded in Python.
 
 >>> import pandas as pd, journeylab as jl
 >>> df = pd.DataFrame({"case": ["a"] * 4, "activity": ["ad", "buy", "email", "buy"],
@@ -27,9 +28,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from .._core.backend import execute, micros
 from .._core.formatting import cut
 from .._core.names import did_you_mean
 from .._core.validation import to_timedelta
@@ -113,18 +116,20 @@ def _columns(log, conversion, touchpoints, who: str) -> list[str]:
 
 
 def _relevant(log, conversion, touchpoints):
-    """The engine filter of the events a path can use: conversion events and touchpoint events (None: keep all).
+    """The engine filters of the conversion events and of the touchpoint events, or None when they cannot
+    be told in the engine (criteria on any activity, bad input: then every event comes back, and the
+    checks of :func:`build_paths` word the problem as in memory).
 
-    Conversion: the activities named (or the goal's / criteria's activities; conditions are applied
-    afterwards in Python). Touchpoints: events with a value in the touchpoint column, or of the listed
-    activities. Anything this cannot tell (criteria on any activity, bad input) keeps every event, and the
-    checks of :func:`build_paths` then word the problem as in memory.
+    Conversion: the activities named, or the goal's / criteria's activities - ``exact`` is False when
+    conditions remain to be applied in Python (the conversion filter is then a superset). Touchpoints:
+    events with a value in the touchpoint column, or of the listed activities.
     """
     goal = conversion.goal if isinstance(conversion, Journey) else conversion
+    exact = True
     if isinstance(goal, Goal):
-        conv_acts = [goal.activity]
+        conv_acts, exact = [goal.activity], not goal.conditions
     elif isinstance(goal, Criteria):
-        conv_acts = list(goal.activities)
+        conv_acts, exact = list(goal.activities), not goal.conditions
     elif isinstance(goal, str):
         conv_acts = [goal]
     elif isinstance(goal, Iterable) and not isinstance(goal, Journey):
@@ -134,12 +139,49 @@ def _relevant(log, conversion, touchpoints):
     if not conv_acts or not all(isinstance(a, str) for a in conv_acts):
         return None
     if isinstance(touchpoints, str) and touchpoints in log.columns:
-        return lambda c: c("activity").isin(conv_acts) | c(touchpoints).notnull()
+        return (lambda c: c("activity").isin(conv_acts)), (lambda c: c(touchpoints).notnull()), exact
     acts = [touchpoints] if isinstance(touchpoints, str) else list(touchpoints) \
         if isinstance(touchpoints, Iterable) else None
     if not acts or not all(isinstance(a, str) for a in acts):
         return None
-    return lambda c: c("activity").isin(conv_acts + acts)
+    return (lambda c: c("activity").isin(conv_acts)), (lambda c: c("activity").isin(acts)), exact
+
+
+def _engine_events(log, cols, conversion, touchpoints, who, lookback):
+    """Lazy log: the events the paths are built from, filtered in the engine.
+
+    The conversion events, and the touchpoint events that can belong to a path: those within
+    ``lookback`` before the next conversion of their unit, or - after the unit's last conversion - within
+    ``lookback`` of its last touch (window functions: a running count of conversions per unit, the time of
+    the next one, the time of the last touch). Touches the Python code would drop anyway never come
+    back; the kept ones give exactly the same paths. When the conversion has conditions (only Python
+    evaluates them), the engine keeps every conversion-activity and touchpoint event instead.
+    """
+    rel = _relevant(log, conversion, touchpoints)
+    if rel is None:
+        return events(log, cols)
+    conv_where, touch_where, exact = rel
+    if not exact:
+        return events_where(log, cols, lambda c: conv_where(c) | touch_where(c))
+    t = log.table
+    col = lambda name: t[name]  # noqa: E731
+    conv = conv_where(col).fill_null(False)
+    touch = touch_where(col).fill_null(False) & ~conv
+    t = t.filter(conv | touch).mutate(_conv=conv.cast("int64"), _us=micros(t.timestamp))
+    if who == "customer":  # a case without a customer id is its own customer (a key no real customer has)
+        key = t.customer.isnull().ifelse(ibis.literal("\x00case ") + t.case.cast("string"), t.customer.cast("string"))
+    else:
+        key = t[who]
+    t = t.mutate(_k=key)
+    w = ibis.cumulative_window(group_by=t._k, order_by=[t._us, t._seq])
+    t = t.mutate(_j=t._conv.sum().over(w) - t._conv)
+    convs = t.filter(t._conv == 1).select(_k2=t._k, _j2=t._j, _cus=t._us)
+    tails = t.filter(t._conv == 0).group_by(_k3=t._k).aggregate(_last=t._us.max())
+    j = t.left_join(convs, [t._k == convs._k2, t._j == convs._j2]).left_join(tails, t._k == tails._k3)
+    lb = int(lookback / pd.Timedelta(microseconds=1))
+    keep = (j._conv == 1) | (j._cus.notnull() & (j._cus - j._us <= lb)) | (j._cus.isnull() & (j._last - j._us <= lb))
+    names = list(dict.fromkeys(["case", "activity", "timestamp", *cols]))
+    return execute(j.filter(keep).select(*names, "_seq").order_by("_seq")).reset_index(drop=True)
 
 
 def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths, dict]:
@@ -154,10 +196,10 @@ def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths,
     if who == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
     cols = _columns(log, conversion, touchpoints, who)
-    df = events_where(log, cols, _relevant(log, conversion, touchpoints)) if log.is_lazy else events(log, cols)
+    lookback_td = to_timedelta(lookback, name="lookback")
+    df = _engine_events(log, cols, conversion, touchpoints, who, lookback_td) if log.is_lazy else events(log, cols)
     if who == "customer":
         df = known_customers(df)  # a case without a customer id is its own customer
-    lookback_td = to_timedelta(lookback, name="lookback")
     conv, conv_txt = _conversion_mask(log, df, conversion)
     if not conv.any():
         raise EmptyLogError(f"no conversion event matches conversion={cut(conv_txt)}; nothing to attribute.")
