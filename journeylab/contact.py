@@ -57,7 +57,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import ibis
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -69,7 +68,7 @@ from ._core.names import did_you_mean
 from ._core.results import FrozenMap, Result
 from ._core.validation import LOG, Choice, Int, Optional, Real, Texts, checked, to_timedelta
 from ._kernels.events import events
-from ._kernels.survey import events_where
+from ._kernels.survey import events_where, known_table
 from ._kernels.units import known_customers
 from .exceptions import DataQualityWarning, EmptyLogError, InvalidParameterError, SchemaError
 
@@ -185,11 +184,8 @@ def _engine_had_before(log, who: str, where, contacts: pd.DataFrame, other_acts:
     """Lazy log: :func:`_had_before` as one join in the engine - the (contact, activity) pairs where the same
     unit did the activity (outside the contacts) at most ``before`` before the contact; only those pairs
     come back (at most contacts x activities rows)."""
-    t = log.table
-    if who == "customer":  # a case without a customer id is its own customer (a key no real customer has)
-        key = t.customer.isnull().ifelse(ibis.literal("\x00case ") + t.case.cast("string"), t.customer.cast("string"))
-    else:
-        key = t[who]
+    t = known_table(log, quiet=True) if who == "customer" else log.table
+    key = t[who]
     m = where(lambda name: t[name]).fill_null(False)
     us = micros(t.timestamp)
     c = t.filter(m).select(_k=key, _cus=us, _cseq=t._seq)

@@ -39,7 +39,7 @@ from .._core.validation import to_timedelta
 from ..exceptions import EmptyLogError, InvalidParameterError, SchemaError
 from ..journey import Criteria, Goal, Journey
 from .events import events
-from .survey import events_where
+from .survey import events_where, known_table
 from .units import known_customers
 
 __all__ = ["Paths", "build_paths"]
@@ -163,16 +163,12 @@ def _engine_events(log, cols, conversion, touchpoints, who, lookback):
     conv_where, touch_where, exact = rel
     if not exact:
         return events_where(log, cols, lambda c: conv_where(c) | touch_where(c))
-    t = log.table
+    t = known_table(log) if who == "customer" else log.table
     col = lambda name: t[name]  # noqa: E731
     conv = conv_where(col).fill_null(False)
     touch = touch_where(col).fill_null(False) & ~conv
     t = t.filter(conv | touch).mutate(_conv=conv.cast("int64"), _us=micros(t.timestamp))
-    if who == "customer":  # a case without a customer id is its own customer (a key no real customer has)
-        key = t.customer.isnull().ifelse(ibis.literal("\x00case ") + t.case.cast("string"), t.customer.cast("string"))
-    else:
-        key = t[who]
-    t = t.mutate(_k=key)
+    t = t.mutate(_k=t[who])
     w = ibis.cumulative_window(group_by=t._k, order_by=[t._us, t._seq])
     t = t.mutate(_j=t._conv.sum().over(w) - t._conv)
     convs = t.filter(t._conv == 1).select(_k2=t._k, _j2=t._j, _cus=t._us)

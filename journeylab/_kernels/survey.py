@@ -18,6 +18,7 @@ import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -25,12 +26,13 @@ from .._core.backend import execute
 from .._core.formatting import cut
 from .._core.stats import nps_interval, t_interval, wilson, z_score
 from .._core.validation import BOOL, Choice, log_column
+from .._core.warn import warn
 from .._core.vocabulary import KPI_KINDS, KPI_LABELS
 from ..exceptions import InvalidParameterError, SchemaError
 from .events import KEY_COLUMNS, events
 
 __all__ = ["Scale", "scale", "clean", "stats_frame", "STAT_COLUMNS", "unit_column", "segment_series",
-           "segment_columns", "events_where"]
+           "segment_columns", "events_where", "known_table"]
 
 
 # =========================================================================== scales
@@ -312,6 +314,32 @@ def _col(frame):
     return lambda name: frame[name]
 
 
+def known_table(log, *, quiet: bool = False):
+    """Lazy log: its Ibis table with a customer id on every event, as
+    :func:`journeylab._kernels.units.known_customers` gives it in memory (the case id where it is
+    missing, ``"case <id>"`` when that id is also a real customer's), and the same warning, counted over
+    the whole log in the engine (two small queries; ``quiet`` for a second use in the same analysis). The
+    table itself when nothing is missing.
+    """
+    t = log.table
+    if "customer" not in t.columns:
+        return t
+    miss = t.filter(t.customer.isnull())
+    stats = execute(miss.aggregate(n=miss.count(), cases=miss.case.nunique()))
+    n = int(stats["n"].iloc[0])
+    if n == 0:
+        return t
+    known = t.filter(t.customer.notnull())
+    clash = execute(miss.filter(miss.case.cast("string").isin(known.customer.cast("string")))
+                    .select("case").distinct())["case"].astype(str).tolist()
+    if not quiet:
+        warn(f"{n:,} event(s) of {int(stats['cases'].iloc[0]):,} case(s) have no customer id; each of these cases "
+             "counts as its own customer.")
+    case = t.case.cast("string")
+    fill = case.isin(clash).ifelse(ibis.literal("case ") + case, case) if clash else case
+    return t.mutate(customer=t.customer.isnull().ifelse(fill, t.customer.cast("string")))
+
+
 def events_where(log, columns, where=None) -> pd.DataFrame:
     """The events of ``log`` that ``where`` keeps, with the key columns, ``columns`` and ``_seq``.
 
@@ -333,7 +361,7 @@ def events_where(log, columns, where=None) -> pd.DataFrame:
     missing = [c for c in extra if c not in names]
     if missing:
         raise SchemaError(f"column(s) {cut(missing)} are not in the log; it has {cut(names, 200)}.")
-    t = log.table
+    t = known_table(log) if "customer" in extra else log.table
     t = t.filter(where(_col(t)))
     return execute(t.select(*KEY_COLUMNS, *extra, "_seq").order_by("_seq")).reset_index(drop=True)
 
