@@ -47,7 +47,7 @@ from ._core.formatting import cut
 from ._core.results import FrozenMap, Result
 from ._core.validation import JOURNEY, LOG, Optional, checked, log_column
 from ._kernels.events import events
-from ._kernels.survey import known_table, segment_columns, segment_series
+from ._kernels.survey import known_table, segment_columns, segment_series, segment_table
 from ._kernels.units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
 
@@ -147,35 +147,13 @@ def _wallet_series(log, wallet, df: pd.DataFrame | None, who: str) -> pd.Series:
     return w
 
 
-def _segment_table(log, t, segment):
-    """Lazy log: ``t`` with the segment of each event in ``_seg`` (None without a segment).
-
-    A column is read in the engine; a Series (case id -> label, or customer id -> label) is matched in
-    Python to the distinct (case, customer) pairs (one row per case) and joined back as a small table.
-    """
-    if segment is None:
-        return None
-    segment_columns(log, segment)  # checks a column name
-    if isinstance(segment, str):
-        return t.mutate(_seg=t[segment])
-    cols = ["case", *(["customer"] if "customer" in t.columns else [])]
-    pairs = execute(t.select(*cols).distinct())
-    lab = segment_series(log, segment, pairs)
-    m = pd.DataFrame({"_case": pairs["case"].astype(str).to_numpy(), "_seg": lab.to_numpy()})
-    m = m[m["_seg"].notna()].drop_duplicates("_case")
-    if m.empty:
-        return t.mutate(_seg=ibis.null().cast("string"))
-    mt = ibis.memtable(m)
-    return t.left_join(mt, t.case.cast("string") == mt._case).drop("_case")
-
-
 def _engine_mix(log, journey, segment, spend_col, wallet, who) -> ChannelMix:
     """:func:`channel_mix` on a lazy log: every table is a group-by in the engine (see the module docstring)."""
     if journey is not None and not getattr(journey, "phases", None):
         raise JourneyDefinitionError(f"journey {journey.name!r} defines no phases; add a 'phases:' mapping (phase "
                                      f"-> activities) or call channel_mix(log) without a journey.")
     t = known_table(log) if who == "customer" else log.table
-    st = _segment_table(log, t, segment)
+    st = segment_table(log, t, segment)
     has_seg = st is not None
     t = st if has_seg else t
     seg_key = ["_seg"] if has_seg else []

@@ -32,7 +32,7 @@ from ..exceptions import InvalidParameterError, SchemaError
 from .events import KEY_COLUMNS, events
 
 __all__ = ["Scale", "scale", "clean", "stats_frame", "STAT_COLUMNS", "unit_column", "segment_series",
-           "segment_columns", "events_where", "known_table"]
+           "segment_columns", "events_where", "known_table", "segment_table"]
 
 
 # =========================================================================== scales
@@ -365,3 +365,25 @@ def events_where(log, columns, where=None) -> pd.DataFrame:
     t = t.filter(where(_col(t)))
     return execute(t.select(*KEY_COLUMNS, *extra, "_seq").order_by("_seq")).reset_index(drop=True)
 
+
+def segment_table(log, t, segment):
+    """Lazy log: ``t`` with the segment of each event in ``_seg`` (None without a segment).
+
+    A column is read in the engine; a Series (case id -> label, or customer id -> label) is matched in
+    Python to the distinct (case, customer) pairs (one row per case) and joined back as a small table.
+    The labels are those of :func:`segment_series` (the column's values; the Series' labels).
+    """
+    if segment is None:
+        return None
+    segment_columns(log, segment)  # checks a column name
+    if isinstance(segment, str):
+        return t.mutate(_seg=t[segment])
+    cols = ["case", *(["customer"] if "customer" in t.columns else [])]
+    pairs = execute(t.group_by(cols).aggregate(_first=t._seq.min()).order_by("_first"))  # in log order
+    lab = segment_series(log, segment, pairs)
+    m = pd.DataFrame({"_case": pairs["case"].astype(str).to_numpy(), "_seg": lab.to_numpy()})
+    m = m[m["_seg"].notna()].drop_duplicates("_case")
+    if m.empty:
+        return t.mutate(_seg=ibis.null().cast("string"))
+    mt = ibis.memtable(m)
+    return t.left_join(mt, t.case.cast("string") == mt._case).drop("_case")
