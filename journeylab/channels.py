@@ -147,6 +147,13 @@ def _wallet_series(log, wallet, df: pd.DataFrame | None, who: str) -> pd.Series:
     return w
 
 
+def _labels(frame: pd.DataFrame, segment, col: str = "_seg") -> pd.DataFrame:
+    """A segment column's labels as :func:`segment_series` gives them (objects, None where missing)."""
+    if isinstance(segment, str) and col in frame.columns:
+        frame[col] = frame[col].astype("object").where(frame[col].notna(), None)
+    return frame
+
+
 def _engine_mix(log, journey, segment, spend_col, wallet, who) -> ChannelMix:
     """:func:`channel_mix` on a lazy log: every table is a group-by in the engine (see the module docstring)."""
     if journey is not None and not getattr(journey, "phases", None):
@@ -168,7 +175,7 @@ def _engine_mix(log, journey, segment, spend_col, wallet, who) -> ChannelMix:
     ch_order = chs.sort_values(["n", "first"], ascending=[False, True])["channel"].tolist()
     # share: events per [segment,] activity and channel, the activities mapped to phases here
     b = t.filter(t.channel.notnull() & (t._seg.notnull() if has_seg else True))
-    cells = execute(b.group_by([*seg_key, "activity", "channel"]).aggregate(events=b.count()))
+    cells = _labels(execute(b.group_by([*seg_key, "activity", "channel"]).aggregate(events=b.count())), segment)
     if cells.empty:
         raise InvalidParameterError("no event has both a channel and a segment: the segment is missing wherever the "
                                     "channel is known; pass another segment=... (a column or a Series case id -> "
@@ -189,7 +196,7 @@ def _engine_mix(log, journey, segment, spend_col, wallet, who) -> ChannelMix:
     e = e.mutate(_to=e.channel.lead().over(w), _ord=ibis.row_number().over(w))
     e = e.mutate(_sw=(e._to.notnull() & (e.channel != e._to)).cast("int64"))
     steps = e.filter(e._to.notnull())
-    pairs = execute(steps.group_by([*seg_key, "channel", "_to"]).aggregate(n=steps.count()))
+    pairs = _labels(execute(steps.group_by([*seg_key, "channel", "_to"]).aggregate(n=steps.count())), segment)
     pairs = pairs.rename(columns={"channel": "from", "_to": "to", "_seg": "segment"})
     mat = pairs.pivot_table(index="from", columns="to", values="n", aggfunc="sum", fill_value=0)
     mat = mat.reindex(index=ch_order, columns=ch_order, fill_value=0).astype("int64")
@@ -209,8 +216,8 @@ def _engine_mix(log, journey, segment, spend_col, wallet, who) -> ChannelMix:
     cols = ["steps", "switches", "channels"]
     per_case[cols] = per_case[cols].astype("int64")
     per_case = per_case[cols + (["segment"] if has_seg else [])]
-    if isinstance(segment, str):  # labels as segment_series gives them (objects, None where missing)
-        per_case["segment"] = per_case["segment"].astype("object").where(per_case["segment"].notna(), None)
+    if has_seg:
+        per_case = _labels(per_case, segment, "segment")
     per_case.index.name = who
     # spend: sums per unit and channel
     spend_tab = soc = None

@@ -58,7 +58,8 @@ from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, Choice, Int, Optional, checked, log_column
 from ._core.vocabulary import KPI_KINDS, KPI_LABELS
 from ._kernels.events import events
-from ._kernels.survey import STAT_COLUMNS, clean, events_where, segment_columns, segment_series, stats_frame
+from ._kernels.survey import (STAT_COLUMNS, clean, engine_times, events_where, segment_columns, segment_series,
+                               stats_frame)
 from ._kernels.survey import scale as scale_of  # "scale" is a parameter of the functions here
 from .exceptions import EmptyLogError, InvalidParameterError, JourneyDefinitionError
 
@@ -391,7 +392,7 @@ def _engine_cells(log, score, sc, by, freq, journey, segment):
         tz = getattr(log.table.timestamp.type(), "timezone", None)
         if _whole_days(freq) and tz in (None, "UTC", "Etc/UTC"):
             ts_col = "_day"
-            table = log.table.mutate(_day=log.table.timestamp.truncate("D"))
+            table = log.table.mutate(_day=log.table.timestamp.truncate("D").cast(log.table.timestamp.type()))
         else:  # hours, or a zone other than UTC: the timestamps themselves (exact, but per timestamp)
             ts_col = "timestamp"
             table = log.table
@@ -412,7 +413,7 @@ def _engine_cells(log, score, sc, by, freq, journey, segment):
     for frame in (ev, ans):
         f = frame.rename(columns={"_day": "timestamp"}) if ts_col == "_day" else frame
         if ts_col is not None:
-            f = f.assign(timestamp=pd.to_datetime(f["timestamp"], utc=tz is not None))
+            f = f.assign(timestamp=engine_times(f["timestamp"]))
         keys, names = _keys(log, f, by, freq, journey, segment)
         out.append((f, keys, names))
     (ev, ev_keys, names), (ans, keys, _) = out

@@ -39,7 +39,7 @@ from .._core.validation import to_timedelta
 from ..exceptions import EmptyLogError, InvalidParameterError, SchemaError
 from ..journey import Criteria, Goal, Journey
 from .events import events
-from .survey import events_where, known_table
+from .survey import engine_times, events_where, known_table
 from .units import known_customers
 
 __all__ = ["Paths", "build_paths"]
@@ -177,7 +177,9 @@ def _engine_events(log, cols, conversion, touchpoints, who, lookback):
     lb = int(lookback / pd.Timedelta(microseconds=1))
     keep = (j._conv == 1) | (j._cus.notnull() & (j._cus - j._us <= lb)) | (j._cus.isnull() & (j._last - j._us <= lb))
     names = list(dict.fromkeys(["case", "activity", "timestamp", *cols]))
-    return execute(j.filter(keep).select(*names, "_seq").order_by("_seq")).reset_index(drop=True)
+    out = execute(j.filter(keep).select(*names, "_seq").order_by("_seq")).reset_index(drop=True)
+    out["timestamp"] = engine_times(out["timestamp"])
+    return out
 
 
 def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths, dict]:

@@ -32,7 +32,7 @@ from ..exceptions import InvalidParameterError, SchemaError
 from .events import KEY_COLUMNS, events
 
 __all__ = ["Scale", "scale", "clean", "stats_frame", "STAT_COLUMNS", "unit_column", "segment_series",
-           "segment_columns", "events_where", "known_table", "segment_table"]
+           "segment_columns", "events_where", "known_table", "segment_table", "engine_times"]
 
 
 # =========================================================================== scales
@@ -314,6 +314,21 @@ def _col(frame):
     return lambda name: frame[name]
 
 
+def engine_times(ts: pd.Series) -> pd.Series:
+    """Timestamps fetched from an engine as the in-memory log holds them: zone-aware, in microseconds.
+
+    DuckDB returns ``timestamp with time zone`` columns aware already (returned as they are); Spark
+    returns its TIMESTAMP (an instant) as naive values of the session's zone, which journeylab's Spark
+    sessions set to UTC: those are read as UTC.
+
+    >>> engine_times(pd.Series(pd.to_datetime(["2025-01-01 10:00"]))).dtype
+    datetime64[us, UTC]
+    """
+    if not pd.api.types.is_datetime64_any_dtype(ts) or getattr(ts.dt, "tz", None) is not None:
+        return ts
+    return ts.dt.tz_localize("UTC").astype("datetime64[us, UTC]")
+
+
 def known_table(log, *, quiet: bool = False):
     """Lazy log: its Ibis table with a customer id on every event, as
     :func:`journeylab._kernels.units.known_customers` gives it in memory (the case id where it is
@@ -363,7 +378,9 @@ def events_where(log, columns, where=None) -> pd.DataFrame:
         raise SchemaError(f"column(s) {cut(missing)} are not in the log; it has {cut(names, 200)}.")
     t = known_table(log) if "customer" in extra else log.table
     t = t.filter(where(_col(t)))
-    return execute(t.select(*KEY_COLUMNS, *extra, "_seq").order_by("_seq")).reset_index(drop=True)
+    out = execute(t.select(*KEY_COLUMNS, *extra, "_seq").order_by("_seq")).reset_index(drop=True)
+    out["timestamp"] = engine_times(out["timestamp"])
+    return out
 
 
 def segment_table(log, t, segment):
