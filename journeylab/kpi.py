@@ -52,13 +52,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._core.backend import execute
 from ._core.formatting import cut, format_number
 from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, Choice, Int, Optional, checked, log_column
 from ._core.vocabulary import KPI_KINDS, KPI_LABELS
 from ._kernels.events import events
-from ._kernels.survey import (STAT_COLUMNS, clean, engine_times, events_where, segment_columns, segment_series,
+from ._kernels.survey import (STAT_COLUMNS, clean, events_where, score_cells, segment_columns, segment_series,
                                stats_frame)
 from ._kernels.survey import scale as scale_of  # "scale" is a parameter of the functions here
 from .exceptions import EmptyLogError, InvalidParameterError, JourneyDefinitionError
@@ -376,47 +375,25 @@ def _whole_days(freq) -> bool:
 
 
 def _engine_cells(log, score, sc, by, freq, journey, segment):
-    """Lazy log: the cells counted in the engine (events per cell, answers per cell and value).
+    """Lazy log: the cells counted in the engine (:func:`journeylab._kernels.survey.score_cells`), keyed here.
 
-    What comes back is one row per cell (and per answer value): the cell columns are the ``by``
-    columns (``activity`` for a phase), the segment column, and for ``freq`` the day of the event when
-    the periods are whole days in UTC (else the timestamp itself: a fallback that fetches one row per
-    distinct timestamp of each cell). A Series ``segment`` adds the case (and customer) to the cell
-    and is mapped here (per case and cell rows).
+    The cell columns are the ``by`` columns (``activity`` for a phase), the segment column (a Series
+    ``segment``: the case, mapped here), and for ``freq`` the day of the event when the periods are
+    whole days of a UTC timestamp (else the timestamp itself: one row per distinct timestamp of each cell).
     """
-    seg_cols = segment_columns(log, segment)
-    cols = list(dict.fromkeys([b if b != "phase" else "activity" for b in by]
-                              + seg_cols + (["case"] if segment is not None and not isinstance(segment, str) else [])))
-    ts_col = None
-    if freq is not None:
-        tz = getattr(log.table.timestamp.type(), "timezone", None)
-        if _whole_days(freq) and tz in (None, "UTC", "Etc/UTC"):
-            ts_col = "_day"
-            table = log.table.mutate(_day=log.table.timestamp.truncate("D").cast(log.table.timestamp.type()))
-        else:  # hours, or a zone other than UTC: the timestamps themselves (exact, but per timestamp)
-            ts_col = "timestamp"
-            table = log.table
-        cols.append(ts_col)
-    else:
-        table = log.table
-    t = table
-    ev = execute(t.group_by(cols).aggregate(n=t.count())) if cols else execute(t.aggregate(n=t.count()))
-    a = t.filter(t[score].notnull())
-    ans = execute(a.group_by([*cols, score]).aggregate(n=a.count()))
+    cols = list(dict.fromkeys([b if b != "phase" else "activity" for b in by] + segment_columns(log, segment)
+                              + (["case"] if segment is not None and not isinstance(segment, str) else [])))
+    utc = getattr(log.table.timestamp.type(), "timezone", None) in (None, "UTC", "Etc/UTC")
+    when = None if freq is None else "day" if _whole_days(freq) and utc else "timestamp"
+    ev, ans = score_cells(log, score, cols, when=when)
     try:
         values, _ = clean(ans[score], sc, name=f"values of column {score!r}")
     except InvalidParameterError:  # the message names the answers themselves: those of the memory path
         rows = events_where(log, [score], lambda c: c(score).notnull())
         clean(rows[score].set_axis(rows["_seq"].to_numpy()), sc, name=f"values of column {score!r}")
         raise
-    out = []
-    for frame in (ev, ans):
-        f = frame.rename(columns={"_day": "timestamp"}) if ts_col == "_day" else frame
-        if ts_col is not None:
-            f = f.assign(timestamp=engine_times(f["timestamp"]))
-        keys, names = _keys(log, f, by, freq, journey, segment)
-        out.append((f, keys, names))
-    (ev, ev_keys, names), (ans, keys, _) = out
+    ev_keys, names = _keys(log, ev, by, freq, journey, segment)
+    keys, _ = _keys(log, ans, by, freq, journey, segment)
     events_ = ev["n"].groupby(ev_keys, observed=True, sort=False, dropna=True).sum()
     return keys, names, values, ans["n"].loc[values.index], events_
 

@@ -32,7 +32,8 @@ from ..exceptions import InvalidParameterError, SchemaError
 from .events import KEY_COLUMNS, events
 
 __all__ = ["Scale", "scale", "clean", "stats_frame", "STAT_COLUMNS", "unit_column", "segment_series",
-           "segment_columns", "events_where", "known_table", "segment_table", "engine_times"]
+           "segment_columns", "events_where", "known_table", "segment_table", "engine_times",
+           "score_cells"]
 
 
 # =========================================================================== scales
@@ -404,3 +405,30 @@ def segment_table(log, t, segment):
         return t.mutate(_seg=ibis.null().cast("string"))
     mt = ibis.memtable(m)
     return t.left_join(mt, t.case.cast("string") == mt._case).drop("_case")
+
+
+def score_cells(log, score: str, columns: list[str], *, when: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Lazy log: the events per cell and the answers per cell and answer value, counted in the engine.
+
+    ``columns`` make a cell; ``when="day"`` adds the day of the event (in UTC, as a ``timestamp`` column)
+    and ``when="timestamp"`` the timestamp itself. Returns ``(events, answers)``: the cell columns and
+    ``n`` (events in the cell); the cell columns, ``score`` (one answer value) and ``n`` (answers with
+    that value). Two ``GROUP BY``; what comes back is one row per cell (and answer value).
+    """
+    t = log.table
+    cols = list(columns)
+    if when == "day":
+        t = t.mutate(_day=t.timestamp.truncate("D").cast(t.timestamp.type()))
+        cols.append("_day")
+    elif when == "timestamp":
+        cols.append("timestamp")
+    ev = execute(t.group_by(cols).aggregate(n=t.count()))
+    a = t.filter(t[score].notnull())
+    ans = execute(a.group_by([*cols, score]).aggregate(n=a.count()))
+    out = []
+    for f in (ev, ans):
+        if when is not None:
+            f = f.rename(columns={"_day": "timestamp"})
+            f["timestamp"] = engine_times(f["timestamp"])
+        out.append(f)
+    return out[0], out[1]
