@@ -25,8 +25,8 @@ the **emotion curve**. With ``segment``, every table also has the rows of each s
 
 Where it runs: on a log that lives in DuckDB or Spark the map is counted in the engine, per block
 (everyone, then per segment): the units; per touchpoint the events, units and units that reached the
-goal (a per-unit goal flag joined back); the units whose last event (``arg_max`` over their events in
-time order) is each activity and who never reached the goal; per phase the units and events; the
+goal (counted per unit and touchpoint, then joined to a per-unit goal flag); the units whose last event
+(``arg_max`` over their events in time order) is each activity and who never reached the goal; per phase the units and events; the
 answers per touchpoint and answer value. Only these per-cell tables come back - kind (a) - and the
 distinct answer values (checked as in memory). A goal with conditions is evaluated in Python on the
 goal activity's events (kind (c)) and their ids are joined back in the engine.
@@ -225,21 +225,27 @@ def _engine_blocks(log, journey, score, unit, segment, phase_of, sc, confidence,
     t = st if st is not None else t
     out = {}
     for name, keys, tb in [(_ALL, [], t)] + ([("seg", ["_seg"], t.filter(t._seg.notnull()))] if st is not None else []):
-        r = tb.group_by([*keys, "_u"]).aggregate(_r=tb._goal.max())
-        rk = r.rename(**{f"_rk{i}": k for i, k in enumerate(keys)}, _ru="_u")
-        cond = [tb[k] == rk[f"_rk{i}"] for i, k in enumerate(keys)] + [tb._u == rk._ru]
-        j = tb.join(rk, cond)
-        w = ibis.window(group_by=[*[j[k] for k in keys], j._u], order_by=[j.timestamp, j._seq])
-        j = j.mutate(_ord=ibis.row_number().over(w))
-        d = j.filter(j._ph.notnull())
-        units = execute(r.group_by(keys).aggregate(n_units=r.count())) if keys else \
-            execute(r.aggregate(n_units=r.count()))
-        acts = execute(d.group_by([*keys, "activity"]).aggregate(
-            events=d.count(), units=d._u.nunique(), units_r=d._u.nunique(where=d._r == 1)))
-        last = j.group_by([*keys, "_u"]).aggregate(last=j.activity.argmax(j._ord), _r=j._r.max())
-        last = last.filter(last._r == 0)
-        ends = execute(last.group_by([*keys, "last"]).aggregate(n=last.count()))
-        phs = execute(d.group_by([*keys, "_ph"]).aggregate(units=d._u.nunique(), events=d.count()))
+        if unit == "case":  # _seq is the order of time within a case
+            order = tb._seq
+        else:  # another unit spans cases: its events in time order
+            tb = tb.mutate(_ord=ibis.row_number().over(ibis.window(group_by=[*[tb[k] for k in keys], tb._u],
+                                                                   order_by=[tb.timestamp, tb._seq])))
+            order = tb._ord
+        # per unit: reached the goal, last activity; per unit and touchpoint: events (two scans of the events)
+        per_unit = tb.group_by([*keys, "_u"]).aggregate(_r=tb._goal.max(), last=tb.activity.argmax(order))
+        d = tb.filter(tb._ph.notnull())
+        per_ut = d.group_by([*keys, "_u", "activity", "_ph"]).aggregate(_ev=d.count())
+        pu = per_unit.rename(**{f"_rk{i}": k for i, k in enumerate(keys)}, _ru="_u")
+        cond = [per_ut[k] == pu[f"_rk{i}"] for i, k in enumerate(keys)] + [per_ut._u == pu._ru]
+        m = per_ut.join(pu, cond)
+        ends = execute(per_unit.group_by([*keys, "last", "_r"]).aggregate(n=per_unit.count()))
+        units = ends.groupby(keys)["n"].sum().rename("n_units").reset_index() if keys else \
+            pd.DataFrame({"n_units": [int(ends["n"].sum())]})
+        ends = ends[ends["_r"] == 0]
+        acts = execute(m.group_by([*keys, "activity"]).aggregate(events=m._ev.sum(), units=m.count(),
+                                                                  units_r=m._r.sum()))
+        pp = per_ut.group_by([*keys, "_ph", "_u"]).aggregate(_ev=per_ut._ev.sum())
+        phs = execute(pp.group_by([*keys, "_ph"]).aggregate(units=pp.count(), events=pp._ev.sum()))
         a = d.filter(d[score].notnull())
         ans = execute(a.group_by([*keys, "activity", "_ph", score]).aggregate(n=a.count()))
         out[name] = (units, acts, ends, phs, ans)
