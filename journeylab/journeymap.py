@@ -57,6 +57,7 @@ import pandas as pd
 
 from ._core.backend import execute
 from ._core.formatting import cut
+from ._core.progress import progress as progress_bar
 from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, TEXT, Choice, Int, Optional, checked, log_column
 from ._core.vocabulary import KPI_KINDS, KPI_LABELS
@@ -224,7 +225,8 @@ def _engine_blocks(log, journey, score, unit, segment, phase_of, sc, confidence,
     st = segment_table(log, t, segment)
     t = st if st is not None else t
     out = {}
-    for name, keys, tb in [(_ALL, [], t)] + ([("seg", ["_seg"], t.filter(t._seg.notnull()))] if st is not None else []):
+    specs = [(_ALL, [], t)] + ([("seg", ["_seg"], t.filter(t._seg.notnull()))] if st is not None else [])
+    for name, keys, tb in progress_bar(specs, total=len(specs), desc="journey map (engine)"):
         if unit == "case":  # _seq is the order of time within a case
             order = tb._seq
         else:  # another unit spans cases: its events in time order
