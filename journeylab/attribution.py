@@ -40,6 +40,15 @@ Intervals
 Every model comes with percentile bootstrap intervals: customers are resampled with
 replacement ``n_boot`` times (``random_state``) and the whole model is re-estimated.
 
+Where it runs
+-------------
+On a log that lives in DuckDB or Spark the paths' events are chosen in the engine
+(:mod:`journeylab._kernels.conversion_paths`): the conversion events and only the touches
+inside a path's window (window functions per unit), with the few columns read - kind (c) of
+the push-down rule, the relevant events. A conversion given as a goal with conditions keeps
+every event of the goal's activity and every touch instead (the conditions are evaluated in
+Python). The credits and the bootstrap run in Python on those paths.
+
 >>> import pandas as pd, journeylab as jl
 >>> df = pd.DataFrame({"case": ["a", "a", "a", "b", "b"],
 ...     "activity": ["ad", "email", "buy", "email", "buy"],

@@ -17,6 +17,14 @@
   channel** is given: per channel, its share of the brand's spend and the mean over
   customers of the share of their own spend made on that channel.
 
+Where it runs: on a log that lives in DuckDB or Spark every table is a group-by in the engine, and only
+these come back: the events per channel; per [segment,] activity and channel (mapped to phases in
+Python) - kind (a), cells; the channel switches per [segment,] from- and to-channel, found with ``lead``
+over each unit's events in time order - cells; per unit (case, customer or id column) the steps,
+switches, distinct channels and first segment - kind (b); the spend per unit and channel and, for a
+wallet column, its last value per unit - kind (b). A segment given as a Series is matched to the
+distinct cases (one row per case) and joined back as a small table.
+
 >>> import pandas as pd, journeylab as jl
 >>> df = pd.DataFrame({"case": ["a", "a", "a", "b", "b"], "activity": ["view", "cart", "buy", "view", "buy"],
 ...     "t": pd.date_range("2025-01-01", periods=5, freq="h"), "channel": ["web", "app", "app", "store", "store"]})
@@ -30,14 +38,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from ._core.backend import execute
 from ._core.formatting import cut
 from ._core.results import FrozenMap, Result
 from ._core.validation import JOURNEY, LOG, Optional, checked, log_column
 from ._kernels.events import events
-from ._kernels.survey import segment_columns, segment_series
+from ._kernels.survey import known_table, segment_columns, segment_series, segment_table
 from ._kernels.units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError, SchemaError
 
@@ -109,7 +119,16 @@ class ChannelMix(Result):
         return plot_channel_mix(self, ax=ax, kind=kind, **kw)
 
 
-def _wallet_series(log, wallet, df: pd.DataFrame, who: str) -> pd.Series:
+def _share(counts: pd.DataFrame, keys: list[str], order: list, ch_order: list) -> pd.DataFrame:
+    """The share table from the events per [segment,] phase and channel (``counts``, column ``events``)."""
+    counts["share"] = counts["events"] / counts.groupby(keys, observed=True)["events"].transform("sum")
+    counts["phase"] = pd.Categorical(counts["phase"], categories=[p for p in order if p in set(counts["phase"])],
+                                     ordered=True)
+    counts["_c"] = counts["channel"].map({c: i for i, c in enumerate(ch_order)})
+    return counts.sort_values(keys + ["_c"]).drop(columns="_c").reset_index(drop=True)
+
+
+def _wallet_series(log, wallet, df: pd.DataFrame | None, who: str) -> pd.Series:
     if isinstance(wallet, str):
         w = pd.to_numeric(df[wallet], errors="coerce").groupby(df[who]).last()
     elif isinstance(wallet, (pd.Series, Mapping)):
@@ -126,6 +145,126 @@ def _wallet_series(log, wallet, df: pd.DataFrame, who: str) -> pd.Series:
                                     f"{cut(bad.head(3).to_dict())}); the wallet must be positive (leave unknown ones "
                                     f"out).")
     return w
+
+
+def _labels(frame: pd.DataFrame, segment, col: str = "_seg") -> pd.DataFrame:
+    """A segment column's labels as :func:`segment_series` gives them (objects, None where missing)."""
+    if isinstance(segment, str) and col in frame.columns:
+        frame[col] = frame[col].astype("object").where(frame[col].notna(), None)
+    return frame
+
+
+def _engine_mix(log, journey, segment, spend_col, wallet, who) -> ChannelMix:
+    """:func:`channel_mix` on a lazy log: every table is a group-by in the engine (see the module docstring)."""
+    if journey is not None and not getattr(journey, "phases", None):
+        raise JourneyDefinitionError(f"journey {journey.name!r} defines no phases; add a 'phases:' mapping (phase "
+                                     f"-> activities) or call channel_mix(log) without a journey.")
+    t = known_table(log) if who == "customer" else log.table
+    st = segment_table(log, t, segment)
+    has_seg = st is not None
+    t = st if has_seg else t
+    seg_key = ["_seg"] if has_seg else []
+    # channel order (as value_counts: by events, ties in order of appearance) and events without a channel
+    chs = execute(t.group_by("channel").aggregate(n=t.count(), first=t._seq.min()))
+    n_no_channel = int(chs.loc[chs["channel"].isna(), "n"].sum())
+    chs = chs[chs["channel"].notna()]
+    if chs.empty:
+        raise SchemaError(f"channel_mix needs channel values, and the channel of every one of the log's "
+                          f"{n_no_channel:,} events is missing; fill the channel column or build the log with another "
+                          f"channel='<column>'.")
+    ch_order = chs.sort_values(["n", "first"], ascending=[False, True])["channel"].tolist()
+    # share: events per [segment,] activity and channel, the activities mapped to phases here
+    b = t.filter(t.channel.notnull() & (t._seg.notnull() if has_seg else True))
+    cells = _labels(execute(b.group_by([*seg_key, "activity", "channel"]).aggregate(events=b.count())), segment)
+    if cells.empty:
+        raise InvalidParameterError("no event has both a channel and a segment: the segment is missing wherever the "
+                                    "channel is known; pass another segment=... (a column or a Series case id -> "
+                                    "segment) or none.")
+    if journey is not None:
+        cells["phase"] = journey.phase_of(cells["activity"]).astype("object").fillna(_NO_PHASE)
+        order = list(journey.phases) + [_NO_PHASE]
+    else:
+        cells["phase"] = "all"
+        order = ["all"]
+    keys = ["segment", "phase"] if has_seg else ["phase"]
+    cells = cells.rename(columns={"_seg": "segment"})
+    counts = cells.groupby(keys + ["channel"], sort=False, observed=True)["events"].sum().reset_index()
+    share = _share(counts, keys, order, ch_order)
+    # switches: the next channel of each event (lead over the unit's events in time order)
+    e = t.filter(t.channel.notnull() & t[who].notnull())
+    w = ibis.window(group_by=e[who], order_by=[e.timestamp, e._seq])
+    e = e.mutate(_to=e.channel.lead().over(w), _ord=ibis.row_number().over(w))
+    e = e.mutate(_sw=(e._to.notnull() & (e.channel != e._to)).cast("int64"))
+    steps = e.filter(e._to.notnull())
+    pairs = _labels(execute(steps.group_by([*seg_key, "channel", "_to"]).aggregate(n=steps.count())), segment)
+    pairs = pairs.rename(columns={"channel": "from", "_to": "to", "_seg": "segment"})
+    mat = pairs.pivot_table(index="from", columns="to", values="n", aggfunc="sum", fill_value=0)
+    mat = mat.reindex(index=ch_order, columns=ch_order, fill_value=0).astype("int64")
+    mat.index.name, mat.columns.name = "from", "to"
+    n_steps = int(pairs["n"].sum())
+    n_sw = int(pairs.loc[pairs["from"] != pairs["to"], "n"].sum())
+    switch_rate = n_sw / n_steps if n_steps else float("nan")
+    by_seg = None
+    if has_seg:
+        by_seg = (pairs[pairs["segment"].notna()].groupby(["segment", "from", "to"], observed=True)["n"].sum()
+                  .rename("steps").reset_index())
+    aggs = dict(_n=e.count(), channels=e.channel.nunique(), switches=e._sw.sum())
+    if has_seg:
+        aggs["segment"] = e._seg.argmin(e._ord, where=e._seg.notnull())
+    per_case = execute(e.group_by(_who=e[who]).aggregate(**aggs)).set_index("_who").sort_index()
+    per_case["steps"] = per_case["_n"] - 1
+    cols = ["steps", "switches", "channels"]
+    per_case[cols] = per_case[cols].astype("int64")
+    per_case = per_case[cols + (["segment"] if has_seg else [])]
+    if has_seg:
+        per_case = _labels(per_case, segment, "segment")
+    per_case.index.name = who
+    # spend: sums per unit and channel
+    spend_tab = soc = None
+    if spend_col is not None:
+        amount = t[spend_col] if t[spend_col].type().is_numeric() else t[spend_col].try_cast("float64")
+        sp = t.filter(amount.notnull() & t.channel.notnull()).mutate(_amt=amount.cast("float64"))
+        uc = execute(sp.group_by(_who=sp[who], channel=sp.channel).aggregate(amount=sp._amt.sum()))
+        if uc.empty and int(execute(t.filter(t[spend_col].notnull()).count())):
+            raise InvalidParameterError(f"spend={spend_col!r} holds no numbers; pass the column of amounts.")
+        tot = uc.groupby("channel")["amount"].sum()
+        per_cust = uc.pivot_table(index="_who", columns="channel", values="amount", aggfunc="sum", fill_value=0)
+        cust_share = per_cust.div(per_cust.sum(axis=1).replace(0, np.nan), axis=0)
+        spend_tab = pd.DataFrame({"channel": tot.index, "spend": tot.to_numpy(),
+                                  "share": (tot / tot.sum()).to_numpy() if tot.sum() else np.nan,
+                                  "customers": (per_cust > 0).sum().reindex(tot.index).to_numpy(),
+                                  "mean_customer_share": cust_share.mean().reindex(tot.index).to_numpy()})
+        spend_tab = spend_tab.sort_values("spend", ascending=False, ignore_index=True)
+        if wallet is not None:
+            if isinstance(wallet, str):
+                wv = t[wallet] if t[wallet].type().is_numeric() else t[wallet].try_cast("float64")
+                wt = t.filter(wv.notnull()).mutate(_wv=wv.cast("float64"))
+                wo = ibis.window(group_by=wt[who], order_by=[wt.timestamp, wt._seq])
+                wt = wt.mutate(_ord=ibis.row_number().over(wo))
+                last = execute(wt.group_by(_who=wt[who]).aggregate(w=wt._wv.argmax(wt._ord)))
+                w = _wallet_series(log, last.set_index("_who")["w"].sort_index(), None, who)
+            else:
+                w = _wallet_series(log, wallet, None, who)
+            cust_spend = uc.groupby("_who")["amount"].sum()
+            c = pd.DataFrame({"spend": cust_spend.reindex(w.index).fillna(0.0), "wallet": w})
+            c["over_wallet"] = c["spend"] > c["wallet"]
+            c["share"] = np.minimum(c["spend"] / c["wallet"], 1.0)
+            if has_seg:
+                c["segment"] = per_case["segment"].reindex(c.index)
+                grp = c.groupby("segment", observed=True)
+            else:
+                grp = c.groupby(lambda _: "all")
+            soc = pd.DataFrame({"customers": grp.size(), "mean_share": grp["share"].mean(),
+                                "share_of_total": grp["spend"].sum() / grp["wallet"].sum(),
+                                "over_wallet": grp["over_wallet"].sum()}).reset_index(names="segment")
+    elif wallet is not None:
+        raise InvalidParameterError("wallet=... needs the customers' spend with the brand: pass spend='<amount column>' "
+                                    "(or build the log with value=...).")
+    params = {"journey": getattr(journey, "name", None), "segment": segment if isinstance(segment, str) or
+              segment is None else "<Series>", "spend": spend_col, "wallet": wallet if isinstance(wallet, str) or
+              wallet is None else "<Series>", "unit": who}
+    return ChannelMix(share=share, switches=mat, switch_rate=switch_rate, switches_by_segment=by_seg, cases=per_case,
+                      spend_by_channel=spend_tab, share_of_customer=soc, n_no_channel=n_no_channel, params=params)
 
 
 @checked(log=LOG, journey=Optional(JOURNEY))
@@ -177,6 +316,8 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
         log_column(log, spend_col, "spend")
     if isinstance(wallet, str):
         log_column(log, wallet, "wallet")
+    if log.is_lazy:
+        return _engine_mix(log, journey, segment, spend_col, wallet, who)
     extra = [who, *segment_columns(log, segment), *([spend_col] if spend_col else []),
              *([wallet] if isinstance(wallet, str) else [])]
     df = events(log, ["channel", *extra])
@@ -209,12 +350,8 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
                                     "channel is known; pass another segment=... (a column or a Series case id -> "
                                     "segment) or none.")
     counts = b.groupby(keys + ["channel"], sort=False, observed=True).size().rename("events").reset_index()
-    counts["share"] = counts["events"] / counts.groupby(keys, observed=True)["events"].transform("sum")
-    counts["phase"] = pd.Categorical(counts["phase"], categories=[p for p in order if p in set(counts["phase"])],
-                                     ordered=True)
     ch_order = list(df["channel"].value_counts().index)
-    counts["_c"] = counts["channel"].map({c: i for i, c in enumerate(ch_order)})
-    share = counts.sort_values(keys + ["_c"]).drop(columns="_c").reset_index(drop=True)
+    share = _share(counts, keys, order, ch_order)
 
     # switches: consecutive events with a channel, within each unit's journey
     ev = pd.DataFrame({"who": df[who], "t": df["timestamp"], "seq": df["_seq"], "channel": df["channel"]})

@@ -45,6 +45,12 @@ period in ``scales``, by default one day):
 ...                                      channel="channel"))
 >>> [str(d) for d in peaks.days]
 ['2025-02-05']
+
+Where it runs: on a log that lives in DuckDB or Spark, the engine sends back the distinct (activity,
+channel) pairs (to check the names), the contact events only (the columns read: kind (c) of the
+push-down rule), and - when there are episodes - the (contact, activity) pairs of step 5, found by one
+join of the contacts with the other events of the same unit within ``before`` (at most contacts x
+activities rows). The series, the z-scores and the lifts are computed in Python.
 """
 
 from __future__ import annotations
@@ -55,12 +61,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._core.backend import execute, micros
 from ._core.warn import warn
 from ._core.formatting import cut, duration_spec
 from ._core.names import did_you_mean
 from ._core.results import FrozenMap, Result
 from ._core.validation import LOG, Choice, Int, Optional, Real, Texts, checked, to_timedelta
 from ._kernels.events import events
+from ._kernels.survey import events_where, known_table
 from ._kernels.units import known_customers
 from .exceptions import DataQualityWarning, EmptyLogError, InvalidParameterError, SchemaError
 
@@ -133,7 +141,10 @@ class ContactPeaks(Result):
 _NAMES = Texts(example="['call_centre', 'chat']")
 
 
-def _contact_mask(log, df: pd.DataFrame, channel, activities) -> tuple[pd.Series, tuple[str, ...]]:
+def _contact_mask(log, df: pd.DataFrame, channel, activities) -> tuple[pd.Series, tuple[str, ...], object]:
+    """The contact events of ``df``, the label of the contacts, and the same filter for a ``where`` callable
+    (:func:`journeylab._kernels.survey.events_where`; an engine runs it). ``df`` may be the distinct
+    (activity, channel) pairs of a lazy log: the checks and the label only read those."""
     channels = None if channel is None else _NAMES(channel, "channel")
     acts = None if activities is None else _NAMES(activities, "activities")
     mask = pd.Series(True, index=df.index)
@@ -160,7 +171,36 @@ def _contact_mask(log, df: pd.DataFrame, channel, activities) -> tuple[pd.Series
     if not mask.any():
         raise EmptyLogError(f"no event matches channel={cut(channel)} and activities={cut(activities)} together.")
     label = tuple(channels) if channels is not None else tuple(acts)
-    return mask, label
+
+    def where(c):
+        conds = ([c("channel").isin(channels)] if channels is not None else []) + \
+            ([c("activity").isin(acts)] if acts is not None else [])
+        return conds[0] & conds[1] if len(conds) == 2 else conds[0]
+
+    return mask, label, where
+
+
+def _engine_had_before(log, who: str, where, contacts: pd.DataFrame, other_acts: list, before: pd.Timedelta):
+    """Lazy log: :func:`_had_before` as one join in the engine - the (contact, activity) pairs where the same
+    unit did the activity (outside the contacts) at most ``before`` before the contact; only those pairs
+    come back (at most contacts x activities rows)."""
+    t = known_table(log, quiet=True) if who == "customer" else log.table
+    key = t[who]
+    m = where(lambda name: t[name]).fill_null(False)
+    us = micros(t.timestamp)
+    c = t.filter(m).select(_k=key, _cus=us, _cseq=t._seq)
+    o = t.filter(~m).select(_k2=key, _ous=us, _act=t.activity)
+    j = c.join(o, [c._k == o._k2, o._ous <= c._cus, c._cus - o._ous <= int(before / pd.Timedelta(microseconds=1))])
+    hits = execute(j.select("_cseq", "_act").distinct())
+    H = pd.DataFrame(False, index=contacts.index, columns=pd.Index(other_acts))
+    if len(hits):
+        rows = pd.Index(contacts["_seq"].to_numpy()).get_indexer(hits["_cseq"].to_numpy())
+        cols = H.columns.get_indexer(hits["_act"].to_numpy())
+        arr = H.to_numpy(copy=True)
+        ok = (rows >= 0) & (cols >= 0)
+        arr[rows[ok], cols[ok]] = True
+        H = pd.DataFrame(arr, index=contacts.index, columns=H.columns)
+    return H
 
 
 def _robust_z(counts: pd.Series, slot: pd.Series | None, window: pd.Timedelta):
@@ -286,10 +326,20 @@ def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", sca
     who = unit or ("customer" if log.has_role("customer") else "case")
     if who == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
-    df = events(log, (["channel"] if log.has_role("channel") else []) + (["customer"] if who == "customer" else []))
-    if who == "customer":
-        df = known_customers(df)  # a case without a customer id is its own customer
-    mask, label = _contact_mask(log, df, channel, activities)
+    cols = (["channel"] if log.has_role("channel") else []) + (["customer"] if who == "customer" else [])
+    if log.is_lazy:  # the checks read the distinct (activity, channel) pairs; only the contacts come back
+        pairs = execute(log.table.select("activity", *(["channel"] if log.has_role("channel") else [])).distinct())
+        pair_mask, label, where = _contact_mask(log, pairs, channel, activities)
+        other_acts = sorted(pairs.loc[~pair_mask.to_numpy(), "activity"].unique().tolist())
+        df = events_where(log, cols, where)
+        if who == "customer":
+            df = known_customers(df)
+        mask = pd.Series(True, index=df.index)
+    else:
+        df = events(log, cols)
+        if who == "customer":
+            df = known_customers(df)  # a case without a customer id is its own customer
+        mask, label, _ = _contact_mask(log, df, channel, activities)
     zone = tz or str(df["timestamp"].dt.tz)
     try:
         wall = df["timestamp"].dt.tz_convert(zone).dt.tz_localize(None)
@@ -366,7 +416,12 @@ def contact_peaks(log, *, channel="call_centre", activities=None, freq="1h", sca
     for e, (st, en) in enumerate(intervals):
         c_episode[(tv >= np.datetime64(st)) & (tv < np.datetime64(en))] = e
     base = c_episode == -1
-    H = _had_before(contacts, others, who, before_td) if intervals else pd.DataFrame(index=contacts.index)
+    if not intervals:
+        H = pd.DataFrame(index=contacts.index)
+    elif log.is_lazy:
+        H = _engine_had_before(log, who, where, contacts, other_acts, before_td)
+    else:
+        H = _had_before(contacts, others, who, before_td)
     base_series = frames[0].set_index("period")
     driver_rows, ep_rows = [], []
     for e, (st, en) in enumerate(intervals):

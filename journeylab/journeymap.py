@@ -23,6 +23,14 @@ Per phase: units reached, events, and the KPI of all the phase's answers - the p
 the **emotion curve**. With ``segment``, every table also has the rows of each segment
 (segment ``"all"`` is everyone).
 
+Where it runs: on a log that lives in DuckDB or Spark the map is counted in the engine, per block
+(everyone, then per segment): the units; per touchpoint the events, units and units that reached the
+goal (counted per unit and touchpoint, then joined to a per-unit goal flag); the units whose last event
+(``arg_max`` over their events in time order) is each activity and who never reached the goal; per phase the units and events; the
+answers per touchpoint and answer value. Only these per-cell tables come back - kind (a) - and the
+distinct answer values (checked as in memory). A goal with conditions is evaluated in Python on the
+goal activity's events (kind (c)) and their ids are joined back in the engine.
+
 >>> import journeylab as jl
 >>> from journeylab.journey import Journey, Milestone
 >>> import pandas as pd
@@ -43,15 +51,19 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from ._core.backend import execute
 from ._core.formatting import cut
+from ._core.progress import progress as progress_bar
 from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, TEXT, Choice, Int, Optional, checked, log_column
 from ._core.vocabulary import KPI_KINDS, KPI_LABELS
 from ._kernels.events import events
-from ._kernels.survey import clean, segment_columns, segment_series, stats_frame
+from ._kernels.survey import (clean, events_where, known_table, segment_columns, segment_series, segment_table,
+                              stats_frame)
 from ._kernels.survey import scale as scale_of  # "scale" is a parameter of journey_map
 from ._kernels.units import known_customers
 from .exceptions import InvalidParameterError, JourneyDefinitionError
@@ -152,6 +164,14 @@ def _tables(df: pd.DataFrame, phase_of: dict, phases: list, sc, confidence: floa
     drop = ended.value_counts().reindex(ev.index, fill_value=0) / ev["units"]
     answered = d[d["v"].notna()]
     scores = stats_frame(answered["v"], [answered["activity"]], sc, confidence)
+    ph = d.groupby("phase", sort=False).agg(units=("u", "nunique"), events=("u", "size"))
+    ph_scores = stats_frame(answered["v"], [answered["phase"]], sc, confidence)
+    return _assemble(ev, conv, drop, n_units, scores, ph, ph_scores, phase_of, phases, min_answers)
+
+
+def _assemble(ev, conv, drop, n_units, scores, ph, ph_scores, phase_of, phases, min_answers):
+    """The touchpoint and phase tables from the counts (per activity ``ev``: events, units; ``conv``,
+    ``drop``; the units of the block; the scores per activity and per phase; per phase ``ph``)."""
     tp = ev.join(scores, how="left")
     tp["reach"] = tp["units"] / max(n_units, 1)
     tp["conversion"] = conv.reindex(tp.index).astype(float) if conv is not None else np.nan
@@ -162,8 +182,6 @@ def _tables(df: pd.DataFrame, phase_of: dict, phases: list, sc, confidence: floa
     order = {a: i for i, a in enumerate(phase_of)}
     tp = tp.sort_values("activity", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     # phases
-    ph = d.groupby("phase", sort=False).agg(units=("u", "nunique"), events=("u", "size"))
-    ph_scores = stats_frame(answered["v"], [answered["phase"]], sc, confidence)
     ph = ph.join(ph_scores, how="left").reindex(phases)
     for c in ("units", "events", "answers"):
         ph[c] = ph[c].fillna(0).astype("int64") if c in ph else 0
@@ -175,6 +193,92 @@ def _tables(df: pd.DataFrame, phase_of: dict, phases: list, sc, confidence: floa
                 t[c] = np.nan
             t.loc[t["status"] != "ok", c] = np.nan
     return tp, ph
+
+
+def _engine_blocks(log, journey, score, unit, segment, phase_of, sc, confidence, min_answers):
+    """Lazy log: the overall score, the blocks' names and their touchpoint and phase tables, from counts
+    made in the engine (see the module docstring)."""
+    t = known_table(log) if unit == "customer" and log.has_role("customer") else log.table
+    t = t.filter(t[unit].notnull())
+    # every answer is checked (as in memory): the distinct values, then the rows only when one is bad
+    a = t.filter(t[score].notnull())
+    dist = execute(a.group_by(score).aggregate(n=a.count()))
+    try:
+        clean(dist[score], sc, name=f"values of column {score!r}")
+    except InvalidParameterError:
+        rows = events_where(log, [score, unit], lambda c: c(score).notnull() & c(unit).notnull())
+        clean(rows[score].set_axis(rows["_seq"].to_numpy()), sc, name=f"values of column {score!r}")
+        raise
+    goal = journey.goal
+    if goal is None:
+        flag = ibis.literal(False)
+    elif not goal.conditions:
+        flag = t.activity == goal.activity
+    else:  # conditions are evaluated in Python on the goal activity's events; the engine joins their ids back
+        cols = [c.column for c in goal.conditions if c.column in log.columns]
+        cand = events_where(log, cols, lambda c: c("activity").isin([goal.activity]))
+        ids = cand.loc[goal.matches(cand).to_numpy(dtype=bool), "_seq"].astype("int64")
+        flag = t._seq.isin(ibis.memtable(pd.DataFrame({"_gseq": ids.to_numpy()}))._gseq) if len(ids) \
+            else ibis.literal(False)
+    t = t.mutate(_goal=flag.cast("int64"), _ph=t.activity.substitute(phase_of, else_=ibis.null().cast("string")),
+                 _u=t[unit])
+    st = segment_table(log, t, segment)
+    t = st if st is not None else t
+    out = {}
+    specs = [(_ALL, [], t)] + ([("seg", ["_seg"], t.filter(t._seg.notnull()))] if st is not None else [])
+    for name, keys, tb in progress_bar(specs, total=len(specs), desc="journey map (engine)"):
+        if unit == "case":  # _seq is the order of time within a case
+            order = tb._seq
+        else:  # another unit spans cases: its events in time order
+            tb = tb.mutate(_ord=ibis.row_number().over(ibis.window(group_by=[*[tb[k] for k in keys], tb._u],
+                                                                   order_by=[tb.timestamp, tb._seq])))
+            order = tb._ord
+        # per unit: reached the goal, last activity; per unit and touchpoint: events (two scans of the events)
+        per_unit = tb.group_by([*keys, "_u"]).aggregate(_r=tb._goal.max(), last=tb.activity.argmax(order))
+        d = tb.filter(tb._ph.notnull())
+        per_ut = d.group_by([*keys, "_u", "activity", "_ph"]).aggregate(_ev=d.count())
+        pu = per_unit.rename(**{f"_rk{i}": k for i, k in enumerate(keys)}, _ru="_u")
+        cond = [per_ut[k] == pu[f"_rk{i}"] for i, k in enumerate(keys)] + [per_ut._u == pu._ru]
+        m = per_ut.join(pu, cond)
+        ends = execute(per_unit.group_by([*keys, "last", "_r"]).aggregate(n=per_unit.count()))
+        units = ends.groupby(keys)["n"].sum().rename("n_units").reset_index() if keys else \
+            pd.DataFrame({"n_units": [int(ends["n"].sum())]})
+        ends = ends[ends["_r"] == 0]
+        acts = execute(m.group_by([*keys, "activity"]).aggregate(events=m._ev.sum(), units=m.count(),
+                                                                  units_r=m._r.sum()))
+        pp = per_ut.group_by([*keys, "_ph", "_u"]).aggregate(_ev=per_ut._ev.sum())
+        phs = execute(pp.group_by([*keys, "_ph"]).aggregate(units=pp.count(), events=pp._ev.sum()))
+        a = d.filter(d[score].notnull())
+        ans = execute(a.group_by([*keys, "activity", "_ph", score]).aggregate(n=a.count()))
+        out[name] = (units, acts, ends, phs, ans)
+    units, acts, ends, phs, ans = out[_ALL]
+    if not len(ans):
+        raise InvalidParameterError(f"no answers in column {score!r} on the journey's touchpoints; check score=... "
+                                    f"(columns with answers: {[c for c in ('nps', 'csat', 'ces') if c in log.columns]}).")
+    values, _ = clean(ans[score], sc)
+    overall = survey_score(pd.Series(np.repeat(values.to_numpy(dtype=float), ans["n"].to_numpy(dtype="int64"))),
+                           kind=sc.kind, **sc.options(), confidence=confidence)
+    blocks = [(_ALL, (units, acts, ends, phs, ans), lambda f: f)]
+    if st is not None:
+        seg_parts = out["seg"]
+        labels = sorted(pd.unique(seg_parts[0]["_seg"]), key=str)
+        blocks += [(str(s), seg_parts, (lambda f, s=s: f[f["_seg"] == s])) for s in labels]
+    tables = []
+    has_goal = goal is not None
+    for name, parts, pick in blocks:
+        units, acts, ends, phs, ans = (pick(p) for p in parts)
+        ev = acts.set_index("activity")[["events", "units"]].astype("int64")
+        conv = (acts.set_index("activity")["units_r"] / ev["units"]) if has_goal else None
+        drop = ends.groupby("last")["n"].sum().reindex(ev.index, fill_value=0) / ev["units"]
+        v, _ = clean(ans[score], sc)
+        wts = ans["n"]
+        scores = stats_frame(v, [ans["activity"].rename("activity")], sc, confidence, wts)
+        ph_scores = stats_frame(v, [ans["_ph"].rename("phase")], sc, confidence, wts)
+        ph = phs.rename(columns={"_ph": "phase"}).set_index("phase")[["units", "events"]].astype("int64")
+        n_units = int(units["n_units"].sum())
+        tables.append((name, *_assemble(ev, conv, drop, n_units, scores, ph, ph_scores, phase_of,
+                                        list(journey.phases), min_answers)))
+    return overall, tables
 
 
 @checked(log=LOG, journey=JOURNEY, kpi=Choice(*KPI_KINDS), score=Optional(TEXT),
@@ -236,6 +340,8 @@ def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, seg
         raise JourneyDefinitionError(f"journey {journey.name!r} defines no phases; a journey map needs them. Add "
                                      f"'phases:' (phase -> activities) to the journey definition.")
     goal_columns = [c.column for c in journey.goal.conditions if c.column in log.columns] if journey.goal else []
+    if log.is_lazy:
+        return _lazy_map(log, journey, kpi, score, segment, min_answers, unit, sc, confidence)
     df = events(log, [score, unit, *segment_columns(log, segment), *goal_columns])
     if unit == "customer" and log.has_role("customer"):
         df = known_customers(df)  # a case without a customer id is its own customer
@@ -265,9 +371,27 @@ def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, seg
     if seg is not None:
         seg = seg.reindex(work.index)
         blocks += [(str(s), work[(seg == s).to_numpy()]) for s in sorted(seg.dropna().unique(), key=str)]
+    tables = [(name, *_tables(sub, phase_of, phases, sc, confidence, min_answers, journey.goal is not None))
+              for name, sub in blocks]
+    return _result(journey, kpi, score, segment, min_answers, unit, sc, confidence, overall, tables, missing)
+
+
+def _lazy_map(log, journey, kpi, score, segment, min_answers, unit, sc, confidence) -> JourneyMap:
+    present = set(log.activities)
+    phase_of = {a: p for p, acts in journey.phases.items() for a in acts if a in present}
+    missing = tuple(a for acts in journey.phases.values() for a in acts if a not in present)
+    if not phase_of:
+        raise JourneyDefinitionError(f"none of the activities of journey {journey.name!r}'s phases occurs in the log "
+                                     f"(e.g. {cut(missing[:3])}); check journey.problems(log).")
+    overall, tables = _engine_blocks(log, journey, score, unit, segment, phase_of, sc, confidence, min_answers)
+    return _result(journey, kpi, score, segment, min_answers, unit, sc, confidence, overall, tables, missing)
+
+
+def _result(journey, kpi, score, segment, min_answers, unit, sc, confidence, overall, tables, missing) -> JourneyMap:
+    """The JourneyMap from the blocks' tables (``[(segment, touchpoints, phases), ...]``, "all" first)."""
+    phases = list(journey.phases)
     tps, phs = [], []
-    for name, sub in blocks:
-        tp, ph = _tables(sub, phase_of, phases, sc, confidence, min_answers, journey.goal is not None)
+    for name, tp, ph in tables:
         tp.insert(0, "segment", name)
         ph.insert(0, "segment", name)
         tps.append(tp)
@@ -288,7 +412,7 @@ def journey_map(log, journey, *, kpi: str = "nps", score: str | None = None, seg
               or segment is None else "<Series>", "min_answers": min_answers, "unit": unit,
               "confidence": confidence, **{k: v for k, v in overall.params.items() if k not in ("kind", "confidence")}}
     return JourneyMap(journey=journey.name, kind=kpi, phases=tuple(phases), touchpoints=tp, phase_scores=ph,
-                      overall=overall, segments=tuple(b[0] for b in blocks), goal=str(journey.goal.activity)
+                      overall=overall, segments=tuple(b[0] for b in tables), goal=str(journey.goal.activity)
                       if journey.goal is not None else None, missing=missing, min_answers=min_answers,
                       better=sc.better, neutral=sc.neutral, params=params)
 

@@ -24,6 +24,14 @@ A missing answer (NaN / None) is *no answer*: it is dropped and counted. Anythin
 is not a whole number of the scale (text, booleans, 11 on an NPS scale, 7.5) raises
 :class:`~journeylab.exceptions.InvalidParameterError` with the count and examples.
 
+Where it runs: :func:`touchpoint_scores` on a log that lives in DuckDB or Spark counts in the engine
+(two ``GROUP BY``: the events per cell, the answers per cell and answer value) and fetches those
+per-cell tables only - kind (a) of the push-down rule, at most (cells x 11) rows; the scores are then
+computed from the counts, exactly as from the answers. Periods (``freq``) of whole days ('D', 'W',
+'M', 'Q'...) on a UTC timestamp are cut to the day in the engine; shorter periods (hours) or another
+zone fall back to one row per cell and distinct timestamp. A ``segment`` given as a Series (case id ->
+label) adds the case to the cell (one row per case and cell) and is mapped in Python.
+
 Examples
 --------
 >>> import journeylab.kpi as kpi
@@ -49,7 +57,8 @@ from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, Choice, Int, Optional, checked, log_column
 from ._core.vocabulary import KPI_KINDS, KPI_LABELS
 from ._kernels.events import events
-from ._kernels.survey import STAT_COLUMNS, clean, segment_columns, segment_series, stats_frame
+from ._kernels.survey import (STAT_COLUMNS, clean, events_where, score_cells, segment_columns, segment_series,
+                               stats_frame)
 from ._kernels.survey import scale as scale_of  # "scale" is a parameter of the functions here
 from .exceptions import EmptyLogError, InvalidParameterError, JourneyDefinitionError
 
@@ -338,6 +347,57 @@ def _period(ts: pd.Series, freq) -> pd.Series:
     return start.rename("period")
 
 
+def _keys(log, df: pd.DataFrame, by, freq, journey, segment) -> tuple[list[pd.Series], list[str]]:
+    """The grouping keys of the rows of ``df`` (Series aligned with it) and their names."""
+    keys: list[pd.Series] = []
+    names: list[str] = []
+    for b in by:
+        keys.append(journey.phase_of(df["activity"]).set_axis(df.index) if b == "phase" else df[b].rename(b))
+        names.append(b)
+    seg = segment_series(log, segment, df)
+    if seg is not None:
+        keys.insert(0, seg)
+        names.insert(0, "segment")
+    if freq is not None:
+        keys.append(_period(df["timestamp"], freq))
+        names.append("period")
+    return [k.rename(n) for k, n in zip(keys, names)], names
+
+
+def _whole_days(freq) -> bool:
+    """True when every period of ``freq`` starts at midnight and holds whole days ('D', 'W', 'M', 'Q'...)."""
+    probe = pd.Series(pd.to_datetime(["2021-03-03 13:45", "2021-07-18 23:59", "2022-12-31 00:01"]))
+    try:
+        starts = _period(probe, freq)
+    except InvalidParameterError:
+        return False
+    return bool((starts == starts.dt.normalize()).all()) and bool((starts <= probe.dt.normalize()).all())
+
+
+def _engine_cells(log, score, sc, by, freq, journey, segment):
+    """Lazy log: the cells counted in the engine (:func:`journeylab._kernels.survey.score_cells`), keyed here.
+
+    The cell columns are the ``by`` columns (``activity`` for a phase), the segment column (a Series
+    ``segment``: the case, mapped here), and for ``freq`` the day of the event when the periods are
+    whole days of a UTC timestamp (else the timestamp itself: one row per distinct timestamp of each cell).
+    """
+    cols = list(dict.fromkeys([b if b != "phase" else "activity" for b in by] + segment_columns(log, segment)
+                              + (["case"] if segment is not None and not isinstance(segment, str) else [])))
+    utc = getattr(log.table.timestamp.type(), "timezone", None) in (None, "UTC", "Etc/UTC")
+    when = None if freq is None else "day" if _whole_days(freq) and utc else "timestamp"
+    ev, ans = score_cells(log, score, cols, when=when)
+    try:
+        values, _ = clean(ans[score], sc, name=f"values of column {score!r}")
+    except InvalidParameterError:  # the message names the answers themselves: those of the memory path
+        rows = events_where(log, [score], lambda c: c(score).notnull())
+        clean(rows[score].set_axis(rows["_seq"].to_numpy()), sc, name=f"values of column {score!r}")
+        raise
+    ev_keys, names = _keys(log, ev, by, freq, journey, segment)
+    keys, _ = _keys(log, ans, by, freq, journey, segment)
+    events_ = ev["n"].groupby(ev_keys, observed=True, sort=False, dropna=True).sum()
+    return keys, names, values, ans["n"].loc[values.index], events_
+
+
 @dataclass(frozen=True, eq=False)
 class TouchpointScores(Result):
     """Survey KPI per touchpoint (and phase, segment or period), from :func:`touchpoint_scores`.
@@ -472,27 +532,21 @@ def touchpoint_scores(log, *, score: str, kind: str = "nps", by=("activity",), f
                                              f"(phase -> activities) to group touchpoints by phase.")
         else:
             log_column(log, b, "by")
-    df = events(log, [score, *(b for b in by if b != "phase"), *segment_columns(log, segment)])
-    keys: list[pd.Series] = []
-    names: list[str] = []
-    for b in by:
-        keys.append(journey.phase_of(df["activity"]).set_axis(df.index) if b == "phase" else df[b].rename(b))
-        names.append(b)
-    seg = segment_series(log, segment, df)
-    if seg is not None:
-        keys.insert(0, seg)
-        names.insert(0, "segment")
-    if freq is not None:
-        keys.append(_period(df["timestamp"], freq))
-        names.append("period")
-    keys = [k.rename(n) for k, n in zip(keys, names)]
-
-    values, _ = clean(df[score], sc, name=f"values of column {score!r}")
+    if log.is_lazy:
+        keys, names, values, weights, events_ = _engine_cells(log, score, sc, by, freq, journey, segment)
+    else:
+        df = events(log, [score, *(b for b in by if b != "phase"), *segment_columns(log, segment)])
+        keys, names = _keys(log, df, by, freq, journey, segment)
+        values, _ = clean(df[score], sc, name=f"values of column {score!r}")
+        weights = None
+        events_ = (pd.DataFrame({"_e": np.ones(len(df))})
+                   .groupby(keys, observed=True, sort=False, dropna=True).sum()["_e"])
     if not len(values):
         raise EmptyLogError(f"column {score!r} has no answers (every value is missing); nothing to score.")
-    overall = survey_score(values, kind=kind, **sc.options(), confidence=confidence)
-    events_ = pd.DataFrame({"_e": np.ones(len(df))}).groupby(keys, observed=True, sort=False, dropna=True).sum()["_e"]
-    stats_ = stats_frame(values, keys, sc, confidence)
+    overall_values = values if weights is None else pd.Series(np.repeat(values.to_numpy(dtype=float),
+                                                                        weights.to_numpy(dtype="int64")))
+    overall = survey_score(overall_values, kind=kind, **sc.options(), confidence=confidence)
+    stats_ = stats_frame(values, keys, sc, confidence, weights)
     table = stats_.reindex(events_.index)
     table.insert(0, "events", events_.astype("int64"))
     table["answers"] = table["answers"].fillna(0).astype("int64")

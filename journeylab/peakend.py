@@ -6,6 +6,11 @@ the average. :func:`peak_end` tests it on a log: per case (or customer, or sessi
 *peak* and the *end* of the touchpoint scores (e.g. CSAT at each touchpoint) against the
 *mean* of them, as predictors of an overall rating (e.g. the NPS asked at the end), with
 bootstrap intervals over customers.
+
+Where it runs: on a log that lives in DuckDB or Spark, the engine keeps the events that carry a
+touchpoint score or an overall rating (a filter on those columns being not null) and sends back only
+those rows and the columns read (kind (c) of the push-down rule: the answered events); the per-unit
+peak, end and mean and the bootstrap are computed in Python from them.
 """
 
 from __future__ import annotations
@@ -22,8 +27,7 @@ from ._core.formatting import cut, format_number
 from ._core.progress import progress as progress_bar
 from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, CONFIDENCE, LOG, Choice, Int, checked, log_column, rng as make_rng
-from ._kernels.events import events
-from ._kernels.survey import unit_column
+from ._kernels.survey import events_where, unit_column
 from ._kernels.units import known_customers
 from .exceptions import EmptyLogError, InvalidParameterError
 
@@ -223,10 +227,12 @@ def peak_end(log, *, score: str, overall, peak: str = "min", unit: str = "case",
             raise InvalidParameterError(f"overall={overall!r} is the same column as score; the overall rating must be "
                                         f"a different column (e.g. an NPS asked at the end) or a Series.")
     needed = [score, *([overall] if isinstance(overall, str) else []), unit]
+    # lazy log: only the events with a touchpoint score or an overall rating come back (the engine filters)
+    answered = (lambda c: c(score).notnull() | c(overall).notnull()) if isinstance(overall, str) \
+        else (lambda c: c(score).notnull())
+    df = events_where(log, needed, answered if log.is_lazy else None)
     if unit == "customer":
-        df = known_customers(events(log, needed))  # a case without a customer id is its own customer
-    else:
-        df = events(log, needed)
+        df = known_customers(df)  # a case without a customer id is its own customer
     df = df[df[unit].notna()].assign(_unit=lambda d: d[unit].astype(str))
     ov, ov_time = _overall_per_unit(log, df, overall, "_unit")
     tp = df[df[score].notna()][["_unit", "timestamp", score]].copy()

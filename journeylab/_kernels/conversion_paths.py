@@ -9,7 +9,10 @@ within ``lookback`` of its last touch). A conversion without any touchpoint in i
 
 :mod:`journeylab.attribution` credits these paths. The kernel reads only the columns it needs from the
 log (the unit, the touchpoint label, the columns of the goal's conditions) and hands out integer-coded
-tables, so that an engine can later build them in SQL.
+tables. On a log that lives in DuckDB or Spark the engine keeps only the conversion events and the
+touchpoint events that lie in a path's window (window functions per unit: a running count of
+conversions, the time of the next one and of the last touch) and sends back those rows and the few
+columns read - kind (c) of the push-down rule; the paths are then coded in Python.
 
 >>> import pandas as pd, journeylab as jl
 >>> df = pd.DataFrame({"case": ["a"] * 4, "activity": ["ad", "buy", "email", "buy"],
@@ -25,15 +28,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from .._core.backend import execute, micros
 from .._core.formatting import cut
 from .._core.names import did_you_mean
 from .._core.validation import to_timedelta
 from ..exceptions import EmptyLogError, InvalidParameterError, SchemaError
 from ..journey import Criteria, Goal, Journey
 from .events import events
+from .survey import engine_times, events_where, known_table
 from .units import known_customers
 
 __all__ = ["Paths", "build_paths"]
@@ -109,6 +115,124 @@ def _columns(log, conversion, touchpoints, who: str) -> list[str]:
     return ([who] if who == "customer" else []) + cols
 
 
+def _relevant(log, conversion, touchpoints):
+    """The engine filters of the conversion events and of the touchpoint events, or None when they cannot
+    be told in the engine (criteria on any activity, bad input: then every event comes back, and the
+    checks of :func:`build_paths` word the problem as in memory).
+
+    Conversion: the activities named, or the goal's / criteria's activities - ``exact`` is False when
+    conditions remain to be applied in Python (the conversion filter is then a superset). Touchpoints:
+    events with a value in the touchpoint column, or of the listed activities.
+    """
+    goal = conversion.goal if isinstance(conversion, Journey) else conversion
+    exact = True
+    if isinstance(goal, Goal):
+        conv_acts, exact = [goal.activity], not goal.conditions
+    elif isinstance(goal, Criteria):
+        conv_acts, exact = list(goal.activities), not goal.conditions
+    elif isinstance(goal, str):
+        conv_acts = [goal]
+    elif isinstance(goal, Iterable) and not isinstance(goal, Journey):
+        conv_acts = list(goal)
+    else:
+        return None
+    if not conv_acts or not all(isinstance(a, str) for a in conv_acts):
+        return None
+    if isinstance(touchpoints, str) and touchpoints in log.columns:
+        return (lambda c: c("activity").isin(conv_acts)), (lambda c: c(touchpoints).notnull()), exact
+    acts = [touchpoints] if isinstance(touchpoints, str) else list(touchpoints) \
+        if isinstance(touchpoints, Iterable) else None
+    if not acts or not all(isinstance(a, str) for a in acts):
+        return None
+    return (lambda c: c("activity").isin(conv_acts)), (lambda c: c("activity").isin(acts)), exact
+
+
+def _engine_events(log, cols, conversion, touchpoints, who, lookback):
+    """Lazy log: the events the paths are built from, filtered in the engine.
+
+    The conversion events, and the touchpoint events that can belong to a path: those within
+    ``lookback`` before the next conversion of their unit, or - after the unit's last conversion - within
+    ``lookback`` of its last touch (window functions: a running count of conversions per unit, the time of
+    the next one, the time of the last touch). Touches the Python code would drop anyway never come
+    back; the kept ones give exactly the same paths. When the conversion has conditions (only Python
+    evaluates them), the engine keeps every conversion-activity and touchpoint event instead.
+    """
+    rel = _relevant(log, conversion, touchpoints)
+    if rel is None:
+        return events(log, cols)
+    conv_where, touch_where, exact = rel
+    if not exact:
+        return events_where(log, cols, lambda c: conv_where(c) | touch_where(c))
+    t = known_table(log) if who == "customer" else log.table
+    col = lambda name: t[name]  # noqa: E731
+    conv = conv_where(col).fill_null(False)
+    touch = touch_where(col).fill_null(False) & ~conv
+    t = t.filter(conv | touch).mutate(_conv=conv.cast("int64"), _us=micros(t.timestamp))
+    t = t.mutate(_k=t[who])
+    w = ibis.cumulative_window(group_by=t._k, order_by=[t._us, t._seq])
+    t = t.mutate(_j=t._conv.sum().over(w) - t._conv)
+    convs = t.filter(t._conv == 1).select(_k2=t._k, _j2=t._j, _cus=t._us)
+    tails = t.filter(t._conv == 0).group_by(_k3=t._k).aggregate(_last=t._us.max())
+    j = t.left_join(convs, [t._k == convs._k2, t._j == convs._j2]).left_join(tails, t._k == tails._k3)
+    lb = int(lookback / pd.Timedelta(microseconds=1))
+    keep = (j._conv == 1) | (j._cus.notnull() & (j._cus - j._us <= lb)) | (j._cus.isnull() & (j._last - j._us <= lb))
+    names = list(dict.fromkeys(["case", "activity", "timestamp", *cols]))
+    out = execute(j.filter(keep).select(*names, "_seq").order_by("_seq")).reset_index(drop=True)
+    out["timestamp"] = engine_times(out["timestamp"])
+    return out
+
+
+def _engine_coded(log, conversion, touchpoints, who, lookback):
+    """Lazy log, conversions told by activity alone: the kept events of :func:`_engine_events` as codes.
+
+    Returns ``(d, units, conv_txt, what)`` - ``d`` with the unit code ``u`` (the rank of the unit id,
+    as in memory), ``t``, ``seq``, ``conv`` and the touch ``label`` - or None (other conversions, a
+    touchpoint column that is not text: :func:`_engine_events` then fetches the events). What comes back:
+    the distinct (activity, touch label) pairs and the units (to check and code them), and per kept event
+    four integers (unit code, microseconds, order, label code): no repeated text.
+    """
+    rel = _relevant(log, conversion, touchpoints)
+    column = isinstance(touchpoints, str) and touchpoints in log.columns
+    if rel is None or not rel[2] or (column and not log.table[touchpoints].type().is_string()):
+        return None
+    conv_where, touch_where, _ = rel
+    base = known_table(log) if who == "customer" else log.table
+    pairs = execute(base.select("activity", *([touchpoints] if column and touchpoints != "activity" else []))
+                    .distinct())
+    conv_p, conv_txt = _conversion_mask(log, pairs, conversion)  # the same checks and texts as in memory
+    if not conv_p.any():
+        raise EmptyLogError(f"no conversion event matches conversion={cut(conv_txt)}; nothing to attribute.")
+    _, what = _touch_labels(log, pairs, touchpoints, conv_p)
+    col = lambda name: base[name]  # noqa: E731
+    conv = conv_where(col).fill_null(False)
+    touch = touch_where(col).fill_null(False) & ~conv
+    lab = base[touchpoints] if column else base.activity
+    t = base.filter(conv | touch).mutate(_conv=conv.cast("int8"), _us=micros(base.timestamp), _k=base[who],
+                                         _lab=touch.ifelse(lab.cast("string"), ibis.null().cast("string")))
+    keys = execute(t.select("_k").distinct())["_k"]
+    units = pd.Index(sorted(keys.astype(str).tolist() if who == "customer" else keys.tolist()))
+    names = sorted(execute(t.filter(t._lab.notnull()).select("_lab").distinct())["_lab"].tolist())
+    umap = ibis.memtable(pd.DataFrame({"_ku": units.to_numpy(dtype=object), "_u": np.arange(len(units))}))
+    lmap = ibis.memtable(pd.DataFrame({"_ln": np.asarray(names, dtype=object), "_lc": np.arange(len(names))}))
+    w = ibis.cumulative_window(group_by=t._k, order_by=[t._us, t._seq])
+    t = t.mutate(_j=t._conv.cast("int64").sum().over(w) - t._conv.cast("int64"))
+    convs = t.filter(t._conv == 1).select(_k2=t._k, _j2=t._j, _cus=t._us)
+    tails = t.filter(t._conv == 0).group_by(_k3=t._k).aggregate(_last=t._us.max())
+    j = t.left_join(convs, [t._k == convs._k2, t._j == convs._j2]).left_join(tails, t._k == tails._k3)
+    lb = int(lookback / pd.Timedelta(microseconds=1))
+    keep = (j._conv == 1) | (j._cus.notnull() & (j._cus - j._us <= lb)) | (j._cus.isnull() & (j._last - j._us <= lb))
+    k = j.filter(keep)
+    k = k.left_join(umap, k._k == umap._ku)
+    k = k.left_join(lmap, k._lab == lmap._ln)
+    rows = execute(k.select("_u", "_us", "_seq", "_conv", "_lc"))
+    label = np.asarray(names + [None], dtype=object)[rows["_lc"].fillna(len(names)).to_numpy(dtype="int64")]
+    d = pd.DataFrame({"u": rows["_u"].to_numpy(dtype="int64"),
+                      "t": pd.Series(rows["_us"].to_numpy(dtype="int64").astype("datetime64[us]")).dt.tz_localize("UTC"),
+                      "seq": rows["_seq"].to_numpy(dtype="int64"), "conv": rows["_conv"].to_numpy() == 1,
+                      "label": label})
+    return d, units, conv_txt, what
+
+
 def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths, dict]:
     """The conversion and non-converting paths of ``log`` (see the module docstring), and what was asked for.
 
@@ -120,19 +244,25 @@ def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths,
     who = unit or ("customer" if log.has_role("customer") else "case")
     if who == "customer" and not log.has_role("customer"):
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
-    df = events(log, _columns(log, conversion, touchpoints, who))
-    if who == "customer":
-        df = known_customers(df)  # a case without a customer id is its own customer
+    cols = _columns(log, conversion, touchpoints, who)
     lookback_td = to_timedelta(lookback, name="lookback")
-    conv, conv_txt = _conversion_mask(log, df, conversion)
-    if not conv.any():
-        raise EmptyLogError(f"no conversion event matches conversion={cut(conv_txt)}; nothing to attribute.")
-    lab, what = _touch_labels(log, df, touchpoints, conv)
-    keep = conv | lab.notna()
-    d = pd.DataFrame({"who": df[who], "t": df["timestamp"], "seq": df["_seq"], "conv": conv, "label": lab})[keep]
-    d = d.sort_values(["who", "t", "seq"], kind="stable")
-    units = pd.Index(sorted(d["who"].unique()))
-    d["u"] = units.get_indexer(d["who"])
+    coded = _engine_coded(log, conversion, touchpoints, who, lookback_td) if log.is_lazy else None
+    if coded is not None:
+        d, units, conv_txt, what = coded
+        d = d.sort_values(["u", "t", "seq"], kind="stable")  # the unit codes follow the sorted ids
+    else:
+        df = _engine_events(log, cols, conversion, touchpoints, who, lookback_td) if log.is_lazy else events(log, cols)
+        if who == "customer":
+            df = known_customers(df)  # a case without a customer id is its own customer
+        conv, conv_txt = _conversion_mask(log, df, conversion)
+        if not conv.any():
+            raise EmptyLogError(f"no conversion event matches conversion={cut(conv_txt)}; nothing to attribute.")
+        lab, what = _touch_labels(log, df, touchpoints, conv)
+        keep = conv | lab.notna()
+        d = pd.DataFrame({"who": df[who], "t": df["timestamp"], "seq": df["_seq"], "conv": conv, "label": lab})[keep]
+        d = d.sort_values(["who", "t", "seq"], kind="stable")
+        units = pd.Index(sorted(d["who"].unique()))
+        d["u"] = units.get_indexer(d["who"])
     d["j"] = d.groupby("u", sort=False)["conv"].cumsum() - d["conv"].astype(int)
     convs = d[d["conv"]][["u", "j", "t"]].rename(columns={"t": "T"})
     n_conv_unit = convs.groupby("u").size().reindex(range(len(units)), fill_value=0).to_numpy()

@@ -18,17 +18,22 @@ import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from .._core.backend import execute
 from .._core.formatting import cut
 from .._core.stats import nps_interval, t_interval, wilson, z_score
 from .._core.validation import BOOL, Choice, log_column
+from .._core.warn import warn
 from .._core.vocabulary import KPI_KINDS, KPI_LABELS
 from ..exceptions import InvalidParameterError, SchemaError
+from .events import KEY_COLUMNS, events
 
 __all__ = ["Scale", "scale", "clean", "stats_frame", "STAT_COLUMNS", "unit_column", "segment_series",
-           "segment_columns"]
+           "segment_columns", "events_where", "known_table", "segment_table", "engine_times",
+           "score_cells"]
 
 
 # =========================================================================== scales
@@ -179,25 +184,30 @@ def clean(scores, sc: Scale, *, name: str = "scores") -> tuple[pd.Series, int]:
 STAT_COLUMNS = ("answers", "score", "ci_low", "ci_high")
 
 
-def stats_frame(values: pd.Series, keys: list[pd.Series] | None, sc: Scale, confidence: float) -> pd.DataFrame:
+def stats_frame(values: pd.Series, keys: list[pd.Series] | None, sc: Scale, confidence: float,
+                weights: pd.Series | None = None) -> pd.DataFrame:
     """Per group (or overall when ``keys`` is None): answers, score, interval and the kind's details.
 
     ``values`` are clean answers (see :func:`clean`); ``keys`` are Series aligned with the events
     the answers come from. The details are ``promoters``, ``passives``, ``detractors`` (% of
     answers) for NPS, ``satisfied`` (a count) for CSAT, ``low_effort`` (%) and its interval for CES.
+    ``weights`` (aligned with ``values``): how many answers each value stands for - the answer
+    counts of the cells that an engine counted; the sums are whole numbers, so the result is exactly the one
+    of the answers themselves.
     """
     v = values.to_numpy(dtype=float)
-    parts = {"_n": np.ones_like(v)}
+    w = np.ones_like(v) if weights is None else weights.loc[values.index].to_numpy(dtype=float)
+    parts = {"_n": w}
     if sc.kind == "nps":
-        parts["_pro"] = (v >= 9).astype(float)
-        parts["_det"] = (v <= 6).astype(float)
+        parts["_pro"] = w * (v >= 9)
+        parts["_det"] = w * (v <= 6)
     elif sc.kind == "csat":
-        parts["_top"] = (v > sc.hi - sc.top_box).astype(float)
+        parts["_top"] = w * (v > sc.hi - sc.top_box)
     else:
-        parts["_sum"] = v
-        parts["_sq"] = v * v
+        parts["_sum"] = w * v
+        parts["_sq"] = w * (v * v)
         low = (v > sc.hi - sc.low_effort_box) if sc.higher_is_easier else (v <= sc.low_effort_box)
-        parts["_low"] = low.astype(float)
+        parts["_low"] = w * low
     frame = pd.DataFrame(parts, index=values.index)
     if keys:
         g = frame.groupby([k.loc[values.index] for k in keys], observed=True, sort=False, dropna=True).sum()
@@ -295,3 +305,130 @@ def segment_series(log, segment, df: pd.DataFrame) -> pd.Series | None:
         return out.rename("segment")
     raise InvalidParameterError(f"segment={cut(segment)} must be a column name or a Series mapping case id -> "
                                 f"segment.")
+
+
+# =========================================================================== the events in the engine
+
+
+def _col(frame):
+    """A column getter for ``where`` callables: the same code reads a pandas frame and an Ibis table."""
+    return lambda name: frame[name]
+
+
+def engine_times(ts: pd.Series) -> pd.Series:
+    """Timestamps fetched from an engine as the in-memory log holds them: zone-aware, in microseconds.
+
+    DuckDB returns ``timestamp with time zone`` columns aware already (returned as they are); Spark
+    returns its TIMESTAMP (an instant) as naive values of the session's zone, which journeylab's Spark
+    sessions set to UTC: those are read as UTC.
+
+    >>> engine_times(pd.Series(pd.to_datetime(["2025-01-01 10:00"]))).dtype
+    datetime64[us, UTC]
+    """
+    if not pd.api.types.is_datetime64_any_dtype(ts) or getattr(ts.dt, "tz", None) is not None:
+        return ts
+    return ts.dt.tz_localize("UTC").astype("datetime64[us, UTC]")
+
+
+def known_table(log, *, quiet: bool = False):
+    """Lazy log: its Ibis table with a customer id on every event, as
+    :func:`journeylab._kernels.units.known_customers` gives it in memory (the case id where it is
+    missing, ``"case <id>"`` when that id is also a real customer's), and the same warning, counted over
+    the whole log in the engine (two small queries; ``quiet`` for a second use in the same analysis). The
+    table itself when nothing is missing.
+    """
+    t = log.table
+    if "customer" not in t.columns:
+        return t
+    miss = t.filter(t.customer.isnull())
+    stats = execute(miss.aggregate(n=miss.count(), cases=miss.case.nunique()))
+    n = int(stats["n"].iloc[0])
+    if n == 0:
+        return t
+    known = t.filter(t.customer.notnull())
+    clash = execute(miss.filter(miss.case.cast("string").isin(known.customer.cast("string")))
+                    .select("case").distinct())["case"].astype(str).tolist()
+    if not quiet:
+        warn(f"{n:,} event(s) of {int(stats['cases'].iloc[0]):,} case(s) have no customer id; each of these cases "
+             "counts as its own customer.")
+    case = t.case.cast("string")
+    fill = case.isin(clash).ifelse(ibis.literal("case ") + case, case) if clash else case
+    return t.mutate(customer=t.customer.isnull().ifelse(fill, t.customer.cast("string")))
+
+
+def events_where(log, columns, where=None) -> pd.DataFrame:
+    """The events of ``log`` that ``where`` keeps, with the key columns, ``columns`` and ``_seq``.
+
+    Like :func:`journeylab._kernels.events.events` (same columns, same order, same index in memory), but
+    keeps only the rows for which ``where(col)`` is true, ``col(name)`` being a column: a pandas Series
+    in memory, an Ibis column for a lazy log (the filter then runs in the engine, and only those rows
+    come back). ``where`` must use operations both have: ``isin``, ``notnull``, ``&``, ``|``, ``~``.
+
+    >>> import journeylab as jl
+    >>> log = jl.datasets.load_example()
+    >>> len(events_where(log, ["resource"], lambda c: c("activity").isin(["pay compensation"])))
+    3
+    """
+    if not log.is_lazy or where is None:
+        df = events(log, columns)
+        return df if where is None else df[where(_col(df)).to_numpy(dtype=bool)]
+    names = list(log.columns)
+    extra = [c for c in dict.fromkeys(columns) if c not in KEY_COLUMNS]
+    missing = [c for c in extra if c not in names]
+    if missing:
+        raise SchemaError(f"column(s) {cut(missing)} are not in the log; it has {cut(names, 200)}.")
+    t = known_table(log) if "customer" in extra else log.table
+    t = t.filter(where(_col(t)))
+    out = execute(t.select(*KEY_COLUMNS, *extra, "_seq").order_by("_seq")).reset_index(drop=True)
+    out["timestamp"] = engine_times(out["timestamp"])
+    return out
+
+
+def segment_table(log, t, segment):
+    """Lazy log: ``t`` with the segment of each event in ``_seg`` (None without a segment).
+
+    A column is read in the engine; a Series (case id -> label, or customer id -> label) is matched in
+    Python to the distinct (case, customer) pairs (one row per case) and joined back as a small table.
+    The labels are those of :func:`segment_series` (the column's values; the Series' labels).
+    """
+    if segment is None:
+        return None
+    segment_columns(log, segment)  # checks a column name
+    if isinstance(segment, str):
+        return t.mutate(_seg=t[segment])
+    cols = ["case", *(["customer"] if "customer" in t.columns else [])]
+    pairs = execute(t.group_by(cols).aggregate(_first=t._seq.min()).order_by("_first"))  # in log order
+    lab = segment_series(log, segment, pairs)
+    m = pd.DataFrame({"_case": pairs["case"].astype(str).to_numpy(), "_seg": lab.to_numpy()})
+    m = m[m["_seg"].notna()].drop_duplicates("_case")
+    if m.empty:
+        return t.mutate(_seg=ibis.null().cast("string"))
+    mt = ibis.memtable(m)
+    return t.left_join(mt, t.case.cast("string") == mt._case).drop("_case")
+
+
+def score_cells(log, score: str, columns: list[str], *, when: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Lazy log: the events per cell and the answers per cell and answer value, counted in the engine.
+
+    ``columns`` make a cell; ``when="day"`` adds the day of the event (in UTC, as a ``timestamp`` column)
+    and ``when="timestamp"`` the timestamp itself. Returns ``(events, answers)``: the cell columns and
+    ``n`` (events in the cell); the cell columns, ``score`` (one answer value) and ``n`` (answers with
+    that value). Two ``GROUP BY``; what comes back is one row per cell (and answer value).
+    """
+    t = log.table
+    cols = list(columns)
+    if when == "day":
+        t = t.mutate(_day=t.timestamp.truncate("D").cast(t.timestamp.type()))
+        cols.append("_day")
+    elif when == "timestamp":
+        cols.append("timestamp")
+    ev = execute(t.group_by(cols).aggregate(n=t.count()))
+    a = t.filter(t[score].notnull())
+    ans = execute(a.group_by([*cols, score]).aggregate(n=a.count()))
+    out = []
+    for f in (ev, ans):
+        if when is not None:
+            f = f.rename(columns={"_day": "timestamp"})
+            f["timestamp"] = engine_times(f["timestamp"])
+        out.append(f)
+    return out[0], out[1]
