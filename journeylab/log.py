@@ -296,9 +296,10 @@ class EventLog:
         """(first timestamp, last timestamp)."""
 
         def compute():
-            if self._df is None:
+            if self._df is None:  # an engine without zones (Spark) gives naive instants: UTC, as everywhere
                 stats = self._lazy_stats()
-                return pd.Timestamp(stats["start"]), pd.Timestamp(stats["end"])
+                span = [pd.Timestamp(stats[k]).as_unit("us") for k in ("start", "end")]  # as the events hold them
+                return tuple(t.tz_localize("UTC") if t.tzinfo is None else t for t in span)
             ts = self._df["timestamp"]
             return ts.min(), ts.max()
 
@@ -307,8 +308,8 @@ class EventLog:
     @property
     def timezone(self) -> str:
         """The zone the timestamps are expressed in (for a lazy log, the zone of the column's type)."""
-        if self._df is None:
-            return str(self._table.timestamp.type().timezone)
+        if self._df is None:  # naive timestamps of an engine are taken as UTC (as from_pandas takes naive ones)
+            return str(self._table.timestamp.type().timezone or "UTC")
         return str(self._df["timestamp"].dt.tz)
 
     def _median_case_length(self) -> float:
