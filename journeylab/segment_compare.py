@@ -62,10 +62,9 @@ from ._core.results import FrozenMap, Result
 from ._core.stats import newcombe, z_score
 from ._core.validation import CONFIDENCE, RANDOM_STATE, Choice, Instance, Int, Real, checked
 from ._core.validation import rng as _rng
-from ._core.warn import warn
 from ._kernels.cases import edit_distances, variants_of
 from .exceptions import InvalidParameterError
-from .segmentation import Segmentation
+from .segmentation import Segmentation, warn_rules_on_outcomes
 
 __all__ = ["compare_segments", "SegmentComparison", "benjamini_hochberg", "pseudo_f_test"]
 
@@ -309,44 +308,6 @@ class SegmentComparison(Result):
 # --------------------------------------------------------------------------- compare
 
 
-def _outcome_columns(metric: str, column: str | None, journey) -> set[str]:
-    """The case attributes a metric is made of, or that hold it by construction: a segment defined by one of
-    them differs in that metric because of how it was defined."""
-    out = {column} if column else set()
-    if metric == "goal":
-        goal = getattr(journey, "goal", None)
-        if goal is not None:
-            out.add(f"count_{goal.activity}")
-            if goal.type == "purchase":  # spend exists only for those who buy
-                out |= {"value_sum", "value_max"}
-    elif metric in ("conformance", "conformance_cost"):
-        out |= {"conforms", "conformance_cost"}
-    elif metric == "duration":
-        out |= {"duration_days", "duration_hours", "start", "end"}
-    elif metric == "n_events":
-        out |= {"n_events", "n_activities"}
-    elif metric == "value":
-        out |= {"value_sum", "value_max"}
-    return out
-
-
-def _warn_rules_on_outcomes(seg, cols: dict) -> None:
-    """Warn when a rule segment is defined by the outcome a metric tests (e.g. spend > 200 and the goal
-    rate of a purchase journey): its difference is there by construction and is no finding."""
-    if seg.method != "rules" or not seg.rules:
-        return
-    for name, conditions in seg.rules.items():
-        read = {c.column for c in conditions}
-        for metric, column in cols.items():
-            hit = sorted(read & _outcome_columns(metric, column, seg.journey))
-            if hit:
-                rule = " and ".join(str(c) for c in conditions)
-                warn(f"segment {cut(name)!s} is defined by {', '.join(hit)} ({cut(rule, 120)}), which the "
-                     f"{metric!r} metric depends on: its difference in {metric} is there by construction and "
-                     "says nothing about the segment. Define segments by what is known before the outcome "
-                     "(e.g. the first channel or customer attributes), or leave that metric out.")
-
-
 def _metric_columns(seg, metrics) -> dict[str, str | None]:
     a = seg.attributes
     if metrics is None:
@@ -454,7 +415,7 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
     np.int64(4)
     """
     cols = _metric_columns(segmentation, metrics)
-    _warn_rules_on_outcomes(segmentation, cols)
+    warn_rules_on_outcomes(segmentation, cols)
     pairs, omnibus = _groups(segmentation, comparisons)
     rng = _rng(random_state)
     z = z_score(confidence)
