@@ -77,6 +77,7 @@ from ._core.names import closest
 from ._core.progress import progress as progress_bar
 from ._core.results import FrozenMap, Result
 from ._core.validation import BOOL, DURATION, LOG, TEXT, Choice, Optional, Texts, checked, to_timedelta
+from ._kernels.events import check_breakdown
 from ._kernels.steps import first_attempts, step_rows
 from ._kernels.visits import check_fit
 from .exceptions import DataQualityWarning, InvalidParameterError, SchemaError
@@ -382,6 +383,8 @@ def funnel(log, steps, *, window="14d", order: str = "sequential", exclude=None,
                           + f" Available: {list(log.columns)}. Pass by=... with one of them.")
     if by in ("case", "timestamp"):
         raise InvalidParameterError(f"by={by!r}: a breakdown needs an attribute with few values (e.g. 'channel').")
+    if by is not None:
+        check_breakdown(log, by)
     if count == "sessions" and not log.has_role("customer"):
         raise InvalidParameterError(
             "count='sessions' counts journey sessions, but this log has no customer role: each case is a customer. "

@@ -64,7 +64,7 @@ from ._core.validation import CONFIDENCE, RANDOM_STATE, Choice, Instance, Int, R
 from ._core.validation import rng as _rng
 from ._kernels.cases import edit_distances, variants_of
 from .exceptions import InvalidParameterError
-from .segmentation import Segmentation
+from .segmentation import Segmentation, warn_rules_on_outcomes
 
 __all__ = ["compare_segments", "SegmentComparison", "benjamini_hochberg", "pseudo_f_test"]
 
@@ -415,6 +415,7 @@ def compare_segments(segmentation, *, metrics=None, comparisons: str = "auto", a
     np.int64(4)
     """
     cols = _metric_columns(segmentation, metrics)
+    warn_rules_on_outcomes(segmentation, cols)
     pairs, omnibus = _groups(segmentation, comparisons)
     rng = _rng(random_state)
     z = z_score(confidence)

@@ -33,10 +33,12 @@ import pandas as pd
 from scipy import sparse
 
 from ._core.backend import execute
+from ._core.formatting import cut
 from ._core.names import closest
 from ._core.results import FrozenMap, Result
 from ._core.validation import LOG, Choice, Int, checked
 from ._core.vocabulary import END
+from ._core.warn import warn
 from ._kernels.cases import activity_names, decode, edit_distances, variant_codes, variants_of
 from ._kernels.events import events
 from .discovery import discover
@@ -452,3 +454,41 @@ class Segmentation(Result):
 
         return plot_segmentation(self, ax=ax, kind=kind, **kw)
 
+
+def _outcome_columns(metric: str, column: str | None, journey) -> set[str]:
+    """The case attributes a metric is made of, or that hold it by construction: a segment defined by one of
+    them differs in that metric because of how it was defined."""
+    out = {column} if column else set()
+    if metric == "goal":
+        goal = getattr(journey, "goal", None)
+        if goal is not None:
+            out.add(f"count_{goal.activity}")
+            if goal.type == "purchase":  # spend exists only for those who buy
+                out |= {"value_sum", "value_max"}
+    elif metric in ("conformance", "conformance_cost"):
+        out |= {"conforms", "conformance_cost"}
+    elif metric == "duration":
+        out |= {"duration_days", "duration_hours", "start", "end"}
+    elif metric == "n_events":
+        out |= {"n_events", "n_activities"}
+    elif metric == "value":
+        out |= {"value_sum", "value_max"}
+    return out
+
+
+def warn_rules_on_outcomes(seg, cols: dict) -> None:
+    """Warn when a rule segment is defined by the outcome a metric tests (e.g. spend > 200 and the goal
+    rate of a purchase journey): its difference is there by construction and is no finding. ``cols``: metric ->
+    the case attribute it tests (as :func:`journeylab.segment_compare.compare_segments` resolves them)."""
+    if seg.method != "rules" or not seg.rules:
+        return
+    for name, conditions in seg.rules.items():
+        read = {c.column for c in conditions}
+        for metric, column in cols.items():
+            hit = sorted(read & _outcome_columns(metric, column, seg.journey))
+            if hit:
+                rule = " and ".join(str(c) for c in conditions)
+                warn(f"segment {cut(name)!s} is defined by {', '.join(hit)} ({cut(rule, 120)}), which the "
+                     f"{metric!r} metric depends on: its difference in {metric} is there by construction and "
+                     "says nothing about the segment. Define segments by what is known before the outcome "
+                     "(e.g. the first channel or customer attributes), or leave that metric out.")

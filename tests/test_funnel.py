@@ -380,3 +380,14 @@ def test_breakdown_with_a_repeated_step_and_a_real_missing_value():
     assert b.loc["web", "reached"].tolist() == [1, 1, 1]
     assert b.loc["(missing)", "reached"].tolist() == [1, 1, 0]  # the real value ...
     assert b.loc["((missing))", "reached"].tolist() == [1, 0, 0]  # ... is never merged with the missing one
+
+
+def test_a_breakdown_by_an_identifier_is_refused_with_advice():
+    sample = jl.datasets.make_journeys(800, random_state=4)
+    log, journey = sample.log, sample.journey
+    for ident in ("cookie_id", "session_id"):
+        with pytest.raises(jl.InvalidParameterError, match=rf"by='{ident}' has [\d,]+ distinct values for 800 cases.*"
+                                                           r"Pick a column with few values"):
+            jl.funnel(log, journey, by=ident)
+    by_channel = jl.funnel(log, journey, by="channel")
+    assert by_channel.breakdown is not None and by_channel.breakdown.index.get_level_values(0).nunique() > 1

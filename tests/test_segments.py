@@ -552,3 +552,21 @@ def test_moved_names_warn_and_still_work():
     np.testing.assert_allclose(duration(case_layout(log)), case_attributes(log)["duration_hours"])
     with pytest.raises(AttributeError):
         segments_module.no_such_name  # noqa: B018
+
+
+def test_compare_segments_warns_when_a_rule_reads_the_outcome_it_tests():
+    import warnings
+
+    sample = jl.datasets.make_journeys(600, random_state=1)
+    rules = {"big_spenders": "value_sum > 200", "app_first": "first_channel == 'app'"}
+    seg = jl.segment_by(sample.log, rules, journey=sample.journey, exclusive=True)
+    with pytest.warns(jl.DataQualityWarning, match=r"segment 'big_spenders' is defined by value_sum .*'goal' metric "
+                                                   r"depends on.*by construction") as seen:
+        jl.compare_segments(seg, metrics=["goal", "duration"], random_state=0)
+    flagged = [str(w.message) for w in seen if "by construction" in str(w.message)]
+    assert len(flagged) == 1 and "app_first" not in flagged[0]  # only the rule that reads the outcome
+    assert all(w.filename == __file__ for w in seen if "by construction" in str(w.message))
+    fair = jl.segment_by(sample.log, {"app_first": "first_channel == 'app'"}, journey=sample.journey, exclusive=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*by construction.*")
+        jl.compare_segments(fair, metrics=["goal", "duration"], random_state=0)

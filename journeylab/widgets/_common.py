@@ -26,10 +26,7 @@ from IPython.display import HTML, display
 
 from ..exceptions import JourneylabError
 
-__all__ = ["in_kernel", "Explorer", "groupable_columns", "MAX_GROUPS"]
-
-#: Most distinct values a column may have to be offered as a segment or breakdown in an explorer.
-MAX_GROUPS = 200
+__all__ = ["in_kernel", "Explorer", "groupable_columns"]
 
 
 def in_kernel() -> bool:
@@ -44,41 +41,19 @@ def in_kernel() -> bool:
 
 
 def groupable_columns(log) -> list[str]:
-    """The columns of ``log`` fit for a segment or a breakdown: 2 to :data:`MAX_GROUPS` distinct values,
-    and not an identifier (more than 20 values and more than one value for every two cases, such as
-    cookie or e-mail ids); constant columns are left out too. Counted once per log, in the engine for a
-    lazy log.
+    """The columns of ``log`` fit for a segment or a breakdown (:func:`journeylab._kernels.events.groupable`:
+    2 to 200 distinct values, not an identifier such as cookie or e-mail ids); constant columns are left out
+    too. Counted once per log, in the engine for a lazy log.
 
     >>> import journeylab as jl
     >>> groupable_columns(jl.datasets.load_example())
     ['resource', 'Activity', 'Resource', 'Costs']
     """
-    from .._kernels.events import events
+    from .._kernels.events import distinct_values, groupable
 
-    def compute():
-        cols = [c for c in log.columns if c not in ("case", "activity", "timestamp", "value")]
-        if not cols:
-            return []
-        if log.is_lazy:
-            from .._core.backend import execute
-
-            t = log.table
-            row = execute(t.aggregate(**{f"n{i}": t[c].nunique() for i, c in enumerate(cols)})).iloc[0]
-            counts = {c: int(row[f"n{i}"]) for i, c in enumerate(cols)}
-        else:
-            df = events(log, cols)
-            counts = {}
-            for c in cols:
-                try:
-                    counts[c] = int(df[c].nunique())
-                except TypeError:  # unhashable values
-                    continue
-        n_cases = log.n_cases
-        # an identifier: more than 20 values and more than one value for every two cases
-        return [c for c in cols if c in counts and 1 < counts[c] <= MAX_GROUPS
-                and not (counts[c] > 20 and counts[c] > n_cases / 2)]
-
-    return list(log._memo(("widgets", "groupable"), compute))
+    cols = [c for c in log.columns if c not in ("case", "activity", "timestamp", "value")]
+    n_cases = log.n_cases
+    return [c for c in cols if groupable(distinct_values(log, c), n_cases)]
 
 
 def _display(*items) -> None:
