@@ -47,7 +47,7 @@ import pandas as pd
 
 from ._core.backend import backend_name, execute
 from ._core.deprecation import moved_names
-from ._core.formatting import cut
+from ._core.formatting import cut, format_duration
 from ._core.names import closest
 from ._core.validation import BOOL, DURATION, TEXT, Choice, Optional, Texts, checked, register as register_kind, to_timedelta
 from ._table import (ROLES, build_frame, coded_frame, encode, lazy_sessions, lazy_sessions_by_column, missing_column,
@@ -339,7 +339,7 @@ class EventLog:
             ("events per case (median)", f"{self._median_case_length():g}"),
             ("first event", str(start)),
             ("last event", str(end)),
-            ("time span", str(end - start)),
+            ("time span", format_duration(end - start)),
             ("timezone", f"{self.timezone} - {self._meta.get('tz_note', '')}"),
         ]
         for role in ("channel", "lifecycle", "resource", "customer"):
