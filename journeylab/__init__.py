@@ -113,11 +113,19 @@ _SHADOWED = frozenset(n for n, m in _LAZY.items() if m == "." + n and n not in _
 
 def __getattr__(name):
     """Load a public name on first use (see ``_LAZY``)."""
-    try:
-        where = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'journeylab' has no attribute {name!r}") from None
     import importlib
+
+    where = _LAZY.get(name)
+    if where is None:  # a public submodule (jl.segments, jl.kpi, jl.plotting...), as with eager imports
+        if not name.startswith("_"):
+            try:
+                importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as err:
+                if err.name != f"{__name__}.{name}":
+                    raise
+            else:
+                return _sys.modules[__name__].__dict__[name]
+        raise AttributeError(f"module 'journeylab' has no attribute {name!r}")
 
     module = importlib.import_module(where, __name__)
     value = module if name in _MODULES else getattr(module, name)

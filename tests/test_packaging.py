@@ -99,3 +99,17 @@ def test_functions_named_like_their_module_stay_functions():
     assert jl.datasets.__name__ == "journeylab.datasets" and jl.engine.__name__ == "journeylab.engine"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         jl.nope  # noqa: B018
+
+
+def test_public_submodules_are_attributes_of_the_package():
+    """``jl.segments.attribute_segmentation``, ``jl.kpi``, ``jl.plotting`` work in a fresh interpreter, as they
+    did when the package imported everything at once."""
+    import subprocess
+    import sys
+
+    probe = ("import journeylab as jl\n"
+             "assert callable(jl.segments.attribute_segmentation) and jl.kpi.__name__ == 'journeylab.kpi'\n"
+             "assert jl.plotting.__name__ == 'journeylab.plotting' and callable(jl.funnel)\n"
+             "print('OK')\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-800:]
