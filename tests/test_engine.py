@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -155,31 +153,12 @@ def test_numpy_and_sql_variant_paths_agree(monkeypatch):
 # --------------------------------------------------------------------------- Spark
 
 
-def _spark_or_skip():
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark tests need Java (none found on PATH or JAVA_HOME)")
-    pyspark = pytest.importorskip("pyspark", reason="Spark tests need pyspark (pip install journeylab[spark])")
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("journeylab-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    return pyspark, spark
-
-
 @pytest.fixture(scope="module")
 def spark():
-    _, session = _spark_or_skip()
-    yield session
-    session.stop()
+    # the one test session of conftest: shared with the push-down tests, so the JVM starts once per run
+    from conftest import spark_session_or_skip
+
+    return spark_session_or_skip()
 
 
 def _generated(n_cases=300, seed=1):
