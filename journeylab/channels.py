@@ -128,6 +128,22 @@ def _share(counts: pd.DataFrame, keys: list[str], order: list, ch_order: list) -
     return counts.sort_values(keys + ["_c"]).drop(columns="_c").reset_index(drop=True)
 
 
+def _share_of_wallet(spend: pd.Series, wallet: pd.Series, segment: pd.Series | None) -> pd.DataFrame:
+    """Share of wallet per segment (or ``all``): the customers' spend with the brand (per customer) against
+    their wallet; the same for the in-memory and the engine paths."""
+    c = pd.DataFrame({"spend": spend.reindex(wallet.index).fillna(0.0), "wallet": wallet})
+    c["over_wallet"] = c["spend"] > c["wallet"]
+    c["share"] = np.minimum(c["spend"] / c["wallet"], 1.0)
+    if segment is not None:
+        c["segment"] = segment.reindex(c.index)
+        grp = c.groupby("segment", observed=True)
+    else:
+        grp = c.groupby(lambda _: "all")
+    return pd.DataFrame({"customers": grp.size(), "mean_share": grp["share"].mean(),
+                         "share_of_total": grp["spend"].sum() / grp["wallet"].sum(),
+                         "over_wallet": grp["over_wallet"].sum()}).reset_index(names="segment")
+
+
 def _wallet_series(log, wallet, df: pd.DataFrame | None, who: str) -> pd.Series:
     if isinstance(wallet, str):
         w = pd.to_numeric(df[wallet], errors="coerce").groupby(df[who]).last()
@@ -245,18 +261,8 @@ def _engine_mix(log, journey, segment, spend_col, wallet, who) -> ChannelMix:
                 w = _wallet_series(log, last.set_index("_who")["w"].sort_index(), None, who)
             else:
                 w = _wallet_series(log, wallet, None, who)
-            cust_spend = uc.groupby("_who")["amount"].sum()
-            c = pd.DataFrame({"spend": cust_spend.reindex(w.index).fillna(0.0), "wallet": w})
-            c["over_wallet"] = c["spend"] > c["wallet"]
-            c["share"] = np.minimum(c["spend"] / c["wallet"], 1.0)
-            if has_seg:
-                c["segment"] = per_case["segment"].reindex(c.index)
-                grp = c.groupby("segment", observed=True)
-            else:
-                grp = c.groupby(lambda _: "all")
-            soc = pd.DataFrame({"customers": grp.size(), "mean_share": grp["share"].mean(),
-                                "share_of_total": grp["spend"].sum() / grp["wallet"].sum(),
-                                "over_wallet": grp["over_wallet"].sum()}).reset_index(names="segment")
+            soc = _share_of_wallet(uc.groupby("_who")["amount"].sum(), w,
+                                   per_case["segment"] if has_seg else None)
     elif wallet is not None:
         raise InvalidParameterError("wallet=... needs the customers' spend with the brand: pass spend='<amount column>' "
                                     "(or build the log with value=...).")
@@ -395,18 +401,8 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
         spend_tab = spend_tab.sort_values("spend", ascending=False, ignore_index=True)
         if wallet is not None:
             w = _wallet_series(log, wallet, df, who)
-            cust_spend = s.groupby("who")["amount"].sum()
-            c = pd.DataFrame({"spend": cust_spend.reindex(w.index).fillna(0.0), "wallet": w})
-            c["over_wallet"] = c["spend"] > c["wallet"]
-            c["share"] = np.minimum(c["spend"] / c["wallet"], 1.0)
-            if seg is not None:
-                c["segment"] = ev.groupby("who")["segment"].first().reindex(c.index)
-                grp = c.groupby("segment", observed=True)
-            else:
-                grp = c.groupby(lambda _: "all")
-            soc = pd.DataFrame({"customers": grp.size(), "mean_share": grp["share"].mean(),
-                                "share_of_total": grp["spend"].sum() / grp["wallet"].sum(),
-                                "over_wallet": grp["over_wallet"].sum()}).reset_index(names="segment")
+            soc = _share_of_wallet(s.groupby("who")["amount"].sum(), w,
+                                   ev.groupby("who")["segment"].first() if seg is not None else None)
     elif wallet is not None:
         raise InvalidParameterError("wallet=... needs the customers' spend with the brand: pass spend='<amount column>' "
                                     "(or build the log with value=...).")
