@@ -128,6 +128,19 @@ def _share(counts: pd.DataFrame, keys: list[str], order: list, ch_order: list) -
     return counts.sort_values(keys + ["_c"]).drop(columns="_c").reset_index(drop=True)
 
 
+def _spend_table(rows: pd.DataFrame, who: str) -> pd.DataFrame:
+    """Spend per channel from rows of (``who``, ``channel``, ``amount``) - events in memory, or the engine's
+    sums per unit and channel: total, share, customers who spent there, mean share of their spend."""
+    tot = rows.groupby("channel")["amount"].sum()
+    per_cust = rows.pivot_table(index=who, columns="channel", values="amount", aggfunc="sum", fill_value=0)
+    cust_share = per_cust.div(per_cust.sum(axis=1).replace(0, np.nan), axis=0)
+    out = pd.DataFrame({"channel": tot.index, "spend": tot.to_numpy(),
+                        "share": (tot / tot.sum()).to_numpy() if tot.sum() else np.nan,
+                        "customers": (per_cust > 0).sum().reindex(tot.index).to_numpy(),
+                        "mean_customer_share": cust_share.mean().reindex(tot.index).to_numpy()})
+    return out.sort_values("spend", ascending=False, ignore_index=True)
+
+
 def _share_of_wallet(spend: pd.Series, wallet: pd.Series, segment: pd.Series | None) -> pd.DataFrame:
     """Share of wallet per segment (or ``all``): the customers' spend with the brand (per customer) against
     their wallet; the same for the in-memory and the engine paths."""
@@ -243,14 +256,7 @@ def _engine_mix(log, journey, segment, spend_col, wallet, who) -> ChannelMix:
         uc = execute(sp.group_by(_who=sp[who], channel=sp.channel).aggregate(amount=sp._amt.sum()))
         if uc.empty and int(execute(t.filter(t[spend_col].notnull()).count())):
             raise InvalidParameterError(f"spend={spend_col!r} holds no numbers; pass the column of amounts.")
-        tot = uc.groupby("channel")["amount"].sum()
-        per_cust = uc.pivot_table(index="_who", columns="channel", values="amount", aggfunc="sum", fill_value=0)
-        cust_share = per_cust.div(per_cust.sum(axis=1).replace(0, np.nan), axis=0)
-        spend_tab = pd.DataFrame({"channel": tot.index, "spend": tot.to_numpy(),
-                                  "share": (tot / tot.sum()).to_numpy() if tot.sum() else np.nan,
-                                  "customers": (per_cust > 0).sum().reindex(tot.index).to_numpy(),
-                                  "mean_customer_share": cust_share.mean().reindex(tot.index).to_numpy()})
-        spend_tab = spend_tab.sort_values("spend", ascending=False, ignore_index=True)
+        spend_tab = _spend_table(uc, "_who")
         if wallet is not None:
             if isinstance(wallet, str):
                 wv = t[wallet] if t[wallet].type().is_numeric() else t[wallet].try_cast("float64")
@@ -391,14 +397,7 @@ def channel_mix(log, journey=None, *, segment=None, spend=None, wallet=None, uni
         if seg is not None:
             s["segment"] = seg
         s = s[s["amount"].notna() & s["channel"].notna()]
-        tot = s.groupby("channel")["amount"].sum()
-        per_cust = s.pivot_table(index="who", columns="channel", values="amount", aggfunc="sum", fill_value=0)
-        cust_share = per_cust.div(per_cust.sum(axis=1).replace(0, np.nan), axis=0)
-        spend_tab = pd.DataFrame({"channel": tot.index, "spend": tot.to_numpy(),
-                                  "share": (tot / tot.sum()).to_numpy() if tot.sum() else np.nan,
-                                  "customers": (per_cust > 0).sum().reindex(tot.index).to_numpy(),
-                                  "mean_customer_share": cust_share.mean().reindex(tot.index).to_numpy()})
-        spend_tab = spend_tab.sort_values("spend", ascending=False, ignore_index=True)
+        spend_tab = _spend_table(s, "who")
         if wallet is not None:
             w = _wallet_series(log, wallet, df, who)
             soc = _share_of_wallet(s.groupby("who")["amount"].sum(), w,
