@@ -35,6 +35,7 @@ _PLOTS = {
     "plot_attribution": "kpi",
     "plot_attribution_comparison": "kpi",
     "plot_journey_map": "journeymap",
+    "plot_drivers": "drivers",
     "notebook_figures": "notebook",
 }
 

@@ -1,0 +1,229 @@
+"""The per-case candidate matrix of :func:`~journeylab.drivers`: for every case, which activities it did,
+which directly-follows transitions it made, which channels it used, which attribute values it had and
+which deviation types (at which milestone) its milestone sequence shows - optionally only before the
+case first reached a milestone (``at``).
+
+- Activities and transitions are read from the variants (:func:`~._kernels.cases.variant_codes`): one
+  indicator row per variant, given to its cases. With ``at`` each variant is cut at its first event of
+  the milestone's activities (the events before it count, that event and the later ones do not).
+- Deviations: each variant's milestone sequence (runs of one milestone are one visit, as
+  :func:`~journeylab.compare` does with ``collapse=True``), cut the same way, aligned with the happy
+  path by the one alignment kernel (:func:`~._kernels.alignment.align_batch`); a candidate is a
+  deviation type at a milestone (``skipped: cart``).
+- Channels and attributes: without ``at`` from :func:`~._kernels.cases.case_facts` (per-case channel
+  counts, the first non-missing value of each attribute); with ``at`` from the events before the
+  case's first event of the milestone (by the event order ``_seq``).
+
+Where it runs
+-------------
+On a lazy log (DuckDB, Spark) the variants and the per-case facts come from their kernels (one row per
+case or per variant back); with ``at`` one more group-by by case runs in the engine (the first ``_seq``
+of the milestone's activities per case, joined to the events; the channels used and the attributes'
+first values before it) and sends back one row per case. No event table comes back.
+
+>>> import journeylab as jl
+>>> s = jl.datasets.make_journeys(60, random_state=3)
+>>> ind = candidate_matrix(s.log, s.journey, ("activities", "channels"))
+>>> ind.matrix.shape == (60, len(ind.labels)), ind.keys[0][0]
+(True, 'activities')
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .._core.backend import execute
+from .._core.vocabulary import DEVIATION_TYPES
+from .alignment import align_batch
+from .case_engine import AT, CH
+from .cases import activity_names, case_facts, case_ids, variant_codes
+from .events import events
+
+__all__ = ["Indicators", "candidate_matrix", "activity_milestones", "KINDS", "MAX_VALUES"]
+
+#: The kinds of candidates, in the order of the matrix's columns.
+KINDS = ("activities", "transitions", "channels", "attributes", "deviations")
+#: An attribute is a candidate when it has 2 .. MAX_VALUES distinct values over the cases (not ids, not amounts).
+MAX_VALUES = 20
+
+
+class Indicators(NamedTuple):
+    """The candidate matrix: ``matrix[i, j]`` is True when case ``cases[i]`` shows candidate ``j``."""
+
+    cases: pd.Index
+    #: per candidate: (kind, what) - an activity name, an (a, b) pair, a channel, a (column, value) pair,
+    #: a (deviation type, milestone) pair
+    keys: list
+    #: per candidate: its label (``"checkout"``, ``"cart → checkout"``, ``"channel = web"``,
+    #: ``"region = north"``, ``"skipped: cart"``)
+    labels: list
+    matrix: np.ndarray
+
+
+def activity_milestones(log, journey) -> np.ndarray:
+    """Per activity code of ``log`` (:func:`activity_names`), the code of its milestone (-1: none), for a
+    journey whose milestones are defined by activities only."""
+    names = activity_names(log)
+    one = pd.DataFrame({"case": "", "activity": list(names), "timestamp": pd.NaT})
+    return journey.milestone_of(one).cat.codes.to_numpy().astype(np.int64) if len(names) else np.zeros(0, np.int64)
+
+
+def candidate_matrix(log, journey, kinds, *, at: str | None = None) -> Indicators:
+    """The candidate matrix of ``log`` for the candidate ``kinds`` (see the module docstring); ``at`` the
+    name of a milestone of ``journey`` defined by activities only (checked by the caller)."""
+    cases = case_ids(log)
+    codes, row, v = variant_codes(log)
+    names = activity_names(log)
+    n_var = len(v.counts)
+    lengths = np.bincount(row, minlength=n_var) if len(row) else np.zeros(n_var, dtype=np.int64)
+    pos = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    keep = np.ones(len(codes), dtype=bool)
+    at_acts: list[str] = []
+    if at is not None:
+        m = next(ms for ms in journey.milestones if ms.name == at)
+        at_acts = list(m.activities)
+        cut_code = np.isin(codes, [i for i, a in enumerate(names) if a in set(at_acts)])
+        first = np.full(n_var, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, row[cut_code], pos[cut_code])
+        keep = pos < first[row]
+    blocks: list[tuple[list, list, np.ndarray]] = []
+    for kind in KINDS:
+        if kind not in kinds:
+            continue
+        if kind == "activities":
+            per = np.zeros((n_var, len(names)), dtype=bool)
+            per[row[keep], codes[keep]] = True
+            used = np.flatnonzero(per.any(axis=0))
+            blocks.append(([("activities", names[j]) for j in used], [names[j] for j in used], per[:, used][v.vid]))
+        elif kind == "transitions":
+            ok = (row[1:] == row[:-1]) & keep[1:] if len(codes) > 1 else np.zeros(0, dtype=bool)
+            pair = codes[:-1][ok] * len(names) + codes[1:][ok] if len(codes) > 1 else np.zeros(0, np.int64)
+            uniq, inv = np.unique(pair, return_inverse=True)
+            per = np.zeros((n_var, len(uniq)), dtype=bool)
+            per[row[:-1][ok], inv] = True
+            pairs = [(names[p // len(names)], names[p % len(names)]) for p in uniq.tolist()]
+            blocks.append(([("transitions", p) for p in pairs], [f"{a} → {b}" for a, b in pairs], per[v.vid]))
+        elif kind == "deviations":
+            blocks.append(_deviations(log, journey, codes, row, keep, n_var, v.vid))
+        elif kind in ("channels", "attributes"):
+            blocks.append(_case_values(log, kind, cases, at_acts if at is not None else None))
+    keys = [k for b in blocks for k in b[0]]
+    labels = [lab for b in blocks for lab in b[1]]
+    matrix = np.concatenate([b[2] for b in blocks], axis=1) if blocks else np.zeros((len(cases), 0), dtype=bool)
+    return Indicators(cases, keys, labels, matrix)
+
+
+def _deviations(log, journey, codes, row, keep, n_var, vid):
+    """Deviation type x milestone per case: the cut milestone sequence of each variant, aligned."""
+    ms = [m.name for m in journey.milestones]
+    of = activity_milestones(log, journey)
+    mc = of[codes] if len(codes) else codes
+    sel = keep & (mc >= 0)
+    r, c = row[sel], mc[sel]
+    new = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])] if len(r) else np.zeros(0, dtype=bool)
+    r, c = r[new], c[new]
+    bounds = np.searchsorted(r, np.arange(n_var + 1))
+    seqs = [tuple(c[bounds[k]:bounds[k + 1]].tolist()) for k in range(n_var)]
+    uniq: dict[tuple, int] = {}
+    sid = np.array([uniq.setdefault(s, len(uniq)) for s in seqs], dtype=np.int64)
+    traces = list(uniq)
+    path = tuple(ms.index(p) for p in journey.happy_path)
+    has = np.array([len(t) > 0 for t in traces], dtype=bool)  # a case with no milestone event is outside
+    batch = align_batch(traces, path, len(ms))
+    col = batch.type * len(ms) + batch.milestone
+    ucol, inv = np.unique(col, return_inverse=True)
+    per = np.zeros((len(traces), len(ucol)), dtype=bool)
+    per[batch.var, inv] = True
+    per &= has[:, None]
+    keys = [("deviations", (DEVIATION_TYPES[k // len(ms)], ms[k % len(ms)])) for k in ucol.tolist()]
+    return keys, [f"{t}: {m}" for _, (t, m) in keys], per[sid[vid]]
+
+
+def _case_values(log, kind: str, cases: pd.Index, at_acts):
+    """Channels used / attribute values per case (all events, or those before the milestone)."""
+    facts = case_facts(log, attributes=kind == "attributes")
+    if kind == "channels":
+        if not log.has_role("channel"):
+            return [], [], np.zeros((len(cases), 0), dtype=bool)
+        chans = list(facts.attrs["channels"])
+        if at_acts is None:
+            used = facts[[f"{CH}{j}" for j in range(len(chans))]].to_numpy() > 0
+        else:
+            used = _before(log, cases, at_acts, chans, [])[0]
+        return [("channels", c) for c in chans], [f"channel = {c}" for c in chans], used
+    attrs = list(facts.attrs["attributes"])
+    firsts = facts[[f"{AT}{j}" for j in range(len(attrs))]]
+    firsts.columns = attrs
+    chosen = [a for a in attrs if _categorical(firsts[a])]
+    if at_acts is not None and chosen:
+        firsts = _before(log, cases, at_acts, [], chosen)[1]
+    keys, labels, cols = [], [], []
+    full = case_facts(log, attributes=True)
+    for a in chosen:
+        ref = full[f"{AT}{attrs.index(a)}"]
+        values = sorted(pd.unique(ref.dropna()).tolist(), key=str)
+        if len(values) == 2 and not ref.isna().any():
+            values = values[1:]  # two values and no missing: one candidate, the other is its complement
+        col = firsts[a].astype(object)
+        for val in values:
+            keys.append(("attributes", (a, val)))
+            labels.append(f"{a} = {val}")
+            cols.append((col == val).fillna(False).to_numpy(dtype=bool))
+    matrix = np.column_stack(cols) if cols else np.zeros((len(cases), 0), dtype=bool)
+    return keys, labels, matrix
+
+
+def _categorical(values: pd.Series) -> bool:
+    """An attribute that describes a group of cases: text, bool or whole numbers with 2 .. MAX_VALUES values."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        return False
+    n = values.nunique(dropna=True)
+    return 2 <= n <= MAX_VALUES and n < max(len(values) / 2, 3)
+
+
+def _before(log, cases: pd.Index, at_acts, chans, attrs):
+    """(channels used, first attribute values) per case among its events before its first event of
+    ``at_acts`` (all its events when it has none), by ``_seq``."""
+    if log.is_lazy:
+        t = log.table
+        hit = t.filter(t.activity.isin(list(at_acts)))
+        cut = hit.group_by(_cc=hit.case).aggregate(_cut=hit._seq.min())
+        j = t.left_join(cut, t.case == cut._cc)
+        j = j.filter(j._cut.isnull() | (j._seq < j._cut))
+        aggs = {f"_c{k}": (j.channel == c).cast("int64").max() for k, c in enumerate(chans)}
+        for k, a in enumerate(attrs):
+            x = j[a]
+            ok = x.notnull() & ~x.isnan() if x.type().is_floating() else x.notnull()
+            aggs[f"_a{k}"] = x.argmin(j._seq, where=ok)
+        if not aggs:
+            return np.zeros((len(cases), 0), dtype=bool), pd.DataFrame(index=cases)
+        raw = execute(j.group_by(j.case).aggregate(**aggs))
+        raw.index = pd.Index(raw["case"].astype(str), name="case")
+        raw = raw.reindex(cases)
+        used = np.column_stack([raw[f"_c{k}"].fillna(0).to_numpy(dtype=float) > 0 for k in range(len(chans))]) \
+            if chans else np.zeros((len(cases), 0), dtype=bool)
+        firsts = pd.DataFrame({a: raw[f"_a{k}"].astype(object) for k, a in enumerate(attrs)}, index=cases)
+        return used, firsts
+    cols = (["channel"] if chans else []) + list(attrs)
+    ev = events(log, cols)
+    is_hit = ev["activity"].isin(list(at_acts)).to_numpy()
+    seq = ev["_seq"].to_numpy()
+    rows = cases.get_indexer(ev["case"].astype(str))
+    cut = np.full(len(cases), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(cut, rows[is_hit], seq[is_hit])
+    ev = ev[seq < cut[rows]]
+    rows = cases.get_indexer(ev["case"].astype(str))
+    used = np.zeros((len(cases), len(chans)), dtype=bool)
+    if chans:
+        ch = pd.Index(chans).get_indexer(ev["channel"].astype(object))
+        used[rows[ch >= 0], ch[ch >= 0]] = True
+    firsts = pd.DataFrame(index=cases)
+    for a in attrs:  # events are in case, then time order: the first non-missing value per case
+        vals = ev[a]
+        ok = vals.notna().to_numpy()
+        first = pd.Series(vals[ok].to_numpy(dtype=object), index=rows[ok]).groupby(level=0).first()
+        firsts[a] = pd.Series(first.to_numpy(dtype=object), index=cases[first.index.to_numpy()]).reindex(cases)
+    return used, firsts
