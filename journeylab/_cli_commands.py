@@ -29,7 +29,7 @@ from .exceptions import FileFormatError, JourneylabError
 from .reporting import many_files, resolve_engine
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_ERROR", "load_log", "log_from", "classifier_arg", "journey_from",
-           "cmd_summary", "cmd_validate", "cmd_variants", "cmd_conformance", "cmd_report"]
+           "cmd_summary", "cmd_validate", "cmd_variants", "cmd_conformance", "cmd_drivers", "cmd_report"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -431,6 +431,55 @@ def cmd_conformance(args) -> int:
     print(format_table(sh, [[i + 1, steps(s["milestones"], 60), count(s["cases"]), pct(s["share"]), s["cost"],
                              short(_deviation_text(s["deviations"]), 60)] for i, s in enumerate(seqs)],
                        right=["#", "cases", "share", "cost"]))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- drivers
+
+
+def _num(x):
+    """A float for JSON (None for NaN)."""
+    return None if x is None or isnan(x) else float(x)
+
+
+def cmd_drivers(args) -> int:
+    from .drivers import drivers
+
+    log = log_from(args)
+    journey = journey_from(args.journey)
+    d = drivers(log, journey, outcome=args.outcome, at=args.at, adjust=args.adjust, random_state=0)
+    t = d.table.head(args.top)
+    if args.json:
+        print_json({"journey": journey.name, "outcome": d.outcome, "at": args.at, "cases": d.n_cases,
+                    "successes": d.n_success, "rate": d.rate, "min_support": d.min_support,
+                    "tested": len(d.table), "below_support": d.n_below_support, "confidence": d.confidence,
+                    "adjusted": bool(args.adjust),
+                    "candidates": [{"candidate": r.candidate, "kind": r.kind, "support": int(r.support),
+                                    "share": float(r.share), "rate_with": float(r.rate_with),
+                                    "rate_without": float(r.rate_without), "odds_ratio": float(r.odds_ratio),
+                                    "or_low": float(r.or_low), "or_high": float(r.or_high),
+                                    "p_value": float(r.p_value), "p_adjusted": float(r.p_adjusted),
+                                    "significant": bool(r.significant), "adjusted_or": _num(r.adjusted_or),
+                                    "adjusted_low": _num(r.adjusted_low), "adjusted_high": _num(r.adjusted_high),
+                                    "confounded": bool(r.confounded)} for r in t.itertuples()],
+                    "excluded": d.excluded.to_dict("records")})
+        return EXIT_OK
+    print(repr(d))
+    print()
+    header = ["#", "candidate", "kind", "cases", "rate with", "rate without", "odds ratio", "interval", "p (BH)"]
+    header += ["adjusted", "confounded"] if args.adjust else []
+    rows = []
+    for i, r in enumerate(t.itertuples()):
+        row = [i + 1, short(r.candidate, 50), r.kind, count(r.support), pct(r.rate_with), pct(r.rate_without),
+               f"{r.odds_ratio:.2f}", f"{r.or_low:.2f} .. {r.or_high:.2f}", f"{r.p_adjusted:.3g}"]
+        if args.adjust:
+            row += ["-" if isnan(r.adjusted_or) else f"{r.adjusted_or:.2f}", "yes" if r.confounded else ""]
+        rows.append(row)
+    print(format_table(header, rows, right=["#", "cases", "rate with", "rate without", "odds ratio", "p (BH)"]))
+    if len(d.table) > len(t):
+        print(f"... {len(d.table) - len(t):,} more candidates (--top N shows more)")
+    if len(d.excluded):
+        print(f"{len(d.excluded):,} candidates refused as the outcome or defined from it (--json lists them).")
     return EXIT_OK
 
 

@@ -135,6 +135,14 @@ _COMMANDS = {
                     "deviation types and their effects, the most frequent deviations and milestone sequences.",
                     "journeylab conformance log.xes --journey journey.yaml\n"
                     "  journeylab conformance log.xes --journey journey.yaml --top 5 --json"),
+    "drivers": ("what distinguishes the cases that reach an outcome",
+                "What distinguishes the cases that reach an outcome (the journey's goal, its completion, a "
+                "milestone or a boolean case column) from those that drop: per candidate (activity, transition, "
+                "channel, attribute value, deviation) its support, outcome rate with and without, the +1-smoothed "
+                "odds ratio with its interval and the Benjamini-Hochberg adjusted p-value, most significant first.",
+                "journeylab drivers log.parquet --case customer_id --activity activity --timestamp timestamp \\\n"
+                "      --journey journey.yaml --at purchase\n"
+                "  journeylab drivers log.xes --journey journey.yaml --outcome checkout --adjust --json"),
     "report": ("write an HTML report of a log (and a PDF)",
                "Write a self-contained HTML report of a log (default: the bundled sample and its journey), and "
                "optionally print it to PDF.",
@@ -222,6 +230,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "are one visit)")
     _add_common(p)
     p.set_defaults(command="conformance")
+
+    p = add("drivers")
+    _add_log_args(p)
+    p.add_argument("--journey", required=True, metavar="YAML", help="journey definition (YAML file)")
+    p.add_argument("--outcome", default="goal", metavar="OUTCOME",
+                   help="goal (default), conversion, a milestone name or a boolean case column")
+    p.add_argument("--at", default=None, metavar="MILESTONE",
+                   help="count only what happened before the case first reached this milestone")
+    p.add_argument("--top", type=_positive_int, default=15, metavar="N", help="candidates shown (default 15)")
+    p.add_argument("--adjust", action="store_true",
+                   help="add adjusted odds ratios (penalised logistic regression, 100 bootstrap refits; slower)")
+    _add_common(p)
+    p.set_defaults(command="drivers")
 
     p = add("report")
     _add_log_args(p, optional=True)

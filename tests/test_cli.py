@@ -1,4 +1,4 @@
-"""The ``journeylab`` command line: summary, validate, variants, conformance, report.
+"""The ``journeylab`` command line: summary, validate, variants, conformance, drivers, report.
 
 Real logs: the running example (6 cases, 42 events), the bundled retail sample and its
 journey, and small hand-made CSVs whose answers are computed by hand.
@@ -22,7 +22,7 @@ FILES = jl.datasets.retail_files()
 RETAIL = [str(FILES["events"]), "--case", "customer_id", "--activity", "activity", "--timestamp", "timestamp",
           "--channel", "channel"]
 RETAIL_JOURNEY = str(FILES["journey"])
-COMMANDS = ("summary", "validate", "variants", "conformance", "report")
+COMMANDS = ("summary", "validate", "variants", "conformance", "drivers", "report")
 
 CLAIM_YAML = """\
 name: claim

@@ -67,13 +67,15 @@ def _make(name):
         "AttributionComparison": lambda: jl.compare_attribution(log, conversion=goal, random_state=0, n_boot=20),
         "ChannelMix": lambda: jl.channel_mix(log),
         "JourneyMap": lambda: jl.journey_map(log, journey, kpi="nps"),
+        "Drivers": lambda: jl.drivers(log, journey, at="purchase", n_boot=10, random_state=0),
     }
     return makers[name]()
 
 
 RESULTS = ["ProcessMap", "Variants", "Paths", "Model", "Conformance", "Funnel", "Milestones", "Segmentation",
            "SegmentComparison", "GoalAttainment", "ABTest", "RuleActions", "SurveyScore", "TouchpointScores",
-           "PeakEnd", "ContactPeaks", "Attribution", "AttributionComparison", "ChannelMix", "JourneyMap"]
+           "PeakEnd", "ContactPeaks", "Attribution", "AttributionComparison", "ChannelMix", "JourneyMap",
+           "Drivers"]
 
 @lru_cache(maxsize=None)
 def result(name):

@@ -1,0 +1,286 @@
+"""jl.drivers: hand-computed 2x2 tables (against scipy), the rules (minimum support, skew, at=, refused
+candidates), known answers (the simulator's planted A/B recovery, a planted confounder), the deviations
+against jl.compare, and the engine paths (DuckDB parity, what comes back, Spark)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import fisher_exact
+from scipy.stats.contingency import odds_ratio
+
+import journeylab as jl
+from journeylab._core.backend import fetched
+from journeylab.drivers import odds_table
+from tests.conftest import lazy_copy, spark_session_or_skip
+
+matplotlib.use("Agg")
+
+
+def _tiny():
+    """10 cases; won: c0..c5; 'help' in c0, c6, c7, c8 -> a=1, b=3, c=5, d=1."""
+    rows = []
+    for i in range(10):
+        t = pd.Timestamp("2025-01-01") + pd.Timedelta(days=i)
+        rows.append((f"c{i}", "start", t, i < 6))
+        if i in (0, 6, 7, 8):
+            rows.append((f"c{i}", "help", t + pd.Timedelta(hours=1), i < 6))
+    df = pd.DataFrame(rows, columns=["case", "activity", "timestamp", "won"])
+    return jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp")
+
+
+def test_odds_ratio_interval_and_p_value_match_the_hand_computation_and_scipy():
+    d = jl.drivers(_tiny(), outcome="won", candidates="activities", adjust=False)
+    row = d.table.set_index("candidate").loc["help"]
+    a, b, c, dd = 1, 3, 5, 1
+    assert (row["support"], row["rate_with"], row["rate_without"]) == (4, a / 4, c / 6)
+    assert row["odds_ratio"] == pytest.approx((2 / 4) / (6 / 2))  # +1 smoothed: 1/6
+    se = math.sqrt(1 / 2 + 1 / 4 + 1 / 6 + 1 / 2)  # Woolf on the smoothed table
+    assert row["or_low"] == pytest.approx(math.exp(math.log(1 / 6) - 1.959964 * se), rel=1e-6)
+    assert row["or_high"] == pytest.approx(math.exp(math.log(1 / 6) + 1.959964 * se), rel=1e-6)
+    ref = odds_ratio([[a + 1, b + 1], [c + 1, dd + 1]], kind="sample")  # scipy on the smoothed table
+    assert row["odds_ratio"] == pytest.approx(ref.statistic)
+    ci = ref.confidence_interval(0.95)
+    assert (row["or_low"], row["or_high"]) == pytest.approx((ci.low, ci.high), rel=1e-6)
+    assert row["p_value"] == pytest.approx(fisher_exact([[a, b], [c, dd]])[1])
+    assert row["p_adjusted"] == pytest.approx(row["p_value"])  # one test: BH changes nothing
+    assert "start" not in d.table["candidate"].tolist()  # every case has it: nothing to compare with
+    assert d.n_cases == 10 and d.n_success == 6 and d.min_support == 1
+
+
+def test_odds_table_vectorised_equals_scipy_per_table():
+    rng = np.random.default_rng(4)
+    cells = rng.integers(0, 30, size=(4, 12))
+    got = odds_table(*cells, confidence=0.9)
+    for k in range(12):
+        a, b, c, d = cells[:, k]
+        ref = odds_ratio([[a + 1, b + 1], [c + 1, d + 1]], kind="sample")
+        assert got["odds_ratio"][k] == pytest.approx(ref.statistic)
+        assert (got["or_low"][k], got["or_high"][k]) == pytest.approx(tuple(ref.confidence_interval(0.9)), rel=1e-6)
+        assert got["p_value"][k] == pytest.approx(fisher_exact([[a, b], [c, d]])[1])
+
+
+def _shop():
+    """A journey view > cart > pay with a 'review' only after paying and 'chat' before."""
+    rows = []
+    for i in range(40):
+        t = pd.Timestamp("2025-02-01") + pd.Timedelta(days=i % 20, hours=i)
+        acts = ["view"] + (["chat"] if i % 3 == 0 else []) + ["cart"]
+        if i % 2 == 0:
+            acts += ["pay", "review"]
+        for k, a in enumerate(acts):
+            rows.append((f"k{i:02d}", a, t + pd.Timedelta(minutes=k), "web" if k % 2 else "app"))
+    df = pd.DataFrame(rows, columns=["case", "activity", "timestamp", "channel"])
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp", channel="channel")
+    journey = jl.Journey.from_dict({"name": "shop", "milestones": [
+        {"name": "view", "activities": ["view"]}, {"name": "cart", "activities": ["cart"]},
+        {"name": "pay", "activities": ["pay"]}]})
+    return log, journey
+
+
+def test_at_counts_only_what_happened_before_the_milestone_and_refuses_the_outcome():
+    log, journey = _shop()
+    full = jl.drivers(log, journey, outcome="pay", adjust=False)
+    assert "review" in full.table["candidate"].tolist()  # after paying: a leak without at
+    why = full.excluded.set_index("candidate")["why"]
+    assert why["pay"] == "is the outcome's own event" and "cart → pay" in why.index
+    assert "incomplete: pay" in why.index and "defined from reaching it" in why["incomplete: pay"]
+    before = jl.drivers(log, journey, outcome="pay", at="pay", adjust=False)
+    names = before.table["candidate"].tolist() + before.excluded["candidate"].tolist()
+    assert "review" not in names and "pay → review" not in names
+    assert "chat" in before.table["candidate"].tolist()
+    # channels before the milestone: every case's 'cart' is its only 'web'-or-'app' event before 'pay' counts
+    assert before.params["at"] == "pay" and full.params["at"] is None
+
+
+def test_default_min_support_is_posthog_rule_and_a_skewed_outcome_warns():
+    log, journey = _shop()
+    d = jl.drivers(log, journey, outcome="pay", adjust=False)
+    assert d.min_support == 1  # min(25, 2 % of 40) -> 0.8, at least 1
+    strict = jl.drivers(log, journey, outcome="pay", adjust=False, min_support=15)
+    assert (strict.table["support"] >= 15).all() and (40 - strict.table["support"] >= 15).all()
+    assert strict.n_below_support > 0
+    df = log.to_pandas()
+    keep = [c for c in sorted(df["case"].unique()) if int(c[1:]) % 2 == 1 or int(c[1:]) == 0]  # 1 payer in 21
+    with pytest.warns(jl.DataQualityWarning, match="skewed"):
+        jl.drivers(log.filter_cases(keep), journey, outcome="pay", adjust=False)
+
+
+def test_bad_input_is_refused_with_advice():
+    log, journey = _shop()
+    with pytest.raises(jl.InvalidParameterError, match="outcome='payed' is neither 'goal'.*Did you mean"):
+        jl.drivers(log, journey, outcome="payed")
+    with pytest.raises(jl.InvalidParameterError, match="at='checkout' is not a milestone of journey 'shop'"):
+        jl.drivers(log, journey, outcome="pay", at="checkout")
+    with pytest.raises(jl.InvalidParameterError, match="at='pay' is a milestone, so it needs a journey"):
+        jl.drivers(log, outcome="pay", at="pay")
+    with pytest.raises(jl.InvalidParameterError, match="outcome='conversion' needs a journey"):
+        jl.drivers(log, outcome="conversion")
+    with pytest.raises(jl.InvalidParameterError, match="names unknown kinds \\['steps'\\]"):
+        jl.drivers(log, journey, outcome="pay", candidates=["activities", "steps"])
+    with pytest.raises(jl.JourneyDefinitionError, match="has no goal"):
+        jl.drivers(log, journey, outcome="goal")
+    with pytest.raises(jl.InvalidParameterError, match="is not a boolean column"):
+        jl.drivers(jl.datasets.load_example(), outcome="Resource")
+    with pytest.raises(jl.InvalidParameterError, match="missed by all 40 cases"):
+        jl.drivers(log.filter_values("activity", ["view", "cart"], level="event"), journey, outcome="pay", candidates="activities")
+    with pytest.raises(jl.InvalidParameterError, match="wrap it with jl.from_pandas"):
+        jl.drivers(log.to_pandas(), journey)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    # a strong A/B lift (version B's SMS reminder brings abandoners back) and many abandoners
+    return jl.datasets.make_journeys(600, random_state=7, ab_lift=0.2,
+                                     abandonment={"explore": .3, "cart": .5, "checkout": .4, "purchase": .03})
+
+
+def test_the_planted_drivers_are_ranked_first(planted):
+    d = jl.drivers(planted.log, planted.journey, outcome="goal", at="purchase", adjust=False)
+    t = d.table
+    steps = {a for m in planted.journey.milestones for a in m.activities}
+    raising = t[(t["odds_ratio"] > 1) & (t["kind"] == "activities") & ~t["candidate"].isin(steps)]
+    assert raising["candidate"].iloc[0] == "sms_click"  # the reminder of version B: the planted recovery
+    attrs = t[(t["kind"] == "attributes") & t["significant"]]
+    assert attrs["candidate"].iloc[0] in ("version = B", "version = A")  # the planted A/B lift, either side
+    b = t.set_index("candidate").loc["version = B"]
+    truth = planted.truth.customers
+    assert b["odds_ratio"] > 1 and b["significant"]
+    seen = truth[truth["entered"]]
+    planted_diff = seen.loc[seen["version"] == "B", "converted"].mean() - seen.loc[seen["version"] == "A",
+                                                                                    "converted"].mean()
+    assert b["rate_with"] - b["rate_without"] == pytest.approx(planted_diff, abs=0.06)
+
+
+def _confounded(n=1500, seed=3):
+    """tier drives the outcome and 'browse_deals'; browse_deals has no effect of its own."""
+    rng = np.random.default_rng(seed)
+    gold = rng.random(n) < 0.4
+    deals = rng.random(n) < np.where(gold, 0.8, 0.2)
+    won = rng.random(n) < np.where(gold, 0.7, 0.3)
+    noise = rng.random(n) < 0.5
+    rows = []
+    for i in range(n):
+        t = pd.Timestamp("2025-03-01") + pd.Timedelta(minutes=i)
+        tier = "gold" if gold[i] else "basic"
+        for k, a in enumerate(["visit"] + (["browse_deals"] if deals[i] else []) + (["faq"] if noise[i] else [])):
+            rows.append((f"u{i:04d}", a, t + pd.Timedelta(seconds=k), tier, bool(won[i])))
+    df = pd.DataFrame(rows, columns=["case", "activity", "timestamp", "tier", "won"])
+    return jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp")
+
+
+def test_a_planted_confounder_is_flagged_and_the_true_driver_is_not():
+    d = jl.drivers(_confounded(), outcome="won", candidates=["activities", "attributes"], n_boot=30,
+                   random_state=0)
+    t = d.table.set_index("candidate")
+    assert d.min_support == 25  # min(25, 2 % of 1,500 = 30)
+    deals, tier = t.loc["browse_deals"], t.loc["tier = gold"]
+    assert deals["significant"] and deals["odds_ratio"] > 2  # associated, through tier only
+    assert deals["adjusted_low"] <= 1 <= deals["adjusted_high"] and deals["confounded"]
+    assert tier["significant"] and tier["adjusted_low"] > 2 and not tier["confounded"]
+    assert not t.loc["faq", "confounded"]
+
+
+def test_deviation_candidates_are_the_deviations_of_compare(sim):
+    d_cases = jl.compare(sim.log, sim.journey).deviations
+    expect = set(zip(d_cases["case"], d_cases["type"].astype(str) + ": " + d_cases["milestone"]))
+    from journeylab._kernels.indicators import candidate_matrix
+
+    ind = candidate_matrix(sim.log, sim.journey, ("deviations",))
+    i, j = np.nonzero(ind.matrix)
+    got = set(zip(ind.cases[i], np.asarray(ind.labels, dtype=object)[j]))
+    assert got == expect
+
+
+def _same(a, b):
+    cols = ["candidate", "kind", "support", "rate_with", "rate_without", "odds_ratio", "or_low", "or_high",
+            "p_value", "p_adjusted"]
+    pd.testing.assert_frame_equal(a.table[cols], b.table[cols], check_dtype=False)
+    pd.testing.assert_frame_equal(a.excluded, b.excluded, check_dtype=False)
+
+
+def test_duckdb_equals_memory_and_only_per_case_tables_come_back(sim, sim_duckdb):
+    kw = dict(outcome="conversion", at="checkout", adjust=False)
+    mem = jl.drivers(sim.log, sim.journey, **kw)
+    with fetched() as f:
+        lazy = jl.drivers(sim_duckdb, sim.journey, **kw)
+    _same(mem, lazy)
+    assert f.largest <= sim.log.n_cases < sim.log.n_events
+    goal_mem = jl.drivers(sim.log, sim.journey, outcome="goal", adjust=False)
+    with fetched() as g:
+        goal_lazy = jl.drivers(sim_duckdb, sim.journey, outcome="goal", adjust=False)
+    _same(goal_mem, goal_lazy)
+    assert g.largest < sim.log.n_events  # the goal kernel's journey events; the candidates are per case
+
+
+def test_spark_equals_memory(tmp_path):
+    spark = spark_session_or_skip()
+    s = jl.datasets.make_journeys(80, random_state=11)
+    lazy = lazy_copy(s.log, "pyspark", spark=spark, tmp_path=tmp_path)
+    # the one query of its own: channels and attribute values before the milestone (the rest are kernels')
+    kw = dict(outcome="purchase", at="purchase", candidates=["channels", "attributes"], adjust=False)
+    _same(jl.drivers(s.log, s.journey, **kw), jl.drivers(lazy, s.journey, **kw))
+
+
+def test_plot_is_a_log_scale_forest_of_the_top_candidates(planted):
+    import matplotlib.pyplot as plt
+
+    d = jl.drivers(planted.log, planted.journey, outcome="goal", at="purchase", n_boot=10, random_state=1)
+    ax = d.plot(n=4)
+    assert ax.get_xscale() == "log"
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == len(d.top(4, direction="positive")) + len(d.top(4, direction="negative"))
+    assert labels[0].startswith(d.top(1, direction="positive")["candidate"].iloc[0])
+    assert ax.get_legend() is not None and all(t.get_fontsize() >= 8 for t in ax.get_yticklabels())
+    assert "Drivers of" in d._repr_html_() and "confounded" in repr(d)
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+@pytest.fixture()
+def shop_files(tmp_path):
+    log, journey = _shop()
+    csv = tmp_path / "shop.csv"
+    log.to_pandas().drop(columns="_seq", errors="ignore").to_csv(csv, index=False)
+    yaml = tmp_path / "shop.yaml"
+    journey.to_yaml(yaml)
+    return [str(csv), "--case", "case", "--activity", "activity", "--timestamp", "timestamp", "--channel",
+            "channel", "--journey", str(yaml)], log, journey
+
+
+def _run(capsys, *argv):
+    from journeylab import cli
+
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_drivers_json_equals_the_function(capsys, shop_files):
+    import json
+
+    args, log, journey = shop_files
+    code, out, _ = _run(capsys, "drivers", *args, "--outcome", "pay", "--at", "pay", "--json", "--top", "50")
+    assert code == 0
+    data = json.loads(out)
+    d = jl.drivers(log, journey, outcome="pay", at="pay", adjust=False)
+    assert (data["outcome"], data["cases"], data["successes"], data["tested"]) == ("pay", 40, 20, len(d.table))
+    got = pd.DataFrame(data["candidates"])
+    assert got["candidate"].tolist() == d.table["candidate"].tolist()
+    assert got["odds_ratio"].to_numpy() == pytest.approx(d.table["odds_ratio"].to_numpy())
+    assert got["p_adjusted"].to_numpy() == pytest.approx(d.table["p_adjusted"].to_numpy())
+
+
+def test_cli_drivers_table_and_one_line_errors(capsys, shop_files):
+    args, _, _ = shop_files
+    code, out, _ = _run(capsys, "drivers", *args, "--outcome", "pay", "--top", "3")
+    assert code == 0 and out.startswith("Drivers of 'pay': 40 cases, 50.0% reach it")
+    assert "odds ratio" in out and "more candidates (--top N shows more)" in out and "refused" in out
+    code, out, err = _run(capsys, "drivers", *args, "--outcome", "payed")
+    assert code == 2 and out == "" and err.startswith("journeylab: error: outcome='payed' is neither")
