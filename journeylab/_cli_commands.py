@@ -458,7 +458,7 @@ def cmd_drivers(args) -> int:
                                     "share": float(r.share), "rate_with": float(r.rate_with),
                                     "rate_without": float(r.rate_without), "odds_ratio": float(r.odds_ratio),
                                     "or_low": float(r.or_low), "or_high": float(r.or_high),
-                                    "p_value": float(r.p_value), "p_adjusted": float(r.p_adjusted),
+                                    "p_value": float(r.p_value), "test": r.test, "p_adjusted": float(r.p_adjusted),
                                     "significant": bool(r.significant), "adjusted_or": _num(r.adjusted_or),
                                     "adjusted_low": _num(r.adjusted_low), "adjusted_high": _num(r.adjusted_high),
                                     "confounded": bool(r.confounded)} for r in t.itertuples()],

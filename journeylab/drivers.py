@@ -15,8 +15,10 @@ with the candidate and ``c`` / ``d`` among those without)
   correlation analysis (finite when a cell is empty);
 - ``or_low`` / ``or_high``: Woolf's log interval on the same smoothed table,
   ``exp(log OR +- z * sqrt(1/(a+1) + 1/(b+1) + 1/(c+1) + 1/(d+1)))``;
-- ``p_value``: Fisher's exact test, two-sided, on the raw table (exact at any cell size: the rare
-  candidates that matter most here have small cells, where chi-square's approximation is poor);
+- ``p_value``: on the raw table, Fisher's exact test (two-sided) when an expected count is below 5
+  (Cochran's rule: the rare candidates, where chi-square's approximation is poor), else Pearson's
+  chi-square test (1 df, no continuity correction; vectorised - an exact test on tables of thousands of
+  cases costs tens of milliseconds each); ``test`` says which;
   ``p_adjusted``: Benjamini-Hochberg over every tested candidate; ``significant``: ``p_adjusted < 1 -
   confidence``.
 - Minimum support: a candidate is tested when at least ``min_support`` cases have it *and* at least as
@@ -84,8 +86,8 @@ MAX_ADJUSTED = 60
 SKEW = 10.0
 
 _COLUMNS = ["candidate", "kind", "support", "share", "rate_with", "rate_without", "odds_ratio", "or_low",
-            "or_high", "p_value", "p_adjusted", "significant", "adjusted_or", "adjusted_low", "adjusted_high",
-            "confounded"]
+            "or_high", "p_value", "test", "p_adjusted", "significant", "adjusted_or", "adjusted_low",
+            "adjusted_high", "confounded"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,7 +97,8 @@ class Drivers(Result):
     ``table``: one row per tested candidate, ranked (most significant first, then the largest effect):
     ``candidate`` (its label), ``kind``, ``support`` (cases with it), ``share`` (of the cases),
     ``rate_with`` / ``rate_without`` (outcome rate among the cases with / without it), ``odds_ratio``
-    (+1 smoothed) with ``or_low`` / ``or_high``, ``p_value`` (Fisher), ``p_adjusted`` (Benjamini-Hochberg),
+    (+1 smoothed) with ``or_low`` / ``or_high``, ``p_value`` (``test``: "fisher" or "chi2"), ``p_adjusted``
+    (Benjamini-Hochberg),
     ``significant``, ``adjusted_or`` with ``adjusted_low`` / ``adjusted_high`` (NaN without adjustment or
     beyond :data:`MAX_ADJUSTED`) and ``confounded``. ``excluded``: the candidates refused because they are
     the outcome or defined from it (``candidate``, ``kind``, ``why``).
@@ -181,23 +184,35 @@ class Drivers(Result):
 
 
 def odds_table(a, b, c, d, confidence: float = 0.95) -> pd.DataFrame:
-    """The +1-smoothed odds ratio and its Woolf interval, and Fisher's exact p-value, per 2x2 table.
+    """The +1-smoothed odds ratio and its Woolf interval, and the p-value, per 2x2 table.
 
-    ``a`` / ``b``: successes / failures with the candidate; ``c`` / ``d``: without (arrays of counts).
+    ``a`` / ``b``: successes / failures with the candidate; ``c`` / ``d``: without (arrays of counts). The
+    p-value is Fisher's exact test (two-sided) when an expected count is below 5 (Cochran's rule), else
+    Pearson's chi-square test (1 degree of freedom, no continuity correction), computed for all tables at
+    once: exact where the approximation fails, and fast on large logs where it holds (an exact test on
+    tables of thousands of cases costs tens of milliseconds each).
 
     >>> odds_table([10], [5], [20], [40]).round(3).to_dict("list")["odds_ratio"]
     [3.485]
     """
-    from scipy.stats import fisher_exact
+    from scipy.stats import chi2, fisher_exact
 
     a, b, c, d = (np.asarray(x, dtype=np.int64) for x in (a, b, c, d))
     odds = ((a + 1) / (b + 1)) / ((c + 1) / (d + 1))
     se = np.sqrt(1 / (a + 1) + 1 / (b + 1) + 1 / (c + 1) + 1 / (d + 1))
     z = z_score(confidence)
-    p = np.array([fisher_exact([[x, y], [u, v]])[1] for x, y, u, v in zip(a.tolist(), b.tolist(), c.tolist(),
-                                                                           d.tolist())], dtype=float)
+    n = (a + b + c + d).astype(float)
+    r1, r2, c1, c2 = (a + b).astype(float), (c + d).astype(float), (a + c).astype(float), (b + d).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected_min = np.minimum(np.minimum(r1 * c1, r1 * c2), np.minimum(r2 * c1, r2 * c2)) / n
+        small = ~(expected_min >= 5)
+        stat = n * (a.astype(float) * d - b.astype(float) * c) ** 2 / (r1 * r2 * c1 * c2)
+        p = chi2.sf(stat, 1)
+    for k in np.flatnonzero(small):
+        p[k] = fisher_exact([[a[k], b[k]], [c[k], d[k]]])[1]
     return pd.DataFrame({"odds_ratio": odds, "or_low": np.exp(np.log(odds) - z * se),
-                         "or_high": np.exp(np.log(odds) + z * se), "p_value": p})
+                         "or_high": np.exp(np.log(odds) + z * se), "p_value": np.asarray(p, dtype=float),
+                         "test": np.where(small, "fisher", "chi2")})
 
 
 def _adjusted(X: np.ndarray, y: np.ndarray, confidence: float, n_boot: int, rng, show) -> tuple:
@@ -333,7 +348,8 @@ def drivers(log, journey=None, *, outcome: str = "goal", candidates=KINDS, at: s
 
     Every candidate - an activity done, a directly-follows transition made, a channel used, an attribute
     value, a deviation type at a milestone - gets its support, the outcome rate with and without it, the
-    +1-smoothed odds ratio with Woolf's interval, Fisher's exact p-value and the Benjamini-Hochberg
+    +1-smoothed odds ratio with Woolf's interval, a p-value (Fisher's exact test, or chi-square on large
+    cells) and the Benjamini-Hochberg
     adjusted one; ``adjust=True`` adds adjusted odds ratios from a penalised logistic regression on all
     candidates together, with bootstrap intervals, and flags the confounded ones. The module docstring
     (:mod:`journeylab.drivers`) gives every formula and rule.

@@ -46,22 +46,30 @@ def test_odds_ratio_interval_and_p_value_match_the_hand_computation_and_scipy():
     assert row["odds_ratio"] == pytest.approx(ref.statistic)
     ci = ref.confidence_interval(0.95)
     assert (row["or_low"], row["or_high"]) == pytest.approx((ci.low, ci.high), rel=1e-6)
-    assert row["p_value"] == pytest.approx(fisher_exact([[a, b], [c, dd]])[1])
+    assert row["test"] == "fisher" and row["p_value"] == pytest.approx(fisher_exact([[a, b], [c, dd]])[1])
     assert row["p_adjusted"] == pytest.approx(row["p_value"])  # one test: BH changes nothing
     assert "start" not in d.table["candidate"].tolist()  # every case has it: nothing to compare with
     assert d.n_cases == 10 and d.n_success == 6 and d.min_support == 1
 
 
 def test_odds_table_vectorised_equals_scipy_per_table():
+    from scipy.stats import chi2_contingency
+
     rng = np.random.default_rng(4)
-    cells = rng.integers(0, 30, size=(4, 12))
+    cells = np.concatenate([rng.integers(0, 30, size=(4, 12)), rng.integers(0, 9, size=(4, 4)),
+                            rng.integers(200, 5000, size=(4, 4))], axis=1)
     got = odds_table(*cells, confidence=0.9)
-    for k in range(12):
+    assert set(got["test"]) == {"fisher", "chi2"}
+    for k in range(cells.shape[1]):
         a, b, c, d = cells[:, k]
         ref = odds_ratio([[a + 1, b + 1], [c + 1, d + 1]], kind="sample")
         assert got["odds_ratio"][k] == pytest.approx(ref.statistic)
         assert (got["or_low"][k], got["or_high"][k]) == pytest.approx(tuple(ref.confidence_interval(0.9)), rel=1e-6)
-        assert got["p_value"][k] == pytest.approx(fisher_exact([[a, b], [c, d]])[1])
+        table = [[a, b], [c, d]]
+        small = chi2_contingency(table, correction=False).expected_freq.min() < 5
+        assert got["test"][k] == ("fisher" if small else "chi2")
+        expect = fisher_exact(table)[1] if small else chi2_contingency(table, correction=False).pvalue
+        assert got["p_value"][k] == pytest.approx(expect, rel=1e-9)
 
 
 def _shop():
@@ -127,7 +135,8 @@ def test_bad_input_is_refused_with_advice():
     with pytest.raises(jl.InvalidParameterError, match="is not a boolean column"):
         jl.drivers(jl.datasets.load_example(), outcome="Resource")
     with pytest.raises(jl.InvalidParameterError, match="missed by all 40 cases"):
-        jl.drivers(log.filter_values("activity", ["view", "cart"], level="event"), journey, outcome="pay", candidates="activities")
+        jl.drivers(log.filter_values("activity", ["view", "cart"], level="event"), journey, outcome="pay",
+                   candidates="activities")
     with pytest.raises(jl.InvalidParameterError, match="wrap it with jl.from_pandas"):
         jl.drivers(log.to_pandas(), journey)
 
@@ -284,3 +293,22 @@ def test_cli_drivers_table_and_one_line_errors(capsys, shop_files):
     assert "odds ratio" in out and "more candidates (--top N shows more)" in out and "refused" in out
     code, out, err = _run(capsys, "drivers", *args, "--outcome", "payed")
     assert code == 2 and out == "" and err.startswith("journeylab: error: outcome='payed' is neither")
+
+
+# --------------------------------------------------------------------------- the report section
+
+
+def test_report_section_shows_the_forest_plot_and_both_directions_escaped(planted):
+    from journeylab._report.sections import drivers_section
+
+    html = drivers_section(planted.log, planted.journey)
+    assert html.startswith("<section><h2>Drivers of the goal</h2>") and "<img" in html
+    assert "Raise the goal rate" in html and "Lower the goal rate" in html and "sms_click" in html
+    assert "before a customer first reached &#x27;purchase&#x27;" in html
+    df = planted.log.to_pandas()
+    df.loc[df["activity"] == "sms_click", "activity"] = "<script>x</script>"
+    hostile = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp")
+    html = drivers_section(hostile, planted.journey)
+    assert "<script>x" not in html and "&lt;script&gt;x" in html
+    assert "add a &#x27;goal:&#x27; block" in drivers_section(planted.log, jl.Journey.from_dict(
+        {"name": "j", "milestones": [{"name": "c", "activities": ["checkout"]}]}))

@@ -27,7 +27,7 @@ from .data import counts, distinct_values, engine_fingerprint, engine_label, tim
 from .html import figure as _figure, note as _note, section as _section, table as _table, warn as _warn
 
 __all__ = ["overview", "overview_section", "distinct_values", "engine_label", "engine_fingerprint", "discovery_sections", "happy_path_sections", "goals_sections",
-           "experience_sections", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
+           "experience_sections", "drivers_section", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
 
 
 # --------------------------------------------------------------------------- overview
@@ -259,6 +259,13 @@ def experience_sections(log, journey) -> list[str]:
                 for title, body in _experience(log, journey, kpi=score, unit=unit)]
     except JourneylabError as err:
         return [_section("Journey map and KPIs", _note(f"Not computed: {err}"))]
+
+
+def drivers_section(log, journey) -> str:
+    """What distinguishes the customers who reach the journey's goal (see :mod:`journeylab._report.drivers`)."""
+    from .drivers import drivers_section as _drivers
+
+    return _drivers(log, journey)
 
 
 # --------------------------------------------------------------------------- segments
