@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, list[str]]] = [
                   "journeymap", "drivers"]),
     ("plotting", ["plotting._style", "plotting.process_map", "plotting.variants",
                   "plotting.paths", "plotting.model", "plotting.conformance", "plotting.segments", "plotting.goals",
-                  "plotting.kpi", "plotting.journeymap", "plotting.notebook", "plotting"]),
+                  "plotting.kpi", "plotting.journeymap", "plotting.drivers", "plotting.notebook", "plotting"]),
     ("widgets", ["widgets._common", "widgets.process", "widgets.happy_path", "widgets.segments", "widgets"]),
     ("report", ["_report.html", "_report.data", "_report.experience", "_report.segments", "_report.happy_path", "_report.drivers", "_report.sections",
                 "_report.browser", "_report"]),

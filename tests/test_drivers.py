@@ -226,6 +226,7 @@ def test_duckdb_equals_memory_and_only_per_case_tables_come_back(sim, sim_duckdb
     assert g.largest < sim.log.n_events  # the goal kernel's journey events; the candidates are per case
 
 
+@pytest.mark.spark
 def test_spark_equals_memory(tmp_path):
     spark = spark_session_or_skip()
     s = jl.datasets.make_journeys(80, random_state=11)

@@ -90,6 +90,7 @@ def candidate_matrix(log, journey, kinds, *, at: str | None = None) -> Indicator
         np.minimum.at(first, row[cut_code], pos[cut_code])
         keep = pos < first[row]
     blocks: list[tuple[list, list, np.ndarray]] = []
+    before = {}  # with at: the channels and attribute values before the milestone, in one pass
     for kind in KINDS:
         if kind not in kinds:
             continue
@@ -109,7 +110,7 @@ def candidate_matrix(log, journey, kinds, *, at: str | None = None) -> Indicator
         elif kind == "deviations":
             blocks.append(_deviations(log, journey, codes, row, keep, n_var, v.vid))
         elif kind in ("channels", "attributes"):
-            blocks.append(_case_values(log, kind, cases, at_acts if at is not None else None))
+            blocks.append(_case_values(log, kind, cases, at_acts if at is not None else None, kinds, before))
     keys = [k for b in blocks for k in b[0]]
     labels = [lab for b in blocks for lab in b[1]]
     matrix = np.concatenate([b[2] for b in blocks], axis=1) if blocks else np.zeros((len(cases), 0), dtype=bool)
@@ -142,9 +143,17 @@ def _deviations(log, journey, codes, row, keep, n_var, vid):
     return keys, [f"{t}: {m}" for _, (t, m) in keys], per[sid[vid]]
 
 
-def _case_values(log, kind: str, cases: pd.Index, at_acts):
-    """Channels used / attribute values per case (all events, or those before the milestone)."""
-    facts = case_facts(log, attributes=kind == "attributes")
+def _case_values(log, kind: str, cases: pd.Index, at_acts, kinds=(), before=None):
+    """Channels used / attribute values per case (all events, or those before the milestone); ``before``
+    keeps the one pass over the events before the milestone for both kinds."""
+    facts = case_facts(log, attributes="attributes" in kinds or kind == "attributes")
+    if at_acts is not None and "both" not in before:
+        chans = list(facts.attrs["channels"]) if "channels" in kinds and log.has_role("channel") else []
+        attrs = list(facts.attrs["attributes"])
+        firsts = facts[[f"{AT}{j}" for j in range(len(attrs))]]
+        firsts.columns = attrs
+        chosen = [a for a in attrs if _categorical(firsts[a])] if "attributes" in kinds else []
+        before["both"] = _before(log, cases, at_acts, chans, chosen)
     if kind == "channels":
         if not log.has_role("channel"):
             return [], [], np.zeros((len(cases), 0), dtype=bool)
@@ -152,14 +161,14 @@ def _case_values(log, kind: str, cases: pd.Index, at_acts):
         if at_acts is None:
             used = facts[[f"{CH}{j}" for j in range(len(chans))]].to_numpy() > 0
         else:
-            used = _before(log, cases, at_acts, chans, [])[0]
+            used = before["both"][0]
         return [("channels", c) for c in chans], [f"channel = {c}" for c in chans], used
     attrs = list(facts.attrs["attributes"])
     firsts = facts[[f"{AT}{j}" for j in range(len(attrs))]]
     firsts.columns = attrs
     chosen = [a for a in attrs if _categorical(firsts[a])]
     if at_acts is not None and chosen:
-        firsts = _before(log, cases, at_acts, [], chosen)[1]
+        firsts = before["both"][1]
     keys, labels, cols = [], [], []
     full = case_facts(log, attributes=True)
     for a in chosen:
