@@ -285,8 +285,8 @@ def _outcome(log, journey, outcome):
             inside = ~cust["reason"].isin(["never_entered", "excluded"])
             y = cust.loc[inside, "credited"].astype(bool)
             y.index = y.index.astype(str)
-            goal_ms = journey.milestone_of(pd.DataFrame({"activity": [journey.goal.activity]})).iloc[0]
-            return y, (None if pd.isna(goal_ms) else str(goal_ms)), journey.goal.activity, None
+            goal_ms = next((m.name for m in journey.milestones if journey.goal.activity in m.activities), None)
+            return y, goal_ms, journey.goal.activity, None
         reached = milestones_reached(log, journey)
         inside = reached.any(axis=1)
         name = journey.happy_path[-1] if outcome == "conversion" else outcome

@@ -219,9 +219,13 @@ def test_duckdb_equals_memory_and_only_per_case_tables_come_back(sim, sim_duckdb
         lazy = jl.drivers(sim_duckdb, sim.journey, **kw)
     _same(mem, lazy)
     assert f.largest <= sim.log.n_cases < sim.log.n_events
-    goal_mem = jl.drivers(sim.log, sim.journey, outcome="goal", adjust=False)
+
+
+def test_duckdb_equals_memory_for_the_goal(sim, sim_duckdb):
+    kw = dict(outcome="goal", candidates=["activities", "transitions"], adjust=False)
+    goal_mem = jl.drivers(sim.log, sim.journey, **kw)
     with fetched() as g:
-        goal_lazy = jl.drivers(sim_duckdb, sim.journey, outcome="goal", adjust=False)
+        goal_lazy = jl.drivers(sim_duckdb, sim.journey, **kw)
     _same(goal_mem, goal_lazy)
     assert g.largest < sim.log.n_events  # the goal kernel's journey events; the candidates are per case
 

@@ -59,12 +59,13 @@ def test_report_sections_numbers_and_appendix(example_report):
     assert_self_contained(html)
     h = headings(html)
     for heading in ("Overview", "Process map", "Top variants", "Top paths", "Comparison with the happy path",
-                    "Goals and A/B test", "Journey map and KPIs", "Appendix: reproducibility"):
+                    "Goals and A/B test", "Drivers of the goal", "Journey map and KPIs", "Appendix: reproducibility"):
         assert heading in h
     assert h[0] == "Overview" and h[-1] == "Appendix: reproducibility"
     assert ">42<" in html and ">6<" in html  # events and cases cards
     # no journey: one sentence per section saying what to add, not an error
-    assert html.count("No journey definition was given: add one (--journey JOURNEY.yaml") == 3
+    # (happy path, goals, drivers of the goal, journey map)
+    assert html.count("No journey definition was given: add one (--journey JOURNEY.yaml") == 4
     # segments by the attribute asked for: the example's 6 cases all start with Pete, Mike or Ellen
     assert "Segments by Resource" in h
     first = jl.datasets.load_example()._frame().sort_values("timestamp").groupby("case")["Resource"].first()
