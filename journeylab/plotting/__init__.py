@@ -35,6 +35,7 @@ _PLOTS = {
     "plot_attribution": "kpi",
     "plot_attribution_comparison": "kpi",
     "plot_journey_map": "journeymap",
+    "plot_retention": "retention",
     "notebook_figures": "notebook",
 }
 
