@@ -67,13 +67,15 @@ def _make(name):
         "AttributionComparison": lambda: jl.compare_attribution(log, conversion=goal, random_state=0, n_boot=20),
         "ChannelMix": lambda: jl.channel_mix(log),
         "JourneyMap": lambda: jl.journey_map(log, journey, kpi="nps"),
+        "Retention": lambda: jl.retention(log, by="version"),
     }
     return makers[name]()
 
 
 RESULTS = ["ProcessMap", "Variants", "Paths", "Model", "Conformance", "Funnel", "Milestones", "Segmentation",
            "SegmentComparison", "GoalAttainment", "ABTest", "RuleActions", "SurveyScore", "TouchpointScores",
-           "PeakEnd", "ContactPeaks", "Attribution", "AttributionComparison", "ChannelMix", "JourneyMap"]
+           "PeakEnd", "ContactPeaks", "Attribution", "AttributionComparison", "ChannelMix", "JourneyMap",
+           "Retention"]
 
 @lru_cache(maxsize=None)
 def result(name):
