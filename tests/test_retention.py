@@ -258,3 +258,14 @@ def test_input_not_modified(hand):
         warnings.simplefilter("error")
         jl.retention(hand, mode="on")
     pd.testing.assert_frame_equal(before, hand.to_pandas())
+
+
+def test_report_section(sim, hand):
+    from journeylab._report.sections import retention_section
+
+    html = retention_section(sim.log, sim.journey)
+    assert html.startswith("<section><h2>Retention by segment</h2>") and "data:image/png;base64" in html
+    assert "Log-rank test of the time to the first return between the version groups" in html
+    assert "returning=[&#x27;add_to_cart&#x27;" in html  # the journey's milestone activities, escaped
+    short = retention_section(_log([("a", "v", "2025-01-06"), ("a", "v", "2025-01-08")]))
+    assert "fewer than two weeks" in short and "<img" not in short
