@@ -18,8 +18,10 @@ itself). Periods are calendar days, ISO weeks (Monday 00:00) or calendar months 
 
 Where it runs: in memory with pandas; on a lazy log (DuckDB, Spark) in the engine - one aggregate per
 customer for the cohort event, the returning events matched to their period (integer arithmetic when the
-periods all have the same length, else a join on a small table of period bounds), and three ``GROUP BY``
-of which only the per-cell counts come back (at most groups x cohorts x (max_periods + 2) rows each).
+periods all have the same length, else a join on a small table of period bounds), and ``GROUP BY``
+with only per-cell counts coming back (two queries: the ``on`` cells, and the customers per group,
+cohort, first and last return period - at most groups x cohorts x (max_periods + 2)^2 rows, never more
+than the customers).
 The same Ibis expressions run on DuckDB and Spark.
 
 >>> import pandas as pd
@@ -179,8 +181,11 @@ def _engine(log, unit, cohort, returning, by, starts_us, max_periods) -> tuple:
     cu = cu.select(group=cu.group, cohort=cu.cohort,
                    first=ibis.least(cu["first"].fill_null(-1), max_periods + 1),
                    last=ibis.least(cu["last"].fill_null(-1), max_periods))
-    last = execute(cu.group_by(["group", "cohort", "last"]).aggregate(n=cu.count()))
-    first = execute(cu.group_by(["group", "cohort", "first"]).aggregate(n=cu.count()))
+    # one query for both per-customer tables: at most groups x cohorts x (max_periods + 2)^2 rows
+    both = execute(cu.group_by(["group", "cohort", "first", "last"]).aggregate(n=cu.count()))
+    both["group"] = both["group"].astype(object).where(both["group"].notna(), None) if by else 0
+    last, first = (both.groupby(["group", "cohort", col], dropna=False, sort=True)["n"].sum().reset_index()
+                   for col in ("last", "first"))
     out = []
     for f, col in ((on, "k"), (last, "last"), (first, "first")):
         f = f.astype({"cohort": np.int64, col: np.int64, "n": np.int64})

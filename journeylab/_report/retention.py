@@ -59,8 +59,8 @@ def retention_body(log, *, journey=None, by: str | None = None, max_periods: int
     --------
     >>> import journeylab as jl
     >>> res, body = retention_body(jl.datasets.load_example())
-    >>> res is None and "fewer than two" in body
-    True
+    >>> res.params["period"], "<img" in body
+    ('W', True)
     """
     start, end = log.time_span
     weeks = (end.tz_localize(None).normalize() - pd.Timedelta(days=end.weekday())
