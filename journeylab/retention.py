@@ -26,9 +26,6 @@ Definitions (as in Amplitude's and Mixpanel's retention charts on strict calenda
 
 Where it runs: the counts per cell come from :mod:`journeylab._kernels.returns` (in the engine for a
 DuckDB or Spark log: only per-cell counts come back); the matrix, curves and test are computed from them.
-
-Size: about 620 lines: the analysis, its result class (matrix, curves, test and their tables) and the
-log-rank test that only it uses, kept together.
 """
 
 from __future__ import annotations
