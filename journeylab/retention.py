@@ -356,6 +356,9 @@ def retention(log, *, cohort="first_event", returning=None, period: str = "W", u
         if len(labels) > MAX_GROUPS:
             raise InvalidParameterError(f"by={cut(by)} has {len(labels):,} distinct values; at most {MAX_GROUPS} "
                                         "groups can be compared. Choose a segment or version column.")
+        if not labels:
+            raise InvalidParameterError(f"by={cut(by)} has no value on any customer's cohort event, so there is no "
+                                        "group to compare; choose a column that is filled on those events.")
         groups = sorted(labels, key=str)
     z = z_score(confidence)
     rows, curves = [], []

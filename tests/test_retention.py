@@ -241,6 +241,12 @@ def test_bad_arguments(hand, kwargs, match):
         jl.retention(hand, **kwargs)
 
 
+def test_by_column_without_values():
+    log = _log([("a", "v", "2025-01-06", None), ("a", "v", "2025-01-20", "x"), ("b", "v", "2025-01-07", None)])
+    with pytest.raises(jl.JourneylabError, match=r"by='grp' has no value on any customer's cohort event"):
+        jl.retention(log, by="grp")
+
+
 def test_plot_kind_errors(hand):
     import matplotlib.pyplot as plt
 
