@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import journeylab as jl
 from journeylab.retention import logrank_test
@@ -275,3 +276,57 @@ def test_report_section(sim, hand):
     assert "returning=[&#x27;add_to_cart&#x27;" in html  # the journey's milestone activities, escaped
     short = retention_section(_log([("a", "v", "2025-01-06"), ("a", "v", "2025-01-08")]))
     assert "fewer than two weeks" in short and "<img" not in short
+
+
+def _period_index(t: pd.Timestamp, period: str) -> int:
+    """A calendar period number, by another road than the kernel's (days since the epoch, ISO weeks, months)."""
+    day = (t.normalize().tz_localize(None) - pd.Timestamp("1970-01-01")).days
+    if period == "D":
+        return day
+    if period == "W":
+        return (day + 3) // 7  # 1970-01-01 was a Thursday: weeks from Monday 1969-12-29
+    return t.year * 12 + t.month - 1
+
+
+def _brute_force(df: pd.DataFrame, period: str, mode: str, K: int, returning=None) -> dict:
+    last = _period_index(df["timestamp"].max(), period)
+    out = {}
+    cohorts = {}
+    for case, ev in df.sort_values(["timestamp"], kind="stable").groupby("case"):
+        t0 = ev["timestamp"].iloc[0]
+        c = _period_index(t0, period)
+        later = ev[(ev["timestamp"] > t0) & ((ev["activity"] == returning) if returning else True)]
+        ks = {_period_index(t, period) - c for t in later["timestamp"]}
+        cohorts.setdefault(c, []).append(ks)
+    for c, members in cohorts.items():
+        for k in range(K + 1):
+            if c + k + 1 > last:  # the period c + k is not over at the last timestamp
+                out[(c, k)] = None
+            else:
+                hit = [any(x >= k for x in ks) if mode == "unbounded" else k in ks for ks in members]
+                out[(c, k)] = sum(hit)
+    return out
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("pqrstu"), st.sampled_from("ab"), st.integers(0, 80 * 24)),
+                min_size=1, max_size=25),
+       st.sampled_from("DWM"), st.sampled_from(["on", "unbounded"]), st.sampled_from([None, "b"]))
+def test_matrix_matches_a_brute_force_count(events, period, mode, returning):
+    df = pd.DataFrame(events, columns=["case", "activity", "h"])
+    df["timestamp"] = pd.Timestamp("2025-01-01 00:30", tz="UTC") + pd.to_timedelta(df.pop("h"), unit="h")
+    log = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp")
+    if returning and returning not in log.activities:
+        returning = None
+    K = 4
+    r = jl.retention(log, period=period, mode=mode, returning=returning, max_periods=K)
+    want = _brute_force(df, period, mode, K, returning)
+    got = r.to_frame()
+    got["c"] = [_period_index(t, period) for t in got["cohort"]]
+    for row in got.itertuples():
+        exp = want.get((row.c, row.period), "empty")
+        if exp == "empty":  # a period between two cohorts in which nobody started: 0 where observable
+            assert row.cohort_size == 0
+            exp = 0 if row.c + row.period + 1 <= _period_index(df["timestamp"].max(), period) else None
+        assert (np.isnan(row.retained) if exp is None else row.retained == exp), (row, exp)
+    assert set(got["c"]) >= {c for c, _ in want}  # every cohort of the brute force is a row
