@@ -38,6 +38,7 @@ def test_duckdb_fetches_cells_only(sim, sim_duckdb):
     assert f.largest <= 2 * 27 * 14 * 14  # groups x cohorts x first x last periods
 
 
+@pytest.mark.spark
 def test_spark_matches_memory(sim, tmp_path):
     spark = spark_session_or_skip()
     small = sim.log.filter_cases(sorted(sim.truth.customers.index)[:300])  # Spark's cost is per query, not per row
