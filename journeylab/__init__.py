@@ -101,6 +101,8 @@ _LAZY = {
     "cluster_journeys": ".segments",
     "compare_segments": ".segments",
     "segment_by": ".segments",
+    "Retention": ".retention",
+    "retention": ".retention",
     "process_explorer": ".widgets.process",
     "happy_path_explorer": ".widgets.happy_path",
     "segment_explorer": ".widgets.segments",
@@ -243,4 +245,6 @@ __all__ = [
     "OutputError",
     "DataQualityWarning",
     "__version__",
+    "Retention",
+    "retention",
 ]

@@ -68,6 +68,7 @@ def _make(name):
         "ChannelMix": lambda: jl.channel_mix(log),
         "JourneyMap": lambda: jl.journey_map(log, journey, kpi="nps"),
         "Drivers": lambda: jl.drivers(log, journey, at="purchase", n_boot=10, random_state=0),
+        "Retention": lambda: jl.retention(log, by="version"),
     }
     return makers[name]()
 
@@ -75,7 +76,7 @@ def _make(name):
 RESULTS = ["ProcessMap", "Variants", "Paths", "Model", "Conformance", "Funnel", "Milestones", "Segmentation",
            "SegmentComparison", "GoalAttainment", "ABTest", "RuleActions", "SurveyScore", "TouchpointScores",
            "PeakEnd", "ContactPeaks", "Attribution", "AttributionComparison", "ChannelMix", "JourneyMap",
-           "Drivers"]
+           "Drivers", "Retention"]
 
 @lru_cache(maxsize=None)
 def result(name):

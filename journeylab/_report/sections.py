@@ -27,7 +27,7 @@ from .data import counts, distinct_values, engine_fingerprint, engine_label, tim
 from .html import figure as _figure, note as _note, section as _section, table as _table, warn as _warn
 
 __all__ = ["overview", "overview_section", "distinct_values", "engine_label", "engine_fingerprint", "discovery_sections", "happy_path_sections", "goals_sections",
-           "experience_sections", "drivers_section", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
+           "experience_sections", "drivers_section", "retention_section", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
 
 
 # --------------------------------------------------------------------------- overview
@@ -309,6 +309,15 @@ def segments_section(log, journey=None, *, segment_by: str | None = None, random
         return _section(title, body)
     except JourneylabError as err:
         return _section("Segments", _note(f"No segments: {err}"))
+
+
+def retention_section(log, journey=None, *, segment_by: str | None = None) -> str:
+    """Retention by segment: weekly cohorts, the cohort matrix and the curves per segment (``segment_by``, else
+    the A/B ``version`` column when there is one), with the log-rank test; a note when the log spans fewer
+    than two weeks (see :func:`journeylab._report.retention.retention_body`)."""
+    from .retention import report_section
+
+    return report_section(log, journey=journey, by=segment_by)
 
 
 # --------------------------------------------------------------------------- appendix

@@ -36,6 +36,7 @@ _PLOTS = {
     "plot_attribution_comparison": "kpi",
     "plot_journey_map": "journeymap",
     "plot_drivers": "drivers",
+    "plot_retention": "retention",
     "notebook_figures": "notebook",
 }
 
