@@ -19,6 +19,8 @@ step once. The table gives
 * ``build s``: making the log (memory: ``pd.read_parquet`` of the folder + ``jl.from_pandas``;
   DuckDB: ``jl.scan_parquet``; Spark: ``spark.read.parquet`` + ``jl.from_ibis``);
 * ``step s``: the step's wall time (``report``: the whole report; in memory it runs in a kernel);
+* ``cpu s``: the step's CPU time (all threads of the process - DuckDB's too - and its finished
+  children - the report's kernel -, not Spark's JVM); on a shared machine the steadier figure;
 * ``peak MB``: ``ru_maxrss`` of that Python process (imports, build and step; for Spark the
   driver's Python, not the JVM), and ``child MB``: the largest peak of its children (the report's
   kernel; Spark's JVM, still running, read from ``/proc/<pid>/status`` VmHWM);
@@ -123,7 +125,7 @@ def child(engine: str, step: str, folder: Path) -> dict:
     t = time.perf_counter()
     log = _build(engine, folder)
     out = {"engine": engine, "step": step, "build_s": time.perf_counter() - t}
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu()
     with fetched() as f:
         if step == "build":
             out["events"], out["cases"] = int(log.n_events), int(log.n_cases)
@@ -142,10 +144,18 @@ def child(engine: str, step: str, folder: Path) -> dict:
         elif step == "report":
             with tempfile.TemporaryDirectory() as tmp:
                 jl.report(log, journey=journey, out=Path(tmp) / "r.html", progress=False, timeout=None)
-    out.update(step_s=time.perf_counter() - t, fetched=f.rows, largest=f.largest, queries=f.queries)
+    out.update(step_s=time.perf_counter() - t, cpu_s=_cpu() - cpu, fetched=f.rows, largest=f.largest,
+               queries=f.queries)
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["child_mb"] = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, _live_children_mb())
     return out
+
+
+def _cpu() -> float:
+    """CPU seconds of this process (all its threads: DuckDB's too) and of its finished children (the report's
+    kernel); not of a live child (Spark's JVM). On a shared machine the steadier figure than wall time."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _live_children_mb() -> float:
@@ -183,12 +193,12 @@ def child_pm4py(folder: Path) -> dict:
     df = pd.read_parquet(folder, columns=["session_id", "activity", "timestamp"])
     df = df[df["session_id"].notna()]
     df["session_id"] = df["session_id"].astype(str)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu()
     log = pm4py.format_dataframe(df, case_id="session_id", activity_key="activity", timestamp_key="timestamp")
     pm4py.discover_dfg(log)
     variants = pm4py.get_variants(log)
-    out = {"discover_s": time.perf_counter() - t, "variants": len(variants)}
-    t = time.perf_counter()
+    out = {"discover_s": time.perf_counter() - t, "variants": len(variants), "discover_cpu_s": _cpu() - cpu}
+    t, cpu = time.perf_counter(), _cpu()
     milestones = journey["milestones"]
     to_milestone = {a: m["name"] for m in milestones for a in m["activities"]}
     proj = log[log["concept:name"].isin(to_milestone)].copy()
@@ -198,7 +208,7 @@ def child_pm4py(folder: Path) -> dict:
                           "time:timestamp": pd.date_range("2025-01-01", periods=len(happy), freq="h", tz="UTC")})
     net, im, fm = pm4py.discover_petri_net_inductive(model)
     pm4py.conformance_diagnostics_token_based_replay(proj, net, im, fm)
-    out["replay_s"] = time.perf_counter() - t
+    out["replay_s"], out["replay_cpu_s"] = time.perf_counter() - t, _cpu() - cpu
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
@@ -226,29 +236,33 @@ PM4PY_STEPS = ("discover", "variants", "compare", "funnel")
 def _pm4py_row(size, r, timed: dict[str, list]) -> str:
     """pm4py's row: its time and peak, and the ratios to journeylab's discover + variants + compare + funnel
     (time: sum of the step times; memory: the largest peak of those processes) on each engine."""
-    def ours(e, rs):
-        t, peak = sum(x["step_s"] for x in rs), max(x["peak_mb"] for x in rs)
-        return t, peak
+    def ours(rs, key="step_s"):
+        return sum(x.get(key, float("nan")) for x in rs)
+
+    steps = " + ".join(PM4PY_STEPS)
     if "error" in r:
         if "timeout_s" not in r:
-            return f"| {size} | pm4py | dfg + variants + token replay | | | | | failed: {r['error']} |"
-        bound = ", ".join(f"> {r['timeout_s'] / ours(e, rs)[0]:.1f}x {e}" for e, rs in timed.items())
-        return (f"| {size} | pm4py | dfg + variants + token replay | | > {r['timeout_s']:.0f} | | | stopped after "
-                f"{r['timeout_s']:.0f} s; pm4py time / journeylab {' + '.join(PM4PY_STEPS)}: {bound} |")
+            return f"| {size} | pm4py | dfg + variants + token replay | | | | | | failed: {r['error']} |"
+        bound = ", ".join(f"> {r['timeout_s'] / ours(rs):.1f}x {e}" for e, rs in timed.items())
+        return (f"| {size} | pm4py | dfg + variants + token replay | | > {r['timeout_s']:.0f} | | | | stopped after "
+                f"{r['timeout_s']:.0f} s; pm4py time / journeylab {steps}: {bound} |")
     total = r["discover_s"] + r["replay_s"]
-    ratios = ", ".join(f"{total / ours(e, rs)[0]:.1f}x {e} (peak {ours(e, rs)[1]:,.0f} MB)" for e, rs in timed.items())
+    cpu = r.get("discover_cpu_s", float("nan")) + r.get("replay_cpu_s", float("nan"))
+    ratios = ", ".join(f"{e}: {total / ours(rs):.1f}x wall, {cpu / ours(rs, 'cpu_s'):.1f}x cpu, peak "
+                       f"{max(x['peak_mb'] for x in rs):,.0f} MB" for e, rs in timed.items())
     return (f"| {size} | pm4py | dfg + variants ({r['discover_s']:.1f} s) + token replay "
-            f"({r['replay_s']:.1f} s) | | {total:.1f} | {r['peak_mb']:,.0f} | | pm4py time / journeylab "
-            f"{' + '.join(PM4PY_STEPS)}: {ratios} |")
+            f"({r['replay_s']:.1f} s) | | {total:.1f} | {cpu:.1f} | {r['peak_mb']:,.0f} | | pm4py / journeylab "
+            f"{steps}: {ratios} |")
 
 
 def _row(size, r) -> str:
     if "error" in r:
-        return f"| {size} | {r['engine']} | {r['step']} | | | | | failed: {r['error']} |"
+        return f"| {size} | {r['engine']} | {r['step']} | | | | | | failed: {r['error']} |"
     step = "" if r["step"] == "build" else f"{r['step_s']:.1f}"
+    cpu = "" if r["step"] == "build" or "cpu_s" not in r else f"{r['cpu_s']:.1f}"
     what = (f"{r['events']:,} events, {r['cases']:,} cases" if r["step"] == "build"
             else f"{r['fetched']:,} / {r['largest']:,}")
-    return (f"| {size} | {r['engine']} | {r['step']} | {r['build_s']:.1f} | {step} | {r['peak_mb']:,.0f} "
+    return (f"| {size} | {r['engine']} | {r['step']} | {r['build_s']:.1f} | {step} | {cpu} | {r['peak_mb']:,.0f} "
             f"| {r['child_mb']:,.0f} | {what} |")
 
 
@@ -285,8 +299,8 @@ def main(argv=None) -> int:
     stem = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / ("scale_quick" if args.quick else "scale")
     header = [f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, "
               f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB RAM",
-              "", "| log | engine | step | build s | step s | peak MB | child MB | rows fetched (total / largest) |",
-              "|---|---|---|---|---|---|---|---|"]
+              "", "| log | engine | step | build s | step s | cpu s | peak MB | child MB | rows fetched (total / largest) |",
+              "|---|---|---|---|---|---|---|---|---|"]
     print("\n".join(header), flush=True)
     lines, results = list(header), []
     for size in sizes:
