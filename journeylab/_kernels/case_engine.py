@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._core.backend import execute, micros
+from .units import log_timezone
 
 __all__ = ["AT", "CH", "engine_dtype", "facts_engine", "first_engine"]
 
@@ -64,7 +65,8 @@ def facts_engine(log, cases: pd.Index) -> pd.DataFrame:
     raw.index = pd.Index(raw["case"].astype(str), name="case")
     raw = raw.drop(columns="case")
     raw = raw.reindex(cases)
-    out = pd.DataFrame({"start": raw["start"], "end": raw["end"],
+    tz = log_timezone(log)
+    out = pd.DataFrame({"start": _log_times(raw["start"], tz), "end": _log_times(raw["end"], tz),
                         "span_us": raw["span_us"].to_numpy(dtype=np.int64)}, index=cases)
     if log.has_role("channel"):
         for j in range(len(names)):
@@ -79,6 +81,15 @@ def facts_engine(log, cases: pd.Index) -> pd.DataFrame:
         out["value_max"] = raw["value_max"].to_numpy(dtype=float)
     out.attrs = {"channels": names}
     return out
+
+
+def _log_times(ts: pd.Series, tz) -> pd.Series:
+    """Fetched timestamps as an in-memory log holds them: in the log's zone, in microseconds. DuckDB returns
+    a zoned column as it is; Spark returns its TIMESTAMP (an instant) naive, in the session's zone, which
+    journeylab's Spark sessions set to UTC: those are read as UTC."""
+    if getattr(ts.dt, "tz", None) is None:
+        ts = ts.dt.tz_localize("UTC")
+    return ts.dt.tz_convert(tz).astype(f"datetime64[us, {tz}]")
 
 
 def engine_dtype(values: pd.Series, dtype) -> pd.Series:

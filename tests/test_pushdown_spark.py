@@ -1,0 +1,107 @@
+"""Spark parity (issue 15): analyses that the other ``test_pushdown_*`` files check on DuckDB only give the
+in-memory results on a log that lives in Spark (local mode), and bring back narrow tables.
+
+One Spark session (conftest's) and one small lazy Spark log (module-scoped: 150 customers of ``sim``) for the
+whole file: Spark's per-query overhead, not the data, is what costs time here.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import journeylab as jl
+from conftest import lazy_copy, spark_session_or_skip
+from journeylab._core.backend import fetched
+from journeylab._kernels.cases import first_event_values
+from journeylab.features import case_attributes
+from journeylab.segments import attribute_segmentation
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def pair(sim):
+    """150 customers of ``sim.log`` in memory, and the same events as a lazy log in Spark."""
+    spark = spark_session_or_skip()
+    cases = sorted(sim.log.to_pandas()["case"].unique())[:150]
+    mem = sim.log.filter_cases(cases)
+    return mem, lazy_copy(mem, "pyspark", spark=spark)
+
+
+def _plain(x):
+    """Categories as text: an in-memory log keeps its attributes' categories, a table in an engine has none
+    (the values are compared, not the category lists)."""
+    if isinstance(x, pd.Series):
+        return _plain(x.to_frame())[x.name] if x.name is not None else _plain(x.to_frame("v"))["v"]
+    x = x.copy()
+    for c in x.columns:
+        if isinstance(x[c].dtype, pd.CategoricalDtype):
+            x[c] = x[c].astype(object).where(x[c].notna(), np.nan).astype("str")
+    if isinstance(x.index.dtype, pd.CategoricalDtype):
+        x.index = x.index.astype(str)
+    return x
+
+
+def _same(a, b, what: str) -> None:
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(_plain(a), _plain(b), check_categorical=False, check_index_type=False,
+                                      obj=what)
+    elif isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(_plain(a), _plain(b), check_categorical=False, check_index_type=False,
+                                       obj=what)
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=what)
+    else:
+        assert a == b or (pd.isna(a) and pd.isna(b)), (what, a, b)
+
+
+# --------------------------------------------------------------------------- analyses covered on DuckDB only
+
+
+def _parts(result, *names):
+    return [getattr(result, n) for n in names]
+
+
+def _peak_end(log):
+    r = jl.peak_end(log, score="csat", overall="nps", random_state=3, n_boot=10, progress=False)
+    return [r.to_frame(), r.customers, r.coefficients, r.n_excluded]
+
+
+def _seg_rules(log):
+    return jl.segment_by(log, {"app": "first_channel == 'app'", "big": "value_sum > 200"})
+
+
+CASES = {
+    "discover": lambda log, j: [jl.discover(log).to_frame(), jl.discover(log, activities=0.8, paths=0.3).to_frame()],
+    "variants and paths": lambda log, j: [jl.variants(log).to_frame(),
+                                          jl.paths(log, anchor="add_to_cart", direction="next", steps=2).to_frame()],
+    "case_attributes": lambda log, j: [case_attributes(log, journey=j)],
+    "first_event_values": lambda log, j: [first_event_values(log, c).astype("string") for c in ("region", "nps")],
+    "segments and profiles": lambda log, j: [_seg_rules(log).to_frame(), _seg_rules(log).profile(),
+                                             attribute_segmentation(log, "region").profile()],
+    "milestones": lambda log, j: _parts(jl.milestones(log, j, as_of="2025-03-15"), "table", "cases", "transitions",
+                                        "curves"),
+    "funnel sessions": lambda log, j: _parts(
+        jl.funnel(log, ["view_product", "add_to_cart", "checkout", "purchase"], window="2d", by="device",
+                  count="uniques"), "table", "attempts", "breakdown"),
+    "peak_end": lambda log, j: _peak_end(log),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_analysis_on_spark_equals_memory(pair, sim, name):
+    mem, lazy = pair
+    fn = CASES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = fn(mem, sim.journey)
+        with fetched() as f:
+            got = fn(lazy, sim.journey)
+    assert len(want) == len(got)
+    for i, (a, b) in enumerate(zip(want, got)):
+        _same(a, b, f"{name} [{i}]")
+    assert f.queries and f.largest < mem.n_events, f"{name}: fetched {f.sizes} rows of {mem.n_events} events"
