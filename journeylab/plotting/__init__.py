@@ -35,6 +35,8 @@ _PLOTS = {
     "plot_attribution": "kpi",
     "plot_attribution_comparison": "kpi",
     "plot_journey_map": "journeymap",
+    "plot_predictions": "predictions",
+    "plot_reliability": "predictions",
     "notebook_figures": "notebook",
 }
 
