@@ -111,7 +111,7 @@ __all__ = ["evaluate_rules", "Rule", "RuleActions", "STATE_FIELDS"]
 STATE_FIELDS = ("in_journey", "entries", "entered_at", "left", "left_at", "milestone", "milestone_at",
                 "stalled_at", "stalled_for", "stalled", "goal_reached", "goal_at", "last_activity",
                 "last_event_at", "since_last_event")
-_KEYS = ("name", "when", "action", "description")
+_KEYS = ("name", "when", "action", "description", "model")
 #: State fields that are lengths of time up to ``as_of``, never negative.
 _ELAPSED = ("stalled_for", "since_last_event")
 _ALIASES = {"if": "when", "condition": "when", "conditions": "when", "then": "action", "do": "action",
@@ -134,6 +134,7 @@ class Rule:
     when: Any
     action: str
     description: str = ""
+    model: str = ""
 
     def __post_init__(self):
         for key in ("name", "action"):
@@ -178,7 +179,7 @@ class Rule:
         if missing:
             raise InvalidParameterError(f"rule {cut(d.get('name', '?'))}: missing {', '.join(map(repr, missing))}; a "
                                         "rule needs name, when and action.")
-        return cls(d["name"], d["when"], d["action"], d.get("description", "") or "")
+        return cls(d["name"], d["when"], d["action"], d.get("description", "") or "", d.get("model", "") or "")
 
     def to_dict(self) -> dict:
         """The YAML form (a callable ``when`` is shown by its name)."""
@@ -186,6 +187,8 @@ class Rule:
         out = {"name": self.name, "when": when, "action": self.action}
         if self.description:
             out["description"] = self.description
+        if self.model:
+            out["model"] = self.model
         return out
 
 
@@ -203,7 +206,12 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
         rules = load_yaml(read_yaml_file(p, "rules file"), str(p))
     elif isinstance(rules, str):
         rules = load_yaml(rules, "<rules>")
-    if isinstance(rules, Mapping) and set(rules) == {"rules"}:
+    model = ""
+    if isinstance(rules, Mapping) and "rules" in rules and set(rules) <= {"rules", "model"}:
+        model = rules.get("model") or ""  # the target of the scores the rules read (jl.predict)
+        if not isinstance(model, str):
+            raise InvalidParameterError(f"rules file: model={cut(model)} must name a prediction target, e.g. "
+                                        "model: goal.")
         rules = rules["rules"]
     if isinstance(rules, (Rule, Mapping)):
         rules = [rules]
@@ -211,7 +219,8 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
         raise InvalidParameterError(f"rules={cut(rules)} must be a list of rules such as [{{'name': 'reminder', "
                                     "'when': \"stalled_at == 'payment' and stalled_for > '2d'\", "
                                     "'action': 'send_reminder'}].")
-    out = [r if isinstance(r, Rule) else Rule.from_dict(r) for r in rules]
+    out = [r if isinstance(r, Rule) else Rule.from_dict({**({"model": model} if model else {}), **r})
+           if isinstance(r, Mapping) else Rule.from_dict(r) for r in rules]
     if not out:
         raise InvalidParameterError("rules is empty; give at least one rule (name, when, action).")
     seen = set()
@@ -223,6 +232,33 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
 
 
 # --------------------------------------------------------------------------- evaluation
+
+
+def _with_scores(state: pd.DataFrame, scores, rules) -> pd.DataFrame:
+    """The state with the score columns of ``scores`` (results of :func:`~journeylab.predict`, one per
+    target); customers without a score (not in flight at the prediction's date) get none (no rule on a
+    score holds for them)."""
+    given = [] if scores is None else list(scores) if isinstance(scores, (list, tuple)) else [scores]
+    by_target = {}
+    for p in given:
+        if not all(hasattr(p, a) for a in ("scores", "target", "column")):
+            raise InvalidParameterError(f"scores={cut(p)} must be the result of jl.predict(log, journey, target=...) "
+                                        "(or a list of them).")
+        by_target[p.target] = p
+    for r in rules:
+        if r.model and r.model not in by_target:
+            have = f"scores for {sorted(by_target)}" if by_target else "no scores"
+            raise InvalidParameterError(f"rule {cut(r.name)} reads the model {cut(r.model)} but evaluate_rules got "
+                                        f"{have}; pass scores=jl.predict(log, journey, target={r.model!r}).")
+    if not by_target:
+        return state
+    state = state.copy()
+    for p in by_target.values():
+        cols = [c for c in p.scores.columns if c == p.column or c in ("remaining_low", "remaining_high",
+                                                                           "p_next_milestone")]
+        for c in cols:
+            state[c] = p.scores[c].reindex(state.index).array
+    return state
 
 
 def _fields_help(state: pd.DataFrame) -> str:
@@ -253,8 +289,11 @@ def _evaluate(rule: Rule, state: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
             near = f" Did you mean {' or '.join(map(repr, hits))}?" if hits else ""
             session = " Session variables are written `session.<column>` (in backticks)." \
                 if col.startswith("session") else ""
-            raise InvalidParameterError(f"rule {cut(rule.name)}: {cut(col)} is not a state field.{near}{session} "
-                                        + _fields_help(state))
+            score = (" Scores of a model (p_goal, p_conversion, p_attrition, remaining_time, next_milestone) "
+                     "need scores=jl.predict(log, journey, target=...) and model: <target> in the rule."
+                     if col.startswith("p_") or col in ("remaining_time", "next_milestone") else "")
+            raise InvalidParameterError(f"rule {cut(rule.name)}: {cut(col)} is not a state field.{near}{session}"
+                                        f"{score} " + _fields_help(state))
         used.append(col)
         values = state[col]
         if pd.api.types.is_timedelta64_dtype(values.dtype):
@@ -434,7 +473,7 @@ class RuleActions(Result):
 
 @checked(rules=_rules, log=LOG, journey=JOURNEY, timeout=TIMEOUT, other_journeys=JOURNEYS)  # rules first
 def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppression=None, timeout=None,
-                   other_journeys=()) -> RuleActions:
+                   other_journeys=(), scores=None) -> RuleActions:
     """The customers for whom each rule's condition holds at ``as_of``, and the action it names.
 
     Parameters
@@ -454,6 +493,11 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     exclusion, suppression, timeout, other_journeys
         As in :func:`~journeylab.goals.goal_attainment`; excluded customers and customers
         suppressed by ``as_of`` get no action.
+    scores : Predictions or list of Predictions, optional
+        Results of :func:`~journeylab.predict`: their score columns (``p_goal``, ``remaining_time``...)
+        become state fields, e.g. ``p_goal < 0.2 and stalled_for > '2d'``. A rule (or the rules file, at
+        the top level: ``model: goal`` beside ``rules:``) names the target it reads with ``model:``; a
+        named model without its scores is an error.
 
     Returns
     -------
@@ -483,7 +527,7 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     goal_ctx = None
     if journey.goal is not None:
         goal_ctx = (journey.goal, other_entries(followed, journey, other_journeys))
-    state = journey_state(followed, journey, goal_ctx=goal_ctx, log=log)
+    state = _with_scores(journey_state(followed, journey, goal_ctx=goal_ctx, log=log), scores, parsed)
     frames = []
     for rule in parsed:
         mask, used = _evaluate(rule, state)

@@ -14,12 +14,15 @@ import journeylab as jl
 from journeylab._kernels import prefixes as P
 from journeylab.exceptions import InvalidParameterError, JourneyDefinitionError
 
-OPTS = {"horizon": "10d", "every": "10d", "random_state": 0}
+OPTS = {"horizon": "7d", "every": "7d", "random_state": 0}
 
 
 @pytest.fixture(scope="module")
 def small():
-    return jl.datasets.make_journeys(900, days=120, random_state=11)
+    """Planted: half the carts and checkouts stall before going on, and 60% of the journeys that end at cart
+    or checkout end with a store purchase 0.5-6 days later - what happens next depends on where the
+    customer is (progress) and for how long (timing)."""
+    return jl.datasets.make_journeys(900, days=120, random_state=11, p_stall=0.5, p_late_purchase=0.6)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +66,7 @@ def test_a_leaky_column_does_not_leak(small):
     log = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp", channel="channel",
                          value="value")
     pl = P.journey_log(log, small.journey)
-    h = pd.Timedelta("10d")
+    h = pd.Timedelta(days=7)
     for c in pd.to_datetime(["2025-02-15", "2025-03-10", "2025-04-01"], utc=True):
         X, st = P.features_at(pl, small.journey, c)
         y = P.labels_at(pl, small.journey, c, h, "goal", st)
@@ -97,13 +100,13 @@ def test_one_example_per_customer_and_cutoff_only_in_flight(small):
     truth = small.truth.customers
     entered = truth.loc[X.index, "entered_at"]
     assert ((entered < c) | truth.loc[X.index, "excluded"]).all()  # (exclusion is not given to predict here)
-    assert not (truth.loc[X.index, "first_purchase_at"] < c - pd.Timedelta("3d")).any()
+    assert not (truth.loc[X.index, "first_purchase_at"] < c - pd.Timedelta(days=3)).any()
 
 
 def test_goal_labels_match_the_simulators_purchases(small):
     """Known answer: a customer in flight is labelled positive exactly when the simulator recorded a purchase
     for them in [c, c + horizon)."""
-    c, h = pd.Timestamp("2025-03-01", tz="UTC"), pd.Timedelta("10d")
+    c, h = pd.Timestamp("2025-03-01", tz="UTC"), pd.Timedelta(days=7)
     pl = P.journey_log(small.log, small.journey)
     _, st = P.features_at(pl, small.journey, c)
     y = P.labels_at(pl, small.journey, c, h, "goal", st)
@@ -118,16 +121,17 @@ def test_goal_labels_match_the_simulators_purchases(small):
 # --------------------------------------------------------------------------- known answers: baseline, calibration
 
 
-def test_goal_beats_the_baseline_and_is_calibrated(goal):
+def test_goal_beats_the_baseline_is_calibrated_and_ranks_the_planted_drivers(goal):
     ev = goal.evaluate()
     assert ev.value("auc") > ev.value("auc", "baseline") + 0.02
+    assert set(goal.importance["group"][:2]) == {"progress", "timing"}
     assert ev.value("brier") <= ev.value("brier", "baseline")
     cal = ev.calibration[ev.calibration["source"] == "model"]
     w = cal["examples"] / cal["examples"].sum()
     ece = float((w * (cal["predicted"] - cal["observed"]).abs()).sum())
-    assert ece < 0.05
+    assert ece < 0.06
     mean_gap = abs((w * cal["predicted"]).sum() - (w * cal["observed"]).sum())
-    assert mean_gap < 0.03
+    assert mean_gap < 0.04
 
 
 def test_next_milestone_ranks_the_planted_drivers_on_top(nxt):
@@ -135,8 +139,7 @@ def test_next_milestone_ranks_the_planted_drivers_on_top(nxt):
     customer's attributes barely do (attribute_strength acts through the segment)."""
     ev = nxt.evaluate()
     assert ev.value("auc") > ev.value("auc", "baseline")
-    top = list(nxt.importance["group"][:2])
-    assert set(top) <= {"timing", "progress", "activity"} and "timing" in list(nxt.importance["group"][:3])
+    assert set(nxt.importance["group"][:2]) == {"timing", "progress"}
     assert nxt.importance.set_index("group").loc["timing", "importance"] > 0.02
 
 
@@ -152,7 +155,7 @@ def test_scores_reasons_and_effects(goal, small):
     assert abs(row[f"effect:{first}"]) == max(abs(row[c]) for c in effects)
     # the customers scored are those in flight at as_of
     st = jl.evaluate_rules(small.log, small.journey, [{"name": "x", "when": "in_journey == true",
-                                                       "action": "a"}]).state
+                                                       "action": "a"}], timeout="30d").state
     flight = st.index[st["in_journey"] & ~st["goal_reached"]]
     assert set(sc.index) == set(flight)
 
@@ -195,13 +198,15 @@ def test_duckdb_gives_the_same_features_and_fetches_only_the_journeys_events(sma
 # --------------------------------------------------------------------------- errors
 
 
-def test_errors(small):
+def test_errors(small, goal):
     with pytest.raises(InvalidParameterError, match="target='churn' is not allowed"):
         jl.predict(small.log, small.journey, target="churn")
     with pytest.raises(InvalidParameterError, match="model='logistic' is for the classification targets"):
         jl.predict(small.log, small.journey, target="remaining_time", model="logistic")
     with pytest.raises(InvalidParameterError, match="fewer than 5; use a shorter horizon"):
         jl.predict(small.log, small.journey, horizon="60d")
+    with pytest.raises(InvalidParameterError, match="timeout"):
+        jl.predict(small.log, small.journey, timeout="a while")
     with pytest.raises(InvalidParameterError, match="horizon"):
         jl.predict(small.log, small.journey, horizon="soon")
     d = small.journey.to_dict()
@@ -209,4 +214,35 @@ def test_errors(small):
     with pytest.raises(JourneyDefinitionError, match="has no goal, so target='goal'"):
         jl.predict(small.log, jl.Journey.from_dict(d), target="goal")
     with pytest.raises(InvalidParameterError, match="not evaluated for target"):
-        jl.predict(small.log, small.journey, **OPTS).evaluate().value("mae_h")
+        goal.evaluate().value("mae_h")
+
+
+# --------------------------------------------------------------------------- rules read the scores
+
+RULES = """
+model: goal
+rules:
+  - name: call back
+    when: "p_goal < 0.2 and stalled_for > '2d'"
+    action: call_back
+"""
+
+
+def test_rules_read_the_scores(goal, small):
+    due = jl.evaluate_rules(small.log, small.journey, RULES, scores=goal, timeout="30d")
+    sc = goal.scores
+    want = sc.index[(sc["p_goal"] < 0.2) & (sc["stalled_for"] > pd.Timedelta(days=2))]
+    assert len(want) > 0
+    assert sorted(due.actions["customer"]) == sorted(want)
+    assert due.rules[0].model == "goal" and (due.actions["action"] == "call_back").all()
+    assert due.actions["reason"].str.contains("p_goal = ").all()
+
+
+def test_rules_without_their_scores_are_refused(goal, small):
+    with pytest.raises(InvalidParameterError, match="reads the model 'goal' but evaluate_rules got no scores"):
+        jl.evaluate_rules(small.log, small.journey, RULES)
+    plain = [{"name": "r", "when": "p_goal < 0.2", "action": "a"}]
+    with pytest.raises(InvalidParameterError, match="need scores=jl.predict"):
+        jl.evaluate_rules(small.log, small.journey, plain)
+    with pytest.raises(InvalidParameterError, match="must be the result of jl.predict"):
+        jl.evaluate_rules(small.log, small.journey, plain, scores=pd.DataFrame())

@@ -41,6 +41,12 @@ def _sample():
 RULES = dict(exclusion=jl.Criteria(conditions="employee == true"), suppression="unsubscribe", timeout="2d")
 
 
+@lru_cache(maxsize=1)
+def _predictions():
+    log, _, journey = _sample()
+    return jl.predict(log, journey, horizon="14d", every="21d", random_state=0)
+
+
 def _make(name):
     log, sessions, journey = _sample()
     goal = journey.goal.activity if hasattr(journey.goal, "activity") else "purchase"
@@ -67,13 +73,16 @@ def _make(name):
         "AttributionComparison": lambda: jl.compare_attribution(log, conversion=goal, random_state=0, n_boot=20),
         "ChannelMix": lambda: jl.channel_mix(log),
         "JourneyMap": lambda: jl.journey_map(log, journey, kpi="nps"),
+        "Predictions": lambda: _predictions(),
+        "PredictionEvaluation": lambda: _predictions().evaluate(),
     }
     return makers[name]()
 
 
 RESULTS = ["ProcessMap", "Variants", "Paths", "Model", "Conformance", "Funnel", "Milestones", "Segmentation",
            "SegmentComparison", "GoalAttainment", "ABTest", "RuleActions", "SurveyScore", "TouchpointScores",
-           "PeakEnd", "ContactPeaks", "Attribution", "AttributionComparison", "ChannelMix", "JourneyMap"]
+           "PeakEnd", "ContactPeaks", "Attribution", "AttributionComparison", "ChannelMix", "JourneyMap",
+           "Predictions", "PredictionEvaluation"]
 
 @lru_cache(maxsize=None)
 def result(name):

@@ -51,8 +51,8 @@ def plot_reliability(evaluation, *, ax=None):
     Examples
     --------
     >>> import journeylab as jl
-    >>> s = jl.datasets.make_journeys(1500, random_state=7)
-    >>> p = jl.predict(s.log, s.journey, random_state=0)
+    >>> s = jl.datasets.make_journeys(900, days=120, random_state=11, p_stall=0.5, p_late_purchase=0.6)
+    >>> p = jl.predict(s.log, s.journey, horizon="7d", random_state=0)
     >>> ax = plot_reliability(p.evaluate())
     """
     ax = _new_ax(ax)
@@ -144,8 +144,8 @@ def plot_predictions(pred, *, ax=None, kind: str = "all"):
     Examples
     --------
     >>> import journeylab as jl
-    >>> s = jl.datasets.make_journeys(1500, random_state=7)
-    >>> axes = plot_predictions(jl.predict(s.log, s.journey, random_state=0))
+    >>> s = jl.datasets.make_journeys(900, days=120, random_state=11, p_stall=0.5, p_late_purchase=0.6)
+    >>> axes = plot_predictions(jl.predict(s.log, s.journey, horizon="7d", random_state=0))
     >>> len(axes)
     3
     """
