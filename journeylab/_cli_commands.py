@@ -29,7 +29,7 @@ from .exceptions import FileFormatError, JourneylabError
 from .reporting import many_files, resolve_engine
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_ERROR", "load_log", "log_from", "classifier_arg", "journey_from",
-           "cmd_summary", "cmd_validate", "cmd_variants", "cmd_conformance", "cmd_report"]
+           "cmd_summary", "cmd_validate", "cmd_variants", "cmd_conformance", "cmd_predict", "cmd_report"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -443,6 +443,39 @@ def _deviation_text(devs) -> str:
     return "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items()) or "-"
 
 
+# --------------------------------------------------------------------------- predict
+
+
+def cmd_predict(args) -> int:
+    import io
+
+    from ._core.io import atomic_write, check_output
+    from .predictions import predict
+
+    log = log_from(args)
+    journey = journey_from(args.journey)
+    check_output(args.out, name="--out", example="scores.parquet")
+    pred = predict(log, journey, target=args.target, as_of=args.as_of, horizon=args.horizon, model=args.model)
+    scores = pred.to_frame()
+    scores["customer"] = scores["customer"].astype(str)
+    buf = io.BytesIO()
+    scores.to_parquet(buf, index=False)
+    path = atomic_write(args.out, buf.getvalue(), name="--out", example="scores.parquet")
+    ev = pred.evaluate().metrics
+    if args.json:
+        print_json({"journey": journey.name, "target": args.target, "as_of": str(pred.as_of),
+                    "horizon": args.horizon, "model": args.model, "scored": len(scores), "out": str(path),
+                    "metrics": [{"metric": r.metric, "model": r.model, "baseline": r.baseline}
+                                for r in ev.itertuples()]})
+        return EXIT_OK
+    print(f"{pred!r}")
+    header = ["metric", "model", "baseline"]
+    print(format_table(header, [[r.metric, f"{r.model:.3f}", f"{r.baseline:.3f}"] for r in ev.itertuples()],
+                       right=header[1:]))
+    print(f"{count(len(scores))} scores written to {path}")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -450,7 +483,7 @@ def cmd_report(args) -> int:
     from . import reporting
 
     path = reporting.report(args.log, engine=args.engine, engine_threshold=args.engine_threshold, journey=args.journey, out=args.out, pdf=args.pdf, title=args.title,
-                            segment_by=args.segment_by, case=args.case, activity=args.activity,
+                            segment_by=args.segment_by, predict=args.predict, case=args.case, activity=args.activity,
                             timestamp=args.timestamp, channel=args.channel, customer=args.customer,
                             resource=args.resource, lifecycle=args.lifecycle, value=args.value, sep=args.sep,
                             tz=args.tz, on_invalid="drop" if args.drop_invalid else None,

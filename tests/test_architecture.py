@@ -37,7 +37,7 @@ LAYERS: list[tuple[str, list[str]]] = [
                   "plotting.paths", "plotting.model", "plotting.conformance", "plotting.segments", "plotting.goals",
                   "plotting.kpi", "plotting.journeymap", "plotting.predictions", "plotting.notebook", "plotting"]),
     ("widgets", ["widgets._common", "widgets.process", "widgets.happy_path", "widgets.segments", "widgets"]),
-    ("report", ["_report.html", "_report.data", "_report.experience", "_report.segments", "_report.happy_path", "_report.sections",
+    ("report", ["_report.html", "_report.data", "_report.experience", "_report.segments", "_report.happy_path", "_report.predictions", "_report.sections",
                 "_report.browser", "_report"]),
     ("top", ["reporting", "__init__", "_cli_text", "_cli_commands", "cli", "__main__", "templates"]),
 ]

@@ -246,3 +246,43 @@ def test_rules_without_their_scores_are_refused(goal, small):
         jl.evaluate_rules(small.log, small.journey, plain)
     with pytest.raises(InvalidParameterError, match="must be the result of jl.predict"):
         jl.evaluate_rules(small.log, small.journey, plain, scores=pd.DataFrame())
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_predict_writes_the_scores(tmp_path, capsys):
+    import json
+
+    from journeylab import cli
+
+    tiny = jl.datasets.make_journeys(300, days=70, random_state=2, p_stall=0.5, p_late_purchase=0.6)
+    events = tmp_path / "events.parquet"
+    tiny.log.to_pandas().to_parquet(events)
+    journey = tmp_path / "journey.yaml"
+    tiny.journey.to_yaml(journey)
+    out = tmp_path / "scores.parquet"
+    code = cli.main(["predict", str(events), "--case", "case", "--activity", "activity", "--timestamp",
+                     "timestamp", "--channel", "channel", "--journey", str(journey), "--horizon", "7d",
+                     "--out", str(out), "--json"])
+    printed, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(printed)
+    scores = pd.read_parquet(out)
+    assert data["scored"] == len(scores) > 0 and data["target"] == "goal"
+    assert {"customer", "p_goal", "baseline", "milestone", "reasons"} <= set(scores.columns)
+    assert scores["p_goal"].between(0, 1).all()
+    assert cli.main(["predict", str(events), "--case", "case", "--activity", "activity", "--timestamp",
+                     "timestamp", "--journey", str(journey), "--out", str(tmp_path / "no" / "x.parquet")]) == 2
+
+
+def test_report_section_says_what_is_missing():
+    from journeylab._report.sections import prediction_sections
+
+    log = jl.datasets.load_example()
+    assert "Give a journey" in prediction_sections(log, None)[0]
+    j = jl.Journey.from_dict({"name": "claim", "milestones": [{"name": "register", "activities": ["register request"]},
+                                                               {"name": "pay", "activities": ["pay compensation"]}],
+                              "goal": {"type": "custom", "activity": "pay compensation"}})
+    html = prediction_sections(log, j)[0]
+    assert "Not computed" in html and "cut-off date" in html and "<h2>" in html
