@@ -273,7 +273,8 @@ def test_cli_predict_writes_the_scores(tmp_path, capsys):
     assert {"customer", "p_goal", "baseline", "milestone", "reasons"} <= set(scores.columns)
     assert scores["p_goal"].between(0, 1).all()
     assert cli.main(["predict", str(events), "--case", "case", "--activity", "activity", "--timestamp",
-                     "timestamp", "--journey", str(journey), "--out", str(tmp_path / "no" / "x.parquet")]) == 2
+                     "timestamp", "--journey", str(journey), "--horizon", "soon"]) == 2
+    assert "horizon" in capsys.readouterr().err
 
 
 def test_report_section_says_what_is_missing():
