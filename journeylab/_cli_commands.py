@@ -483,12 +483,13 @@ def cmd_report(args) -> int:
     from . import reporting
 
     path = reporting.report(args.log, engine=args.engine, engine_threshold=args.engine_threshold, journey=args.journey, out=args.out, pdf=args.pdf, title=args.title,
-                            segment_by=args.segment_by, predict=args.predict, case=args.case, activity=args.activity,
+                            segment_by=args.segment_by, case=args.case, activity=args.activity,
                             timestamp=args.timestamp, channel=args.channel, customer=args.customer,
                             resource=args.resource, lifecycle=args.lifecycle, value=args.value, sep=args.sep,
                             tz=args.tz, on_invalid="drop" if args.drop_invalid else None,
                             classifier=classifier_arg(args.classifier), encoding=args.encoding,
-                            deduplicate=args.deduplicate, timeout=args.timeout, progress=True)
+                            deduplicate=args.deduplicate, timeout=args.timeout, progress=True,
+                            **({"predict": True} if args.predict else {}))
     print(f"wrote {path}")
     if args.pdf:
         print(f"wrote {args.pdf}")

@@ -1,10 +1,12 @@
 """jl.predict: in-flight predictions - no leakage, time split, known answers of the simulator, the baseline,
 calibration, lazy logs, errors.
 
-Cheap by design: one simulated log of 900 customers over 120 days, cut-offs every 10 days, and the features
+Cheap by design: one simulated log of 900 customers over 120 days, cut-offs every 7 days, and the features
 of each cut-off kept in the log's cache, so that the targets share them."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -287,3 +289,12 @@ def test_report_section_says_what_is_missing():
                               "goal": {"type": "custom", "activity": "pay compensation"}})
     html = prediction_sections(log, j)[0]
     assert "Not computed" in html and "cut-off date" in html and "<h2>" in html
+
+
+def test_cli_report_passes_predict(monkeypatch, tmp_path):
+    from journeylab import cli
+
+    calls = []
+    monkeypatch.setattr(jl.reporting, "report", lambda log=None, **kw: calls.append(kw) or Path(kw["out"]))
+    assert cli.main(["report", "--out", str(tmp_path / "r.html"), "--predict"]) == 0
+    assert calls[0]["predict"] is True
