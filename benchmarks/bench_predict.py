@@ -47,8 +47,8 @@ def _child(n: int, every: str) -> dict:
     p = pred.model.predict_proba(X)[:, 1]
     score = time.perf_counter() - t0
     return {"customers": n, "events": log.n_events, "train_s": round(train, 1), "score_s": round(score, 1),
-            "cutoffs": int(len(pred.cutoffs)), "examples": int(pred.cutoffs["examples"].sum()),
-            "scored": int(len(p)), "auc": round(pred.evaluate().value("auc"), 3),
+            "cutoffs": len(pred.cutoffs), "examples": int(pred.cutoffs["examples"].sum()),
+            "scored": len(p), "auc": round(pred.evaluate().value("auc"), 3),
             "auc_baseline": round(pred.evaluate().value("auc", "baseline"), 3),
             "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 

@@ -35,8 +35,7 @@ On a lazy log (DuckDB, Spark) the engine sends back the journey's own events (en
 goal) projected to the key columns and the attribute columns of at most 50 distinct values (identifiers
 are left out); the examples are then built in memory from that projection, as for a log in memory.
 
-Size: the public function, two result classes with their tables, plot dispatch and the rules' score
-variables; the computations live in ``_kernels/prefixes.py`` and ``_kernels/learners.py``.
+The computations live in ``_kernels/prefixes.py`` (examples) and ``_kernels/learners.py`` (models).
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ def test_the_split_is_by_time(goal):
 def test_one_example_per_customer_and_cutoff_only_in_flight(small):
     c = pd.Timestamp("2025-03-01", tz="UTC")
     pl = P.journey_log(small.log, small.journey)
-    X, st = P.features_at(pl, small.journey, c)
+    X, _ = P.features_at(pl, small.journey, c)
     assert X.index.is_unique
     # in flight: entered before c and not credited with the goal before c (simulator's truth)
     truth = small.truth.customers

@@ -5,7 +5,10 @@ customers in flight most and least likely to reach the goal."""
 from __future__ import annotations
 
 from ..exceptions import JourneylabError
-from .html import figure as _figure, note as _note, section as _section, table as _table
+from .html import figure as _figure
+from .html import note as _note
+from .html import section as _section
+from .html import table as _table
 
 __all__ = ["prediction_sections"]
 

@@ -109,7 +109,7 @@ def _scores(pred, ax):
     else:
         values = sc[col]
         label = f"predicted {col}"
-    groups = [m for m in pd.unique(sc["milestone"].astype(object)) if m is not None and m == m]
+    groups = [m for m in pd.unique(sc["milestone"].astype(object)) if isinstance(m, str)]
     data = [np.asarray(values[sc["milestone"] == m], dtype=float) for m in groups]
     data = [d[np.isfinite(d)] for d in data]
     keep = [i for i, d in enumerate(data) if len(d)]
