@@ -29,7 +29,7 @@ from .exceptions import FileFormatError, JourneylabError
 from .reporting import many_files, resolve_engine
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_ERROR", "load_log", "log_from", "classifier_arg", "journey_from",
-           "cmd_summary", "cmd_validate", "cmd_variants", "cmd_conformance", "cmd_drivers", "cmd_report"]
+           "cmd_summary", "cmd_validate", "cmd_variants", "cmd_conformance", "cmd_drivers", "cmd_predict", "cmd_report"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -492,6 +492,39 @@ def _deviation_text(devs) -> str:
     return "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items()) or "-"
 
 
+# --------------------------------------------------------------------------- predict
+
+
+def cmd_predict(args) -> int:
+    import io
+
+    from ._core.io import atomic_write, check_output
+    from .predictions import predict
+
+    log = log_from(args)
+    journey = journey_from(args.journey)
+    check_output(args.out, name="--out", example="scores.parquet")
+    pred = predict(log, journey, target=args.target, as_of=args.as_of, horizon=args.horizon, model=args.model)
+    scores = pred.to_frame()
+    scores["customer"] = scores["customer"].astype(str)
+    buf = io.BytesIO()
+    scores.to_parquet(buf, index=False)
+    path = atomic_write(args.out, buf.getvalue(), name="--out", example="scores.parquet")
+    ev = pred.evaluate().metrics
+    if args.json:
+        print_json({"journey": journey.name, "target": args.target, "as_of": str(pred.as_of),
+                    "horizon": args.horizon, "model": args.model, "scored": len(scores), "out": str(path),
+                    "metrics": [{"metric": r.metric, "model": r.model, "baseline": r.baseline}
+                                for r in ev.itertuples()]})
+        return EXIT_OK
+    print(f"{pred!r}")
+    header = ["metric", "model", "baseline"]
+    print(format_table(header, [[r.metric, f"{r.model:.3f}", f"{r.baseline:.3f}"] for r in ev.itertuples()],
+                       right=header[1:]))
+    print(f"{count(len(scores))} scores written to {path}")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -504,7 +537,8 @@ def cmd_report(args) -> int:
                             resource=args.resource, lifecycle=args.lifecycle, value=args.value, sep=args.sep,
                             tz=args.tz, on_invalid="drop" if args.drop_invalid else None,
                             classifier=classifier_arg(args.classifier), encoding=args.encoding,
-                            deduplicate=args.deduplicate, timeout=args.timeout, progress=True)
+                            deduplicate=args.deduplicate, timeout=args.timeout, progress=True,
+                            **({"predict": True} if args.predict else {}))
     print(f"wrote {path}")
     if args.pdf:
         print(f"wrote {args.pdf}")

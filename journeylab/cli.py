@@ -143,6 +143,12 @@ _COMMANDS = {
                 "journeylab drivers log.parquet --case customer_id --activity activity --timestamp timestamp \\\n"
                 "      --journey journey.yaml --at purchase\n"
                 "  journeylab drivers log.xes --journey journey.yaml --outcome checkout --adjust --json"),
+    "predict": ("score the customers still in a journey (jl.predict) and write the scores",
+                "Learn from the journey's past (prefixes cut at past dates, split by time) and score the customers "
+                "in flight at --as-of: the probability of the target within --horizon (or the remaining time), "
+                "the baseline, the current milestone and the reasons, written atomically as Parquet.",
+                "journeylab predict log.parquet --journey journey.yaml --as-of 2025-06-01 --out scores.parquet\n"
+                "  journeylab predict log.xes --journey journey.yaml --target attrition --horizon 7d --json"),
     "report": ("write an HTML report of a log (and a PDF)",
                "Write a self-contained HTML report of a log (default: the bundled sample and its journey), and "
                "optionally print it to PDF.",
@@ -243,12 +249,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add adjusted odds ratios (penalised logistic regression, 100 bootstrap refits; slower)")
     _add_common(p)
     p.set_defaults(command="drivers")
+    p = add("predict")
+    _add_log_args(p)
+    p.add_argument("--journey", required=True, metavar="YAML", help="journey definition (YAML file)")
+    p.add_argument("--as-of", default=None, metavar="DATE", help="the scoring date (default: the last event)")
+    p.add_argument("--target", default="goal",
+                   choices=["goal", "conversion", "attrition", "remaining_time", "next_milestone"],
+                   help="what to predict (default goal)")
+    p.add_argument("--horizon", default="14d", metavar="DURATION", help="how far ahead (default 14d)")
+    p.add_argument("--model", default="gbm", choices=["gbm", "logistic"], help="the model (default gbm)")
+    p.add_argument("--out", default="scores.parquet", metavar="PARQUET",
+                   help="output Parquet file (default scores.parquet)")
+    _add_common(p)
+    p.set_defaults(command="predict")
 
     p = add("report")
     _add_log_args(p, optional=True)
     p.add_argument("--journey", default=None, metavar="YAML",
                    help="journey definition (YAML file); default: the sample's journey with the sample, else none")
     p.add_argument("--segment-by", default=None, metavar="COLUMN", help="compare segments by this column")
+    p.add_argument("--predict", action="store_true",
+                   help="add a section of predictions for the customers in flight (jl.predict on the goal)")
     p.add_argument("--title", default=None, help="report title")
     p.add_argument("--out", default="build/report.html", metavar="HTML",
                    help="output HTML file (default build/report.html)")

@@ -383,12 +383,12 @@ def _run_here(params: dict, *, progress: bool) -> str:
 
 
 @checked(top_variants=Int(minimum=1, example=10), segment_by=Optional(TEXT), progress=BOOL, deduplicate=BOOL,
-         timeout=Optional(_seconds))
+         timeout=Optional(_seconds), predict=BOOL)
 def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: str | None = None,
            segment_by: str | None = None, top_variants: int = 10, progress: bool = True,
            timeout: int | None = 1800, engine: str | None = None, engine_threshold="500MB", case=None, activity=None, timestamp=None, channel=None, customer=None,
            resource=None, lifecycle=None, value=None, sep=None, tz=None, on_invalid: str | None = None,
-           deduplicate: bool = False, classifier=None, encoding: str | None = None) -> Path:
+           deduplicate: bool = False, classifier=None, encoding: str | None = None, predict: bool = False) -> Path:
     """Write a self-contained HTML report of an event log (and optionally a PDF of it).
 
     Sections: data overview and quality warnings; process map, variants and top paths;
@@ -423,6 +423,8 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
         table of the active Spark session or of a local one), "memory" (pandas); None: "duckdb"
         for Parquet larger than ``engine_threshold`` (e.g. ``"500MB"``) or a folder of part files,
         "memory" otherwise. A lazy EventLog stays where it lives. The appendix says which ran.
+    predict : add a section of predictions for the customers in flight (:func:`journeylab.predict` on the
+        journey's goal, 14-day horizon: held-out metrics against the baseline, figures, the top scores).
     case, activity, timestamp, channel, customer, resource, lifecycle, value, sep, tz, on_invalid, deduplicate, \
 classifier, encoding : the reading options when ``log`` is a path (see :func:`journeylab.read_csv`,
         :func:`journeylab.read_xes`).
@@ -471,9 +473,9 @@ classifier, encoding : the reading options when ``log`` is a path (see :func:`jo
         shown = {"log": label, **options,
                  "journey": journey_source or ("the sample's journey" if log is None else None),
                  "segment_by": segment_by, "top_variants": top_variants, "title": title,
-                 "engine": log.backend if lazy else where}
+                 "engine": log.backend if lazy else where, "predict": predict}
         params = {**handover, "journey_yaml": journey_yaml, "journey_source": journey_source,
-                  "segment_by": segment_by, "top_variants": top_variants, "input_label": label,
+                  "segment_by": segment_by, "top_variants": top_variants, "input_label": label, "predict": predict,
                   "input_hash": digest, "run_params": shown}
         if lazy:
             body = _run_here(params, progress=progress)

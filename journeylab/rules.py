@@ -93,15 +93,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._core.warn import warn
 from ._core.formatting import cut, format_duration
 from ._core.io import atomic_write, check_output, csv_text
 from ._core.names import closest, did_you_mean
 from ._core.results import FrozenMap, Result
 from ._core.validation import JOURNEY, LOG, checked, to_timedelta
-from ._kernels.crediting import credit, latest_values
 from ._kernels.entries import JOURNEYS, TIMEOUT, follow, other_entries
-from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
+from ._kernels.journey_state import journey_state
+from .exceptions import InvalidParameterError, JourneyDefinitionError
 from ._yaml import load_yaml, read_yaml_file
 from .journey import parse_conditions
 
@@ -112,7 +111,7 @@ __all__ = ["evaluate_rules", "Rule", "RuleActions", "STATE_FIELDS"]
 STATE_FIELDS = ("in_journey", "entries", "entered_at", "left", "left_at", "milestone", "milestone_at",
                 "stalled_at", "stalled_for", "stalled", "goal_reached", "goal_at", "last_activity",
                 "last_event_at", "since_last_event")
-_KEYS = ("name", "when", "action", "description")
+_KEYS = ("name", "when", "action", "description", "model")
 #: State fields that are lengths of time up to ``as_of``, never negative.
 _ELAPSED = ("stalled_for", "since_last_event")
 _ALIASES = {"if": "when", "condition": "when", "conditions": "when", "then": "action", "do": "action",
@@ -135,6 +134,7 @@ class Rule:
     when: Any
     action: str
     description: str = ""
+    model: str = ""
 
     def __post_init__(self):
         for key in ("name", "action"):
@@ -179,7 +179,7 @@ class Rule:
         if missing:
             raise InvalidParameterError(f"rule {cut(d.get('name', '?'))}: missing {', '.join(map(repr, missing))}; a "
                                         "rule needs name, when and action.")
-        return cls(d["name"], d["when"], d["action"], d.get("description", "") or "")
+        return cls(d["name"], d["when"], d["action"], d.get("description", "") or "", d.get("model", "") or "")
 
     def to_dict(self) -> dict:
         """The YAML form (a callable ``when`` is shown by its name)."""
@@ -187,6 +187,8 @@ class Rule:
         out = {"name": self.name, "when": when, "action": self.action}
         if self.description:
             out["description"] = self.description
+        if self.model:
+            out["model"] = self.model
         return out
 
 
@@ -204,7 +206,12 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
         rules = load_yaml(read_yaml_file(p, "rules file"), str(p))
     elif isinstance(rules, str):
         rules = load_yaml(rules, "<rules>")
-    if isinstance(rules, Mapping) and set(rules) == {"rules"}:
+    model = ""
+    if isinstance(rules, Mapping) and "rules" in rules and set(rules) <= {"rules", "model"}:
+        model = rules.get("model") or ""  # the target of the scores the rules read (jl.predict)
+        if not isinstance(model, str):
+            raise InvalidParameterError(f"rules file: model={cut(model)} must name a prediction target, e.g. "
+                                        "model: goal.")
         rules = rules["rules"]
     if isinstance(rules, (Rule, Mapping)):
         rules = [rules]
@@ -212,7 +219,8 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
         raise InvalidParameterError(f"rules={cut(rules)} must be a list of rules such as [{{'name': 'reminder', "
                                     "'when': \"stalled_at == 'payment' and stalled_for > '2d'\", "
                                     "'action': 'send_reminder'}].")
-    out = [r if isinstance(r, Rule) else Rule.from_dict(r) for r in rules]
+    out = [r if isinstance(r, Rule) else Rule.from_dict({**({"model": model} if model else {}), **r})
+           if isinstance(r, Mapping) else Rule.from_dict(r) for r in rules]
     if not out:
         raise InvalidParameterError("rules is empty; give at least one rule (name, when, action).")
     seen = set()
@@ -223,109 +231,34 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
     return tuple(out)
 
 
-# --------------------------------------------------------------------------- journey state
-
-
-def _state(followed, journey, *, goal_ctx, log=None) -> pd.DataFrame:
-    """Per customer in the journey: the state fields (see the module docstring); ``goal_ctx`` is the
-    journey's goal and the entries of the other journeys with that goal (or None without a goal). For a lazy
-    ``log`` the latest event and values per customer come from the engine (``latest_values``)."""
-    df, unit, as_of = followed.events, followed.unit, followed.as_of
-    stints = followed.entries
-    supp = followed.suppressed_at
-    tdtype = df["timestamp"].dtype
-    last = stints.groupby("customer", sort=False).tail(1).set_index("customer")
-    last = last[~last.index.isin(supp.index[supp <= as_of]) & (last["left"] != "suppressed").to_numpy()]
-    idx = pd.Index(last.index, dtype=object, name="customer")
-
-    def arr(series: pd.Series, fill=None):
-        """``series`` aligned on the customers, as an array (no index alignment afterwards)."""
-        out = series.reindex(idx) if fill is None else series.reindex(idx, fill_value=fill)
-        return out.array
-
-    cols: dict[str, Any] = {}
-    cols["in_journey"] = (last["left"] == "active").to_numpy()
-    cols["entries"] = arr(stints.groupby("customer", sort=False).size(), 0).astype(np.int64)
-    cols["entered_at"] = last["entered_at"].array
-    cols["left"] = last["left"].to_numpy(dtype=object)
-    cols["left_at"] = last["left_at"].array
-
-    # events of the current entry
-    mine = df[df[unit].isin(idx)]
-    start = mine[unit].map(last["entered_at"])
-    end = mine[unit].map(last["left_at"]).fillna(as_of)
-    cur = mine[((mine["timestamp"] >= start) & (mine["timestamp"] <= end)).to_numpy()]
-    codes = journey.milestone_of(cur).cat.codes.to_numpy()
-    names = [m.name for m in journey.milestones]
-    keep = codes >= 0
-    ms = pd.DataFrame({"customer": cur[unit].to_numpy()[keep], "code": codes[keep],
-                       "t": cur["timestamp"].array[keep]})
-    n = len(idx)
-    if len(ms):
-        who, code = ms["customer"].to_numpy(), ms["code"].to_numpy()
-        newrun = np.r_[True, (who[1:] != who[:-1]) | (code[1:] != code[:-1])]
-        ms["run"] = np.cumsum(newrun)
-        last_run = ms.groupby("customer", sort=False)["run"].transform("max").to_numpy()
-        lr = ms[ms["run"].to_numpy() == last_run]
-        arrive = lr.groupby("customer", sort=False).agg(code=("code", "first"), t=("t", "min")).reindex(idx)
-        name_arr = np.asarray(names + [None], dtype=object)
-        mcode = arrive["code"].fillna(-1).to_numpy(dtype=np.int64)
-        milestone = name_arr[mcode]  # -1 -> None
-        milestone_at = pd.Series(arrive["t"].array, index=idx).astype(tdtype)
-        reached = ms.groupby(["customer", "code"]).size().unstack(fill_value=0).reindex(idx, fill_value=0)
-    else:
-        milestone = np.full(n, None, dtype=object)
-        milestone_at = pd.Series(pd.NaT, index=idx, dtype=tdtype)
-        reached = pd.DataFrame(index=idx)
-    cols["milestone"] = milestone
-    cols["milestone_at"] = milestone_at.array
-    for i, name in enumerate(names):
-        cols[f"reached_{name}"] = (reached[i].to_numpy() > 0) if i in reached.columns else np.zeros(n, dtype=bool)
-    inside = cols["in_journey"]
-    stalled_at = np.where(inside, milestone, None).astype(object)
-    stalled_for = (as_of - milestone_at).where(inside & pd.notna(milestone))
-    limit = pd.to_timedelta(pd.Series([journey.stall_after.get(m) if isinstance(m, str) else None
-                                       for m in stalled_at], index=idx, dtype=object))
-    cols["stalled_at"] = stalled_at
-    cols["stalled_for"] = stalled_for.array
-    cols["stalled"] = (stalled_for > limit).to_numpy(dtype=bool, na_value=False)
-
-    # the goal
-    if goal_ctx is not None:
-        goal, others = goal_ctx
-        credited, _ = credit(followed, goal, others)
-        cols["goal_reached"] = arr(credited["credited"], False).to_numpy(dtype=bool)
-        cols["goal_at"] = arr(credited["credited_at"])
-    else:
-        cols["goal_reached"] = np.zeros(n, dtype=bool)
-        cols["goal_at"] = pd.array([pd.NaT] * n, dtype=tdtype)
-
-    # the latest event, attributes (profile) and session variables
-    if lazy := (log is not None and log.is_lazy):
-        attrs, lastev, prof_all, sess_all = latest_values(log, unit, as_of, last.set_axis(idx))
-    else:
-        lastev = mine.groupby(unit, sort=False).tail(1).set_index(unit).reindex(idx)
-        attrs = [c for c in df.columns if c not in ("case", "activity", "timestamp", "_seq", unit)]
-    cols["last_activity"] = lastev["activity"].to_numpy(dtype=object)
-    cols["last_event_at"] = lastev["timestamp"].array
-    cols["since_last_event"] = (as_of - lastev["timestamp"]).array
-    clash = [c for c in attrs if c in cols or c.startswith("reached_")]
-    if clash:
-        warn(f"attribute(s) {clash} have the name of a journey state field; in rules the name means the "
-                      "state field (the attribute's value in the current entry is `session.<name>`).", DataQualityWarning)
-    profile = [c for c in attrs if c not in clash]
-    if profile:
-        prof = prof_all[profile] if lazy else mine.groupby(unit, sort=False)[profile].last().reindex(idx)
-        for c in profile:
-            cols[c] = prof[c].array
-    if attrs:
-        sess = sess_all if lazy else cur.groupby(unit, sort=False)[attrs].last().reindex(idx)
-        for c in attrs:
-            cols[f"session.{c}"] = sess[c].array
-    return pd.DataFrame(cols, index=idx)
-
-
 # --------------------------------------------------------------------------- evaluation
+
+
+def _with_scores(state: pd.DataFrame, scores, rules) -> pd.DataFrame:
+    """The state with the score columns of ``scores`` (results of :func:`~journeylab.predict`, one per
+    target); customers without a score (not in flight at the prediction's date) get none (no rule on a
+    score holds for them)."""
+    given = [] if scores is None else list(scores) if isinstance(scores, (list, tuple)) else [scores]
+    by_target = {}
+    for p in given:
+        if not all(hasattr(p, a) for a in ("scores", "target", "column")):
+            raise InvalidParameterError(f"scores={cut(p)} must be the result of jl.predict(log, journey, target=...) "
+                                        "(or a list of them).")
+        by_target[p.target] = p
+    for r in rules:
+        if r.model and r.model not in by_target:
+            have = f"scores for {sorted(by_target)}" if by_target else "no scores"
+            raise InvalidParameterError(f"rule {cut(r.name)} reads the model {cut(r.model)} but evaluate_rules got "
+                                        f"{have}; pass scores=jl.predict(log, journey, target={r.model!r}).")
+    if not by_target:
+        return state
+    state = state.copy()
+    for p in by_target.values():
+        cols = [c for c in p.scores.columns if c == p.column or c in ("remaining_low", "remaining_high",
+                                                                           "p_next_milestone")]
+        for c in cols:
+            state[c] = p.scores[c].reindex(state.index).array
+    return state
 
 
 def _fields_help(state: pd.DataFrame) -> str:
@@ -356,8 +289,11 @@ def _evaluate(rule: Rule, state: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
             near = f" Did you mean {' or '.join(map(repr, hits))}?" if hits else ""
             session = " Session variables are written `session.<column>` (in backticks)." \
                 if col.startswith("session") else ""
-            raise InvalidParameterError(f"rule {cut(rule.name)}: {cut(col)} is not a state field.{near}{session} "
-                                        + _fields_help(state))
+            score = (" Scores of a model (p_goal, p_conversion, p_attrition, remaining_time, next_milestone) "
+                     "need scores=jl.predict(log, journey, target=...) and model: <target> in the rule."
+                     if col.startswith("p_") or col in ("remaining_time", "next_milestone") else "")
+            raise InvalidParameterError(f"rule {cut(rule.name)}: {cut(col)} is not a state field.{near}{session}"
+                                        f"{score} " + _fields_help(state))
         used.append(col)
         values = state[col]
         if pd.api.types.is_timedelta64_dtype(values.dtype):
@@ -537,7 +473,7 @@ class RuleActions(Result):
 
 @checked(rules=_rules, log=LOG, journey=JOURNEY, timeout=TIMEOUT, other_journeys=JOURNEYS)  # rules first
 def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppression=None, timeout=None,
-                   other_journeys=()) -> RuleActions:
+                   other_journeys=(), scores=None) -> RuleActions:
     """The customers for whom each rule's condition holds at ``as_of``, and the action it names.
 
     Parameters
@@ -557,6 +493,11 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     exclusion, suppression, timeout, other_journeys
         As in :func:`~journeylab.goals.goal_attainment`; excluded customers and customers
         suppressed by ``as_of`` get no action.
+    scores : Predictions or list of Predictions, optional
+        Results of :func:`~journeylab.predict`: their score columns (``p_goal``, ``remaining_time``...)
+        become state fields, e.g. ``p_goal < 0.2 and stalled_for > '2d'``. A rule (or the rules file, at
+        the top level: ``model: goal`` beside ``rules:``) names the target it reads with ``model:``; a
+        named model without its scores is an error.
 
     Returns
     -------
@@ -586,7 +527,7 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     goal_ctx = None
     if journey.goal is not None:
         goal_ctx = (journey.goal, other_entries(followed, journey, other_journeys))
-    state = _state(followed, journey, goal_ctx=goal_ctx, log=log)
+    state = _with_scores(journey_state(followed, journey, goal_ctx=goal_ctx, log=log), scores, parsed)
     frames = []
     for rule in parsed:
         mask, used = _evaluate(rule, state)

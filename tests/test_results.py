@@ -41,6 +41,12 @@ def _sample():
 RULES = dict(exclusion=jl.Criteria(conditions="employee == true"), suppression="unsubscribe", timeout="2d")
 
 
+@lru_cache(maxsize=1)
+def _predictions():
+    log, _, journey = _sample()
+    return jl.predict(log, journey, horizon="14d", every="21d", random_state=0)
+
+
 def _make(name):
     log, sessions, journey = _sample()
     goal = journey.goal.activity if hasattr(journey.goal, "activity") else "purchase"
@@ -69,6 +75,8 @@ def _make(name):
         "JourneyMap": lambda: jl.journey_map(log, journey, kpi="nps"),
         "Drivers": lambda: jl.drivers(log, journey, at="purchase", n_boot=10, random_state=0),
         "Retention": lambda: jl.retention(log, by="version"),
+        "Predictions": lambda: _predictions(),
+        "PredictionEvaluation": lambda: _predictions().evaluate(),
     }
     return makers[name]()
 
@@ -76,7 +84,7 @@ def _make(name):
 RESULTS = ["ProcessMap", "Variants", "Paths", "Model", "Conformance", "Funnel", "Milestones", "Segmentation",
            "SegmentComparison", "GoalAttainment", "ABTest", "RuleActions", "SurveyScore", "TouchpointScores",
            "PeakEnd", "ContactPeaks", "Attribution", "AttributionComparison", "ChannelMix", "JourneyMap",
-           "Drivers", "Retention"]
+           "Drivers", "Retention", "Predictions", "PredictionEvaluation"]
 
 @lru_cache(maxsize=None)
 def result(name):

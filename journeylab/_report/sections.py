@@ -25,9 +25,10 @@ from .._core.version import package_version
 from ..exceptions import DataQualityWarning, JourneylabError
 from .data import counts, distinct_values, engine_fingerprint, engine_label, time_span  # noqa: F401  (public here too)
 from .html import figure as _figure, note as _note, section as _section, table as _table, warn as _warn
+from .predictions import prediction_sections  # noqa: F401  (public here too)
 
 __all__ = ["overview", "overview_section", "distinct_values", "engine_label", "engine_fingerprint", "discovery_sections", "happy_path_sections", "goals_sections",
-           "experience_sections", "drivers_section", "retention_section", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
+           "prediction_sections", "experience_sections", "drivers_section", "retention_section", "segments_section", "appendix_section", "file_sha256", "frame_sha256"]
 
 
 # --------------------------------------------------------------------------- overview

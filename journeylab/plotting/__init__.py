@@ -37,6 +37,8 @@ _PLOTS = {
     "plot_journey_map": "journeymap",
     "plot_drivers": "drivers",
     "plot_retention": "retention",
+    "plot_predictions": "predictions",
+    "plot_reliability": "predictions",
     "notebook_figures": "notebook",
 }
 
