@@ -21,8 +21,7 @@ def _heatmap(res, ax) -> None:
     shares = res.shares
     word = _WORD[res.params["period"]]
     data = np.ma.masked_invalid(shares.to_numpy(dtype=float))
-    cmap = plt.get_cmap("Blues").copy()
-    cmap.set_bad(BACKGROUND)
+    cmap = plt.get_cmap("Blues").with_extremes(bad=BACKGROUND)
     n_rows, n_cols = data.shape
     ax.imshow(data, cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
     censored = ~res.observable.to_numpy()
