@@ -99,7 +99,9 @@ from ._core.io import atomic_write, check_output, csv_text
 from ._core.names import closest, did_you_mean
 from ._core.results import FrozenMap, Result
 from ._core.validation import JOURNEY, LOG, checked, to_timedelta
-from ._kernels.crediting import credit, latest_values
+from ._kernels.crediting import credit, latest_values, milestone_code, milestone_state
+from ._kernels.units import log_timezone, to_times
+from .conditions import CannotCompile
 from ._kernels.entries import JOURNEYS, TIMEOUT, follow, other_entries
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 from ._yaml import load_yaml, read_yaml_file
@@ -226,10 +228,11 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
 # --------------------------------------------------------------------------- journey state
 
 
-def _state(followed, journey, *, goal_ctx, log=None) -> pd.DataFrame:
+def _state(followed, journey, *, goal_ctx, log=None, engine_milestones: bool = False) -> pd.DataFrame:
     """Per customer in the journey: the state fields (see the module docstring); ``goal_ctx`` is the
     journey's goal and the entries of the other journeys with that goal (or None without a goal). For a lazy
-    ``log`` the latest event and values per customer come from the engine (``latest_values``)."""
+    ``log`` the latest event and values per customer come from the engine (``latest_values``), and with
+    ``engine_milestones`` the milestone state too (``milestone_state``: the milestones' conditions compile)."""
     df, unit, as_of = followed.events, followed.unit, followed.as_of
     stints = followed.entries
     supp = followed.suppressed_at
@@ -255,13 +258,26 @@ def _state(followed, journey, *, goal_ctx, log=None) -> pd.DataFrame:
     start = mine[unit].map(last["entered_at"])
     end = mine[unit].map(last["left_at"]).fillna(as_of)
     cur = mine[((mine["timestamp"] >= start) & (mine["timestamp"] <= end)).to_numpy()]
-    codes = journey.milestone_of(cur).cat.codes.to_numpy()
     names = [m.name for m in journey.milestones]
-    keep = codes >= 0
-    ms = pd.DataFrame({"customer": cur[unit].to_numpy()[keep], "code": codes[keep],
-                       "t": cur["timestamp"].array[keep]})
     n = len(idx)
-    if len(ms):
+    if engine_milestones:  # a lazy log: the state per customer from the engine, not from the events
+        got = milestone_state(log, journey, unit, as_of, last.set_axis(idx))
+        mcode = got["code"].to_numpy()
+        milestone = np.asarray(names + [None], dtype=object)[mcode]  # -1 -> None
+        arrival = got["arrival"].to_numpy()
+        milestone_at = pd.Series(to_times(np.where(mcode >= 0, arrival, 0), log_timezone(log)).array,
+                                 index=idx).where(mcode >= 0).astype(tdtype)
+        reached = pd.DataFrame({i: got[f"reached_{i}"].to_numpy(dtype=np.int64) for i in range(len(names))},
+                               index=idx)
+        ms = None
+    else:
+        codes = journey.milestone_of(cur).cat.codes.to_numpy()
+        keep = codes >= 0
+        ms = pd.DataFrame({"customer": cur[unit].to_numpy()[keep], "code": codes[keep],
+                           "t": cur["timestamp"].array[keep]})
+    if ms is None:
+        pass
+    elif len(ms):
         who, code = ms["customer"].to_numpy(), ms["code"].to_numpy()
         newrun = np.r_[True, (who[1:] != who[:-1]) | (code[1:] != code[:-1])]
         ms["run"] = np.cumsum(newrun)
@@ -326,6 +342,15 @@ def _state(followed, journey, *, goal_ctx, log=None) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- evaluation
+
+
+def _compiles(journey, log) -> bool:
+    """Whether the engine can tell each event's milestone (the milestones' conditions compile to Ibis)."""
+    try:
+        milestone_code(journey, log.table)
+    except CannotCompile:
+        return False
+    return True
 
 
 def _fields_help(state: pd.DataFrame) -> str:
@@ -581,12 +606,14 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     """
     parsed = rules  # parsed by @checked
     lazy = log.is_lazy  # in memory every event and column; lazy: the journey's events, the rest per customer
+    engine_ms = lazy and _compiles(journey, log)  # the milestone state in the engine: no milestone event comes back
     followed = follow(log, journey, exclusion=exclusion, suppression=suppression, as_of=as_of, timeout=timeout,
-                      other_journeys=other_journeys, columns=() if lazy else None, milestones=True if lazy else None)
+                      other_journeys=other_journeys, columns=() if lazy else None,
+                      milestones=(not engine_ms) if lazy else None)
     goal_ctx = None
     if journey.goal is not None:
         goal_ctx = (journey.goal, other_entries(followed, journey, other_journeys))
-    state = _state(followed, journey, goal_ctx=goal_ctx, log=log)
+    state = _state(followed, journey, goal_ctx=goal_ctx, log=log, engine_milestones=engine_ms)
     frames = []
     for rule in parsed:
         mask, used = _evaluate(rule, state)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._core.backend import execute
+from ..conditions import condition_expr
 from .._core.formatting import cut
 from .._core.warn import warn
 from ..exceptions import DataQualityWarning, JourneyDefinitionError
@@ -252,3 +253,70 @@ def latest_values(log, unit: str, as_of, current: pd.DataFrame):
         session = pd.DataFrame({c: _dtype(got[f"_s{i}"], dtypes[c]).array for i, c in enumerate(attrs)},
                                index=windows.index)
     return attrs, last, profile, session
+
+
+def milestone_code(journey, table):
+    """The Ibis expression of :meth:`Journey.milestone_of` on ``table``: the code of the first milestone (in
+    definition order) whose activities and conditions an event matches, else -1. Raises
+    :class:`~journeylab.conditions.CannotCompile` when a milestone's conditions must be matched in pandas."""
+    branches = []
+    for i, m in enumerate(journey.milestones):
+        hit = table.activity.isin(list(m.activities))
+        if m.conditions:
+            hit = hit & condition_expr(m.conditions, table)
+        branches.append((hit.fill_null(False), i))
+    code = ibis.cases(*branches, else_=-1) if branches else ibis.literal(-1)
+    return code.cast("int64")
+
+
+def milestone_state(log, journey, unit: str, as_of, current: pd.DataFrame) -> pd.DataFrame:
+    """Per customer of ``current`` (as for :func:`latest_values`), their milestone state in the current entry
+    (the events from ``entered_at`` to ``left_at``, or ``as_of``): ``code`` of the milestone of their last run of
+    milestone events (-1 without any), ``arrival`` (epoch microseconds of that run's first event, -1 without)
+    and ``reached_<i>`` (bool: an event of milestone i in the entry), as :func:`journeylab.rules` computes them
+    from the events in memory.
+
+    For a lazy log only, in the engine: the milestone of each event (:func:`milestone_code`; raises
+    :class:`~journeylab.conditions.CannotCompile` when it cannot be told there), the entry windows going there
+    as a small table, the runs by a ``LAG`` and a running sum in (time, input order) per customer; one row per
+    customer with a milestone event in the entry comes back, never the events.
+    """
+    names = [m.name for m in journey.milestones]
+    out = pd.DataFrame({"code": np.full(len(current), -1, dtype=np.int64),
+                        "arrival": np.full(len(current), -1, dtype=np.int64),
+                        **{f"reached_{i}": np.zeros(len(current), dtype=bool) for i in range(len(names))}},
+                       index=current.index)
+    if not len(current) or not names:
+        return out
+    with warnings.catch_warnings():  # the customer-id warning was given when the events were fetched
+        warnings.simplefilter("ignore")
+        t = unit_table(log, unit, as_of)
+    acts = sorted({a for m in journey.milestones for a in m.activities})
+    ev = t.filter(t.activity.isin(acts))
+    ev = ev.mutate(_code=milestone_code(journey, ev))
+    ev = ev.filter(ev._code >= 0)
+    ends = current["left_at"].fillna(as_of)
+    w = ibis.memtable(pd.DataFrame({
+        "_who": pd.Series([str(i) for i in current.index], dtype=object),
+        "_lo": np.asarray([to_micros(v) for v in current["entered_at"]], dtype=np.int64),
+        "_hi": np.asarray([to_micros(v) for v in ends], dtype=np.int64)}))
+    j = ev.join(w, ev[unit] == w._who)
+    j = j.filter((j.us >= j._lo) & (j.us <= j._hi))
+    order = ibis.window(group_by=j._who, order_by=[j.us, j._seq])
+    prev = j._code.lag().over(order)
+    j = j.mutate(_new=(prev.isnull() | (prev != j._code)).cast("int64"))
+    j = j.mutate(_run=j._new.sum().over(ibis.cumulative_window(group_by=j._who, order_by=[j.us, j._seq])))
+    j = j.mutate(_last=j._run.max().over(ibis.window(group_by=j._who)))
+    in_last = j._run == j._last
+    got = execute(j.group_by(j._who).aggregate(
+        _c=j._code.max(where=in_last), _a=j.us.min(where=in_last),
+        **{f"_r{i}": (j._code == i).cast("int8").max() for i in range(len(names))}))
+    where = pd.Index([str(i) for i in current.index]).get_indexer(got["_who"].astype(str).to_numpy())
+    out.iloc[where, 0] = got["_c"].to_numpy(dtype=np.int64)
+    out.iloc[where, 1] = got["_a"].to_numpy(dtype=np.int64)
+    for i in range(len(names)):
+        col = out[f"reached_{i}"].to_numpy().copy()
+        col[where] = got[f"_r{i}"].to_numpy(dtype=np.int64) > 0
+        out[f"reached_{i}"] = col
+    return out
+
