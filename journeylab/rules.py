@@ -5,8 +5,10 @@ A **rule** pairs a data condition on the customer's journey state with an **acti
 computes every customer's journey state at ``as_of`` and returns, for each rule, the
 customers whose state satisfies its condition, as a table an activation system can
 consume (:meth:`RuleActions.to_csv`, :meth:`RuleActions.to_parquet`). journeylab sends
-nothing. On a log in DuckDB or Spark the engine sends back the journey's own events (the columns its
-conditions read) and per-customer tables (latest event, profile and session values), never every event.
+nothing. On a log in DuckDB or Spark the engine sends back the journey's entry, exit and goal events (the
+columns their conditions read) and per-customer tables (milestone state of the current entry, latest event,
+profile and session values), never every event; the milestone events come back only when a milestone's
+conditions do not compile to the engine (then pandas matches them).
 
 Writing rules
 -------------

@@ -11,8 +11,10 @@ within ``lookback`` of its last touch). A conversion without any touchpoint in i
 log (the unit, the touchpoint label, the columns of the goal's conditions) and hands out integer-coded
 tables. On a log that lives in DuckDB or Spark the engine keeps only the conversion events and the
 touchpoint events that lie in a path's window (window functions per unit: a running count of
-conversions, the time of the next one and of the last touch) and sends back those rows and the few
-columns read - kind (c) of the push-down rule; the paths are then coded in Python.
+conversions, the time of the next one and of the last touch); when the conversion is told by activity
+alone it also numbers the touches within their path (window functions per unit and path) and codes units and
+labels by joins, so that six integers per kept touch come back, sorted by unit, path and position - kind (c)
+of the push-down rule. Otherwise those rows and the few columns read come back and Python codes the paths.
 
 >>> import pandas as pd, journeylab as jl
 >>> df = pd.DataFrame({"case": ["a"] * 4, "activity": ["ad", "buy", "email", "buy"],
