@@ -212,21 +212,28 @@ def _engine_paths(log, conversion, touchpoints, who, lookback):
     conv = conv_where(col).fill_null(False)
     touch = touch_where(col).fill_null(False) & ~conv
     lab = base[touchpoints] if column else base.activity
-    t = base.filter(conv | touch).mutate(_conv=conv.cast("int8"), _us=micros(base.timestamp), _k=base[who],
+    # only five narrow columns go through the windows and joins (the engine's memory follows their width)
+    t = base.filter(conv | touch).select(_conv=conv.cast("int8"), _us=micros(base.timestamp), _seq=base._seq,
+                                         _k=base[who],
                                          _lab=touch.ifelse(lab.cast("string"), ibis.null().cast("string")))
     keys = execute(t.select("_k").distinct())["_k"]
     units = pd.Index(sorted(keys.astype(str).tolist() if who == "customer" else keys.tolist()))
     del keys
+    labels = tuple(sorted(execute(t.filter(t._lab.notnull()).select("_lab").distinct())["_lab"].tolist()))
     umap = ibis.memtable(pd.DataFrame({"_ku": units.to_numpy(dtype=object),
                                        "_u": np.arange(len(units), dtype="int32")}))
+    lmap = ibis.memtable(pd.DataFrame({"_ln": np.asarray(labels, dtype=object),
+                                       "_lc": np.arange(len(labels), dtype="int32")}))
+    t = t.inner_join(umap, t._k == umap._ku)
+    t = t.left_join(lmap, t._lab == lmap._ln)
+    t = t.select(_k=t._u, _conv=t._conv, _us=t._us, _seq=t._seq, _lc=t._lc)  # unit and label as codes
     w = ibis.cumulative_window(group_by=t._k, order_by=[t._us, t._seq])
     t = t.mutate(_j=t._conv.cast("int64").sum().over(w) - t._conv.cast("int64"))
     convs = t.filter(t._conv == 1).select(_k2=t._k, _j2=t._j, _cus=t._us)
     per_unit = convs.group_by("_k2").aggregate(_nc=convs.count())
-    per_unit = per_unit.inner_join(umap, per_unit._k2 == umap._ku)
-    nc = execute(per_unit.select("_u", "_nc"))
+    nc = execute(per_unit)
     n_conv_unit = np.zeros(len(units), dtype="int64")
-    n_conv_unit[nc["_u"].to_numpy(dtype="int64")] = nc["_nc"].to_numpy(dtype="int64")
+    n_conv_unit[nc["_k2"].to_numpy(dtype="int64")] = nc["_nc"].to_numpy(dtype="int64")
     if n_conv_unit.sum() == 0:
         return None
     tails = t.filter(t._conv == 0).group_by(_k3=t._k).aggregate(_last=t._us.max())
@@ -238,12 +245,7 @@ def _engine_paths(log, conversion, touchpoints, who, lookback):
     k = k.mutate(_pk=k._cus.isnull().ifelse(ibis.literal(-1, "int64"), k._j), _dt=k._cus - k._us)
     part = ibis.window(group_by=[k._k, k._pk], order_by=[k._us, k._seq])
     k = k.mutate(_pos=ibis.row_number().over(part), _n=k._us.count().over(ibis.window(group_by=[k._k, k._pk])))
-    k = k.inner_join(umap, k._k == umap._ku)
-    labels = tuple(sorted(execute(k.select("_lab").distinct())["_lab"].tolist()))
-    lmap = ibis.memtable(pd.DataFrame({"_ln": np.asarray(labels, dtype=object),
-                                       "_lc": np.arange(len(labels), dtype="int32")}))
-    k = k.inner_join(lmap, k._lab == lmap._ln)
-    rows = execute(k.select(_u=k._u.cast("int32"), _pk=k._pk, _pos=k._pos.cast("int32"), _n=k._n.cast("int32"),
+    rows = execute(k.select(_u=k._k.cast("int32"), _pk=k._pk, _pos=k._pos.cast("int32"), _n=k._n.cast("int32"),
                             _lc=k._lc.cast("int32"), _dt=k._dt).order_by(["_u", "_pk", "_pos"]))
     u = rows["_u"].to_numpy(dtype="int64")
     pk = rows["_pk"].to_numpy(dtype="int64")
@@ -252,8 +254,11 @@ def _engine_paths(log, conversion, touchpoints, who, lookback):
     converted = pk >= 0
     del pk
     dt = rows["_dt"].to_numpy(dtype="float64")  # null for the touches of a non-converting path
+    lc = rows["_lc"].to_numpy(dtype="int64")
+    present = np.unique(lc)  # the labels of the kept touches only, as in memory
+    labels = tuple(labels[i] for i in present)
     touches = pd.DataFrame({"path": np.cumsum(new) - 1, "unit_idx": u,
-                            "label": rows["_lc"].to_numpy(dtype="int64"), "pos": rows["_pos"].to_numpy(dtype="int64"),
+                            "label": np.searchsorted(present, lc), "pos": rows["_pos"].to_numpy(dtype="int64"),
                             "n": rows["_n"].to_numpy(dtype="int64"),
                             "dt_s": np.where(converted, dt / 1e6, np.nan), "converted": converted})
     del rows, dt
