@@ -101,9 +101,7 @@ from ._core.io import atomic_write, check_output, csv_text
 from ._core.names import closest, did_you_mean
 from ._core.results import FrozenMap, Result
 from ._core.validation import JOURNEY, LOG, checked, to_timedelta
-from ._kernels.crediting import credit, latest_values, milestone_code, milestone_state
-from ._kernels.units import log_timezone, to_times
-from .conditions import CannotCompile
+from ._kernels.crediting import credit, latest_values, milestone_state, milestone_state_of, milestones_compile
 from ._kernels.entries import JOURNEYS, TIMEOUT, follow, other_entries
 from .exceptions import DataQualityWarning, InvalidParameterError, JourneyDefinitionError
 from ._yaml import load_yaml, read_yaml_file
@@ -233,8 +231,7 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
 def _state(followed, journey, *, goal_ctx, log=None, engine_milestones: bool = False) -> pd.DataFrame:
     """Per customer in the journey: the state fields (see the module docstring); ``goal_ctx`` is the
     journey's goal and the entries of the other journeys with that goal (or None without a goal). For a lazy
-    ``log`` the latest event and values per customer come from the engine (``latest_values``), and with
-    ``engine_milestones`` the milestone state too (``milestone_state``: the milestones' conditions compile)."""
+    ``log`` the latest event and values (and with ``engine_milestones`` the milestone state) come from the engine."""
     df, unit, as_of = followed.events, followed.unit, followed.as_of
     stints = followed.entries
     supp = followed.suppressed_at
@@ -263,38 +260,9 @@ def _state(followed, journey, *, goal_ctx, log=None, engine_milestones: bool = F
     names = [m.name for m in journey.milestones]
     n = len(idx)
     if engine_milestones:  # a lazy log: the state per customer from the engine, not from the events
-        got = milestone_state(log, journey, unit, as_of, last.set_axis(idx))
-        mcode = got["code"].to_numpy()
-        milestone = np.asarray(names + [None], dtype=object)[mcode]  # -1 -> None
-        arrival = got["arrival"].to_numpy()
-        milestone_at = pd.Series(to_times(np.where(mcode >= 0, arrival, 0), log_timezone(log)).array,
-                                 index=idx).where(mcode >= 0).astype(tdtype)
-        reached = pd.DataFrame({i: got[f"reached_{i}"].to_numpy(dtype=np.int64) for i in range(len(names))},
-                               index=idx)
-        ms = None
+        milestone, milestone_at, reached = milestone_state(log, journey, unit, as_of, last.set_axis(idx), tdtype)
     else:
-        codes = journey.milestone_of(cur).cat.codes.to_numpy()
-        keep = codes >= 0
-        ms = pd.DataFrame({"customer": cur[unit].to_numpy()[keep], "code": codes[keep],
-                           "t": cur["timestamp"].array[keep]})
-    if ms is None:
-        pass
-    elif len(ms):
-        who, code = ms["customer"].to_numpy(), ms["code"].to_numpy()
-        newrun = np.r_[True, (who[1:] != who[:-1]) | (code[1:] != code[:-1])]
-        ms["run"] = np.cumsum(newrun)
-        last_run = ms.groupby("customer", sort=False)["run"].transform("max").to_numpy()
-        lr = ms[ms["run"].to_numpy() == last_run]
-        arrive = lr.groupby("customer", sort=False).agg(code=("code", "first"), t=("t", "min")).reindex(idx)
-        name_arr = np.asarray(names + [None], dtype=object)
-        mcode = arrive["code"].fillna(-1).to_numpy(dtype=np.int64)
-        milestone = name_arr[mcode]  # -1 -> None
-        milestone_at = pd.Series(arrive["t"].array, index=idx).astype(tdtype)
-        reached = ms.groupby(["customer", "code"]).size().unstack(fill_value=0).reindex(idx, fill_value=0)
-    else:
-        milestone = np.full(n, None, dtype=object)
-        milestone_at = pd.Series(pd.NaT, index=idx, dtype=tdtype)
-        reached = pd.DataFrame(index=idx)
+        milestone, milestone_at, reached = milestone_state_of(cur, journey, unit, idx, tdtype)
     cols["milestone"] = milestone
     cols["milestone_at"] = milestone_at.array
     for i, name in enumerate(names):
@@ -344,15 +312,6 @@ def _state(followed, journey, *, goal_ctx, log=None, engine_milestones: bool = F
 
 
 # --------------------------------------------------------------------------- evaluation
-
-
-def _compiles(journey, log) -> bool:
-    """Whether the engine can tell each event's milestone (the milestones' conditions compile to Ibis)."""
-    try:
-        milestone_code(journey, log.table)
-    except CannotCompile:
-        return False
-    return True
 
 
 def _fields_help(state: pd.DataFrame) -> str:
@@ -608,7 +567,7 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     """
     parsed = rules  # parsed by @checked
     lazy = log.is_lazy  # in memory every event and column; lazy: the journey's events, the rest per customer
-    engine_ms = lazy and _compiles(journey, log)  # the milestone state in the engine: no milestone event comes back
+    engine_ms = lazy and milestones_compile(journey, log)  # then no milestone event comes back
     followed = follow(log, journey, exclusion=exclusion, suppression=suppression, as_of=as_of, timeout=timeout,
                       other_journeys=other_journeys, columns=() if lazy else None,
                       milestones=(not engine_ms) if lazy else None)

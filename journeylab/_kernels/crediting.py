@@ -35,14 +35,15 @@ import numpy as np
 import pandas as pd
 
 from .._core.backend import execute
-from ..conditions import condition_expr
+from ..conditions import CannotCompile, condition_expr
 from .._core.formatting import cut
 from .._core.warn import warn
 from ..exceptions import DataQualityWarning, JourneyDefinitionError
 from .entries import LEFT, Followed, absent_activities, advice
 from .units import log_timezone, to_micros, to_times, unit_table
 
-__all__ = ["credit", "require_goal", "check_trigger", "latest_values", "REASONS"]
+__all__ = ["credit", "require_goal", "check_trigger", "latest_values", "REASONS", "milestone_code", "milestones_compile",
+           "milestone_state", "milestone_state_of", "milestone_runs"]
 
 #: Why a customer was or was not credited, in the order they are reported.
 REASONS = ("credited", "pending", "not_reached", "after_window", "after_suppression", "later_journey", "excluded",
@@ -269,7 +270,54 @@ def milestone_code(journey, table):
     return code.cast("int64")
 
 
-def milestone_state(log, journey, unit: str, as_of, current: pd.DataFrame) -> pd.DataFrame:
+def milestones_compile(journey, log) -> bool:
+    """Whether the engine of ``log`` can tell each event's milestone (the milestones' conditions compile)."""
+    try:
+        milestone_code(journey, log.table)
+    except CannotCompile:
+        return False
+    return True
+
+
+def milestone_state(log, journey, unit: str, as_of, current: pd.DataFrame, tdtype):
+    """The milestone fields of :func:`journeylab.rules.evaluate_rules` from :func:`milestone_runs`:
+    ``(milestone, milestone_at, reached)`` - the names (None without), the arrival times (``tdtype``) as a
+    Series and the reached flags (0/1, one column per milestone code), all indexed like ``current``."""
+    names = [m.name for m in journey.milestones]
+    got = milestone_runs(log, journey, unit, as_of, current)
+    code = got["code"].to_numpy()
+    milestone = np.asarray(names + [None], dtype=object)[code]  # -1 -> None
+    at = to_times(np.where(code >= 0, got["arrival"].to_numpy(), 0), log_timezone(log))
+    milestone_at = pd.Series(at.array, index=current.index).where(code >= 0).astype(tdtype)
+    reached = pd.DataFrame({i: got[f"reached_{i}"].to_numpy(dtype=np.int64) for i in range(len(names))},
+                           index=current.index)
+    return milestone, milestone_at, reached
+
+
+def milestone_state_of(cur: pd.DataFrame, journey, unit: str, idx: pd.Index, tdtype):
+    """:func:`milestone_state` from the events of the customers' current entries (``cur``, sorted by unit, time
+    and input order; in memory, or fetched when a milestone's conditions do not compile)."""
+    names = [m.name for m in journey.milestones]
+    codes = journey.milestone_of(cur).cat.codes.to_numpy()
+    keep = codes >= 0
+    ms = pd.DataFrame({"customer": cur[unit].to_numpy()[keep], "code": codes[keep], "t": cur["timestamp"].array[keep]})
+    if not len(ms):
+        return (np.full(len(idx), None, dtype=object), pd.Series(pd.NaT, index=idx, dtype=tdtype),
+                pd.DataFrame(index=idx))
+    who, code = ms["customer"].to_numpy(), ms["code"].to_numpy()
+    newrun = np.r_[True, (who[1:] != who[:-1]) | (code[1:] != code[:-1])]
+    ms["run"] = np.cumsum(newrun)
+    last_run = ms.groupby("customer", sort=False)["run"].transform("max").to_numpy()
+    lr = ms[ms["run"].to_numpy() == last_run]
+    arrive = lr.groupby("customer", sort=False).agg(code=("code", "first"), t=("t", "min")).reindex(idx)
+    mcode = arrive["code"].fillna(-1).to_numpy(dtype=np.int64)
+    milestone = np.asarray(names + [None], dtype=object)[mcode]  # -1 -> None
+    milestone_at = pd.Series(arrive["t"].array, index=idx).astype(tdtype)
+    reached = ms.groupby(["customer", "code"]).size().unstack(fill_value=0).reindex(idx, fill_value=0)
+    return milestone, milestone_at, reached
+
+
+def milestone_runs(log, journey, unit: str, as_of, current: pd.DataFrame) -> pd.DataFrame:
     """Per customer of ``current`` (as for :func:`latest_values`), their milestone state in the current entry
     (the events from ``entered_at`` to ``left_at``, or ``as_of``): ``code`` of the milestone of their last run of
     milestone events (-1 without any), ``arrival`` (epoch microseconds of that run's first event, -1 without)
