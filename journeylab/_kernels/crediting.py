@@ -341,7 +341,8 @@ def milestone_runs(log, journey, unit: str, as_of, current: pd.DataFrame) -> pd.
         t = unit_table(log, unit, as_of)
     acts = sorted({a for m in journey.milestones for a in m.activities})
     ev = t.filter(t.activity.isin(acts))
-    ev = ev.mutate(_code=milestone_code(journey, ev))
+    # only four narrow columns go through the join and the windows (the engine's memory follows their width)
+    ev = ev.select(ev[unit], ev.us, ev._seq, _code=milestone_code(journey, ev))
     ev = ev.filter(ev._code >= 0)
     ends = current["left_at"].fillna(as_of)
     w = ibis.memtable(pd.DataFrame({
