@@ -47,7 +47,8 @@ On a log that lives in DuckDB or Spark the paths' events are chosen in the engin
 inside a path's window (window functions per unit), with the few columns read - kind (c) of
 the push-down rule, the relevant events. A conversion given as a goal with conditions keeps
 every event of the goal's activity and every touch instead (the conditions are evaluated in
-Python). The credits and the bootstrap run in Python on those paths.
+Python). When the conversion is an activity the engine also numbers and codes the touches of each path, so
+that a few integers per touch come back. The credits and the bootstrap run in Python on those paths.
 
 >>> import pandas as pd, journeylab as jl
 >>> df = pd.DataFrame({"case": ["a", "a", "a", "b", "b"],

@@ -5,8 +5,10 @@ A **rule** pairs a data condition on the customer's journey state with an **acti
 computes every customer's journey state at ``as_of`` and returns, for each rule, the
 customers whose state satisfies its condition, as a table an activation system can
 consume (:meth:`RuleActions.to_csv`, :meth:`RuleActions.to_parquet`). journeylab sends
-nothing. On a log in DuckDB or Spark the engine sends back the journey's own events (the columns its
-conditions read) and per-customer tables (latest event, profile and session values), never every event.
+nothing. On a log in DuckDB or Spark the engine sends back the journey's entry, exit and goal events (the
+columns their conditions read) and per-customer tables (milestone state of the current entry, latest event,
+profile and session values), never every event; the milestone events come back only when a milestone's
+conditions do not compile to the engine (then pandas matches them).
 
 Writing rules
 -------------
@@ -98,13 +100,14 @@ from ._core.io import atomic_write, check_output, csv_text
 from ._core.names import closest, did_you_mean
 from ._core.results import FrozenMap, Result
 from ._core.validation import JOURNEY, LOG, checked, to_timedelta
+from ._kernels.crediting import milestones_compile
 from ._kernels.entries import JOURNEYS, TIMEOUT, follow, other_entries
 from ._kernels.journey_state import journey_state
-from .exceptions import InvalidParameterError, JourneyDefinitionError
 from ._yaml import load_yaml, read_yaml_file
+from .exceptions import InvalidParameterError, JourneyDefinitionError
 from .journey import parse_conditions
 
-__all__ = ["evaluate_rules", "Rule", "RuleActions", "STATE_FIELDS"]
+__all__ = ["STATE_FIELDS", "Rule", "RuleActions", "evaluate_rules"]
 
 #: The journey-state fields a rule can use (besides attributes, ``reached_<milestone>`` and
 #: ``session.<column>``).
@@ -522,12 +525,14 @@ def evaluate_rules(log, journey, rules, *, as_of=None, exclusion=None, suppressi
     """
     parsed = rules  # parsed by @checked
     lazy = log.is_lazy  # in memory every event and column; lazy: the journey's events, the rest per customer
+    engine_ms = lazy and milestones_compile(journey, log)  # then no milestone event comes back
     followed = follow(log, journey, exclusion=exclusion, suppression=suppression, as_of=as_of, timeout=timeout,
-                      other_journeys=other_journeys, columns=() if lazy else None, milestones=True if lazy else None)
+                      other_journeys=other_journeys, columns=() if lazy else None,
+                      milestones=(not engine_ms) if lazy else None)
     goal_ctx = None
     if journey.goal is not None:
         goal_ctx = (journey.goal, other_entries(followed, journey, other_journeys))
-    state = _with_scores(journey_state(followed, journey, goal_ctx=goal_ctx, log=log), scores, parsed)
+    state = _with_scores(journey_state(followed, journey, goal_ctx=goal_ctx, log=log, engine_milestones=engine_ms), scores, parsed)
     frames = []
     for rule in parsed:
         mask, used = _evaluate(rule, state)

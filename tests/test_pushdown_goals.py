@@ -207,6 +207,42 @@ def test_evaluate_rules_duckdb_equals_memory(sim, sim_duckdb, kw):
     assert sorted(f.sizes)[-2] <= sim.log.n_cases
 
 
+def test_evaluate_rules_milestone_state_in_the_engine(sim, sim_duckdb):
+    """The milestone state (last run, arrival, reached) is computed per customer in the engine: no milestone
+    event comes back, only the journey's entry / exit / goal events and per-customer tables."""
+    rules = [{"name": "carted", "when": "reached_cart == true and milestone != 'purchase'", "action": "nudge"},
+             {"name": "stalled", "when": "stalled_at == 'checkout'", "action": "call"}]
+    mem = jl.evaluate_rules(sim.log, sim.journey, rules)
+    with fetched() as f:
+        lazy = jl.evaluate_rules(sim_duckdb, sim.journey, rules)
+    text = {c: str(t.categories.dtype) for c, t in mem.state.dtypes.items() if isinstance(t, pd.CategoricalDtype)}
+    pd.testing.assert_frame_equal(mem.state.astype(text), lazy.state, check_exact=True)
+    pd.testing.assert_frame_equal(mem.actions, lazy.actions, check_exact=True)
+    assert mem.state["reached_cart"].any() and mem.state["milestone"].nunique() > 2
+    without = _journey_events(sim.log, sim.journey)  # entry, exit, goal: no milestone activity
+    with_ms = _journey_events(sim.log, sim.journey, milestones=True)
+    assert without < with_ms
+    assert max(f.sizes) <= max(without, sim.log.n_cases)
+    assert f.rows <= without + 6 * sim.log.n_cases
+
+
+def test_evaluate_rules_milestone_conditions_that_do_not_compile_fall_back(sim, sim_duckdb):
+    """A milestone condition the engine does not evaluate (on the timestamp): the milestone events come back
+    and pandas matches them, with the same state as in memory."""
+    d = sim.journey.to_dict()
+    middle = sim.log.to_pandas()["timestamp"].median().strftime("%Y-%m-%d")
+    d["milestones"][1] = {**d["milestones"][1], "when": f"timestamp >= '{middle}'"}
+    journey = jl.Journey.from_dict(d)
+    rules = [{"name": "carted", "when": "reached_cart == true", "action": "nudge"}]
+    mem = jl.evaluate_rules(sim.log, journey, rules)
+    with fetched() as f:
+        lazy = jl.evaluate_rules(sim_duckdb, journey, rules)
+    assert f.largest > _journey_events(sim.log, sim.journey)  # the milestone events came back
+    assert 0 < mem.state["reached_cart"].sum() < len(mem.state)
+    text = {c: str(t.categories.dtype) for c, t in mem.state.dtypes.items() if isinstance(t, pd.CategoricalDtype)}
+    pd.testing.assert_frame_equal(mem.state.astype(text), lazy.state, check_exact=True)
+
+
 # --------------------------------------------------------------------------- generated logs
 
 

@@ -11,8 +11,10 @@ within ``lookback`` of its last touch). A conversion without any touchpoint in i
 log (the unit, the touchpoint label, the columns of the goal's conditions) and hands out integer-coded
 tables. On a log that lives in DuckDB or Spark the engine keeps only the conversion events and the
 touchpoint events that lie in a path's window (window functions per unit: a running count of
-conversions, the time of the next one and of the last touch) and sends back those rows and the few
-columns read - kind (c) of the push-down rule; the paths are then coded in Python.
+conversions, the time of the next one and of the last touch); when the conversion is told by activity
+alone it also numbers the touches within their path (window functions per unit and path) and codes units and
+labels by joins, so that six integers per kept touch come back, sorted by unit, path and position - kind (c)
+of the push-down rule. Otherwise those rows and the few columns read come back and Python codes the paths.
 
 >>> import pandas as pd, journeylab as jl
 >>> df = pd.DataFrame({"case": ["a"] * 4, "activity": ["ad", "buy", "email", "buy"],
@@ -182,14 +184,17 @@ def _engine_events(log, cols, conversion, touchpoints, who, lookback):
     return out
 
 
-def _engine_coded(log, conversion, touchpoints, who, lookback):
-    """Lazy log, conversions told by activity alone: the kept events of :func:`_engine_events` as codes.
+def _engine_paths(log, conversion, touchpoints, who, lookback):
+    """Lazy log, conversions told by activity alone: the paths built in the engine, as codes.
 
-    Returns ``(d, units, conv_txt, what)`` - ``d`` with the unit code ``u`` (the rank of the unit id,
-    as in memory), ``t``, ``seq``, ``conv`` and the touch ``label`` - or None (other conversions, a
-    touchpoint column that is not text: :func:`_engine_events` then fetches the events). What comes back:
-    the distinct (activity, touch label) pairs and the units (to check and code them), and per kept event
-    four integers (unit code, microseconds, order, label code): no repeated text.
+    Returns ``(touches, paths, units, labels, n_conv_unit, conv_txt, what)`` - the tables of
+    :class:`Paths` - or None (other conversions, a touchpoint column that is not text: then
+    :func:`_engine_events` fetches the events and Python builds the paths). The engine keeps the touches
+    of the paths (as :func:`_engine_events`), numbers them within their path (window functions per unit
+    and path) and codes the unit and the label by joins; what comes back: the distinct (activity, touch
+    label) pairs and the units (to check and code them), the conversions per unit, and per kept touch
+    six numbers (unit, path key, position, path length, label, microseconds to the conversion) sorted by
+    unit, path and position - no text, no timestamps, nothing Python has to sort or group.
     """
     rel = _relevant(log, conversion, touchpoints)
     column = isinstance(touchpoints, str) and touchpoints in log.columns
@@ -207,30 +212,60 @@ def _engine_coded(log, conversion, touchpoints, who, lookback):
     conv = conv_where(col).fill_null(False)
     touch = touch_where(col).fill_null(False) & ~conv
     lab = base[touchpoints] if column else base.activity
-    t = base.filter(conv | touch).mutate(_conv=conv.cast("int8"), _us=micros(base.timestamp), _k=base[who],
+    # only five narrow columns go through the windows and joins (the engine's memory follows their width)
+    t = base.filter(conv | touch).select(_conv=conv.cast("int8"), _us=micros(base.timestamp), _seq=base._seq,
+                                         _k=base[who],
                                          _lab=touch.ifelse(lab.cast("string"), ibis.null().cast("string")))
     keys = execute(t.select("_k").distinct())["_k"]
     units = pd.Index(sorted(keys.astype(str).tolist() if who == "customer" else keys.tolist()))
-    names = sorted(execute(t.filter(t._lab.notnull()).select("_lab").distinct())["_lab"].tolist())
-    umap = ibis.memtable(pd.DataFrame({"_ku": units.to_numpy(dtype=object), "_u": np.arange(len(units))}))
-    lmap = ibis.memtable(pd.DataFrame({"_ln": np.asarray(names, dtype=object), "_lc": np.arange(len(names))}))
+    del keys
+    labels = tuple(sorted(execute(t.filter(t._lab.notnull()).select("_lab").distinct())["_lab"].tolist()))
+    umap = ibis.memtable(pd.DataFrame({"_ku": units.to_numpy(dtype=object),
+                                       "_u": np.arange(len(units), dtype="int32")}))
+    lmap = ibis.memtable(pd.DataFrame({"_ln": np.asarray(labels, dtype=object),
+                                       "_lc": np.arange(len(labels), dtype="int32")}))
+    t = t.inner_join(umap, t._k == umap._ku)
+    t = t.left_join(lmap, t._lab == lmap._ln)
+    t = t.select(_k=t._u, _conv=t._conv, _us=t._us, _seq=t._seq, _lc=t._lc)  # unit and label as codes
     w = ibis.cumulative_window(group_by=t._k, order_by=[t._us, t._seq])
     t = t.mutate(_j=t._conv.cast("int64").sum().over(w) - t._conv.cast("int64"))
     convs = t.filter(t._conv == 1).select(_k2=t._k, _j2=t._j, _cus=t._us)
+    per_unit = convs.group_by("_k2").aggregate(_nc=convs.count())
+    nc = execute(per_unit)
+    n_conv_unit = np.zeros(len(units), dtype="int64")
+    n_conv_unit[nc["_k2"].to_numpy(dtype="int64")] = nc["_nc"].to_numpy(dtype="int64")
+    if n_conv_unit.sum() == 0:
+        return None
     tails = t.filter(t._conv == 0).group_by(_k3=t._k).aggregate(_last=t._us.max())
-    j = t.left_join(convs, [t._k == convs._k2, t._j == convs._j2]).left_join(tails, t._k == tails._k3)
+    j = t.filter(t._conv == 0)
+    j = j.left_join(convs, [j._k == convs._k2, j._j == convs._j2]).left_join(tails, j._k == tails._k3)
     lb = int(lookback / pd.Timedelta(microseconds=1))
-    keep = (j._conv == 1) | (j._cus.notnull() & (j._cus - j._us <= lb)) | (j._cus.isnull() & (j._last - j._us <= lb))
+    keep = (j._cus.notnull() & (j._cus - j._us <= lb)) | (j._cus.isnull() & (j._last - j._us <= lb))
     k = j.filter(keep)
-    k = k.left_join(umap, k._k == umap._ku)
-    k = k.left_join(lmap, k._lab == lmap._ln)
-    rows = execute(k.select("_u", "_us", "_seq", "_conv", "_lc"))
-    label = np.asarray(names + [None], dtype=object)[rows["_lc"].fillna(len(names)).to_numpy(dtype="int64")]
-    d = pd.DataFrame({"u": rows["_u"].to_numpy(dtype="int64"),
-                      "t": pd.Series(rows["_us"].to_numpy(dtype="int64").astype("datetime64[us]")).dt.tz_localize("UTC"),
-                      "seq": rows["_seq"].to_numpy(dtype="int64"), "conv": rows["_conv"].to_numpy() == 1,
-                      "label": label})
-    return d, units, conv_txt, what
+    k = k.mutate(_pk=k._cus.isnull().ifelse(ibis.literal(-1, "int64"), k._j), _dt=k._cus - k._us)
+    part = ibis.window(group_by=[k._k, k._pk], order_by=[k._us, k._seq])
+    k = k.mutate(_pos=ibis.row_number().over(part), _n=k._us.count().over(ibis.window(group_by=[k._k, k._pk])))
+    rows = execute(k.select(_u=k._k.cast("int32"), _pk=k._pk, _pos=k._pos.cast("int32"), _n=k._n.cast("int32"),
+                            _lc=k._lc.cast("int32"), _dt=k._dt).order_by(["_u", "_pk", "_pos"]))
+    u = rows["_u"].to_numpy(dtype="int64")
+    pk = rows["_pk"].to_numpy(dtype="int64")
+    new = np.ones(len(u), dtype=bool)
+    new[1:] = (u[1:] != u[:-1]) | (pk[1:] != pk[:-1])
+    converted = pk >= 0
+    del pk
+    dt = rows["_dt"].to_numpy(dtype="float64")  # null for the touches of a non-converting path
+    lc = rows["_lc"].to_numpy(dtype="int64")
+    present = np.unique(lc)  # the labels of the kept touches only, as in memory
+    labels = tuple(labels[i] for i in present)
+    touches = pd.DataFrame({"path": np.cumsum(new) - 1, "unit_idx": u,
+                            "label": np.searchsorted(present, lc), "pos": rows["_pos"].to_numpy(dtype="int64"),
+                            "n": rows["_n"].to_numpy(dtype="int64"),
+                            "dt_s": np.where(converted, dt / 1e6, np.nan), "converted": converted})
+    del rows, dt
+    first = np.flatnonzero(new)
+    paths = pd.DataFrame({"path": np.arange(len(first), dtype="int64"), "unit_idx": u[first],
+                          "converted": converted[first], "n_touches": touches["n"].to_numpy()[first]})
+    return touches, paths, units, labels, n_conv_unit, conv_txt, what
 
 
 def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths, dict]:
@@ -246,23 +281,22 @@ def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths,
         raise SchemaError("unit='customer' needs a customer column; the log has none. Use unit='case'.")
     cols = _columns(log, conversion, touchpoints, who)
     lookback_td = to_timedelta(lookback, name="lookback")
-    coded = _engine_coded(log, conversion, touchpoints, who, lookback_td) if log.is_lazy else None
-    if coded is not None:
-        d, units, conv_txt, what = coded
-        d = d.sort_values(["u", "t", "seq"], kind="stable")  # the unit codes follow the sorted ids
-    else:
-        df = _engine_events(log, cols, conversion, touchpoints, who, lookback_td) if log.is_lazy else events(log, cols)
-        if who == "customer":
-            df = known_customers(df)  # a case without a customer id is its own customer
-        conv, conv_txt = _conversion_mask(log, df, conversion)
-        if not conv.any():
-            raise EmptyLogError(f"no conversion event matches conversion={cut(conv_txt)}; nothing to attribute.")
-        lab, what = _touch_labels(log, df, touchpoints, conv)
-        keep = conv | lab.notna()
-        d = pd.DataFrame({"who": df[who], "t": df["timestamp"], "seq": df["_seq"], "conv": conv, "label": lab})[keep]
-        d = d.sort_values(["who", "t", "seq"], kind="stable")
-        units = pd.Index(sorted(d["who"].unique()))
-        d["u"] = units.get_indexer(d["who"])
+    built = _engine_paths(log, conversion, touchpoints, who, lookback_td) if log.is_lazy else None
+    if built is not None:
+        touches, paths, units, labels, n_conv_unit, conv_txt, what = built
+        return _paths(touches, paths, labels, units, n_conv_unit, who, conv_txt, what)
+    df = _engine_events(log, cols, conversion, touchpoints, who, lookback_td) if log.is_lazy else events(log, cols)
+    if who == "customer":
+        df = known_customers(df)  # a case without a customer id is its own customer
+    conv, conv_txt = _conversion_mask(log, df, conversion)
+    if not conv.any():
+        raise EmptyLogError(f"no conversion event matches conversion={cut(conv_txt)}; nothing to attribute.")
+    lab, what = _touch_labels(log, df, touchpoints, conv)
+    keep = conv | lab.notna()
+    d = pd.DataFrame({"who": df[who], "t": df["timestamp"], "seq": df["_seq"], "conv": conv, "label": lab})[keep]
+    d = d.sort_values(["who", "t", "seq"], kind="stable")
+    units = pd.Index(sorted(d["who"].unique()))
+    d["u"] = units.get_indexer(d["who"])
     d["j"] = d.groupby("u", sort=False)["conv"].cumsum() - d["conv"].astype(int)
     convs = d[d["conv"]][["u", "j", "t"]].rename(columns={"t": "T"})
     n_conv_unit = convs.groupby("u").size().reindex(range(len(units)), fill_value=0).to_numpy()
@@ -288,8 +322,12 @@ def build_paths(log, *, conversion, touchpoints, lookback, unit) -> tuple[Paths,
     touches = touches.reset_index(drop=True)
     paths = touches.groupby("path", sort=True).agg(unit_idx=("unit_idx", "first"), converted=("converted", "first"),
                                                    n_touches=("n", "first")).reset_index()
-    attributed = paths[paths["converted"]].groupby("unit_idx").size().reindex(range(len(units)), fill_value=0)
-    unattributed = n_conv_unit - attributed.to_numpy()
+    return _paths(touches, paths, labels, units, n_conv_unit, who, conv_txt, what)
+
+
+def _paths(touches, paths, labels, units, n_conv_unit, who, conv_txt, what) -> tuple[Paths, dict]:
+    attributed = np.bincount(paths["unit_idx"].to_numpy()[paths["converted"].to_numpy()], minlength=len(units))
+    unattributed = n_conv_unit - attributed
     info = {"conversion": conv_txt, "touchpoints": what}
     return Paths(touches=touches, paths=paths, labels=labels, units=units, n_conversions=int(n_conv_unit.sum()),
                   n_unattributed_units=unattributed, unit=who), info

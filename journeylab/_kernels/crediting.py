@@ -26,9 +26,8 @@ The second half of what :func:`~journeylab.goal_attainment`, :func:`~journeylab.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import warnings
+from collections.abc import Iterable
 
 import ibis
 import numpy as np
@@ -37,11 +36,23 @@ import pandas as pd
 from .._core.backend import execute
 from .._core.formatting import cut
 from .._core.warn import warn
+from ..conditions import CannotCompile, condition_expr
 from ..exceptions import DataQualityWarning, JourneyDefinitionError
 from .entries import LEFT, Followed, absent_activities, advice
 from .units import log_timezone, to_micros, to_times, unit_table
 
-__all__ = ["credit", "require_goal", "check_trigger", "latest_values", "REASONS"]
+__all__ = [
+    "REASONS",
+    "check_trigger",
+    "credit",
+    "latest_values",
+    "milestone_code",
+    "milestone_runs",
+    "milestone_state",
+    "milestone_state_of",
+    "milestones_compile",
+    "require_goal",
+]
 
 #: Why a customer was or was not credited, in the order they are reported.
 REASONS = ("credited", "pending", "not_reached", "after_window", "after_suppression", "later_journey", "excluded",
@@ -252,3 +263,118 @@ def latest_values(log, unit: str, as_of, current: pd.DataFrame):
         session = pd.DataFrame({c: _dtype(got[f"_s{i}"], dtypes[c]).array for i, c in enumerate(attrs)},
                                index=windows.index)
     return attrs, last, profile, session
+
+
+def milestone_code(journey, table):
+    """The Ibis expression of :meth:`Journey.milestone_of` on ``table``: the code of the first milestone (in
+    definition order) whose activities and conditions an event matches, else -1. Raises
+    :class:`~journeylab.conditions.CannotCompile` when a milestone's conditions must be matched in pandas."""
+    branches = []
+    for i, m in enumerate(journey.milestones):
+        hit = table.activity.isin(list(m.activities))
+        if m.conditions:
+            hit = hit & condition_expr(m.conditions, table)
+        branches.append((hit.fill_null(False), i))
+    code = ibis.cases(*branches, else_=-1) if branches else ibis.literal(-1)
+    return code.cast("int64")
+
+
+def milestones_compile(journey, log) -> bool:
+    """Whether the engine of ``log`` can tell each event's milestone (the milestones' conditions compile)."""
+    try:
+        milestone_code(journey, log.table)
+    except CannotCompile:
+        return False
+    return True
+
+
+def milestone_state(log, journey, unit: str, as_of, current: pd.DataFrame, tdtype):
+    """The milestone fields of :func:`journeylab.rules.evaluate_rules` from :func:`milestone_runs`:
+    ``(milestone, milestone_at, reached)`` - the names (None without), the arrival times (``tdtype``) as a
+    Series and the reached flags (0/1, one column per milestone code), all indexed like ``current``."""
+    names = [m.name for m in journey.milestones]
+    got = milestone_runs(log, journey, unit, as_of, current)
+    code = got["code"].to_numpy()
+    milestone = np.asarray(names + [None], dtype=object)[code]  # -1 -> None
+    at = to_times(np.where(code >= 0, got["arrival"].to_numpy(), 0), log_timezone(log))
+    milestone_at = pd.Series(at.array, index=current.index).where(code >= 0).astype(tdtype)
+    reached = pd.DataFrame({i: got[f"reached_{i}"].to_numpy(dtype=np.int64) for i in range(len(names))},
+                           index=current.index)
+    return milestone, milestone_at, reached
+
+
+def milestone_state_of(cur: pd.DataFrame, journey, unit: str, idx: pd.Index, tdtype):
+    """:func:`milestone_state` from the events of the customers' current entries (``cur``, sorted by unit, time
+    and input order; in memory, or fetched when a milestone's conditions do not compile)."""
+    names = [m.name for m in journey.milestones]
+    codes = journey.milestone_of(cur).cat.codes.to_numpy()
+    keep = codes >= 0
+    ms = pd.DataFrame({"customer": cur[unit].to_numpy()[keep], "code": codes[keep], "t": cur["timestamp"].array[keep]})
+    if not len(ms):
+        return (np.full(len(idx), None, dtype=object), pd.Series(pd.NaT, index=idx, dtype=tdtype),
+                pd.DataFrame(index=idx))
+    who, code = ms["customer"].to_numpy(), ms["code"].to_numpy()
+    newrun = np.r_[True, (who[1:] != who[:-1]) | (code[1:] != code[:-1])]
+    ms["run"] = np.cumsum(newrun)
+    last_run = ms.groupby("customer", sort=False)["run"].transform("max").to_numpy()
+    lr = ms[ms["run"].to_numpy() == last_run]
+    arrive = lr.groupby("customer", sort=False).agg(code=("code", "first"), t=("t", "min")).reindex(idx)
+    mcode = arrive["code"].fillna(-1).to_numpy(dtype=np.int64)
+    milestone = np.asarray(names + [None], dtype=object)[mcode]  # -1 -> None
+    milestone_at = pd.Series(arrive["t"].array, index=idx).astype(tdtype)
+    reached = ms.groupby(["customer", "code"]).size().unstack(fill_value=0).reindex(idx, fill_value=0)
+    return milestone, milestone_at, reached
+
+
+def milestone_runs(log, journey, unit: str, as_of, current: pd.DataFrame) -> pd.DataFrame:
+    """Per customer of ``current`` (as for :func:`latest_values`), their milestone state in the current entry
+    (the events from ``entered_at`` to ``left_at``, or ``as_of``): ``code`` of the milestone of their last run of
+    milestone events (-1 without any), ``arrival`` (epoch microseconds of that run's first event, -1 without)
+    and ``reached_<i>`` (bool: an event of milestone i in the entry), as :func:`journeylab.rules` computes them
+    from the events in memory.
+
+    For a lazy log only, in the engine: the milestone of each event (:func:`milestone_code`; raises
+    :class:`~journeylab.conditions.CannotCompile` when it cannot be told there), the entry windows going there
+    as a small table, the runs by a ``LAG`` and a running sum in (time, input order) per customer; one row per
+    customer with a milestone event in the entry comes back, never the events.
+    """
+    names = [m.name for m in journey.milestones]
+    out = pd.DataFrame({"code": np.full(len(current), -1, dtype=np.int64),
+                        "arrival": np.full(len(current), -1, dtype=np.int64),
+                        **{f"reached_{i}": np.zeros(len(current), dtype=bool) for i in range(len(names))}},
+                       index=current.index)
+    if not len(current) or not names:
+        return out
+    with warnings.catch_warnings():  # the customer-id warning was given when the events were fetched
+        warnings.simplefilter("ignore")
+        t = unit_table(log, unit, as_of)
+    acts = sorted({a for m in journey.milestones for a in m.activities})
+    ev = t.filter(t.activity.isin(acts))
+    # only four narrow columns go through the join and the windows (the engine's memory follows their width)
+    ev = ev.select(ev[unit], ev.us, ev._seq, _code=milestone_code(journey, ev))
+    ev = ev.filter(ev._code >= 0)
+    ends = current["left_at"].fillna(as_of)
+    w = ibis.memtable(pd.DataFrame({
+        "_who": pd.Series([str(i) for i in current.index], dtype=object),
+        "_lo": np.asarray([to_micros(v) for v in current["entered_at"]], dtype=np.int64),
+        "_hi": np.asarray([to_micros(v) for v in ends], dtype=np.int64)}))
+    j = ev.join(w, ev[unit] == w._who)
+    j = j.filter((j.us >= j._lo) & (j.us <= j._hi))
+    order = ibis.window(group_by=j._who, order_by=[j.us, j._seq])
+    prev = j._code.lag().over(order)
+    j = j.mutate(_new=(prev.isnull() | (prev != j._code)).cast("int64"))
+    j = j.mutate(_run=j._new.sum().over(ibis.cumulative_window(group_by=j._who, order_by=[j.us, j._seq])))
+    j = j.mutate(_last=j._run.max().over(ibis.window(group_by=j._who)))
+    in_last = j._run == j._last
+    got = execute(j.group_by(j._who).aggregate(
+        _c=j._code.max(where=in_last), _a=j.us.min(where=in_last),
+        **{f"_r{i}": (j._code == i).cast("int8").max() for i in range(len(names))}))
+    where = pd.Index([str(i) for i in current.index]).get_indexer(got["_who"].astype(str).to_numpy())
+    out.iloc[where, 0] = got["_c"].to_numpy(dtype=np.int64)
+    out.iloc[where, 1] = got["_a"].to_numpy(dtype=np.int64)
+    for i in range(len(names)):
+        col = out[f"reached_{i}"].to_numpy().copy()
+        col[where] = got[f"_r{i}"].to_numpy(dtype=np.int64) > 0
+        out[f"reached_{i}"] = col
+    return out
+

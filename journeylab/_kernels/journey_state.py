@@ -19,15 +19,16 @@ import pandas as pd
 
 from .._core.warn import warn
 from ..exceptions import DataQualityWarning
-from .crediting import credit, latest_values
+from .crediting import credit, latest_values, milestone_state, milestone_state_of
 
 __all__ = ["journey_state"]
 
 
-def journey_state(followed, journey, *, goal_ctx, log=None) -> pd.DataFrame:
+def journey_state(followed, journey, *, goal_ctx, log=None, engine_milestones: bool = False) -> pd.DataFrame:
     """Per customer in the journey: the state fields (see the module docstring); ``goal_ctx`` is the
     journey's goal and the entries of the other journeys with that goal (or None without a goal). For a lazy
-    ``log`` the latest event and values per customer come from the engine (``latest_values``)."""
+    ``log`` the latest event and values per customer come from the engine (``latest_values``), and with
+    ``engine_milestones`` the milestone state too (``milestone_state``: no milestone event comes back)."""
     df, unit, as_of = followed.events, followed.unit, followed.as_of
     stints = followed.entries
     supp = followed.suppressed_at
@@ -53,28 +54,12 @@ def journey_state(followed, journey, *, goal_ctx, log=None) -> pd.DataFrame:
     start = mine[unit].map(last["entered_at"])
     end = mine[unit].map(last["left_at"]).fillna(as_of)
     cur = mine[((mine["timestamp"] >= start) & (mine["timestamp"] <= end)).to_numpy()]
-    codes = journey.milestone_of(cur).cat.codes.to_numpy()
     names = [m.name for m in journey.milestones]
-    keep = codes >= 0
-    ms = pd.DataFrame({"customer": cur[unit].to_numpy()[keep], "code": codes[keep],
-                       "t": cur["timestamp"].array[keep]})
     n = len(idx)
-    if len(ms):
-        who, code = ms["customer"].to_numpy(), ms["code"].to_numpy()
-        newrun = np.r_[True, (who[1:] != who[:-1]) | (code[1:] != code[:-1])]
-        ms["run"] = np.cumsum(newrun)
-        last_run = ms.groupby("customer", sort=False)["run"].transform("max").to_numpy()
-        lr = ms[ms["run"].to_numpy() == last_run]
-        arrive = lr.groupby("customer", sort=False).agg(code=("code", "first"), t=("t", "min")).reindex(idx)
-        name_arr = np.asarray(names + [None], dtype=object)
-        mcode = arrive["code"].fillna(-1).to_numpy(dtype=np.int64)
-        milestone = name_arr[mcode]  # -1 -> None
-        milestone_at = pd.Series(arrive["t"].array, index=idx).astype(tdtype)
-        reached = ms.groupby(["customer", "code"]).size().unstack(fill_value=0).reindex(idx, fill_value=0)
+    if engine_milestones:  # a lazy log: the state per customer from the engine, not from the events
+        milestone, milestone_at, reached = milestone_state(log, journey, unit, as_of, last.set_axis(idx), tdtype)
     else:
-        milestone = np.full(n, None, dtype=object)
-        milestone_at = pd.Series(pd.NaT, index=idx, dtype=tdtype)
-        reached = pd.DataFrame(index=idx)
+        milestone, milestone_at, reached = milestone_state_of(cur, journey, unit, idx, tdtype)
     cols["milestone"] = milestone
     cols["milestone_at"] = milestone_at.array
     for i, name in enumerate(names):
