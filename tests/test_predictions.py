@@ -28,6 +28,12 @@ def small():
 
 
 @pytest.fixture(scope="module")
+def pl(small):
+    """The journey's own events of ``small`` (read by the tests of single cut-offs; never modified)."""
+    return P.journey_log(small.log, small.journey)
+
+
+@pytest.fixture(scope="module")
 def goal(small):
     return jl.predict(small.log, small.journey, target="goal", **OPTS)
 
@@ -40,11 +46,11 @@ def nxt(small):
 # --------------------------------------------------------------------------- no leakage, time split
 
 
-def test_features_at_a_cutoff_are_those_of_the_log_cut_before_it(small):
+def test_features_at_a_cutoff_are_those_of_the_log_cut_before_it(small, pl):
     """Only what was known: the features at cut-off c from the whole log equal those from the log with every
     event at or after c removed (a feature read after the cut-off would differ)."""
     c = pd.Timestamp("2025-03-15 12:00", tz="UTC")
-    full = P.journey_log(small.log, small.journey)
+    full = pl
     df = small.log.to_pandas()
     before = jl.from_pandas(df[df["timestamp"] < c], case="case", activity="activity", timestamp="timestamp",
                             channel="channel", value="value")
@@ -93,9 +99,8 @@ def test_the_split_is_by_time(goal):
     assert cut["cutoff"].max() + horizon <= goal.as_of
 
 
-def test_one_example_per_customer_and_cutoff_only_in_flight(small):
+def test_one_example_per_customer_and_cutoff_only_in_flight(small, pl):
     c = pd.Timestamp("2025-03-01", tz="UTC")
-    pl = P.journey_log(small.log, small.journey)
     X, _ = P.features_at(pl, small.journey, c)
     assert X.index.is_unique
     # in flight: entered before c and not credited with the goal before c (simulator's truth)
@@ -105,11 +110,10 @@ def test_one_example_per_customer_and_cutoff_only_in_flight(small):
     assert not (truth.loc[X.index, "first_purchase_at"] < c - pd.Timedelta(days=3)).any()
 
 
-def test_goal_labels_match_the_simulators_purchases(small):
+def test_goal_labels_match_the_simulators_purchases(small, pl):
     """Known answer: a customer in flight is labelled positive exactly when the simulator recorded a purchase
     for them in [c, c + horizon)."""
     c, h = pd.Timestamp("2025-03-01", tz="UTC"), pd.Timedelta(days=7)
-    pl = P.journey_log(small.log, small.journey)
     _, st = P.features_at(pl, small.journey, c)
     y = P.labels_at(pl, small.journey, c, h, "goal", st)
     df = small.log.to_pandas()
@@ -181,14 +185,14 @@ def test_logistic_model(small):
 # --------------------------------------------------------------------------- lazy logs
 
 
-def test_duckdb_gives_the_same_features_and_fetches_only_the_journeys_events(small, tmp_path):
+def test_duckdb_gives_the_same_features_and_fetches_only_the_journeys_events(small, pl, tmp_path):
     from journeylab._core.backend import fetched
     from tests.conftest import lazy_copy
 
     lazy = lazy_copy(small.log, "duckdb", tmp_path=tmp_path)
     with fetched() as f:
         pl_lazy = P.journey_log(lazy, small.journey)
-    pl_mem = P.journey_log(small.log, small.journey)
+    pl_mem = pl
     n_journey = int(small.log.to_pandas()["activity"].isin(P._activities(small.journey)).sum())
     assert f.largest <= n_journey < small.log.n_events
     c = pd.Timestamp("2025-03-20", tz="UTC")
@@ -258,7 +262,7 @@ def test_cli_predict_writes_the_scores(tmp_path, capsys):
 
     from journeylab import cli
 
-    tiny = jl.datasets.make_journeys(300, days=70, random_state=2, p_stall=0.5, p_late_purchase=0.6)
+    tiny = jl.datasets.make_journeys(200, days=56, random_state=2, p_stall=0.5, p_late_purchase=0.6)
     events = tmp_path / "events.parquet"
     tiny.log.to_pandas().to_parquet(events)
     journey = tmp_path / "journey.yaml"

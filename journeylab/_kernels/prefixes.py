@@ -183,6 +183,8 @@ def _column(values: pd.Series, levels):
     """A feature column: numbers as float, text (``levels`` given) as a categorical of those levels."""
     if levels is None:
         return pd.to_numeric(pd.Series(values.array, dtype=object), errors="coerce").to_numpy(dtype=float)
+    if isinstance(values.dtype, pd.CategoricalDtype) and not values.dtype.ordered:  # no round trip through objects
+        return values.array.set_categories(levels)
     return pd.Categorical(pd.Series(values.array, dtype=object), categories=levels)
 
 
