@@ -121,7 +121,12 @@ def spark_session_or_skip():
         .appName("journeylab-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
+        # tiny test data: one partition everywhere, no adaptive re-planning (an extra job per stage), and a
+        # driver JVM that only uses the quick JIT tier (C2 compiles cost more than they save in a test run)
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()

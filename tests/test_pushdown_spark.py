@@ -16,8 +16,8 @@ import pytest
 import journeylab as jl
 from conftest import lazy_copy, spark_session_or_skip
 from journeylab._core.backend import fetched
-from journeylab._kernels.cases import first_event_values
-from journeylab.features import case_attributes
+from journeylab._kernels.cases import first_event_values, milestones_reached
+from journeylab.features import JourneyVectorizer, case_attributes, sequence_matrix
 from journeylab.segments import attribute_segmentation
 
 pytestmark = pytest.mark.spark
@@ -25,11 +25,15 @@ pytestmark = pytest.mark.spark
 
 @pytest.fixture(scope="module")
 def pair(sim):
-    """150 customers of ``sim.log`` in memory, and the same events as a lazy log in Spark."""
+    """150 customers of ``sim.log`` in memory, the same events as a lazy log in Spark, and that log's cache
+    once its sizes are known (each case starts from it: what a case fetches does not depend on the cases
+    before it, which may have cached the same tables on the shared log)."""
     spark = spark_session_or_skip()
     cases = sorted(sim.log.to_pandas()["case"].unique())[:150]
     mem = sim.log.filter_cases(cases)
-    return mem, lazy_copy(mem, "pyspark", spark=spark)
+    lazy = lazy_copy(mem, "pyspark", spark=spark)
+    lazy.time_span  # noqa: B018  (the log's own sizes query, cached by the log)
+    return mem, lazy, dict(lazy._cache)
 
 
 def _plain(x):
@@ -80,9 +84,15 @@ CASES = {
     "variants and paths": lambda log, j: [jl.variants(log).to_frame(),
                                           jl.paths(log, anchor="add_to_cart", direction="next", steps=2).to_frame()],
     "case_attributes": lambda log, j: [case_attributes(log, journey=j)],
+    "sequence_matrix": lambda log, j: [sequence_matrix(log, width=4)],
+    "vectorizer": lambda log, j: [JourneyVectorizer(journey=j, features=("counts", "ngrams", "duration",
+                                                                         "milestones")).fit_transform(log)],
     "first_event_values": lambda log, j: [first_event_values(log, c).astype("string") for c in ("region", "nps")],
     "segments and profiles": lambda log, j: [_seg_rules(log).to_frame(), _seg_rules(log).profile(),
                                              attribute_segmentation(log, "region").profile()],
+    "compare_segments": lambda log, j: [jl.compare_segments(_seg_rules(log), random_state=0,
+                                                            n_permutations=99).to_frame()],
+    "milestones_reached": lambda log, j: [milestones_reached(log, j)],
     "milestones": lambda log, j: _parts(jl.milestones(log, j, as_of="2025-03-15"), "table", "cases", "transitions",
                                         "curves"),
     "funnel sessions": lambda log, j: _parts(
@@ -94,7 +104,9 @@ CASES = {
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_analysis_on_spark_equals_memory(pair, sim, name):
-    mem, lazy = pair
+    mem, lazy, cached = pair
+    lazy._cache.clear()
+    lazy._cache.update(cached)
     fn = CASES[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
