@@ -22,23 +22,19 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import tempfile
-import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
 import journeylab as jl
+from benchmarks._gen import best
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(argv=None) -> int:

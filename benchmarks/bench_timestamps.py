@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._gen import best
 
 
 def column(n: int, fmt: str, seed: int = 0) -> pd.Series:
@@ -30,21 +33,11 @@ def column(n: int, fmt: str, seed: int = 0) -> pd.Series:
     return pd.Series(moments.strftime(fmt), dtype="str")
 
 
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="500k ISO and 100k day-first values")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     from journeylab._timestamps import parse_timestamps
 
     cases = [("ISO 8601", "%Y-%m-%d %H:%M:%S", "ISO8601", 500_000 if args.quick else 5_000_000),
