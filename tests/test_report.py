@@ -93,8 +93,9 @@ def test_report_on_bpic2012_without_a_journey(bpic2012, tmp_path):
     assert ">13,087<" in html and ">262,200<" in html  # published: 13,087 cases, 262,200 events
     h = headings(html)
     assert h[:4] == ["Overview", "Process map", "Top variants", "Top paths"]
-    assert "Segments" in h
-    assert html.count("No journey definition was given") == 3
+    assert "Segments" in h and "Drivers of the goal" in h and "Retention by segment" in h
+    # happy path, goals, drivers of the goal, journey map: one sentence each saying what to add
+    assert html.count("No journey definition was given") == 4
     assert hashlib.sha256(bpic2012.read_bytes()).hexdigest() in html
     assert html.count('<img alt="figure" src="data:image/png;base64,') >= 5
 
