@@ -447,10 +447,11 @@ def cmd_drivers(args) -> int:
 
     log = log_from(args)
     journey = journey_from(args.journey)
-    d = drivers(log, journey, outcome=args.outcome, at=args.at, adjust=args.adjust, random_state=0)
+    d = drivers(log, journey, outcome=args.outcome, at=args.at, unit=args.unit, adjust=args.adjust, random_state=0)
     t = d.table.head(args.top)
     if args.json:
-        print_json({"journey": journey.name, "outcome": d.outcome, "at": args.at, "cases": d.n_cases,
+        print_json({"journey": journey.name, "outcome": d.outcome, "at": args.at, "unit": d.unit,
+                    "cases": d.n_cases,
                     "successes": d.n_success, "rate": d.rate, "min_support": d.min_support,
                     "tested": len(d.table), "below_support": d.n_below_support, "confidence": d.confidence,
                     "adjusted": bool(args.adjust),

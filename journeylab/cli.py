@@ -244,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="goal (default), conversion, a milestone name or a boolean case column")
     p.add_argument("--at", default=None, metavar="MILESTONE",
                    help="count only what happened before the case first reached this milestone")
+    p.add_argument("--unit", default=None, choices=["customer", "case"],
+                   help="compare customers (default when the log has a --customer column) or cases")
     p.add_argument("--top", type=_positive_int, default=15, metavar="N", help="candidates shown (default 15)")
     p.add_argument("--adjust", action="store_true",
                    help="add adjusted odds ratios (penalised logistic regression, 100 bootstrap refits; slower)")

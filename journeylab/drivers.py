@@ -42,6 +42,14 @@ out of them, the deviations at that milestone, ``incomplete`` deviations - endin
 milestone - for a journey outcome, the outcome column's values) are refused: they are listed in
 ``Drivers.excluded`` with the reason.
 
+Customers across cases (``unit="customer"``, the default on a log with a customer role such as
+``log.sessions()``): the goal is credited once per customer (the unique-profile rule of
+:func:`~journeylab.goal_attainment`), so the rows are customers: a customer has a candidate when any of
+their cases has it; with ``at`` their cases are taken in order of start, each cut where it reached the
+milestone, and the cases after the first one that reached it are left out - only what the customer did
+before first reaching the milestone counts. ``"conversion"``, a milestone or a boolean column are
+reached when any of the customer's cases reaches it.
+
 Where it runs
 -------------
 The candidates come from :mod:`journeylab._kernels.indicators` (variants, per-case facts, and with
@@ -71,7 +79,7 @@ from ._core.results import FrozenMap, Result
 from ._core.stats import z_score
 from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, RNG, Int, Optional, Texts, checked
 from ._core.warn import warn
-from ._kernels.cases import case_facts, milestones_reached
+from ._kernels.cases import case_customers, case_facts, milestones_reached
 from ._kernels.crediting import require_goal
 from ._kernels.indicators import KINDS, candidate_matrix
 from .exceptions import InvalidParameterError, JourneyDefinitionError
@@ -112,11 +120,13 @@ class Drivers(Result):
     min_support: int
     n_below_support: int
     confidence: float
+    #: whom the rows count: "case", or "customer" (all the cases of a customer together)
+    unit: str = "case"
     params: FrozenMap = field(default_factory=FrozenMap)
 
     @property
     def rate(self) -> float:
-        """The outcome rate of the cases."""
+        """The outcome rate of the cases (customers when :attr:`unit` is "customer")."""
         return self.n_success / self.n_cases if self.n_cases else math.nan
 
     def top(self, n: int = 10, *, direction: str = "both") -> pd.DataFrame:
@@ -144,7 +154,8 @@ class Drivers(Result):
     def __repr__(self) -> str:
         t = self.table
         adj = f", {int(t['confounded'].sum())} confounded" if self.params.get("adjust") else ""
-        return (f"Drivers of {self.outcome!r}: {format_count(self.n_cases)} cases, {format_share(self.rate)} reach it; "
+        return (f"Drivers of {self.outcome!r}: {format_count(self.n_cases)} {self.unit}s, {format_share(self.rate)} "
+                f"reach it; "
                 f"{len(t)} candidates tested, {int(t['significant'].sum())} significant at "
                 f"{1 - self.confidence:.0%} (Benjamini-Hochberg){adj}")
 
@@ -265,9 +276,26 @@ def _milestone(journey, name: str):
     return next((m for m in journey.milestones if m.name == name), None)
 
 
-def _outcome(log, journey, outcome):
-    """(y: boolean Series over the cases that count, the milestone the outcome is, the goal activity,
-    the outcome column)."""
+def _unit(log, outcome, unit) -> str:
+    """Whom the drivers compare: the customer when the log follows customers across cases, else the case."""
+    if unit is None:
+        return "customer" if log.has_role("customer") else "case"
+    if unit not in ("case", "customer"):
+        raise InvalidParameterError(f"unit={cut(unit)} is not allowed; use 'customer' or 'case'.")
+    if unit == "customer" and not log.has_role("customer"):
+        raise InvalidParameterError("unit='customer' needs a log that follows customers across cases (a "
+                                    "'customer' column, e.g. from log.sessions()); this log has one case per "
+                                    "customer: leave unit out.")
+    if unit == "case" and outcome == "goal" and log.has_role("customer"):
+        raise InvalidParameterError("unit='case' with outcome='goal': the goal is credited once per customer "
+                                    "(unique profiles), not per case; use unit='customer' (the default), or "
+                                    "outcome='conversion' or a milestone to compare cases.")
+    return unit
+
+
+def _outcome(log, journey, outcome, unit):
+    """(y: boolean Series over the units that count - cases or customers -, the milestone the outcome is,
+    the goal activity, the outcome column)."""
     if not isinstance(outcome, str) or not outcome:
         raise InvalidParameterError(f"outcome={cut(outcome)} must be 'goal', 'conversion', a milestone name or "
                                     "a boolean case column, e.g. outcome='goal'.")
@@ -277,10 +305,6 @@ def _outcome(log, journey, outcome):
                                         f"outcome={outcome!r}), or a boolean case column as the outcome.")
         if outcome == "goal":
             require_goal(journey)
-            if log.has_role("customer"):
-                raise InvalidParameterError("drivers() compares cases, and this log follows customers across cases "
-                                            "(a 'customer' column): use outcome='conversion' or a milestone, or a "
-                                            "log with one case per customer.")
             cust = goal_attainment(log, journey).customers
             inside = ~cust["reason"].isin(["never_entered", "excluded"])
             y = cust.loc[inside, "credited"].astype(bool)
@@ -288,8 +312,10 @@ def _outcome(log, journey, outcome):
             goal_ms = next((m.name for m in journey.milestones if journey.goal.activity in m.activities), None)
             return y, goal_ms, journey.goal.activity, None
         reached = milestones_reached(log, journey)
-        inside = reached.any(axis=1)
         name = journey.happy_path[-1] if outcome == "conversion" else outcome
+        if unit == "customer":  # reached in any of the customer's cases; inside: any milestone in any case
+            reached = reached.groupby(case_customers(log).reindex(reached.index).to_numpy()).any()
+        inside = reached.any(axis=1)
         return reached.loc[inside, name].astype(bool), name, None, None
     if outcome not in log.attributes:
         from ._core.names import did_you_mean
@@ -307,7 +333,37 @@ def _outcome(log, journey, outcome):
                                     "True/False per case, e.g. derive one with log.assign(...).")
     y = values.dropna().astype(bool)
     y.index = y.index.astype(str)
+    if unit == "customer":  # True when any of the customer's cases has it
+        y = y.groupby(case_customers(log).reindex(y.index).to_numpy()).any()
     return y, None, None, outcome
+
+
+def _per_customer(log, ind):
+    """(customers, their candidate matrix): a customer has a candidate when one of their cases has it. With
+    ``at`` (``ind.reached``) the cases are taken in order of their start (ties by case id), each cut where
+    it reached the milestone; the cases after the first one that reached it are left out, so only what
+    happened before the customer first reached the milestone counts."""
+    who = case_customers(log).reindex(ind.cases).to_numpy()
+    codes, customers = pd.factorize(who, sort=True)
+    n = len(codes)
+    keep = np.ones(n, dtype=bool)
+    if ind.reached is not None and n:
+        start = pd.DatetimeIndex(case_facts(log, attributes=False)["start"].reindex(ind.cases)).asi8
+        order = np.lexsort((np.arange(n), start, codes))
+        r = ind.reached[order].astype(np.int64)
+        before = np.cumsum(r) - r  # cases that reached it before this one (all customers so far)
+        g = codes[order]
+        first = np.r_[True, g[1:] != g[:-1]]
+        keep[order] = before == np.maximum.accumulate(np.where(first, before, 0))
+    idx = np.flatnonzero(keep)
+    idx = idx[np.argsort(codes[idx], kind="stable")]
+    g = codes[idx]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, dtype=np.int64)
+    if ind.matrix.shape[1] and len(starts):
+        matrix = np.logical_or.reduceat(ind.matrix[idx], starts, axis=0)
+    else:
+        matrix = np.zeros((len(starts), ind.matrix.shape[1]), dtype=bool)
+    return pd.Index(customers[g[starts]].astype(str), name="customer"), matrix
 
 
 def _refused(keys, journey, milestone, goal_activity, column) -> list:
@@ -342,7 +398,7 @@ def _refused(keys, journey, milestone, goal_activity, column) -> list:
          min_support=Optional(Int(1)), confidence=CONFIDENCE, adjust=BOOL, n_boot=Int(0, 10_000, example=100),
          random_state=RNG, progress=Optional(BOOL))
 def drivers(log, journey=None, *, outcome: str = "goal", candidates=KINDS, at: str | None = None,
-            min_support: int | None = None, confidence: float = 0.95, adjust: bool = True, n_boot: int = 100,
+            unit: str | None = None, min_support: int | None = None, confidence: float = 0.95, adjust: bool = True, n_boot: int = 100,
             random_state=None, progress: bool | None = None) -> Drivers:
     """What distinguishes the cases that reach an outcome from those that drop.
 
@@ -357,7 +413,8 @@ def drivers(log, journey=None, *, outcome: str = "goal", candidates=KINDS, at: s
     Parameters
     ----------
     log : EventLog
-        The events; one case per customer journey (a DataFrame is refused: wrap it with ``jl.from_pandas``).
+        The events (a DataFrame is refused: wrap it with ``jl.from_pandas``); one case per customer, or a
+        log that follows customers across cases (a ``customer`` column, e.g. from ``log.sessions()``).
     journey : Journey, optional
         Needed for the outcomes ``"goal"``, ``"conversion"`` and a milestone, for ``at`` and for the
         deviations (without a journey they are left out).
@@ -370,8 +427,14 @@ def drivers(log, journey=None, *, outcome: str = "goal", candidates=KINDS, at: s
         Kinds among ``"activities"``, ``"transitions"``, ``"channels"``, ``"attributes"`` (text, bool or
         whole-number columns with 2 to 20 values) and ``"deviations"``.
     at : str, optional
-        A milestone of the journey (defined by activities): only the events before the case first reached
-        it count.
+        A milestone of the journey (defined by activities): only the events before the case (the
+        customer) first reached it count.
+    unit : {"customer", "case"}, optional
+        Whom the rows compare. Default: the customer when the log has a customer role, else the case.
+        ``"customer"``: all the cases of a customer together - a customer has a candidate when one of
+        their cases has it, and reaches ``"conversion"``, a milestone or a boolean column when one of
+        their cases does; ``"goal"`` is credited per customer under the counting rules (unique profiles),
+        so it is always compared per customer. ``"case"`` on a customer log compares the sessions.
     min_support : int, optional
         The fewest cases with (and without) a candidate for it to be tested; default ``min(25, 2 %)`` of
         the cases, at least 1.
@@ -389,7 +452,8 @@ def drivers(log, journey=None, *, outcome: str = "goal", candidates=KINDS, at: s
     Returns
     -------
     Drivers
-        ``table`` (one row per tested candidate, ranked), ``excluded``, the outcome and its counts.
+        ``table`` (one row per tested candidate, ranked), ``excluded``, the outcome and its counts,
+        ``unit``.
 
     Examples
     --------
@@ -428,15 +492,17 @@ def drivers(log, journey=None, *, outcome: str = "goal", candidates=KINDS, at: s
         raise JourneyDefinitionError("the deviation candidates need milestones defined by activities only; leave "
                                      "them out with candidates=['activities', 'transitions', 'channels', "
                                      "'attributes'].")
-    y_all, milestone, goal_activity, column = _outcome(log, journey, outcome)
+    unit = _unit(log, outcome, unit)
+    y_all, milestone, goal_activity, column = _outcome(log, journey, outcome, unit)
     ind = candidate_matrix(log, journey, kinds, at=at)
-    rows = ind.cases.get_indexer(y_all.index)
+    units, X = (ind.cases, ind.matrix) if unit == "case" else _per_customer(log, ind)
+    rows = units.get_indexer(y_all.index)
     y = y_all.to_numpy(dtype=bool)[rows >= 0]
-    X = ind.matrix[rows[rows >= 0]]
+    X = X[rows[rows >= 0]]
     n, s = len(y), int(y.sum())
     if n == 0 or s in (0, n):
         raise InvalidParameterError(f"outcome={outcome!r} is {'missing' if n == 0 else ('reached' if s else 'missed')} "
-                                    f"by all {n} cases: nothing can distinguish them. Pick another outcome or log.")
+                                    f"by all {n} {unit}s: nothing can distinguish them. Pick another outcome or log.")
     if max(s, n - s) > SKEW * min(s, n - s):
         warn(f"drivers: the outcome is skewed ({s:,} reach it, {n - s:,} do not; beyond 10:1): odds ratios of "
              "rare cells are unstable, read the intervals.")
@@ -479,6 +545,6 @@ def drivers(log, journey=None, *, outcome: str = "goal", candidates=KINDS, at: s
             shrunk = (np.abs(ad) <= 0.5 * np.abs(un)) | (np.sign(ad) != np.sign(un))
         table["confounded"] = (table["significant"] & covers & shrunk).to_numpy(dtype=bool)
     params = {"journey": journey.name if journey is not None else None, "outcome": outcome, "candidates": kinds,
-              "at": at, "min_support": thr, "confidence": confidence, "adjust": adjust, "n_boot": n_boot}
+              "at": at, "unit": unit, "min_support": thr, "confidence": confidence, "adjust": adjust, "n_boot": n_boot}
     return Drivers(table=table[_COLUMNS], excluded=excluded, outcome=outcome, n_cases=n, n_success=s,
-                   min_support=thr, n_below_support=n_below, confidence=confidence, params=params)
+                   min_support=thr, n_below_support=n_below, confidence=confidence, unit=unit, params=params)

@@ -230,6 +230,98 @@ def test_duckdb_equals_memory_for_the_goal(sim, sim_duckdb):
     assert g.largest < sim.log.n_events  # the goal kernel's journey events; the candidates are per case
 
 
+# --------------------------------------------------------------------------- customers across cases
+
+
+def _sessions():
+    """Six customers, their sessions (hand-computed below); journey view > buy, goal 'buy'.
+
+    u1: s1 view, help | s2 view, buy          credited, help before buying (in an earlier session)
+    u2: s1 view, help                         not credited
+    u3: s1 view, buy  | s2 help               credited, help only after buying (a later session)
+    u4: s1 view                               not credited
+    u5: s1 view, buy                          credited
+    u6: s1 view, chat, buy, help              credited, help after buying (same session)
+    """
+    plan = {"u1": [["view", "help"], ["view", "buy"]], "u2": [["view", "help"]], "u3": [["view", "buy"], ["help"]],
+            "u4": [["view"]], "u5": [["view", "buy"]], "u6": [["view", "chat", "buy", "help"]]}
+    rows = []
+    for i, (who, sessions) in enumerate(plan.items()):
+        for k, acts in enumerate(sessions):
+            t = pd.Timestamp("2025-03-01") + pd.Timedelta(days=i, hours=3 * k)
+            rows += [(f"{who}#{k + 1}", who, a, t + pd.Timedelta(minutes=m)) for m, a in enumerate(acts)]
+    df = pd.DataFrame(rows, columns=["session", "who", "activity", "timestamp"])
+    log = jl.from_pandas(df, case="session", customer="who", activity="activity", timestamp="timestamp")
+    journey = jl.Journey.from_dict({"name": "shop", "milestones": [
+        {"name": "view", "activities": ["view"]}, {"name": "buy", "activities": ["buy"]}],
+        "goal": {"type": "purchase", "activity": "buy"}})
+    return log, journey
+
+
+def test_goal_on_customers_across_sessions_is_compared_per_customer_by_hand():
+    log, journey = _sessions()
+    full = jl.drivers(log, journey, outcome="goal", candidates="activities", adjust=False)
+    assert (full.unit, full.n_cases, full.n_success) == ("customer", 6, 4)  # u1 u3 u5 u6 credited
+    help_ = full.table.set_index("candidate").loc["help"]
+    # help: u1 u2 u3 u6 -> with: 3 of 4 credited; without: u4 u5 -> 1 of 2
+    assert (help_["support"], help_["rate_with"], help_["rate_without"]) == (4, 3 / 4, 1 / 2)
+    assert help_["odds_ratio"] == pytest.approx((4 / 2) / (2 / 2))
+    assert "6 customers" in repr(full)
+    before = jl.drivers(log, journey, outcome="goal", at="buy", candidates="activities", adjust=False)
+    t = before.table.set_index("candidate")
+    # before each customer first bought: help in u1 (earlier session) and u2 only (u3's later session and
+    # u6's help after buying in the same session are left out) -> a=1, b=1, c=3 (u3 u5 u6), d=1 (u4)
+    assert (t.loc["help", "support"], t.loc["help", "rate_with"], t.loc["help", "rate_without"]) == (2, 1 / 2, 3 / 4)
+    assert t.loc["help", "odds_ratio"] == pytest.approx((2 / 2) / (4 / 2))
+    assert t.loc["chat", "support"] == 1 and "buy" not in t.index  # cut before it
+    assert full.excluded.set_index("candidate").loc["buy", "why"] == "is the outcome's own event"
+    # per session, the milestone 'buy': the 7 sessions with a milestone event (u3#2 has none), help before
+    # any buy in u1#1 and u2#1 (u6#1 is cut at its buy)
+    per_case = jl.drivers(log, journey, outcome="buy", at="buy", unit="case", candidates="activities",
+                          adjust=False)
+    assert per_case.unit == "case" and per_case.n_cases == 7
+    assert per_case.table.set_index("candidate").loc["help", "support"] == 2
+    # conversion per customer: reached 'buy' in any session - the same four customers
+    conv = jl.drivers(log, journey, outcome="conversion", candidates="activities", adjust=False)
+    assert (conv.unit, conv.n_cases, conv.n_success) == ("customer", 6, 4)
+
+
+def test_one_case_per_customer_gives_the_case_level_table(sim):
+    df = sim.log.to_pandas()  # columns named by their roles
+    with_customer = jl.from_pandas(df.assign(who=df["case"]), case="case", customer="who", activity="activity",
+                                   timestamp="timestamp", channel="channel", value="value")
+    kw = dict(outcome="goal", at="purchase", candidates=["activities", "transitions", "channels"], adjust=False)
+    by_case, by_customer = jl.drivers(sim.log, sim.journey, **kw), jl.drivers(with_customer, sim.journey, **kw)
+    assert (by_case.unit, by_customer.unit) == ("case", "customer")
+    _same(by_case, by_customer)
+
+
+def test_sessions_in_duckdb_equal_memory_per_customer(sim, sim_duckdb):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.DataQualityWarning)  # events outside any session are dropped
+        mem, lazy = sim.log.sessions(by="session_id"), sim_duckdb.sessions(by="session_id")
+        kw = dict(outcome="goal", at="purchase", adjust=False)
+        a = jl.drivers(mem, sim.journey, **kw)
+        with fetched() as f:
+            b = jl.drivers(lazy, sim.journey, **kw)
+    assert a.unit == b.unit == "customer" and a.n_cases < mem.n_cases
+    _same(a, b)
+    assert f.largest < mem.n_events
+
+
+def test_unit_is_checked_with_advice():
+    log, journey = _sessions()
+    with pytest.raises(jl.InvalidParameterError, match="credited once per customer"):
+        jl.drivers(log, journey, outcome="goal", unit="case")
+    with pytest.raises(jl.InvalidParameterError, match="unit='people' is not allowed"):
+        jl.drivers(log, journey, outcome="goal", unit="people")
+    one, j = _shop()
+    with pytest.raises(jl.InvalidParameterError, match="unit='customer' needs a log that follows customers"):
+        jl.drivers(one, j, outcome="pay", unit="customer")
+
+
 @pytest.mark.spark
 def test_spark_equals_memory(tmp_path):
     spark = spark_session_or_skip()
@@ -318,3 +410,30 @@ def test_report_section_shows_the_forest_plot_and_both_directions_escaped(plante
     assert "<script>x" not in html and "&lt;script&gt;x" in html
     assert "add a &#x27;goal:&#x27; block" in drivers_section(planted.log, jl.Journey.from_dict(
         {"name": "j", "milestones": [{"name": "c", "activities": ["checkout"]}]}))
+
+
+def test_cli_drivers_compares_customers_across_sessions(capsys, tmp_path):
+    import json
+
+    log, journey = _sessions()
+    csv, yaml = tmp_path / "sessions.csv", tmp_path / "shop.yaml"
+    log.to_pandas().drop(columns="_seq", errors="ignore").to_csv(csv, index=False)
+    journey.to_yaml(yaml)
+    args = [csv, "--case", "case", "--customer", "customer", "--activity", "activity", "--timestamp",
+            "timestamp", "--journey", yaml, "--at", "buy", "--json"]
+    code, out, _ = _run(capsys, "drivers", *args)
+    assert code == 0
+    data = json.loads(out)
+    assert (data["unit"], data["cases"], data["successes"]) == ("customer", 6, 4)
+    row = next(c for c in data["candidates"] if c["candidate"] == "help")
+    assert (row["support"], row["rate_with"], row["rate_without"]) == (2, 0.5, 0.75)
+    code, _, err = _run(capsys, "drivers", *args, "--unit", "case")
+    assert code != 0 and "credited once per customer" in err
+
+
+def test_report_section_on_sessions_compares_customers():
+    from journeylab._report.drivers import drivers_section
+
+    log, journey = _sessions()
+    html = drivers_section(log, journey)
+    assert "Not computed" not in html and "6 customers" in html and "before a customer first reached" in html

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from .._core.progress import progress
+from .._core.warn import warn
 from .case_engine import AT, CH, facts_engine, first_engine
 from .events import events
 from .scans import case_variants, variant_table
@@ -531,6 +532,44 @@ def first_event_values(log, column: str) -> pd.Series:
     first = case_events(log, [column])[column].iloc[c.first]
     first.index = c.cases
     return first
+
+
+def case_customers(log) -> pd.Series:
+    """Per case (indexed by :func:`case_ids`), its customer as text: the first non-missing ``customer`` of
+    its events; a case without one is its own customer - its id, or ``"case <id>"`` when that id is also a
+    real customer's - as :func:`~._kernels.units.known_customers` counts it (with a warning). The
+    case id itself for a log without a customer role. Computed once per log (one group-by for a lazy log).
+
+    >>> import pandas as pd, journeylab as jl
+    >>> df = pd.DataFrame({"s": ["a#1", "a#2", "x"], "who": ["a", "a", None], "act": ["v", "v", "v"],
+    ...     "t": ["2025-01-01", "2025-01-02", "2025-01-03"]})
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     log = jl.from_pandas(df, case="s", customer="who", activity="act", timestamp="t")
+    ...     case_customers(log).tolist()
+    ['a', 'a', 'x']
+    """
+    cases = case_ids(log)
+    if not log.has_role("customer"):
+        return pd.Series(cases.astype(str), index=cases, name="customer", dtype=object)
+
+    def compute():
+        who = first_values(log, ["customer"])["customer"].reindex(cases)
+        miss = who.isna().to_numpy()
+        out = np.asarray(who.astype(object).where(~miss, "").astype(str), dtype=object)
+        if miss.any():
+            known = set(out[~miss].tolist())
+            ids = np.asarray(cases.astype(str), dtype=object)[miss]
+            out[miss] = [f"case {c}" if c in known else c for c in ids]
+            return pd.Series(out, index=cases, name="customer"), int(miss.sum())
+        return pd.Series(out, index=cases, name="customer"), 0
+
+    res, n_anonymous = log._memo(("cases", "customers"), compute)
+    if n_anonymous:
+        warn(f"{n_anonymous:,} case(s) have no customer id on any event; each of these cases counts as its own "
+             "customer.")
+    return res.copy()
 
 
 def milestones_reached(log, journey) -> pd.DataFrame:

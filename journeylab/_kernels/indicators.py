@@ -61,6 +61,8 @@ class Indicators(NamedTuple):
     #: ``"region = north"``, ``"skipped: cart"``)
     labels: list
     matrix: np.ndarray
+    #: with ``at``: per case, whether it reached the milestone (it was cut there); else None
+    reached: np.ndarray | None = None
 
 
 def activity_milestones(log, journey) -> np.ndarray:
@@ -81,6 +83,7 @@ def candidate_matrix(log, journey, kinds, *, at: str | None = None) -> Indicator
     lengths = np.bincount(row, minlength=n_var) if len(row) else np.zeros(n_var, dtype=np.int64)
     pos = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     keep = np.ones(len(codes), dtype=bool)
+    reached = None
     at_acts: list[str] = []
     if at is not None:
         m = next(ms for ms in journey.milestones if ms.name == at)
@@ -89,6 +92,7 @@ def candidate_matrix(log, journey, kinds, *, at: str | None = None) -> Indicator
         first = np.full(n_var, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first, row[cut_code], pos[cut_code])
         keep = pos < first[row]
+        reached = (first < np.iinfo(np.int64).max)[v.vid]
     blocks: list[tuple[list, list, np.ndarray]] = []
     before = {}  # with at: the channels and attribute values before the milestone, in one pass
     for kind in KINDS:
@@ -114,7 +118,7 @@ def candidate_matrix(log, journey, kinds, *, at: str | None = None) -> Indicator
     keys = [k for b in blocks for k in b[0]]
     labels = [lab for b in blocks for lab in b[1]]
     matrix = np.concatenate([b[2] for b in blocks], axis=1) if blocks else np.zeros((len(cases), 0), dtype=bool)
-    return Indicators(cases, keys, labels, matrix)
+    return Indicators(cases, keys, labels, matrix, reached)
 
 
 def _deviations(log, journey, codes, row, keep, n_var, vid):
