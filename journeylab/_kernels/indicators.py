@@ -38,15 +38,15 @@ import pandas as pd
 from .._core.backend import execute
 from .._core.vocabulary import DEVIATION_TYPES
 from .alignment import align_batch
-from .case_engine import AT, CH
-from .cases import activity_names, case_facts, case_ids, variant_codes
-from .events import events
+from .case_engine import CH, engine_dtype
+from .cases import activity_names, case_facts, case_ids, first_values, variant_codes
+from .events import distinct_values, events
 
-__all__ = ["Indicators", "candidate_matrix", "activity_milestones", "KINDS", "MAX_VALUES"]
+__all__ = ["Indicators", "candidate_matrix", "activity_milestones", "categorical_attributes", "KINDS", "MAX_VALUES"]
 
 #: The kinds of candidates, in the order of the matrix's columns.
 KINDS = ("activities", "transitions", "channels", "attributes", "deviations")
-#: An attribute is a candidate when it has 2 .. MAX_VALUES distinct values over the cases (not ids, not amounts).
+#: An attribute is a candidate when it has 2 .. MAX_VALUES distinct values over the events (not ids, not amounts).
 MAX_VALUES = 20
 
 
@@ -149,34 +149,15 @@ def _deviations(log, journey, codes, row, keep, n_var, vid):
 
 def _case_values(log, kind: str, cases: pd.Index, at_acts, kinds=(), before=None):
     """Channels used / attribute values per case (all events, or those before the milestone); ``before``
-    keeps the one pass over the events before the milestone for both kinds."""
-    facts = case_facts(log, attributes="attributes" in kinds or kind == "attributes")
-    if at_acts is not None and "both" not in before:
-        chans = list(facts.attrs["channels"]) if "channels" in kinds and log.has_role("channel") else []
-        attrs = list(facts.attrs["attributes"])
-        firsts = facts[[f"{AT}{j}" for j in range(len(attrs))]]
-        firsts.columns = attrs
-        chosen = [a for a in attrs if _categorical(firsts[a])] if "attributes" in kinds else []
-        before["both"] = _before(log, cases, at_acts, chans, chosen)
+    keeps the one pass over the events for both kinds."""
+    if "both" not in before:
+        before["both"] = _values(log, cases, at_acts, kinds)
+    chans, used, chosen, full, firsts = before["both"]
     if kind == "channels":
-        if not log.has_role("channel"):
-            return [], [], np.zeros((len(cases), 0), dtype=bool)
-        chans = list(facts.attrs["channels"])
-        if at_acts is None:
-            used = facts[[f"{CH}{j}" for j in range(len(chans))]].to_numpy() > 0
-        else:
-            used = before["both"][0]
         return [("channels", c) for c in chans], [f"channel = {c}" for c in chans], used
-    attrs = list(facts.attrs["attributes"])
-    firsts = facts[[f"{AT}{j}" for j in range(len(attrs))]]
-    firsts.columns = attrs
-    chosen = [a for a in attrs if _categorical(firsts[a])]
-    if at_acts is not None and chosen:
-        firsts = before["both"][1]
     keys, labels, cols = [], [], []
-    full = case_facts(log, attributes=True)
     for a in chosen:
-        ref = full[f"{AT}{attrs.index(a)}"]
+        ref = full[a]
         values = sorted(pd.unique(ref.dropna()).tolist(), key=str)
         if len(values) == 2 and not ref.isna().any():
             values = values[1:]  # two values and no missing: one candidate, the other is its complement
@@ -189,37 +170,79 @@ def _case_values(log, kind: str, cases: pd.Index, at_acts, kinds=(), before=None
     return keys, labels, matrix
 
 
-def _categorical(values: pd.Series) -> bool:
-    """An attribute that describes a group of cases: text, bool or whole numbers with 2 .. MAX_VALUES values."""
-    if pd.api.types.is_float_dtype(values.dtype):
-        return False
-    n = values.nunique(dropna=True)
-    return 2 <= n <= MAX_VALUES and n < max(len(values) / 2, 3)
+def categorical_attributes(log) -> list[str]:
+    """The attributes that describe groups of cases: text, bool or whole numbers with 2 .. MAX_VALUES
+    distinct values over the events, fewer than half the cases (not ids, not amounts, not measures).
+    Decided from the column types and the distinct counts (counted in the engine for a lazy log), without
+    reading any per-case value.
+
+    >>> import journeylab as jl
+    >>> categorical_attributes(jl.datasets.make_journeys(200, random_state=1).log)[:3]
+    ['campaign', 'version', 'nps']
+    """
+    out = []
+    types = log.table.schema() if log.is_lazy else None
+    frame = None if log.is_lazy else log._frame()
+    for a in log.attributes:
+        if a == "_seq":
+            continue
+        floating = types[a].is_floating() if types is not None else pd.api.types.is_float_dtype(frame[a].dtype)
+        if floating:
+            continue
+        n = distinct_values(log, a)
+        if 2 <= n <= MAX_VALUES and n < max(log.n_cases / 2, 3):
+            out.append(a)
+    return out
+
+
+def _values(log, cases: pd.Index, at_acts, kinds):
+    """(channels, channels used per case, the attributes chosen, their first values per case over all the
+    events, their first values before the milestone) - before ``at_acts``' first event of the case when
+    given, else the same as over all the events.
+
+    Before the milestone is read from over all the events: the first non-missing value before the cut is the
+    first one overall when that came before the cut, else there is none; a channel was used before the cut
+    when its first event came before it. On a lazy log that is one engine group-by by case (first value and
+    its ``_seq`` per attribute, first ``_seq`` per channel, the cut), one row per case back - no join."""
+    chans = []
+    if "channels" in kinds and log.has_role("channel"):
+        facts = case_facts(log, attributes=False)
+        chans = list(facts.attrs["channels"])
+    chosen = categorical_attributes(log) if "attributes" in kinds else []
+    empty = np.zeros((len(cases), 0), dtype=bool)
+    if at_acts is None:  # everything counts: the per-case facts
+        used = (facts[[f"{CH}{j}" for j in range(len(chans))]].to_numpy() > 0) if chans else empty
+        full = first_values(log, chosen) if chosen else pd.DataFrame(index=cases)
+        full = full.reindex(cases)
+        return chans, used, chosen, full, full
+    if log.is_lazy:
+        t = log.table
+        aggs = {"_cut": t._seq.min(where=t.activity.isin(list(at_acts)))}
+        for k, c in enumerate(chans):
+            aggs[f"_c{k}"] = t._seq.min(where=t.channel == c)
+        for k, a in enumerate(chosen):
+            ok = t[a].notnull()
+            aggs[f"_a{k}"] = t[a].argmin(t._seq, where=ok)
+            aggs[f"_s{k}"] = t._seq.min(where=ok)
+        raw = execute(t.group_by(t.case).aggregate(**aggs))
+        raw.index = pd.Index(raw["case"].astype(str), name="case")
+        raw = raw.reindex(cases)
+        cut = raw["_cut"].to_numpy(dtype=float, na_value=np.inf)
+        seq_of = lambda col: raw[col].to_numpy(dtype=float, na_value=np.inf)  # noqa: E731
+        used = np.column_stack([seq_of(f"_c{k}") < cut for k in range(len(chans))]) if chans else empty
+        full = pd.DataFrame({a: engine_dtype(raw[f"_a{k}"], t[a].type()) for k, a in enumerate(chosen)},
+                            index=cases)
+        firsts = pd.DataFrame({a: full[a].where(seq_of(f"_s{k}") < cut) for k, a in enumerate(chosen)},
+                              index=cases)
+        return chans, used, chosen, full, firsts
+    full = (first_values(log, chosen) if chosen else pd.DataFrame(index=cases)).reindex(cases)
+    used, firsts = _before(log, cases, at_acts, chans, chosen)
+    return chans, used, chosen, full, firsts
 
 
 def _before(log, cases: pd.Index, at_acts, chans, attrs):
-    """(channels used, first attribute values) per case among its events before its first event of
-    ``at_acts`` (all its events when it has none), by ``_seq``."""
-    if log.is_lazy:
-        t = log.table
-        hit = t.filter(t.activity.isin(list(at_acts)))
-        cut = hit.group_by(_cc=hit.case).aggregate(_cut=hit._seq.min())
-        j = t.left_join(cut, t.case == cut._cc)
-        j = j.filter(j._cut.isnull() | (j._seq < j._cut))
-        aggs = {f"_c{k}": (j.channel == c).cast("int64").max() for k, c in enumerate(chans)}
-        for k, a in enumerate(attrs):
-            x = j[a]
-            ok = x.notnull() & ~x.isnan() if x.type().is_floating() else x.notnull()
-            aggs[f"_a{k}"] = x.argmin(j._seq, where=ok)
-        if not aggs:
-            return np.zeros((len(cases), 0), dtype=bool), pd.DataFrame(index=cases)
-        raw = execute(j.group_by(j.case).aggregate(**aggs))
-        raw.index = pd.Index(raw["case"].astype(str), name="case")
-        raw = raw.reindex(cases)
-        used = np.column_stack([raw[f"_c{k}"].fillna(0).to_numpy(dtype=float) > 0 for k in range(len(chans))]) \
-            if chans else np.zeros((len(cases), 0), dtype=bool)
-        firsts = pd.DataFrame({a: raw[f"_a{k}"].astype(object) for k, a in enumerate(attrs)}, index=cases)
-        return used, firsts
+    """A log in memory: (channels used, first attribute values) per case among its events before its first
+    event of ``at_acts`` (all its events when it has none), by ``_seq``."""
     cols = (["channel"] if chans else []) + list(attrs)
     ev = events(log, cols)
     is_hit = ev["activity"].isin(list(at_acts)).to_numpy()
