@@ -44,3 +44,19 @@ def test_spark_matches_memory(sim, tmp_path):
     small = sim.log.filter_cases(sorted(sim.truth.customers.index)[:300])  # Spark's cost is per query, not per row
     lazy = lazy_copy(small, "pyspark", spark=spark, tmp_path=tmp_path)
     _same(jl.retention(small, by="version", period="M"), jl.retention(lazy, by="version", period="M"))
+
+
+def test_a_condition_the_engine_cannot_run_is_matched_on_the_projection(sim, sim_duckdb):
+    from journeylab.journey import Criteria
+
+    # a date written as text: pandas compares it, the engine cannot (CannotCompile); only the events of
+    # 'purchase' come back to be matched, and their order numbers go back to the engine
+    cohort = Criteria(["purchase"], conditions="timestamp >= '2025-03-01'")
+    kw = dict(cohort=cohort, returning=["view_product", "search"], by="version", period="W", max_periods=6)
+    mem = jl.retention(sim.log, **kw)
+    with fetched() as f:
+        lazy = jl.retention(sim_duckdb, **kw)
+    _same(mem, lazy)
+    assert mem.sizes.sum() > 0 and mem.to_frame()["cohort"].min() >= pd.Timestamp("2025-02-24", tz="UTC")
+    n_purchase = int((sim.log.to_pandas()["activity"] == "purchase").sum())
+    assert f.largest <= n_purchase < sim.log.n_events

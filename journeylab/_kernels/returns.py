@@ -22,7 +22,10 @@ periods all have the same length, else a join on a small table of period bounds)
 with only per-cell counts coming back (two queries: the ``on`` cells, and the customers per group,
 cohort, first and last return period - at most groups x cohorts x (max_periods + 2)^2 rows, never more
 than the customers).
-The same Ibis expressions run on DuckDB and Spark.
+The same Ibis expressions run on DuckDB and Spark. A ``cohort`` or ``returning`` condition that cannot run
+in the engine (a date or duration written as text, a text compared with a number: ``CannotCompile``) is
+matched in pandas on the projection of its events (its activities, the columns it reads), and only the
+order numbers ``_seq`` of the matching events go back to the engine (a semi-join).
 
 >>> import pandas as pd
 >>> starts = period_starts(pd.Timestamp("2025-01-01 10:00", tz="UTC"), pd.Timestamp("2025-01-20", tz="UTC"), "W")
@@ -38,9 +41,8 @@ import numpy as np
 import pandas as pd
 
 from .._core.backend import execute
-from .._core.formatting import cut
 from ..conditions import CannotCompile, condition_expr
-from ..exceptions import InvalidParameterError
+from .events import KEY_COLUMNS, events
 from .units import known_customers, unit_table
 
 __all__ = ["PERIODS", "Cells", "period_starts", "return_cells"]
@@ -133,23 +135,26 @@ def _memory(log, unit, cohort, returning, by, starts_us, max_periods) -> tuple:
 # --------------------------------------------------------------------------- in an engine
 
 
-def _where(t, crit, name: str):
-    """The Ibis filter of a Criteria on ``t`` (True for None)."""
+def _where(t, crit, log):
+    """``t`` keeping the events that match a Criteria (all for None). A condition that cannot run in the
+    engine (a date or duration written as text, a text compared with a number) is matched in pandas on the
+    projection of the criteria's events (their activities, the columns the conditions read): only the
+    ``_seq`` of the matching events goes back to the engine, as a semi-join."""
     import ibis
 
     if crit is None:
-        return ibis.literal(True)
+        return t
     out = t.activity.isin(list(crit.activities)) if crit.activities else ibis.literal(True)
-    if crit.conditions:
-        try:
-            out = out & condition_expr(crit.conditions, t)
-        except CannotCompile:
-            text = " and ".join(str(c) for c in crit.conditions)
-            raise InvalidParameterError(
-                f"{name}: the condition {cut(text)} cannot run in the engine (dates or durations written as text, "
-                "or a text compared with a number); on a lazy log write it on a number, text or boolean column "
-                "(e.g. amount > 50, channel == 'web'), or use an in-memory log (log.collect()).") from None
-    return out
+    if not crit.conditions:
+        return t.filter(out)
+    try:
+        return t.filter(out & condition_expr(crit.conditions, t))
+    except CannotCompile:
+        cols = [c for c in dict.fromkeys(c.column for c in crit.conditions) if c not in KEY_COLUMNS]
+        ev = events(log, cols, activities=list(crit.activities) if crit.activities else None)
+        seq = ev.loc[crit.matches(ev).to_numpy(dtype=bool), "_seq"].to_numpy(dtype=np.int64)
+        keys = ibis.memtable(pd.DataFrame({"_mseq": seq}))
+        return t.semi_join(keys, t._seq == keys._mseq)
 
 
 def _engine(log, unit, cohort, returning, by, starts_us, max_periods) -> tuple:
@@ -166,12 +171,12 @@ def _engine(log, unit, cohort, returning, by, starts_us, max_periods) -> tuple:
         b = ibis.memtable(pd.DataFrame({"_p": np.arange(len(starts_us) - 1, dtype=np.int64),
                                         "_lo": starts_us[:-1], "_hi": starts_us[1:]}))
         t = t.join(b, [t.us >= b._lo, t.us < b._hi]).mutate(p=lambda x: x._p).drop("_p", "_lo", "_hi")
-    c = t.filter(_where(t, cohort, "cohort"))
+    c = _where(t, cohort, log)
     cust = c.group_by("unit").aggregate(cus=c.us.min())
     at = c.join(cust, [c.unit == cust.unit, c.us == cust.cus])
     grp = at[by].argmin(at._seq) if by else ibis.literal(0)
     cust = at.group_by(at.unit).aggregate(cus=at.us.min(), cohort=at.p.min(), group=grp)
-    r = t.filter(_where(t, returning, "returning"))
+    r = _where(t, returning, log)
     r = r.join(cust, r.unit == cust.unit).filter(lambda x: x.us > x.cus)
     r = r.select(unit=r.unit, group=r.group, cohort=r.cohort, k=r.p - r.cohort).distinct()
     onf = r.filter(r.k <= max_periods)
