@@ -221,6 +221,15 @@ def test_duckdb_equals_memory_and_only_per_case_tables_come_back(sim, sim_duckdb
     assert f.largest <= sim.log.n_cases < sim.log.n_events
 
 
+def test_duckdb_equals_memory_without_a_milestone_cut(sim, sim_duckdb):
+    kw = dict(outcome="conversion", candidates=["channels", "attributes"], adjust=False)
+    mem = jl.drivers(sim.log, sim.journey, **kw)
+    with fetched() as f:
+        lazy = jl.drivers(sim_duckdb, sim.journey, **kw)
+    _same(mem, lazy)
+    assert {"attributes", "channels"} <= set(mem.table["kind"]) and f.largest <= sim.log.n_cases
+
+
 def test_duckdb_equals_memory_for_the_goal(sim, sim_duckdb):
     kw = dict(outcome="goal", candidates=["activities", "transitions"], adjust=False)
     goal_mem = jl.drivers(sim.log, sim.journey, **kw)

@@ -202,42 +202,67 @@ def _values(log, cases: pd.Index, at_acts, kinds):
 
     Before the milestone is read from over all the events: the first non-missing value before the cut is the
     first one overall when that came before the cut, else there is none; a channel was used before the cut
-    when its first event came before it. On a lazy log that is one engine group-by by case (first value and
-    its ``_seq`` per attribute, first ``_seq`` per channel, the cut), one row per case back - no join."""
+    when its first event came before it. On a lazy log that is one engine group-by by case
+    (:func:`_values_engine`), one narrow row per case back - no join."""
     chans = []
     if "channels" in kinds and log.has_role("channel"):
         facts = case_facts(log, attributes=False)
         chans = list(facts.attrs["channels"])
     chosen = categorical_attributes(log) if "attributes" in kinds else []
     empty = np.zeros((len(cases), 0), dtype=bool)
+    if log.is_lazy:
+        return (chans, *_values_engine(log, cases, at_acts, chans, chosen))
     if at_acts is None:  # everything counts: the per-case facts
         used = (facts[[f"{CH}{j}" for j in range(len(chans))]].to_numpy() > 0) if chans else empty
         full = first_values(log, chosen) if chosen else pd.DataFrame(index=cases)
         full = full.reindex(cases)
         return chans, used, chosen, full, full
-    if log.is_lazy:
-        t = log.table
-        aggs = {"_cut": t._seq.min(where=t.activity.isin(list(at_acts)))}
-        for k, c in enumerate(chans):
-            aggs[f"_c{k}"] = t._seq.min(where=t.channel == c)
-        for k, a in enumerate(chosen):
-            ok = t[a].notnull()
-            aggs[f"_a{k}"] = t[a].argmin(t._seq, where=ok)
-            aggs[f"_s{k}"] = t._seq.min(where=ok)
-        raw = execute(t.group_by(t.case).aggregate(**aggs))
-        raw.index = pd.Index(raw["case"].astype(str), name="case")
-        raw = raw.reindex(cases)
-        cut = raw["_cut"].to_numpy(dtype=float, na_value=np.inf)
-        seq_of = lambda col: raw[col].to_numpy(dtype=float, na_value=np.inf)  # noqa: E731
-        used = np.column_stack([seq_of(f"_c{k}") < cut for k in range(len(chans))]) if chans else empty
-        full = pd.DataFrame({a: engine_dtype(raw[f"_a{k}"], t[a].type()) for k, a in enumerate(chosen)},
-                            index=cases)
-        firsts = pd.DataFrame({a: full[a].where(seq_of(f"_s{k}") < cut) for k, a in enumerate(chosen)},
-                              index=cases)
-        return chans, used, chosen, full, firsts
     full = (first_values(log, chosen) if chosen else pd.DataFrame(index=cases)).reindex(cases)
     used, firsts = _before(log, cases, at_acts, chans, chosen)
     return chans, used, chosen, full, firsts
+
+
+def _values_engine(log, cases: pd.Index, at_acts, chans, chosen):
+    """A lazy log (``at_acts`` None: no milestone, everything counts): (channels used, the attributes, their first values over all the events,
+    before the milestone) per case, from one group-by by case. Each chosen attribute has at most
+    :data:`MAX_VALUES` values, so it travels as a small code (its values come once, from a distinct query)
+    and whether its first value came before the cut as a flag; a channel as a flag: a few bytes per case
+    back, not the values as text."""
+    import ibis
+
+    t = log.table
+    cut = t._seq.min(where=t.activity.isin(list(at_acts))) if at_acts is not None else ibis.null("int64")
+    levels, aggs = [], {}
+    for k, c in enumerate(chans):
+        first = t._seq.min(where=t.channel == c)
+        aggs[f"_c{k}"] = ibis.coalesce(first < cut, first.notnull())
+    for k, a in enumerate(chosen):
+        vals = execute(t.select(_v=t[a]).filter(lambda x: x._v.notnull()).distinct())["_v"]
+        vals = engine_dtype(vals, t[a].type()).tolist()
+        levels.append(vals)
+        code = ibis.cases(*[(t[a] == v, i) for i, v in enumerate(vals)], else_=ibis.null()).cast("int8")
+        ok = t[a].notnull()
+        first = t._seq.min(where=ok)
+        aggs[f"_a{k}"] = code.argmin(t._seq, where=ok)
+        aggs[f"_b{k}"] = ibis.coalesce(first < cut, first.notnull())
+    if not aggs:
+        return np.zeros((len(cases), 0), dtype=bool), chosen, pd.DataFrame(index=cases), pd.DataFrame(index=cases)
+    raw = execute(t.group_by(t.case).aggregate(**aggs))
+    raw.index = pd.Index(raw["case"].astype(str), name="case")
+    raw = raw.reindex(cases)
+    flag = lambda col: raw[col].fillna(False).to_numpy(dtype=bool)  # noqa: E731
+    used = np.column_stack([flag(f"_c{k}") for k in range(len(chans))]) if chans else \
+        np.zeros((len(cases), 0), dtype=bool)
+    full, firsts = pd.DataFrame(index=cases), pd.DataFrame(index=cases)
+    for k, a in enumerate(chosen):
+        codes = raw[f"_a{k}"].to_numpy(dtype=float, na_value=np.nan)
+        ok = ~np.isnan(codes)
+        lv = pd.array(levels[k]) if len(levels[k]) else pd.array([], dtype=object)
+        col = pd.Series(pd.array([None] * len(cases), dtype=lv.dtype), index=cases)
+        col[ok] = lv[codes[ok].astype(np.int64)]
+        full[a] = col
+        firsts[a] = col.where(flag(f"_b{k}"))
+    return used, chosen, full, firsts
 
 
 def _before(log, cases: pd.Index, at_acts, chans, attrs):
