@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from ._core.formatting import cut
+from ._core.formatting import cut, show_path
 from .exceptions import JourneyDefinitionError
 
 __all__ = ["read_yaml_file", "load_yaml", "dump_yaml"]
@@ -179,15 +179,15 @@ def read_yaml_file(path: Path, what: str) -> str:
         with open(path, "rb") as fh:
             data = fh.read(_MAX_YAML_SIZE + 1)
     except OSError as err:
-        raise JourneyDefinitionError(f"{what} {cut(str(path))} cannot be read ({err.strerror or err}); check the "
+        raise JourneyDefinitionError(f"{what} {show_path(path)} cannot be read ({err.strerror or err}); check the "
                                      f"path and its permissions.") from None
     if len(data) > _MAX_YAML_SIZE:
-        raise JourneyDefinitionError(f"{what} {cut(str(path))} is larger than {_MAX_YAML_SIZE:,} bytes; a journey or "
+        raise JourneyDefinitionError(f"{what} {show_path(path)} is larger than {_MAX_YAML_SIZE:,} bytes; a journey or "
                                      f"rules file is a few KB. Check that this is the right file, or split it.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise JourneyDefinitionError(f"{what} {cut(str(path))} is not UTF-8 text; save it as UTF-8 YAML.") from None
+        raise JourneyDefinitionError(f"{what} {show_path(path)} is not UTF-8 text; save it as UTF-8 YAML.") from None
 
 
 def load_yaml(text: str, source: str):

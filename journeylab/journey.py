@@ -93,7 +93,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._core.formatting import cut, duration_spec
+from ._core.formatting import cut, duration_spec, show_path
 from ._core.io import atomic_write
 from ._core.deprecation import moved_names
 from ._core import names as _names
@@ -292,15 +292,15 @@ class Journey:
         try:
             exists = p.exists()
         except (OSError, ValueError) as err:  # a name too long for the file system
-            raise JourneyDefinitionError(f"journey file {cut(str(p))} cannot be read "
+            raise JourneyDefinitionError(f"journey file {show_path(p)} cannot be read "
                                          f"({cut(str(err), 60, quote=False)}); check the path.") from None
         if not exists:
             siblings = [f.name for f in p.parent.glob("*.y*ml")] if p.parent.is_dir() else []
             raise JourneyDefinitionError(
-                f"journey file {cut(str(p))} does not exist (working directory: {Path.cwd()})."
+                f"journey file {show_path(p)} does not exist (working directory: {Path.cwd()})."
                 f"{did_you_mean(p.name, siblings)} Check the path.")
         if p.is_dir():
-            raise JourneyDefinitionError(f"journey file {cut(str(p))} is a folder; give the path of a .yaml file.")
+            raise JourneyDefinitionError(f"journey file {show_path(p)} is a folder; give the path of a .yaml file.")
         return cls.from_yaml_string(read_yaml_file(p, "journey file"), source=str(p))
 
     @classmethod

@@ -252,8 +252,11 @@ def _frames(cells, group, K: int, mode: str):
         m = on.pivot_table(index="cohort", columns="k", values="n", aggfunc="sum")
     else:
         ret = last[last["last"] >= 0].pivot_table(index="cohort", columns="last", values="n", aggfunc="sum")
-        ret = ret.reindex(columns=range(K + 1)).fillna(0)
-        m = ret.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1]  # returned in k or later
+        # returned in k or later - later includes the periods beyond the last observable one (K): a return
+        # seen in a period that is not over yet still says the customer was retained at every k before it
+        top = max(K, int(ret.columns.max()) if len(ret.columns) else K)
+        ret = ret.reindex(columns=range(top + 1)).fillna(0)
+        m = ret.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1].iloc[:, :K + 1]
     return m, sizes
 
 

@@ -95,7 +95,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._core.formatting import cut, format_duration
+from ._core.formatting import cut, format_duration, show_path
 from ._core.io import atomic_write, check_output, csv_text
 from ._core.names import closest, did_you_mean
 from ._core.results import FrozenMap, Result
@@ -205,7 +205,7 @@ def _rules(rules, name: str = "rules") -> tuple[Rule, ...]:
         except (OSError, ValueError):  # a name too long for the file system
             is_file = False
         if not is_file:
-            raise InvalidParameterError(f"rules file {cut(str(p))} does not exist (working directory: {Path.cwd()}).")
+            raise InvalidParameterError(f"rules file {show_path(p)} does not exist (working directory: {Path.cwd()}).")
         rules = load_yaml(read_yaml_file(p, "rules file"), str(p))
     elif isinstance(rules, str):
         rules = load_yaml(rules, "<rules>")

@@ -170,7 +170,7 @@ def test_oversized_files_are_refused_before_reading(tmp_path):
 
 
 def test_unreadable_files(tmp_path):
-    with pytest.raises(JourneyDefinitionError, match=r"journey file 'xxxxx.*\(5,005 characters\) cannot be read "
+    with pytest.raises(JourneyDefinitionError, match=r"journey file 'xxxxx+\.\.\.x+\.yaml' cannot be read "
                                                      r"\(.*\); check the path"):
         Journey.from_yaml("x" * 5_000 + ".yaml")  # an OSError (file name too long) before issue 13
     path = tmp_path / "rules.yaml"
