@@ -28,10 +28,17 @@ import pandas as pd
 from .._core.backend import execute, micros
 from .units import log_timezone
 
-__all__ = ["AT", "CH", "engine_dtype", "facts_engine", "first_engine"]
+__all__ = ["AT", "CH", "channel_names", "engine_dtype", "facts_engine", "first_engine"]
 
 #: prefixes of the per-channel and per-attribute columns (attribute names may be anything)
 CH, AT = "__ch_", "__at_"
+
+
+def channel_names(log) -> list[str]:
+    """The distinct channels of a lazy log, as text, sorted (one small distinct query)."""
+    t = log.table
+    got = execute(t.select(t.channel).distinct())["channel"]
+    return sorted(str(x) for x in got if x is not None and not (isinstance(x, float) and np.isnan(x)))
 
 
 def facts_engine(log, cases: pd.Index) -> pd.DataFrame:
@@ -49,8 +56,7 @@ def facts_engine(log, cases: pd.Index) -> pd.DataFrame:
     aggs = {"start": t.timestamp.min(), "end": t.timestamp.max(), "span_us": us.max() - us.min()}
     names: list[str] = []
     if log.has_role("channel"):
-        got = execute(t.select(t.channel).distinct())["channel"]
-        names = sorted(str(x) for x in got if x is not None and not (isinstance(x, float) and np.isnan(x)))
+        names = channel_names(log)
         for j, name in enumerate(names):
             aggs[f"{CH}{j}"] = (t.channel == name).cast("int64").sum()
         has = t.channel.notnull()

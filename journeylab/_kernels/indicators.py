@@ -38,7 +38,7 @@ import pandas as pd
 from .._core.backend import execute
 from .._core.vocabulary import DEVIATION_TYPES
 from .alignment import align_batch
-from .case_engine import CH, engine_dtype
+from .case_engine import CH, channel_names, engine_dtype
 from .cases import activity_names, case_facts, case_ids, first_values, variant_codes
 from .events import distinct_values, events
 
@@ -205,13 +205,15 @@ def _values(log, cases: pd.Index, at_acts, kinds):
     when its first event came before it. On a lazy log that is one engine group-by by case
     (:func:`_values_engine`), one narrow row per case back - no join."""
     chans = []
-    if "channels" in kinds and log.has_role("channel"):
-        facts = case_facts(log, attributes=False)
-        chans = list(facts.attrs["channels"])
+    want = "channels" in kinds and log.has_role("channel")
     chosen = categorical_attributes(log) if "attributes" in kinds else []
     empty = np.zeros((len(cases), 0), dtype=bool)
-    if log.is_lazy:
+    if log.is_lazy:  # not the per-case facts: a group-by of its own, with only what is needed
+        chans = channel_names(log) if want else []
         return (chans, *_values_engine(log, cases, at_acts, chans, chosen))
+    if want:
+        facts = case_facts(log, attributes=False)
+        chans = list(facts.attrs["channels"])
     if at_acts is None:  # everything counts: the per-case facts
         used = (facts[[f"{CH}{j}" for j in range(len(chans))]].to_numpy() > 0) if chans else empty
         full = first_values(log, chosen) if chosen else pd.DataFrame(index=cases)
