@@ -27,7 +27,7 @@ report: $(STAMP)
 	@echo "open build/report.html in a browser"
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
