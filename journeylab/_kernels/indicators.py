@@ -48,6 +48,8 @@ __all__ = ["Indicators", "candidate_matrix", "activity_milestones", "categorical
 KINDS = ("activities", "transitions", "channels", "attributes", "deviations")
 #: An attribute is a candidate when it has 2 .. MAX_VALUES distinct values over the events (not ids, not amounts).
 MAX_VALUES = 20
+#: An attribute's code and the ``_seq`` of its event packed in one integer (``_seq * _PACK + code``).
+_PACK = 32
 
 
 class Indicators(NamedTuple):
@@ -225,31 +227,39 @@ def _values(log, cases: pd.Index, at_acts, kinds):
 
 
 def _values_engine(log, cases: pd.Index, at_acts, chans, chosen):
-    """A lazy log (``at_acts`` None: no milestone, everything counts): (channels used, the attributes, their first values over all the events,
-    before the milestone) per case, from one group-by by case. Each chosen attribute has at most
-    :data:`MAX_VALUES` values, so it travels as a small code (its values come once, from a distinct query)
-    and whether its first value came before the cut as a flag; a channel as a flag: a few bytes per case
-    back, not the values as text."""
+    """A lazy log (``at_acts`` None: no milestone, everything counts): (channels used, the attributes, their
+    first values over all the events, before the milestone) per case, from one group-by by case.
+
+    Every aggregate is an integer minimum (8 bytes of state per case; arg-min states of text values made
+    the engine's hash table several GB at 2M cases): the cut is the least ``_seq`` of the milestone's
+    events; a channel's first use is the least ``_seq`` of its events; an attribute, which has at most
+    :data:`MAX_VALUES` values (they come once, from a distinct query), is the least ``_seq * 32 + code``
+    of its non-missing events - the code of its first value and that event's ``_seq`` in one number. What
+    comes back is a small code and a "before the cut" flag per attribute and a flag per channel."""
     import ibis
 
     t = log.table
     cut = t._seq.min(where=t.activity.isin(list(at_acts))) if at_acts is not None else ibis.null("int64")
-    levels, aggs = [], {}
+    levels, aggs = [], {"_cut": cut}
     for k, c in enumerate(chans):
-        first = t._seq.min(where=t.channel == c)
-        aggs[f"_c{k}"] = ibis.coalesce(first < cut, first.notnull())
+        aggs[f"_c{k}"] = t._seq.min(where=t.channel == c)
     for k, a in enumerate(chosen):
         vals = execute(t.select(_v=t[a]).filter(lambda x: x._v.notnull()).distinct())["_v"]
         vals = engine_dtype(vals, t[a].type()).tolist()
         levels.append(vals)
-        code = ibis.cases(*[(t[a] == v, i) for i, v in enumerate(vals)], else_=ibis.null()).cast("int8")
-        ok = t[a].notnull()
-        first = t._seq.min(where=ok)
-        aggs[f"_a{k}"] = code.argmin(t._seq, where=ok)
-        aggs[f"_b{k}"] = ibis.coalesce(first < cut, first.notnull())
-    if not aggs:
+        code = ibis.cases(*[(t[a] == v, i) for i, v in enumerate(vals)], else_=ibis.null()).cast("int64")
+        aggs[f"_k{k}"] = (t._seq.cast("int64") * _PACK + code).min(where=t[a].notnull())
+    if len(aggs) == 1:
         return np.zeros((len(cases), 0), dtype=bool), chosen, pd.DataFrame(index=cases), pd.DataFrame(index=cases)
-    raw = execute(t.group_by(t.case).aggregate(**aggs))
+    g = t.group_by(t.case).aggregate(**aggs)
+    before = lambda first: ibis.coalesce(first < g._cut, first.notnull())  # noqa: E731
+    out = {"case": g.case}
+    out.update({f"_c{k}": before(g[f"_c{k}"]) for k in range(len(chans))})
+    for k in range(len(chosen)):
+        key = g[f"_k{k}"]
+        out[f"_a{k}"] = (key % _PACK).cast("int8")
+        out[f"_b{k}"] = before(key // _PACK)
+    raw = execute(g.select(**out))
     raw.index = pd.Index(raw["case"].astype(str), name="case")
     raw = raw.reindex(cases)
     flag = lambda col: raw[col].fillna(False).to_numpy(dtype=bool)  # noqa: E731
