@@ -47,12 +47,12 @@ import numpy as np
 import pandas as pd
 
 from ._core.formatting import cut
-from ._core.progress import progress
 from ._core.results import FrozenMap, Result
 from ._core.validation import DURATION, JOURNEY, LOG, RANDOM_STATE, Choice, analysis_date, checked, rng, to_timedelta
 from ._kernels import learners as L
 from ._kernels.entries import TIMEOUT
-from ._kernels.prefixes import TARGETS, cached_features, labels_at, prefix_log
+from ._kernels.prefix_examples import cached_examples, examples_labels
+from ._kernels.prefixes import TARGETS, cached_features, prefix_log
 from .exceptions import InvalidParameterError, JourneyDefinitionError
 
 __all__ = ["PredictionEvaluation", "Predictions", "predict", "score_column"]
@@ -239,22 +239,13 @@ def _check(log, journey, target, horizon, every, model):
 
 
 def _examples(log, pl, journey, cuts, horizon, target, timeout):
-    frames, labels, states, keys = [], [], [], []
-    for i, c in enumerate(progress(cuts, total=len(cuts), desc="journey prefixes")):
-        X, st = cached_features(log, pl, journey, c, timeout=timeout)
-        if not len(X):
-            continue
-        frames.append(X)
-        labels.append(labels_at(pl, journey, c, horizon, target, st))
-        states.append(st["milestone"].astype(object))
-        keys.append(np.full(len(X), i))
-    if not frames:
+    """The examples of every cut-off at once (the journey followed once; see
+    :mod:`journeylab._kernels.prefix_examples`): features, labels, current milestones, cut-off of each row."""
+    ex = cached_examples(log, pl, journey, cuts, timeout=timeout)
+    if not len(ex.X):
         return None
-    X = pd.concat(frames)
-    for col in X.columns:  # categories as in the first frame (all frames share them)
-        if isinstance(frames[0][col].dtype, pd.CategoricalDtype):
-            X[col] = pd.Categorical(X[col], categories=frames[0][col].cat.categories)
-    return X, np.concatenate(labels), pd.concat(states), np.concatenate(keys)
+    y = examples_labels(pl, journey, ex, horizon, target)
+    return ex.X, y, ex.state["milestone"].astype(object), ex.key
 
 
 # --------------------------------------------------------------------------- the public function
