@@ -119,8 +119,14 @@ def examples(pl: PrefixLog, journey, cuts, *, timeout=None) -> Examples:
     it = iter(steps)
     next(it)
     cuts = list(cuts)
-    fol = follow(pl.log, journey, as_of=cuts[-1] - _US, columns=None, milestones=None, timeout=timeout)
+    # the key and condition columns only (the attribute columns are read from the log's frame, one at a time)
+    fol = follow(pl.log, journey, as_of=cuts[-1] - _US, columns=[], milestones=None, timeout=timeout)
     ev, unit = fol.events, fol.unit
+    fr = pl.log._frame()
+    seq = fr["_seq"].to_numpy()
+    src = ev["_seq"].to_numpy()  # the frame row of each event
+    if not np.array_equal(seq, np.arange(len(fr))):
+        src = pd.Index(seq).get_indexer(src)
     tu = ev["timestamp"].dtype.unit
     c_t = _ticks(cuts, tu)
     up_t = _ticks([c - _US for c in cuts], tu)
@@ -227,14 +233,14 @@ def examples(pl: PrefixLog, journey, cuts, *, timeout=None) -> Examples:
     neg = [pos[m.name] for m in journey.milestones if getattr(m, "kind", "positive") == "negative"]
     f["deviations:negative"] = f32(reached[:, neg].sum(axis=1))
     f["activity:n_events"] = f32(last - first + 1)
-    acts = sorted(pd.unique(pl.log._frame()["activity"].astype(str)))
+    acts = sorted(pd.unique(fr["activity"].astype(str)))
     f["activity:last_activity"] = pd.Categorical(st["last_activity"], categories=acts)
-    if "channel" in ev:
-        f["channels:n_channels"] = f32(_distinct_so_far(ev["channel"], seg, last, first))
+    if "channel" in fr:
+        f["channels:n_channels"] = f32(_distinct_so_far(fr["channel"].take(src), seg, last, first))
     state_names = set(_STATE_FIELDS)
     for col in pl.attributes:
         group = "surveys" if col.lower() in SURVEY_COLUMNS else "channels" if col == "channel" else "attributes"
-        values = ev[col]
+        values = fr[col].take(src)
         j = _last_known(values, who_e, t_e, k, u, last)
         if col not in state_names and not col.startswith("reached_"):
             f[f"{group}:{col}"] = _column(_take(values, j), pl.levels.get(col))
