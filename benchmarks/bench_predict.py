@@ -20,7 +20,8 @@ subprocess (its peak RSS is that of the run alone); one line per run:
   calibration, evaluation, permutation importance and the scores at ``as_of`` (their features included);
 * ``train s``: fetch + examples + model, the whole ``predict`` call;
 * ``score s``: scoring again at ``as_of`` with the fitted model - the in-flight features at that date (not
-  cached, ``features_at``) and the calibrated probabilities;
+  cached; ``new``: the builder with ``strict=False``, as ``predict`` scores; ``old``: ``features_at``) and the
+  calibrated probabilities;
 * ``cut-offs``, ``examples`` (rows), customers ``scored``, held-out AUC (model, baseline), ``peak MB``
   (``ru_maxrss`` of the child).
 """
@@ -74,6 +75,7 @@ def _child(source: str, builder: str) -> dict:
 
     import journeylab as jl
     import journeylab.predictions as PR
+    from journeylab._kernels.prefix_examples import examples
     from journeylab._kernels.prefixes import features_at, prefix_log
 
     warnings.simplefilter("ignore")
@@ -100,7 +102,10 @@ def _child(source: str, builder: str) -> dict:
     pred = jl.predict(log, journey, **OPTS)
     train = time.perf_counter() - t0
     t0 = time.perf_counter()
-    X, _ = features_at(pl, journey, pred.as_of, strict=False, timeout=pd.Timedelta(days=30))
+    if builder == "new":  # what predict scores with (the journey followed once, up to as_of included)
+        X = examples(pl, journey, [pred.as_of], timeout=pd.Timedelta(days=30), strict=False).X
+    else:
+        X, _ = features_at(pl, journey, pred.as_of, strict=False, timeout=pd.Timedelta(days=30))
     X = X[list(pred.features)]  # the categories are those of training (both come from the journey's events)
     p = pred.model.predict_proba(X)[:, 1] if len(X) else []
     score = time.perf_counter() - t0

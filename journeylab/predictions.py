@@ -51,8 +51,8 @@ from ._core.results import FrozenMap, Result
 from ._core.validation import DURATION, JOURNEY, LOG, RANDOM_STATE, Choice, analysis_date, checked, rng, to_timedelta
 from ._kernels import learners as L
 from ._kernels.entries import TIMEOUT
-from ._kernels.prefix_examples import cached_examples, examples_labels
-from ._kernels.prefixes import TARGETS, cached_features, prefix_log
+from ._kernels.prefix_examples import cached_examples, cached_in_flight, examples_labels
+from ._kernels.prefixes import TARGETS, prefix_log
 from .exceptions import InvalidParameterError, JourneyDefinitionError
 
 __all__ = ["PredictionEvaluation", "Predictions", "predict", "score_column"]
@@ -351,7 +351,7 @@ def predict(log, journey, *, target: str = "goal", as_of=None, horizon="14d", mo
     # shared machine, and the models here are small
     with threadpool_limits(limits=1):
         out = fit(model, X, y, ms, tr, ca, te, random_state, gen, score_column(target))
-    X_now, st_now = cached_features(log, pl, journey, as_of, strict=False, timeout=timeout)
+    X_now, st_now = cached_in_flight(log, pl, journey, as_of, timeout=timeout)
     X_now = X_now[list(X.columns)]
     for col in X_now.columns:
         if isinstance(X[col].dtype, pd.CategoricalDtype):

@@ -60,6 +60,13 @@ def test_every_cutoff_equals_the_per_cutoff_reference_on_the_simulator(sim, time
     assert 0 < labels["goal"].mean() < 1 and len(ex.X) > 500
     left = follow(pl.log, sim.journey, as_of=cuts[-1], milestones=None, columns=None, timeout=timeout).entries["left"]
     assert ("timed_out" in set(left)) == (timeout is not None)
+    # the customers scored at as_of (its events included): as features_at(strict=False), at the end of the log
+    # and at a date with events on it
+    for as_of in (pl.end, pl.log._frame()["timestamp"].iloc[len(pl.log._frame()) // 2]):
+        now = E.examples(pl, sim.journey, [as_of], timeout=timeout, strict=False)
+        X, st_ = P.features_at(pl, sim.journey, as_of, strict=False, timeout=timeout)
+        pd.testing.assert_frame_equal(now.X, X, check_dtype=False, check_exact=True)
+        pd.testing.assert_frame_equal(now.state, st_[STATE], check_dtype=False)
 
 
 # --------------------------------------------------------------------------- a hand-made log
@@ -99,6 +106,11 @@ def test_hand_made_log_equals_the_reference_and_the_answers_by_hand(hand):
     pl, journey = hand
     cuts = [D(f"{d:02d}") for d in range(2, 9)]
     ex, labels = _assert_equal_to_reference(pl, journey, cuts, pd.Timedelta(days=1), pd.Timedelta(days=5))
+    # at 01-04 00:00 with its events included (strict=False): A's purchase at that instant credits A
+    now = E.examples(pl, journey, [D("04")], timeout=pd.Timedelta(days=5), strict=False)
+    assert sorted(now.X.index) == list("CEH")
+    pd.testing.assert_frame_equal(now.X, P.features_at(pl, journey, D("04"), strict=False, timeout=pd.Timedelta(days=5))[0],
+                                  check_dtype=False, check_exact=True)
     got = {c.strftime("%m-%d"): sorted(ex.X.index[ex.key == i]) for i, c in enumerate(cuts)}
     # in flight at c: entered before c, not left before c (an exit or time-out at c is not before c), not
     # credited before c (a purchase at c is not before c)

@@ -41,7 +41,7 @@ from .._core.progress import progress
 from .entries import follow
 from .prefixes import SURVEY_COLUMNS, PrefixLog, _column, label_from
 
-__all__ = ["Examples", "cached_examples", "examples", "examples_labels"]
+__all__ = ["Examples", "cached_examples", "cached_in_flight", "examples", "examples_labels"]
 
 _US = pd.Timedelta(microseconds=1)
 _HOUR = pd.Timedelta(hours=1)
@@ -112,15 +112,27 @@ def cached_examples(log, pl: PrefixLog, journey, cuts, *, timeout=None) -> Examp
     return Examples(ex.X.copy(deep=False), ex.state.copy(deep=False), ex.key, ex.who, ex.customers, ex.cuts, ex.unit)
 
 
-def examples(pl: PrefixLog, journey, cuts, *, timeout=None) -> Examples:
+def cached_in_flight(log, pl: PrefixLog, journey, as_of, *, timeout=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The features and state of the customers in flight at ``as_of`` (its events included: the customers
+    :func:`~journeylab.predict` scores), kept in the log's cache; equal to ``features_at(..., strict=False)``
+    for the state fields :attr:`Examples.state` has."""
+    ex = log._memo(("prefixes", "in_flight", journey, as_of, timeout),
+                   lambda: examples(pl, journey, [as_of], timeout=timeout, strict=False))
+    return ex.X.copy(deep=False), ex.state.copy(deep=False)
+
+
+def examples(pl: PrefixLog, journey, cuts, *, timeout=None, strict: bool = True) -> Examples:
     """The features and states of the customers in flight at each of ``cuts`` (sorted dates), equal to
-    ``features_at(pl, journey, c, timeout=timeout)`` for each cut-off ``c`` (see the module docstring)."""
+    ``features_at(pl, journey, c, strict=strict, timeout=timeout)`` for each cut-off ``c`` (see the module
+    docstring): the events strictly before ``c`` when ``strict``, up to ``c`` included otherwise (the scores
+    at ``as_of``)."""
     steps = progress(range(4), total=4, desc="journey prefixes")
     it = iter(steps)
     next(it)
     cuts = list(cuts)
     # the key and condition columns only (the attribute columns are read from the log's frame, one at a time)
-    fol = follow(pl.log, journey, as_of=cuts[-1] - _US, columns=[], milestones=None, timeout=timeout)
+    gap = _US if strict else pd.Timedelta(0)
+    fol = follow(pl.log, journey, as_of=cuts[-1] - gap, columns=[], milestones=None, timeout=timeout)
     ev, unit = fol.events, fol.unit
     fr = pl.log._frame()
     seq = fr["_seq"].to_numpy()
@@ -129,7 +141,7 @@ def examples(pl: PrefixLog, journey, cuts, *, timeout=None) -> Examples:
         src = pd.Index(seq).get_indexer(src)
     tu = ev["timestamp"].dtype.unit
     c_t = _ticks(cuts, tu)
-    up_t = _ticks([c - _US for c in cuts], tu)
+    up_t = _ticks([c - gap for c in cuts], tu)
     who_e, customers = pd.factorize(ev[unit], sort=False)  # events sorted by customer: codes ascend
     customers = pd.Index(customers, dtype=object, name="customer")
     t_e = ev["timestamp"].array.asi8
