@@ -310,7 +310,7 @@ def predict(log, journey, *, target: str = "goal", as_of=None, horizon="14d", mo
     >>> import journeylab as jl
     >>> s = jl.datasets.make_journeys(900, days=120, random_state=11, p_stall=0.5, p_late_purchase=0.6)
     >>> p = jl.predict(s.log, s.journey, target="goal", horizon="7d", random_state=0)
-    >>> p.column, 0 <= p.scores["p_goal"].min() <= p.scores["p_goal"].max() <= 1
+    >>> p.column, bool(0 <= p.scores["p_goal"].min() <= p.scores["p_goal"].max() <= 1)
     ('p_goal', True)
     >>> p.evaluate().value("auc") > p.evaluate().value("auc", "baseline")
     True
