@@ -35,7 +35,12 @@ On a lazy log (DuckDB, Spark) the engine sends back the journey's own events (en
 goal) projected to the key columns and the attribute columns of at most 50 distinct values (identifiers
 are left out); the examples are then built in memory from that projection, as for a log in memory.
 
-The computations live in ``_kernels/prefixes.py`` (examples) and ``_kernels/learners.py`` (models).
+The computations live in ``_kernels/prefix_examples.py`` (the examples of every cut-off, and the customers
+scored at ``as_of``, from one pass over the journey's events: as-of lookups, not a new follow per cut-off),
+``_kernels/prefixes.py`` (the journey's events, the labels, and ``features_at``: one cut-off, the reference
+the fast builder is tested against) and ``_kernels/learners.py`` (models). Cost: at 1M customers (11M
+journey events, 22 cut-offs, 3.7M examples) the examples take minutes, the models most of the training
+time (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -47,12 +52,12 @@ import numpy as np
 import pandas as pd
 
 from ._core.formatting import cut
-from ._core.progress import progress
 from ._core.results import FrozenMap, Result
 from ._core.validation import DURATION, JOURNEY, LOG, RANDOM_STATE, Choice, analysis_date, checked, rng, to_timedelta
 from ._kernels import learners as L
 from ._kernels.entries import TIMEOUT
-from ._kernels.prefixes import TARGETS, cached_features, labels_at, prefix_log
+from ._kernels.prefix_examples import cached_examples, cached_in_flight, examples_labels
+from ._kernels.prefixes import TARGETS, prefix_log
 from .exceptions import InvalidParameterError, JourneyDefinitionError
 
 __all__ = ["PredictionEvaluation", "Predictions", "predict", "score_column"]
@@ -239,22 +244,13 @@ def _check(log, journey, target, horizon, every, model):
 
 
 def _examples(log, pl, journey, cuts, horizon, target, timeout):
-    frames, labels, states, keys = [], [], [], []
-    for i, c in enumerate(progress(cuts, total=len(cuts), desc="journey prefixes")):
-        X, st = cached_features(log, pl, journey, c, timeout=timeout)
-        if not len(X):
-            continue
-        frames.append(X)
-        labels.append(labels_at(pl, journey, c, horizon, target, st))
-        states.append(st["milestone"].astype(object))
-        keys.append(np.full(len(X), i))
-    if not frames:
+    """The examples of every cut-off at once (the journey followed once; see
+    :mod:`journeylab._kernels.prefix_examples`): features, labels, current milestones, cut-off of each row."""
+    ex = cached_examples(log, pl, journey, cuts, timeout=timeout)
+    if not len(ex.X):
         return None
-    X = pd.concat(frames)
-    for col in X.columns:  # categories as in the first frame (all frames share them)
-        if isinstance(frames[0][col].dtype, pd.CategoricalDtype):
-            X[col] = pd.Categorical(X[col], categories=frames[0][col].cat.categories)
-    return X, np.concatenate(labels), pd.concat(states), np.concatenate(keys)
+    y = examples_labels(pl, journey, ex, horizon, target)
+    return ex.X, y, ex.state["milestone"].astype(object), ex.key
 
 
 # --------------------------------------------------------------------------- the public function
@@ -314,7 +310,7 @@ def predict(log, journey, *, target: str = "goal", as_of=None, horizon="14d", mo
     >>> import journeylab as jl
     >>> s = jl.datasets.make_journeys(900, days=120, random_state=11, p_stall=0.5, p_late_purchase=0.6)
     >>> p = jl.predict(s.log, s.journey, target="goal", horizon="7d", random_state=0)
-    >>> p.column, 0 <= p.scores["p_goal"].min() <= p.scores["p_goal"].max() <= 1
+    >>> p.column, bool(0 <= p.scores["p_goal"].min() <= p.scores["p_goal"].max() <= 1)
     ('p_goal', True)
     >>> p.evaluate().value("auc") > p.evaluate().value("auc", "baseline")
     True
@@ -360,7 +356,7 @@ def predict(log, journey, *, target: str = "goal", as_of=None, horizon="14d", mo
     # shared machine, and the models here are small
     with threadpool_limits(limits=1):
         out = fit(model, X, y, ms, tr, ca, te, random_state, gen, score_column(target))
-    X_now, st_now = cached_features(log, pl, journey, as_of, strict=False, timeout=timeout)
+    X_now, st_now = cached_in_flight(log, pl, journey, as_of, timeout=timeout)
     X_now = X_now[list(X.columns)]
     for col in X_now.columns:
         if isinstance(X[col].dtype, pd.CategoricalDtype):

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, list[str]]] = [
               "datasets._truth", "datasets._simulate", "datasets._bundle", "datasets._example", "datasets._write", "datasets"]),
     ("kernels", ["_kernels.units", "_kernels.events", "_kernels.scans", "_kernels.case_engine", "_kernels.cases", "_kernels.visits",
                  "_kernels.steps",
-                 "_kernels.alignment", "_kernels.entries", "_kernels.crediting", "_kernels.journey_state", "_kernels.prefixes", "_kernels.learners", "_kernels.survey",
+                 "_kernels.alignment", "_kernels.entries", "_kernels.crediting", "_kernels.journey_state", "_kernels.prefixes", "_kernels.prefix_examples", "_kernels.learners", "_kernels.survey",
                  "_kernels.conversion_paths", "_kernels.indicators", "_kernels.returns", "_kernels.pm4py", "_kernels"]),
     ("fronts", ["engine", "filters"]),
     ("analyses", ["discovery._map", "discovery._sequences", "discovery._model", "discovery", "milestones", "conformance", "funnel", "features", "segmentation", "clustering", "segment_compare",

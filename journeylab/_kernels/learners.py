@@ -59,7 +59,9 @@ def _logistic(X: pd.DataFrame, random_state):
 
 
 class _ToObject:
-    """Categorical columns as object arrays with missing values as None (what SimpleImputer accepts)."""
+    """Categorical columns as object arrays with missing values as None (what SimpleImputer accepts), and
+    float32 columns (the counts and flags of the examples) as float64: the scaler's sums then run in the
+    precision they always did."""
 
     def __init__(self, cats):
         self.cats = list(cats)
@@ -71,6 +73,9 @@ class _ToObject:
         X = X.copy()
         for c in self.cats:
             X[c] = X[c].astype(object).where(X[c].notna(), "(none)")
+        for c in X.columns:
+            if X[c].dtype == np.float32:
+                X[c] = X[c].astype(np.float64)
         return X
 
     def get_params(self, deep=True):

@@ -25,7 +25,7 @@ from .entries import follow
 from .events import distinct_values, events
 from .journey_state import journey_state
 
-__all__ = ["GROUPS", "SURVEY_COLUMNS", "TARGETS", "PrefixLog", "cached_features", "features_at", "journey_log", "labels_at", "prefix_log"]
+__all__ = ["GROUPS", "SURVEY_COLUMNS", "TARGETS", "PrefixLog", "cached_features", "features_at", "journey_log", "label_from", "labels_at", "prefix_log"]
 
 #: What :func:`~journeylab.predict` can predict.
 TARGETS = ("goal", "conversion", "attrition", "remaining_time", "next_milestone")
@@ -203,27 +203,35 @@ def _first_after(pl: PrefixLog, who: pd.Index, c, mask: np.ndarray) -> np.ndarra
 def labels_at(pl: PrefixLog, journey, c, horizon: pd.Timedelta, target: str, state: pd.DataFrame):
     """The label of each customer of ``state`` (in flight at ``c``) for ``target``: what happened in
     ``[c, c + horizon)`` (see :func:`~journeylab.predict`)."""
-    who = state.index
+    return label_from(lambda mask: _first_after(pl, state.index, c, mask), pl, journey, horizon, target,
+                      state["milestone"])
+
+
+def label_from(first_after, pl: PrefixLog, journey, horizon: pd.Timedelta, target: str, milestone: pd.Series):
+    """The labels for ``target`` from ``first_after(mask)`` - per example, the microseconds from its cut-off to
+    the customer's first event selected by ``mask`` (a mask of ``pl.log``'s events) at or after it, NaN
+    when none - and each example's current ``milestone``: shared by :func:`labels_at` (one cut-off) and
+    :func:`~journeylab._kernels.prefix_examples.examples_labels` (every cut-off at once)."""
     h = horizon / _US
     within = lambda t: np.isfinite(t) & (t < h)
     goal, exit_, codes = pl.marks["goal"], pl.marks["exit"], pl.marks["milestone"]
     if target == "goal":
-        return within(_first_after(pl, who, c, goal)).astype(int)
+        return within(first_after(goal)).astype(int)
     if target == "conversion":
         last = list(journey.milestones).index(journey.milestone(journey.happy_path[-1]))
-        return within(_first_after(pl, who, c, codes == last)).astype(int)
+        return within(first_after(codes == last)).astype(int)
     if target == "attrition":
-        got = within(_first_after(pl, who, c, goal))
-        moved = within(_first_after(pl, who, c, (codes >= 0) & ~exit_))
+        got = within(first_after(goal))
+        moved = within(first_after((codes >= 0) & ~exit_))
         return (~got & ~moved).astype(int)
     if target == "remaining_time":
-        t = np.fmin(_first_after(pl, who, c, goal | exit_), h)
+        t = np.fmin(first_after(goal | exit_), h)
         return np.where(np.isnan(t), h, t) * (_US / _HOUR)
     # next_milestone: the first milestone other than the current one reached within the horizon
     names = [m.name for m in journey.milestones]
-    times = np.column_stack([_first_after(pl, who, c, codes == i) for i in range(len(names))])
-    current = state["milestone"].map({m: i for i, m in enumerate(names)}).fillna(-1).to_numpy(dtype=int)
-    rows = np.arange(len(who))
+    times = np.column_stack([first_after(codes == i) for i in range(len(names))])
+    current = pd.Series(milestone.array).map({m: i for i, m in enumerate(names)}).fillna(-1).to_numpy(dtype=int)
+    rows = np.arange(len(times))
     ok = current >= 0
     times[rows[ok], current[ok]] = np.nan
     times[~(times < h)] = np.inf
