@@ -201,6 +201,21 @@ def test_duckdb_gives_the_same_features_and_fetches_only_the_journeys_events(sma
     pd.testing.assert_frame_equal(a.sort_index(), b.sort_index(), check_categorical=False)
 
 
+@pytest.mark.spark
+def test_spark_gives_the_same_journey_events_and_predictions(small, pl, tmp_path):
+    from tests.conftest import lazy_copy, spark_session_or_skip
+
+    spark = spark_session_or_skip()
+    lazy = lazy_copy(small.log, "pyspark", spark=spark, tmp_path=tmp_path)
+    pl_spark = P.journey_log(lazy, small.journey)  # the one query: the journey's events, projected
+    c = pd.Timestamp("2025-03-20", tz="UTC")
+    a, _ = P.features_at(pl, small.journey, c)
+    b, _ = P.features_at(pl_spark, small.journey, c)
+    pd.testing.assert_frame_equal(a.sort_index(), b.sort_index(), check_categorical=False)
+    mem, spk = (jl.predict(log, small.journey, target="goal", **OPTS) for log in (small.log, lazy))
+    pd.testing.assert_series_equal(mem.scores["p_goal"].sort_index(), spk.scores["p_goal"].sort_index())
+
+
 # --------------------------------------------------------------------------- errors
 
 
