@@ -14,8 +14,9 @@ How the examples are made (no leakage)
 - **Features at a cut-off** ``c``: only the events strictly before ``c`` - the journey state the rules read
   (:mod:`journeylab._kernels.journey_state`: milestone reached and when, time in the current milestone,
   stalled, time since the last event, entries, the profile and session values of every attribute column,
-  survey answers so far), plus counts of the current entry (events, channels, rework, skipped milestones,
-  negative milestones). Feature groups: ``progress``, ``timing``, ``deviations``, ``activity``,
+  survey answers so far), plus counts of the current entry (events, events of each activity - the
+  ``counts`` of :class:`~journeylab.JourneyVectorizer` -, channels, rework, skipped milestones, negative
+  milestones). Feature groups: ``progress``, ``timing``, ``deviations``, ``activity``,
   ``channels``, ``surveys``, ``attributes``.
 - **Who**: a customer gives at most one example per cut-off, only while in flight - in the journey (the
   current entry has not ended: no exit, timeout or suppression) and not yet credited with the goal.

@@ -247,6 +247,13 @@ def examples(pl: PrefixLog, journey, cuts, *, timeout=None, strict: bool = True)
     f["activity:n_events"] = f32(last - first + 1)
     acts = sorted(pd.unique(fr["activity"].astype(str)))
     f["activity:last_activity"] = pd.Categorical(st["last_activity"], categories=acts)
+    # JourneyVectorizer's "counts" of the current entry so far (the number of events of each activity; the
+    # vectorizer's log1p is left out: the trees do not see it, and float32 keeps the counts exact), read as
+    # differences of running counts over the customer's events (the entry's events are [first, last])
+    a_code = pd.Index(acts).get_indexer(ev["activity"].astype(str))
+    for i, a in enumerate(acts):
+        run_a = np.r_[0, np.cumsum(a_code == i, dtype=np.int64)]
+        f[f"activity:count_{a}"] = f32(run_a[last + 1] - run_a[first])
     if "channel" in fr:
         f["channels:n_channels"] = f32(_distinct_so_far(fr["channel"].take(src), seg, last, first))
     state_names = set(_STATE_FIELDS)

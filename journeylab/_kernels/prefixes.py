@@ -168,6 +168,11 @@ def features_at(pl: PrefixLog, journey, as_of, *, strict: bool = True, timeout=N
     f["activity:n_events"] = n_ev.reindex(idx, fill_value=0).to_numpy(dtype=float)
     acts = sorted(pd.unique(pl.log._frame()["activity"].astype(str)))
     f["activity:last_activity"] = pd.Categorical(st["last_activity"].astype(object), categories=acts)
+    # JourneyVectorizer's "counts" (the events of each activity; without its log1p) of the current entry so far
+    per = pd.crosstab(pd.Series(who, name="w"), pd.Series(cur["activity"].astype(str).to_numpy(), name="a"))
+    per = per.reindex(index=idx, columns=acts, fill_value=0)
+    for a in acts:
+        f[f"activity:count_{a}"] = per[a].to_numpy(dtype=float)
     if "channel" in cur:
         f["channels:n_channels"] = cur.groupby(unit)["channel"].nunique().reindex(idx, fill_value=0).to_numpy(float)
     for col in pl.attributes:
