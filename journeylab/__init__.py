@@ -18,6 +18,7 @@ from ._core.version import __version__
 from .exceptions import (
     DataQualityWarning,
     EmptyLogError,
+    EngineResourceError,
     FileFormatError,
     InvalidParameterError,
     JourneyDefinitionError,
@@ -249,6 +250,7 @@ __all__ = [
     "FileFormatError",
     "JourneyDefinitionError",
     "OutputError",
+    "EngineResourceError",
     "DataQualityWarning",
     "__version__",
     "Retention",

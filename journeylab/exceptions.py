@@ -25,6 +25,7 @@ __all__ = [
     "FileFormatError",
     "JourneyDefinitionError",
     "OutputError",
+    "EngineResourceError",
     "DataQualityWarning",
 ]
 
@@ -84,6 +85,12 @@ class OutputError(InvalidParameterError, OSError):
 
     def __str__(self) -> str:  # the message only (OSError would show "[Errno ...]" once errno is set)
         return str(self.args[0]) if self.args else ""
+
+
+class EngineResourceError(JourneylabError, RuntimeError):
+    """The engine (DuckDB) ran out of memory it could not spill, or out of disk space in its spill folder.
+    The message names the limit or the folder and the setting to change
+    (:func:`journeylab.engine.configure`: ``memory_limit``, ``temp_directory``)."""
 
 
 class DataQualityWarning(UserWarning):

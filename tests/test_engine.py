@@ -265,3 +265,31 @@ def test_doctests():
     for mod in (engine, scans, backend):
         res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert res.failed == 0, mod.__name__
+
+
+def test_engine_out_of_disk_or_memory_is_a_clear_error(monkeypatch):
+    """DuckDB spilling into a full disk (as the 100M report did on this machine) or out of memory: an
+    EngineResourceError that names the folder or the limit and the setting to change, not "a journeylab bug"."""
+    import duckdb
+
+    import journeylab._core.backend as B
+
+    class Full:
+        def __init__(self, err):
+            self.err = err
+
+        def execute(self, expr):
+            raise self.err
+
+    log = jl.datasets.load_example()
+    disk = duckdb.IOException('IO Error: Could not write file "/tmp/journeylab-duckdb/x.tmp": No space left on device')
+    monkeypatch.setattr(B, "_backend", lambda expr: Full(disk))
+    with pytest.raises(jl.EngineResourceError, match="ran out of disk space while spilling to its temporary folder \\("
+                                                     "'.*journeylab-duckdb'.*temp_directory="):
+        B.execute(log.table.count())
+    monkeypatch.setattr(B, "_backend", lambda expr: Full(duckdb.OutOfMemoryException("Out of Memory Error: failed")))
+    with pytest.raises(jl.EngineResourceError, match="reached its memory limit \\('60%'\\).*memory_limit="):
+        B.execute(log.table.count())
+    monkeypatch.setattr(B, "_backend", lambda expr: Full(duckdb.BinderException("no such column")))
+    with pytest.raises(duckdb.BinderException):  # anything else is not ours to rename
+        B.execute(log.table.count())

@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..exceptions import InvalidParameterError
 
-__all__ = ["configure", "settings", "apply_settings", "scan_connection", "duckdb_connection", "backend_name", "execute", "micros", "epoch_us", "unix_micros", "Fetched",
+__all__ = ["configure", "settings", "apply_settings", "scan_connection", "duckdb_connection", "backend_name", "execute", "resource_error", "micros", "epoch_us", "unix_micros", "Fetched",
            "fetched"]
 
 _LOCAL = threading.local()
@@ -350,11 +350,45 @@ def execute(expr) -> pd.DataFrame | pd.Series | object:
     >>> int(execute(t.count()))
     42
     """
-    out = _backend(expr).execute(expr)
+    try:
+        out = _backend(expr).execute(expr)
+    except Exception as err:
+        resource = resource_error(err)
+        if resource is None:
+            raise
+        raise resource from err
     watch = getattr(_LOCAL, "watch", None)
     if watch is not None:
         watch.add(len(out) if isinstance(out, (pd.DataFrame, pd.Series)) else 1)
     return out
+
+
+def resource_error(err: BaseException):
+    """An :class:`~journeylab.exceptions.EngineResourceError` saying what to change when ``err`` is the engine
+    running out of memory it could not spill or out of disk in its spill folder (DuckDB's
+    ``OutOfMemoryException``, an ``IOException`` "No space left on device"); else None.
+
+    >>> type(resource_error(OSError("IO Error: Could not write file: No space left on device"))).__name__
+    'EngineResourceError'
+    >>> resource_error(ValueError("something else")) is None
+    True
+    """
+    from ..exceptions import EngineResourceError
+
+    text = str(err)
+    folder = settings()["temp_directory"]
+    if "No space left on device" in text:
+        return EngineResourceError(
+            f"the engine ran out of disk space while spilling to its temporary folder ({folder!r} unless your "
+            "connection sets another): free space there, or point it at a disk with more room - "
+            "jl.engine.configure(temp_directory='/path/with/room') or JOURNEYLAB_DUCKDB_TEMP_DIRECTORY. "
+            "Filtering the log first (filter_time, filter_cases) also shrinks what must be spilled.")
+    if type(err).__name__ == "OutOfMemoryException" or "Out of Memory Error" in text:
+        return EngineResourceError(
+            f"the engine reached its memory limit ({settings()['memory_limit']!r}) and could not spill: raise it "
+            "(jl.engine.configure(memory_limit='16GB')) or give it spill room (temp_directory=...); "
+            f"engine message: {text[:300]}")
+    return None
 
 
 @ibis.udf.scalar.builtin
