@@ -212,22 +212,16 @@ def _same(a, b):
     pd.testing.assert_frame_equal(a.excluded, b.excluded, check_dtype=False)
 
 
-def test_duckdb_equals_memory_and_only_per_case_tables_come_back(sim, sim_duckdb):
-    kw = dict(outcome="conversion", at="checkout", adjust=False)
+@pytest.mark.parametrize("kw", [dict(at="checkout"),                       # cut at a milestone: the flags
+                                dict(candidates=["channels", "attributes"])])  # no cut: over all the events
+def test_duckdb_equals_memory_and_only_per_case_tables_come_back(sim, sim_duckdb, kw):
+    kw = dict(outcome="conversion", adjust=False, **kw)
     mem = jl.drivers(sim.log, sim.journey, **kw)
     with fetched() as f:
         lazy = jl.drivers(sim_duckdb, sim.journey, **kw)
     _same(mem, lazy)
+    assert {"attributes", "channels"} <= set(mem.table["kind"])
     assert f.largest <= sim.log.n_cases < sim.log.n_events
-
-
-def test_duckdb_equals_memory_without_a_milestone_cut(sim, sim_duckdb):
-    kw = dict(outcome="conversion", candidates=["channels", "attributes"], adjust=False)
-    mem = jl.drivers(sim.log, sim.journey, **kw)
-    with fetched() as f:
-        lazy = jl.drivers(sim_duckdb, sim.journey, **kw)
-    _same(mem, lazy)
-    assert {"attributes", "channels"} <= set(mem.table["kind"]) and f.largest <= sim.log.n_cases
 
 
 def test_duckdb_equals_memory_for_the_goal(sim, sim_duckdb):
