@@ -79,7 +79,7 @@ from ._core.results import FrozenMap, Result
 from ._core.stats import z_score
 from ._core.validation import BOOL, CONFIDENCE, JOURNEY, LOG, RNG, Int, Optional, Texts, checked
 from ._core.warn import warn
-from ._kernels.cases import case_customers, case_facts, milestones_reached
+from ._kernels.cases import case_customers, case_facts, case_starts, milestones_reached
 from ._kernels.crediting import require_goal
 from ._kernels.indicators import KINDS, candidate_matrix
 from .exceptions import InvalidParameterError, JourneyDefinitionError
@@ -338,18 +338,6 @@ def _outcome(log, journey, outcome, unit):
     return y, None, None, outcome
 
 
-def _case_starts(log, cases: pd.Index) -> np.ndarray:
-    """Per case of ``cases``, its first timestamp as epoch microseconds (on a lazy log one narrow group-by,
-    not the per-case facts)."""
-    if not log.is_lazy:
-        return pd.DatetimeIndex(case_facts(log, attributes=False)["start"].reindex(cases)).as_unit("us").asi8
-    from ._core.backend import execute, micros
-
-    t = log.table
-    raw = execute(t.group_by(t.case).aggregate(_us=micros(t.timestamp).min()))
-    return raw.set_index(raw["case"].astype(str))["_us"].reindex(cases).to_numpy(dtype=np.int64)
-
-
 def _per_customer(log, ind):
     """(customers, their candidate matrix): a customer has a candidate when one of their cases has it. With
     ``at`` (``ind.reached``) the cases are taken in order of their start (ties by case id), each cut where
@@ -360,7 +348,7 @@ def _per_customer(log, ind):
     n = len(codes)
     keep = np.ones(n, dtype=bool)
     if ind.reached is not None and n:
-        start = _case_starts(log, ind.cases)
+        start = case_starts(log).reindex(ind.cases).to_numpy(dtype=np.int64)
         order = np.lexsort((np.arange(n), start, codes))
         r = ind.reached[order].astype(np.int64)
         before = np.cumsum(r) - r  # cases that reached it before this one (all customers so far)

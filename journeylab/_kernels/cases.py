@@ -536,9 +536,10 @@ def first_event_values(log, column: str) -> pd.Series:
 
 def case_customers(log) -> pd.Series:
     """Per case (indexed by :func:`case_ids`), its customer as text: the first non-missing ``customer`` of
-    its events; a case without one is its own customer - its id, or ``"case <id>"`` when that id is also a
-    real customer's - as :func:`~._kernels.units.known_customers` counts it (with a warning). The
-    case id itself for a log without a customer role. Computed once per log (one group-by for a lazy log).
+    its events; a case without one is its own customer, by the rule of
+    :func:`~journeylab._kernels.units.known_customers` (its id, or ``"case <id>"`` when that id is also a
+    real customer's), with a warning. The case id itself for a log without a customer role. Computed once
+    per log (one group-by for a lazy log).
 
     >>> import pandas as pd, journeylab as jl
     >>> df = pd.DataFrame({"s": ["a#1", "a#2", "x"], "who": ["a", "a", None], "act": ["v", "v", "v"],
@@ -555,21 +556,47 @@ def case_customers(log) -> pd.Series:
         return pd.Series(cases.astype(str), index=cases, name="customer", dtype=object)
 
     def compute():
+        import warnings
+
+        from .units import known_customers
+
         who = first_values(log, ["customer"])["customer"].reindex(cases)
-        miss = who.isna().to_numpy()
-        out = np.asarray(who.astype(object).where(~miss, "").astype(str), dtype=object)
-        if miss.any():
-            known = set(out[~miss].tolist())
-            ids = np.asarray(cases.astype(str), dtype=object)[miss]
-            out[miss] = [f"case {c}" if c in known else c for c in ids]
-            return pd.Series(out, index=cases, name="customer"), int(miss.sum())
-        return pd.Series(out, index=cases, name="customer"), 0
+        n_anonymous = int(who.isna().sum())
+        frame = pd.DataFrame({"case": cases.astype(str), "customer": who.astype(object).to_numpy()})
+        with warnings.catch_warnings():  # said below, per case (its message counts events)
+            warnings.simplefilter("ignore")
+            frame = known_customers(frame)
+        out = pd.Series(frame["customer"].astype(str).to_numpy(dtype=object), index=cases, name="customer")
+        return out, n_anonymous
 
     res, n_anonymous = log._memo(("cases", "customers"), compute)
     if n_anonymous:
         warn(f"{n_anonymous:,} case(s) have no customer id on any event; each of these cases counts as its own "
              "customer.")
     return res.copy()
+
+
+def case_starts(log) -> pd.Series:
+    """Per case (indexed by :func:`case_ids`), its first timestamp as epoch microseconds (int64): from the
+    layout in memory; for a lazy log one narrow group-by (not the per-case facts). Computed once per log.
+
+    >>> import journeylab as jl
+    >>> int(case_starts(jl.datasets.load_example()).iloc[0]) > 0
+    True
+    """
+    def compute():
+        cases = case_ids(log)
+        if not log.is_lazy:
+            start = pd.DatetimeIndex(case_summary(log).start.array).as_unit("us").asi8
+            return pd.Series(start, index=cases, name="start_us")
+        from .._core.backend import execute, micros
+
+        t = log.table
+        raw = execute(t.group_by(t.case).aggregate(_us=micros(t.timestamp).min()))
+        us = raw.set_index(raw["case"].astype(str))["_us"].reindex(cases).to_numpy(dtype=np.int64)
+        return pd.Series(us, index=cases, name="start_us")
+
+    return log._memo(("cases", "starts"), compute).copy()
 
 
 def milestones_reached(log, journey) -> pd.DataFrame:
