@@ -230,23 +230,28 @@ def _values_engine(log, cases: pd.Index, at_acts, chans, chosen):
     """A lazy log (``at_acts`` None: no milestone, everything counts): (channels used, the attributes, their
     first values over all the events, before the milestone) per case, from one group-by by case.
 
-    Every aggregate is an integer minimum (8 bytes of state per case; arg-min states of text values made
-    the engine's hash table several GB at 2M cases): the cut is the least ``_seq`` of the milestone's
-    events; a channel's first use is the least ``_seq`` of its events; an attribute, which has at most
-    :data:`MAX_VALUES` values (they come once, from a distinct query), is the least ``_seq * 32 + code``
-    of its non-missing events - the code of its first value and that event's ``_seq`` in one number. What
+    Every aggregate is an integer minimum: the cut is the least ``_seq`` of the milestone's events; a
+    channel's first use is the least ``_seq`` of its events; an attribute, which has at most
+    :data:`MAX_VALUES` values (they come once, from one collect-distinct query for all), is the least
+    ``_seq * 32 + code`` of its non-missing events - the code of its first value and that event's ``_seq``
+    in one number. (At 14M events and 2M cases the engine's hash table of this group-by is most of the
+    process peak, about 7 GB, whether arg-mins of the codes or these minimums; the Python side is small.) What
     comes back is a small code and a "before the cut" flag per attribute and a flag per channel."""
     import ibis
 
     t = log.table
     cut = t._seq.min(where=t.activity.isin(list(at_acts))) if at_acts is not None else ibis.null("int64")
-    levels, aggs = [], {"_cut": cut}
+    aggs = {"_cut": cut}
     for k, c in enumerate(chans):
         aggs[f"_c{k}"] = t._seq.min(where=t.channel == c)
+    levels = []
+    if chosen:  # the values of every chosen attribute (at most MAX_VALUES each) in one scan
+        got = execute(t.aggregate(**{f"_v{k}": t[a].collect(distinct=True) for k, a in enumerate(chosen)}))
+        for k, a in enumerate(chosen):
+            vals = pd.Series(list(got[f"_v{k}"].iloc[0]), dtype=object)
+            levels.append(engine_dtype(vals, t[a].type()).tolist())
     for k, a in enumerate(chosen):
-        vals = execute(t.select(_v=t[a]).filter(lambda x: x._v.notnull()).distinct())["_v"]
-        vals = engine_dtype(vals, t[a].type()).tolist()
-        levels.append(vals)
+        vals = levels[k]
         code = ibis.cases(*[(t[a] == v, i) for i, v in enumerate(vals)], else_=ibis.null()).cast("int64")
         aggs[f"_k{k}"] = (t._seq.cast("int64") * _PACK + code).min(where=t[a].notnull())
     if len(aggs) == 1:
