@@ -39,7 +39,7 @@ import pandas as pd
 
 from .._core.progress import progress
 from .entries import follow
-from .prefixes import SURVEY_COLUMNS, PrefixLog, _column, label_from
+from .prefixes import SURVEY_COLUMNS, PrefixLog, feature_column, label_from
 
 __all__ = ["Examples", "cached_examples", "cached_in_flight", "examples", "examples_labels"]
 
@@ -262,9 +262,9 @@ def examples(pl: PrefixLog, journey, cuts, *, timeout=None, strict: bool = True)
         values = fr[col].take(src)
         j = _last_known(values, who_e, t_e, k, u, last)
         if col not in state_names and not col.startswith("reached_"):
-            f[f"{group}:{col}"] = _column(_take(values, j), pl.levels.get(col))
+            f[f"{group}:{col}"] = feature_column(_take(values, j), pl.levels.get(col))
         js = np.where((j >= 0) & (t_e[np.maximum(j, 0)] >= ein), j, -1)
-        f[f"{group}:session.{col}"] = _column(_take(values, js), pl.levels.get(col))
+        f[f"{group}:session.{col}"] = feature_column(_take(values, js), pl.levels.get(col))
     next(it)
     X = pd.DataFrame(f, index=idx)
     return Examples(X, st, key, k, customers, tuple(cuts), unit)

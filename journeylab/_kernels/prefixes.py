@@ -25,7 +25,7 @@ from .entries import follow
 from .events import distinct_values, events
 from .journey_state import journey_state
 
-__all__ = ["GROUPS", "SURVEY_COLUMNS", "TARGETS", "PrefixLog", "cached_features", "features_at", "journey_log", "label_from", "labels_at", "prefix_log"]
+__all__ = ["GROUPS", "SURVEY_COLUMNS", "TARGETS", "PrefixLog", "cached_features", "feature_column", "features_at", "journey_log", "label_from", "labels_at", "prefix_log"]
 
 #: What :func:`~journeylab.predict` can predict.
 TARGETS = ("goal", "conversion", "attrition", "remaining_time", "next_milestone")
@@ -180,11 +180,11 @@ def features_at(pl: PrefixLog, journey, as_of, *, strict: bool = True, timeout=N
         for name, key in ((col, col), (f"session.{col}", f"session.{col}")):
             if key not in st:
                 continue
-            f[f"{group}:{name}"] = _column(st[key], pl.levels.get(col))
+            f[f"{group}:{name}"] = feature_column(st[key], pl.levels.get(col))
     return pd.DataFrame(f, index=idx), st
 
 
-def _column(values: pd.Series, levels):
+def feature_column(values: pd.Series, levels):
     """A feature column: numbers as float, text (``levels`` given) as a categorical of those levels."""
     if levels is None:
         return pd.to_numeric(pd.Series(values.array, dtype=object), errors="coerce").to_numpy(dtype=float)
