@@ -556,7 +556,7 @@ def _scan_timestamp(t, column: str, tz: str | None, source: str):
 
 
 def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: str | None = None,
-                 on_invalid: str = "raise", **roles) -> EventLog:
+                 on_invalid: str = "raise", materialize: bool = True, **roles) -> EventLog:
     """A lazy log over Parquet file(s), scanned by DuckDB: nothing is read into Python.
 
     The events stay in the files; DuckDB reads what each analysis asks for (the columns it
@@ -581,6 +581,13 @@ def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: 
         :class:`~journeylab.exceptions.MissingValuesError` (default), or left out of the log (in the
         engine; counted in ``log.summary()``), e.g. the events outside journey sessions when
         ``case="session_id"``.
+    materialize : bool
+        True (default): the log's columns are copied once, numbered and sorted by case and time, into a
+        DuckDB file in the spill folder (compressed: about half the size of the Parquet files; removed
+        when Python exits; scanning the same unchanged files again reuses it). Every analysis then
+        reads the columns it needs from that copy. False: every query scans the files and numbers the
+        events again, which costs a sort of the whole log per query (fine for small files; at 100M
+        events one such query spilled more than 60 GB).
     **roles
         The optional roles: ``channel``, ``lifecycle``, ``resource``, ``customer``, ``value``.
 
@@ -635,6 +642,26 @@ def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: 
     elif on_invalid != "raise":
         raise InvalidParameterError(f"on_invalid={cut(on_invalid)} is not allowed; use 'raise' (refuse events "
                                     "with a missing case, activity or timestamp) or 'drop' (leave them out).")
+    if not isinstance(materialize, bool):
+        raise InvalidParameterError(f"materialize={repr(materialize)[:40]} must be True (copy the log once into "
+                                    "a sorted DuckDB file) or False (scan the files in every query).")
     log = from_ibis(t, case=case, activity=activity, timestamp=timestamp, **roles)
     log._meta.update(source=source, tz_note=note, files=len(files), dropped_invalid=dropped)
+    if materialize:
+        log = _materialized(log, files, (case, activity, timestamp, tz, on_invalid, sorted(roles.items())))
     return log
+
+
+def _materialized(log: EventLog, files: list[str], arguments: tuple) -> EventLog:
+    """The lazy ``log`` on its sorted copy in journeylab's store (:func:`journeylab._core.backend.store`),
+    keyed by the arguments of the scan and the files' sizes and modification times: scanning the same
+    files the same way reuses the copy, a changed file is copied again."""
+    import os
+
+    from ._core.backend import _STORE, store
+
+    stats = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
+    table = store(log.table, repr((stats, arguments)))
+    out = EventLog(None, roles=log._roles, meta=log._meta, table=table)
+    out._meta["materialized"] = _STORE["path"]
+    return out

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -149,6 +151,58 @@ def test_scan_parquet_equals_read_parquet(sim_file):
     assert (lazy.n_events, lazy.n_cases) == (mem.n_events, mem.n_cases)
     _same_events(lazy.to_pandas(), mem.to_pandas())
     assert lazy._meta["tz_note"] == mem._meta["tz_note"] and lazy._meta["source"] == str(sim_file)
+
+
+def test_scan_parquet_materialized_copy_equals_the_files(sim_file, tmp_path):
+    stored = jl.scan_parquet(sim_file, **ROLES)
+    files = jl.scan_parquet(sim_file, materialize=False, **ROLES)
+    assert stored._meta["materialized"].endswith(".duckdb") and "materialized" not in files._meta
+    sql = str(ibis.to_sql(stored.table, dialect="duckdb"))
+    assert "jl_store" in sql and "read_parquet" not in sql  # queries read the copy, not the files
+    assert "jl_store" not in str(ibis.to_sql(files.table, dialect="duckdb"))
+    _same_events(stored.to_pandas(), files.to_pandas())
+    assert stored.to_pandas()["case"].tolist() == files.to_pandas()["case"].tolist()  # _seq: same order
+    pd.testing.assert_frame_equal(jl.variants(stored).to_frame(), jl.variants(files).to_frame())
+    # the same unchanged files: the copy is reused; a rewritten file is copied again
+    again = jl.scan_parquet(sim_file, **ROLES)
+    assert ibis.to_sql(again.table) == ibis.to_sql(stored.table)
+    p = tmp_path / "changing.parquet"
+    df = jl.datasets.load_example().to_pandas()[["case", "activity", "timestamp"]]
+    df.to_parquet(p)
+    roles = dict(case="case", activity="activity", timestamp="timestamp")
+    first = jl.scan_parquet(p, **roles)
+    df[df["case"] != "1"].to_parquet(p)
+    second = jl.scan_parquet(p, **roles)
+    assert (first.n_events, second.n_events) == (42, 42 - int((df["case"] == "1").sum()))
+    with pytest.raises(InvalidParameterError, match="materialize='yes' must be True"):
+        jl.scan_parquet(p, materialize="yes", **roles)
+
+
+def test_store_file_is_removed_at_exit_and_stale_ones_first(tmp_path):
+    """The copy lives in a DuckDB file in the spill folder: gone when Python exits; files left by a
+    process that no longer runs (killed) are removed by the next process that makes a copy."""
+    import subprocess
+    import sys
+
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    stale = spill / "store-999999999-0badc0de.duckdb"
+    stale.write_bytes(b"left by a killed process")
+    other = spill / "notes.txt"
+    other.write_text("not ours")
+    p = tmp_path / "log.parquet"
+    jl.datasets.load_example().to_pandas().to_parquet(p)
+    code = ("import journeylab as jl, os, sys; "
+            f"log = jl.scan_parquet({str(p)!r}, case='case', activity='activity', timestamp='timestamp'); "
+            "print(log.n_events, os.path.basename(log._meta['materialized'])); "
+            "print(sorted(os.listdir(sys.argv[1])))")
+    env = {**os.environ, "JOURNEYLAB_DUCKDB_TEMP_DIRECTORY": str(spill)}
+    out = subprocess.run([sys.executable, "-c", code, str(spill)], env=env, capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    n, name = out[0].split()
+    assert n == "42" and re.fullmatch(r"store-\d+-[0-9a-f]{8}\.duckdb", name)
+    assert name in out[1] and stale.name not in out[1]  # while it ran: its own file, not the stale one
+    assert sorted(os.listdir(spill)) == ["notes.txt"]  # after exit: only what is not journeylab's
 
 
 def test_scan_parquet_folder_and_glob_of_part_files(sim, tmp_path):

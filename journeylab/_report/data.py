@@ -96,8 +96,10 @@ def engine_label(log) -> str:
     if backend == "duckdb":
         s = settings()
         threads = "every core" if s["threads"] is None else f"{s['threads']} threads"
-        return (f"DuckDB: the events stay in DuckDB ({log._meta.get('source', 'an Ibis table')}); only per-variant "
-                f"and per-case tables come back (memory limit {s['memory_limit']}, {threads}, spilling to "
+        copy = (", read from a sorted copy of the files made once in the spill folder"
+                if log._meta.get("materialized") else "")
+        return (f"DuckDB: the events stay in DuckDB ({log._meta.get('source', 'an Ibis table')}{copy}); only "
+                f"per-variant and per-case tables come back (memory limit {s['memory_limit']}, {threads}, spilling to "
                 f"{s['temp_directory']})")
     if backend == "pyspark":
         return "Spark: the events stay in Spark; only per-variant and per-case tables come back to the driver"
