@@ -450,13 +450,24 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
     """
     import ibis
 
+    t, given = _canonical(table, {"case": case, "activity": activity, "timestamp": timestamp, **roles})
+    _check_keys(t)
+    w = ibis.window(order_by=[t.case, t.timestamp])
+    t = t.mutate(_seq=(ibis.row_number().over(w)).cast("int64"))
+    return EventLog(None, roles=given, meta={"source": f"Ibis table ({backend_name(t)})", "tz_note": "as stored"}, table=t)
+
+
+def _canonical(table, roles: dict, keep: tuple = ()):
+    """(the Ibis ``table`` with the role columns under their canonical names - text for the keys - then
+    the attributes, then the ``keep`` columns as they are; the roles given)."""
+    import ibis
+
     if not isinstance(table, ibis.expr.types.Table):
         raise SchemaError(f"expected an Ibis table, got {type(table).__name__}; use jl.from_pandas for DataFrames.")
     for r in roles:
         if r not in ROLES:
             raise InvalidParameterError(f"unknown role {cut(r)}; allowed: {list(ROLES)}.{did_you_mean(r, ROLES)}")
-    given, cols = check_roles({"case": case, "activity": activity, "timestamp": timestamp, **roles},
-                               table.columns, source="the Ibis table")
+    given, cols = check_roles(roles, [c for c in table.columns if c not in keep], source="the Ibis table")
     by_col = {c: r for r, c in given.items()}
     names = attribute_names([c for c in cols if c not in by_col], given)
     seen: dict[str, str] = {}
@@ -476,9 +487,15 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
                 e = e.cast("string")
             exprs.append(e.name(r))
     exprs += [table[c].name(names[c]) for c in cols if c not in by_col]
-    t = table.select(*exprs)
+    t = table.select(*exprs, *keep)
     if not t.timestamp.type().is_timestamp():
-        raise SchemaError(f"timestamp={timestamp!r} has type {t.timestamp.type()}, not a timestamp; cast it in the table first.")
+        raise SchemaError(f"timestamp={given['timestamp']!r} has type {t.timestamp.type()}, not a timestamp; cast it "
+                          "in the table first.")
+    return t, given
+
+
+def _check_keys(t) -> None:
+    """Refuse an empty table, or missing values in the key columns (one aggregate query)."""
     counts = execute(
         t.aggregate(
             n=t.count(),
@@ -495,9 +512,6 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
             f"missing values: {', '.join(f'{n:,} in {r}' for r, n in bad.items())}. Filter them out of the table "
             "first (e.g. table.filter(table[col].notnull()))."
         )
-    w = ibis.window(order_by=[t.case, t.timestamp])
-    t = t.mutate(_seq=(ibis.row_number().over(w)).cast("int64"))
-    return EventLog(None, roles=given, meta={"source": f"Ibis table ({backend_name(t)})", "tz_note": "as stored"}, table=t)
 
 
 def _parquet_files(path_or_glob) -> tuple[list[str], str]:
@@ -610,6 +624,9 @@ def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: 
     for name, value in (("case", case), ("activity", activity), ("timestamp", timestamp)):
         if not isinstance(value, str):
             raise InvalidParameterError(f"{name}= must be a column name (str), not {cut(repr(value))}.")
+    if not isinstance(materialize, bool):
+        raise InvalidParameterError(f"materialize={repr(materialize)[:40]} must be True (copy the log once into "
+                                    "a sorted DuckDB file) or False (scan the files in every query).")
     files, source = _parquet_files(path_or_glob)
     try:
         t = scan_connection().read_parquet(files)
@@ -617,6 +634,11 @@ def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: 
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise FileFormatError(f"cannot scan {cut(source)} as Parquet: {cut(first, 300, quote=False)}. Are these "
                               "Parquet files with one schema?") from None
+    ties: tuple = ()
+    if materialize and not {"file_row_number", _FILE}.intersection(t.columns):
+        # where each event is in the files: events of a case at the same time keep the files' order in the
+        # copy, as read_parquet keeps it (a file's own column of that name: their order is DuckDB's)
+        t, ties = scan_connection().read_parquet(files, filename=_FILE, file_row_number=True), (_FILE, "file_row_number")
     if timestamp not in t.columns:
         raise missing_column("timestamp", timestamp, t.columns)
     ts, note = _scan_timestamp(t, timestamp, tz, source)
@@ -642,26 +664,23 @@ def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: 
     elif on_invalid != "raise":
         raise InvalidParameterError(f"on_invalid={cut(on_invalid)} is not allowed; use 'raise' (refuse events "
                                     "with a missing case, activity or timestamp) or 'drop' (leave them out).")
-    if not isinstance(materialize, bool):
-        raise InvalidParameterError(f"materialize={repr(materialize)[:40]} must be True (copy the log once into "
-                                    "a sorted DuckDB file) or False (scan the files in every query).")
-    log = from_ibis(t, case=case, activity=activity, timestamp=timestamp, **roles)
-    log._meta.update(source=source, tz_note=note, files=len(files), dropped_invalid=dropped)
-    if materialize:
-        log = _materialized(log, files, (case, activity, timestamp, tz, on_invalid, sorted(roles.items())))
-    return log
-
-
-def _materialized(log: EventLog, files: list[str], arguments: tuple) -> EventLog:
-    """The lazy ``log`` on its sorted copy in journeylab's store (:func:`journeylab._core.backend.store`),
-    keyed by the arguments of the scan and the files' sizes and modification times: scanning the same
-    files the same way reuses the copy, a changed file is copied again."""
+    meta = {"source": source, "tz_note": note, "files": len(files), "dropped_invalid": dropped}
+    if not materialize:
+        log = from_ibis(t, case=case, activity=activity, timestamp=timestamp, **roles)
+        log._meta.update(meta)
+        return log
     import os
 
     from ._core.backend import _STORE, store
 
+    t, given = _canonical(t, {"case": case, "activity": activity, "timestamp": timestamp, **roles}, keep=ties)
+    _check_keys(t)
+    # the copy is keyed by the scan's arguments and the files' sizes and modification times: the same
+    # files scanned the same way reuse it, a changed file is copied again
     stats = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
-    table = store(log.table, repr((stats, arguments)))
-    out = EventLog(None, roles=log._roles, meta=log._meta, table=table)
-    out._meta["materialized"] = _STORE["path"]
-    return out
+    key = repr((stats, case, activity, timestamp, tz, on_invalid, sorted(roles.items())))
+    table = store(t, key, order_by=("case", "timestamp", *ties), drop=ties)
+    return EventLog(None, roles=given, meta={**meta, "materialized": _STORE["path"]}, table=table)
+
+
+_FILE = "_journeylab_file"  # the column scan_parquet reads each event's file name into (then drops)

@@ -293,3 +293,47 @@ def test_engine_out_of_disk_or_memory_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(B, "_backend", lambda expr: Full(duckdb.BinderException("no such column")))
     with pytest.raises(duckdb.BinderException):  # anything else is not ours to rename
         B.execute(log.table.count())
+
+
+class _Progressing:
+    """A stand-in for a DuckDB connection whose query is at the given percentages, one per poll."""
+
+    def __init__(self, values):
+        self.values, self.polls = list(values), 0
+
+    def query_progress(self):
+        self.polls += 1
+        return self.values[min(self.polls, len(self.values)) - 1]
+
+
+def _bar_text(monkeypatch, raw, name="duckdb", seconds=1.3):
+    import io
+    import time
+    import types
+
+    from journeylab._core.backend import engine_progress
+
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    with engine_progress(types.SimpleNamespace(name=name, con=raw), desc="scanning", after=0.0):
+        time.sleep(seconds)
+    return err.getvalue()
+
+
+def test_engine_progress_shows_duckdbs_estimate_and_stays_quiet_otherwise(monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    raw = _Progressing([12.5, 40.0, 80.0])
+    text = _bar_text(monkeypatch, raw)
+    assert raw.polls >= 2 and "scanning:  12%" in text and "scanning:  40%" in text
+    assert _bar_text(monkeypatch, _Progressing([-1.0])) == ""  # progress not tracked: no bar
+    other = _Progressing([50.0])
+    assert _bar_text(monkeypatch, other, name="pyspark") == "" and other.polls == 0  # not DuckDB: no watcher
+    quick = _Progressing([50.0])
+    from journeylab._core.backend import engine_progress
+
+    with engine_progress(type("B", (), {"name": "duckdb", "con": quick})()):
+        pass  # ends before its 2 s: never polled
+    assert quick.polls == 0
+    con = jl.engine.duckdb_connection()  # journeylab's connections track progress (the bar needs it)
+    assert con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is True
+    assert con.raw_sql("SELECT current_setting('enable_progress_bar_print')").fetchone()[0] is False

@@ -178,6 +178,28 @@ def test_scan_parquet_materialized_copy_equals_the_files(sim_file, tmp_path):
         jl.scan_parquet(p, materialize="yes", **roles)
 
 
+def test_scan_parquet_copy_keeps_the_files_order_of_events_at_the_same_time(tmp_path):
+    """Events of one case at the same instant: the copy orders them as the files list them (file, then
+    row), as read_parquet / from_pandas do - within one file and across part files."""
+    at = pd.Timestamp("2025-03-01 10:00", tz="UTC")
+    one = pd.DataFrame({"case": ["a", "b", "a", "a", "b"], "activity": ["z", "y", "m", "b", "x"],
+                        "timestamp": [at, at, at, at + pd.Timedelta("1min"), at]})
+    two = pd.DataFrame({"case": ["a", "b"], "activity": ["c", "a"], "timestamp": [at, at]})
+    folder = tmp_path / "ties"
+    folder.mkdir()
+    one.to_parquet(folder / "part-0.parquet")
+    two.to_parquet(folder / "part-1.parquet")
+    roles = dict(case="case", activity="activity", timestamp="timestamp")
+    want = jl.from_pandas(pd.concat([one, two], ignore_index=True), **roles).to_pandas()
+    got = jl.scan_parquet(folder, **roles).to_pandas()
+    assert list(zip(got["case"], got["activity"])) == list(zip(want["case"], want["activity"])) == [
+        ("a", "z"), ("a", "m"), ("a", "c"), ("a", "b"), ("b", "y"), ("b", "x"), ("b", "a")]
+    # a file with its own column named like DuckDB's row number: still copied (ties then in DuckDB's order)
+    one.assign(file_row_number=0).to_parquet(tmp_path / "own.parquet")
+    own = jl.scan_parquet(tmp_path / "own.parquet", **roles)
+    assert own._meta["materialized"] and "file_row_number" in own.attributes and own.n_events == 5
+
+
 def test_store_file_is_removed_at_exit_and_stale_ones_first(tmp_path):
     """The copy lives in a DuckDB file in the spill folder: gone when Python exits; files left by a
     process that no longer runs (killed) are removed by the next process that makes a copy."""

@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..exceptions import InvalidParameterError
 
-__all__ = ["configure", "settings", "apply_settings", "scan_connection", "store", "duckdb_connection", "backend_name", "execute", "resource_error", "micros", "epoch_us", "unix_micros", "Fetched",
+__all__ = ["configure", "settings", "apply_settings", "scan_connection", "store", "duckdb_connection", "backend_name", "execute", "resource_error", "micros", "epoch_us", "unix_micros", "Fetched", "engine_progress",
            "fetched"]
 
 _LOCAL = threading.local()
@@ -172,6 +172,8 @@ def _statements(scan: bool) -> list[str]:
            "SET temp_directory='{}'".format(s["temp_directory"].replace("'", "''"))]
     if s["threads"] is not None:
         sql.append(f"SET threads={int(s['threads'])}")
+    # DuckDB tracks a query's progress only with its bar on; journeylab draws its own (engine_progress)
+    sql += ["SET enable_progress_bar=true", "SET enable_progress_bar_print=false"]
     if scan:
         sql.append(f"SET preserve_insertion_order={'true' if s['preserve_insertion_order'] else 'false'}")
     return sql
@@ -350,8 +352,10 @@ def execute(expr) -> pd.DataFrame | pd.Series | object:
     >>> int(execute(t.count()))
     42
     """
+    backend = _backend(expr)
     try:
-        out = _backend(expr).execute(expr)
+        with engine_progress(backend):
+            out = backend.execute(expr)
     except Exception as err:
         resource = resource_error(err)
         if resource is None:
@@ -361,6 +365,60 @@ def execute(expr) -> pd.DataFrame | pd.Series | object:
     if watch is not None:
         watch.add(len(out) if isinstance(out, (pd.DataFrame, pd.Series)) else 1)
     return out
+
+
+class engine_progress:
+    """Context manager: while a query runs on ``backend`` (an Ibis DuckDB connection), a tqdm.auto bar
+    shows DuckDB's own estimate of its progress, from ``after`` seconds on (quick queries stay quiet).
+
+    A watcher thread reads ``query_progress()`` of the connection; other backends, or a connection
+    whose progress is not tracked (``enable_progress_bar`` off, as in a connection of yours), show
+    nothing. ``TQDM_DISABLE=1`` turns every bar off.
+
+    >>> with engine_progress(duckdb_connection()):
+    ...     pass
+    """
+
+    def __init__(self, backend, desc: str = "DuckDB query", after: float = 2.0):
+        self._raw = getattr(backend, "con", None) if getattr(backend, "name", None) == "duckdb" else None
+        self._desc, self._after = desc, after
+        self._done = threading.Event()
+        self._thread = None
+
+    def __enter__(self):
+        if self._raw is not None:
+            self._thread = threading.Thread(target=self._watch, name="journeylab-progress", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._thread is not None:
+            self._done.set()
+            self._thread.join()
+
+    def _watch(self) -> None:
+        if self._done.wait(self._after):
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency
+            return
+        bar = None
+        try:
+            while not self._done.wait(0.5):
+                done = float(self._raw.query_progress())
+                if done < 0:  # not tracked, or between the steps of a query
+                    continue
+                if bar is None:
+                    bar = tqdm(total=100, desc=self._desc, unit="%", leave=False,
+                               bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}]")
+                bar.n = min(100.0, done)
+                bar.refresh()
+        except Exception:  # a closed connection: the query is over
+            pass
+        finally:
+            if bar is not None:
+                bar.close()
 
 
 def resource_error(err: BaseException):
@@ -463,18 +521,21 @@ def _store_remove(con, path: str) -> None:
             pass
 
 
-def store(expr, key: str):
-    """``expr`` (on the scan connection) copied once into journeylab's store, sorted by ``_seq``; the
-    stored table (the same columns) is returned, and the same ``key`` later returns it again.
+def store(expr, key: str, *, order_by, drop=()):
+    """``expr`` (a table on the scan connection) copied once into journeylab's store, sorted by the
+    ``order_by`` columns (then without the ``drop`` ones) and numbered in that order by ``_seq``
+    (0, 1, ...); the stored table is returned, and the same ``key`` later returns it again.
 
     The store is a DuckDB database file in the spill folder (:func:`settings`, ``temp_directory``),
     removed when Python exits. A query on the copy reads only the columns it needs from compressed,
-    case-sorted storage, where a query on the Parquet view would scan the files and number the events
-    again (one sort of the whole log per query: at 100M events, more than 60 GB of spill).
+    case-sorted storage, where a query on a view of the files would scan them and number the events
+    again (one sort of the whole log per query: at 100M events, more than 60 GB of spill). The copy
+    is made by one external sort; ``_seq`` is the row's position in the stored table (``rowid``),
+    so no window function numbers the rows.
 
-    >>> t = ibis.memtable({"x": [3, 4], "_seq": [1, 0]})
-    >>> int(execute(store(t, "doctest").x.sum()))
-    7
+    >>> t = ibis.memtable({"x": [3, 4], "k": [2, 1]})
+    >>> execute(store(t, "doctest", order_by=["k"], drop=["k"])).to_dict("list")
+    {'x': [4, 3], '_seq': [0, 1]}
     """
     import hashlib
 
@@ -485,12 +546,21 @@ def store(expr, key: str):
         name = tables.get(key)
         if name is None:
             name = "log_" + hashlib.sha1(key.encode()).hexdigest()[:16]
+            rows = expr.order_by(list(order_by))
+            if drop:
+                rows = rows.drop(*drop)  # one SELECT ... ORDER BY: the sort may use columns it does not keep
             try:
-                con.create_table(name, expr.order_by("_seq"), database=("jl_store", "main"))
+                # the rows are stored in the order of the sort only with insertion order preserved
+                con.raw_sql("SET preserve_insertion_order=true")
+                with engine_progress(con, desc="copying the log into journeylab's store", after=1.0):
+                    con.create_table(f"{name}_rows", rows, database=("jl_store", "main"))
             except Exception as err:
                 resource = resource_error(err)
                 if resource is None:
                     raise
                 raise resource from err
+            finally:
+                con.raw_sql(f"SET preserve_insertion_order={'true' if settings()['preserve_insertion_order'] else 'false'}")
+            con.raw_sql(f"CREATE OR REPLACE VIEW jl_store.main.{name} AS SELECT *, rowid AS _seq FROM jl_store.main.{name}_rows")
             tables[key] = name
     return con.table(name, database=("jl_store", "main"))
