@@ -597,7 +597,7 @@ def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: 
         ``case="session_id"``.
     materialize : bool
         True (default): the log's columns are copied once, numbered and sorted by case and time, into a
-        DuckDB file in the spill folder (compressed: about half the size of the Parquet files; removed
+        DuckDB file in the spill folder (compressed: about the size of the Parquet files; removed
         when Python exits; scanning the same unchanged files again reuses it). Every analysis then
         reads the columns it needs from that copy. False: every query scans the files and numbers the
         events again, which costs a sort of the whole log per query (fine for small files; at 100M
@@ -671,7 +671,7 @@ def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: 
         return log
     import os
 
-    from ._core.backend import _STORE, store
+    from ._core.backend import store, store_path
 
     t, given = _canonical(t, {"case": case, "activity": activity, "timestamp": timestamp, **roles}, keep=ties)
     _check_keys(t)
@@ -680,7 +680,7 @@ def scan_parquet(path_or_glob, *, case: str, activity: str, timestamp: str, tz: 
     stats = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
     key = repr((stats, case, activity, timestamp, tz, on_invalid, sorted(roles.items())))
     table = store(t, key, order_by=("case", "timestamp", *ties), drop=ties)
-    return EventLog(None, roles=given, meta={**meta, "materialized": _STORE["path"]}, table=table)
+    return EventLog(None, roles=given, meta={**meta, "materialized": store_path()}, table=table)
 
 
 _FILE = "_journeylab_file"  # the column scan_parquet reads each event's file name into (then drops)

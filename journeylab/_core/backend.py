@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..exceptions import InvalidParameterError
 
-__all__ = ["configure", "settings", "apply_settings", "scan_connection", "store", "duckdb_connection", "backend_name", "execute", "resource_error", "micros", "epoch_us", "unix_micros", "Fetched", "engine_progress",
+__all__ = ["configure", "settings", "apply_settings", "scan_connection", "store", "store_path", "duckdb_connection", "backend_name", "execute", "resource_error", "micros", "epoch_us", "unix_micros", "Fetched", "engine_progress",
            "fetched"]
 
 _LOCAL = threading.local()
@@ -507,6 +507,15 @@ def _store_attach(con) -> str:
 
     atexit.register(_store_remove, con, path)
     return path
+
+
+def store_path() -> str | None:
+    """The DuckDB file of journeylab's store (:func:`store`) in this process, or None before the first copy.
+
+    >>> store_path() is None or store_path().endswith(".duckdb")
+    True
+    """
+    return _STORE.get("path")
 
 
 def _store_remove(con, path: str) -> None:
