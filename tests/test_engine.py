@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -335,5 +336,37 @@ def test_engine_progress_shows_duckdbs_estimate_and_stays_quiet_otherwise(monkey
         pass  # ends before its 2 s: never polled
     assert quick.polls == 0
     con = jl.engine.duckdb_connection()  # journeylab's connections track progress (the bar needs it)
-    assert con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is True
-    assert con.raw_sql("SELECT current_setting('enable_progress_bar_print')").fetchone()[0] is False
+    assert con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchall() == [(True,)]
+    assert con.raw_sql("SELECT current_setting('enable_progress_bar_print')").fetchall() == [(False,)]
+
+
+def test_durations_quantiles_at_their_ranks_equal_numpy_in_memory_and_duckdb():
+    """Median and p90 of the time between directly-following events, read at their ranks (the engine
+    sends back at most four times per pair): equal on both paths, and to numpy's linear quantiles;
+    also on the map projected on some activities (the query that spilled at 100M events)."""
+    from journeylab._kernels import scans
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    df = pd.DataFrame({"case": rng.integers(0, 300, n).astype(str), "activity": rng.choice(list("abcdef"), n),
+                       "timestamp": pd.Timestamp("2025-01-01", tz="UTC")
+                       + pd.to_timedelta(rng.integers(0, 10**9, n), unit="ms")})
+    roles = dict(case="case", activity="activity", timestamp="timestamp")
+    mem = jl.from_pandas(df, **roles)
+    lazy = jl.from_ibis(ibis.memtable(df), **roles)
+    d = mem.to_pandas()
+    for kept in (None, ("a", "c", "d")):
+        view = d if kept is None else d[d["activity"].isin(kept)]
+        nxt = view.groupby("case")["activity"].shift(-1)
+        dt = (view.groupby("case")["timestamp"].shift(-1) - view["timestamp"]).dt.total_seconds() * 1e6
+        pairs = pd.DataFrame({"src": view["activity"], "dst": nxt, "dt": dt}).dropna()
+        want = {k: [np.quantile(g["dt"].to_numpy(), q) for q in (0.5, 0.9)] for k, g in pairs.groupby(["src", "dst"])}
+        got = {}
+        for log in (mem, lazy):
+            label, _, edges, _ = scans._edges(log, kept)
+            edges = edges[(edges["src"] >= 0) & (edges["dst"] >= 0)]
+            got[log.is_lazy] = {(label[s], label[t]): (m, p) for s, t, m, p in
+                                zip(edges["src"], edges["dst"], edges["duration_median"], edges["duration_p90"])}
+        assert got[False] == got[True] and len(got[False]) == len(want) >= 9
+        for key, (median, p90) in got[False].items():
+            assert median == pd.Timedelta(round(want[key][0]), "us") and p90 == pd.Timedelta(round(want[key][1]), "us"), key
