@@ -372,9 +372,9 @@ def _engine_visits(log, journey, lookup: list[str], goal_act, cut_us, collapse: 
     per_visit = per_visit.select("case", "code", "first", s=per_visit.seq, arrival=per_visit.us,
                                  leave=ibis.ifelse(per_visit.en, per_visit.us, per_visit.next_us))
     # the case's id on its first visit only
-    out = per_visit.select(per_visit.s, per_visit.code, per_visit.arrival, per_visit.leave,
+    out = per_visit.select(per_visit.s, per_visit.arrival, per_visit.leave, code=per_visit.code.cast("int16"),
                            case_id=ibis.ifelse(per_visit.first, per_visit.case, ibis.null().cast("string")))
-    vis = execute(out.order_by("s"))
+    vis = execute(out.order_by("s").drop("s"))  # in event order; the order key itself does not come back
     n = len(vis)
     new_case = vis["case_id"].notna().to_numpy()
     first = np.flatnonzero(new_case)
