@@ -211,6 +211,30 @@ def _fallout_of(trace: list[int], path: list[int], skip: set[int]) -> tuple[int 
     return None, None, False
 
 
+def _stalled_at(case_of: np.ndarray, code: np.ndarray, n_cases: int, names: list[str]) -> np.ndarray:
+    """Per case, the names of the milestones it stalled at (in definition order; ``()`` for none), from
+    the (case, milestone code) of its stalled visits. Cases with the same set share one tuple: the
+    set is a bit mask per case, and each distinct mask is decoded once.
+
+    >>> _stalled_at(np.array([2, 0, 2]), np.array([1, 0, 0]), 3, ["a", "b"]).tolist()
+    [('a',), (), ('a', 'b')]
+    """
+    out = np.empty(n_cases, dtype=object)
+    if len(names) > 62:  # more milestones than bits: one case at a time
+        out[:] = [()] * n_cases
+        pairs = pd.DataFrame({"case": case_of, "code": code}).drop_duplicates()
+        for c, grp in pairs.groupby("case", sort=False)["code"]:
+            out[c] = tuple(names[k] for k in sorted(grp))
+        return out
+    mask = np.zeros(n_cases, dtype=np.int64)
+    np.bitwise_or.at(mask, case_of, np.left_shift(np.int64(1), code.astype(np.int64)))
+    distinct, inverse = np.unique(mask, return_inverse=True)
+    decoded = np.empty(len(distinct), dtype=object)
+    decoded[:] = [tuple(n for k, n in enumerate(names) if (int(m) >> k) & 1) for m in distinct]
+    out[:] = decoded[inverse.ravel()]
+    return out
+
+
 @checked(log=LOG, journey=JOURNEY, lost_after=Optional(DURATION), confidence=CONFIDENCE)
 def milestones(log, journey, *, as_of=None, lost_after=None, confidence: float = 0.95) -> Milestones:
     """Progression through ``journey``'s milestones as of ``as_of``: reached, at, stalled,
@@ -338,13 +362,7 @@ def milestones(log, journey, *, as_of=None, lost_after=None, confidence: float =
         over = stay > thr_of_code[codes]
     lost_v = lost[case_of_visit] if nv else np.zeros(0, dtype=bool)
     stalled_v = over & (~is_last | (~lost_v & ~completed[case_of_visit] if nv else over))
-    stalled_at = np.empty(n_cases, dtype=object)
-    stalled_at[:] = [()] * n_cases
-    sv = np.flatnonzero(stalled_v)
-    if len(sv):
-        pairs = pd.DataFrame({"case": case_of_visit[sv], "code": codes[sv]}).drop_duplicates()
-        for c, grp in pairs.groupby("case", sort=False)["code"]:
-            stalled_at[c] = tuple(names[k] for k in sorted(grp))
+    stalled_at = _stalled_at(case_of_visit[stalled_v], codes[stalled_v], n_cases, names)
     cases.insert(cases.columns.get_loc("state") + 1, "stalled_at", stalled_at)
     if not cases.index.is_monotonic_increasing:
         cases = cases.sort_index()

@@ -251,3 +251,21 @@ def test_stalled_at_per_case(log, journey):
                                                "c7": (), "c8": ()}
     counts = pd.Series([x for t in m.cases["stalled_at"] for x in t]).value_counts()
     assert counts.reindex(m.table.index, fill_value=0).tolist() == m.table["stalled"].tolist()
+
+
+def test_stalled_at_by_bit_masks_equals_one_case_at_a_time():
+    """The per-case tuples of stalled milestones from bit masks (shared tuples per distinct set) equal the
+    case-by-case grouping the masks replaced (kept for journeys with more than 62 milestones)."""
+    import sys
+
+    m = sys.modules["journeylab.milestones"]
+    rng = np.random.default_rng(5)
+    names = [f"m{i}" for i in range(7)]
+    case_of = rng.integers(0, 300, 900)
+    code = rng.integers(0, len(names), 900)
+    fast = m._stalled_at(case_of, code, 400, names)
+    many = names + [f"x{i}" for i in range(60)]  # 67 names: the one-case-at-a-time path
+    slow = m._stalled_at(case_of, code, 400, many)
+    want = [tuple(n for k, n in enumerate(names) if k in set(code[case_of == c].tolist())) for c in range(400)]
+    assert fast.tolist() == slow.tolist() == want
+    assert sum(t == () for t in want) > 0 and max(len(t) for t in want) >= 3
