@@ -353,14 +353,8 @@ def execute(expr) -> pd.DataFrame | pd.Series | object:
     42
     """
     backend = _backend(expr)
-    try:
-        with engine_progress(backend):
-            out = backend.execute(expr)
-    except Exception as err:
-        resource = resource_error(err)
-        if resource is None:
-            raise
-        raise resource from err
+    with _resources(), engine_progress(backend):
+        out = backend.execute(expr)
     watch = getattr(_LOCAL, "watch", None)
     if watch is not None:
         watch.add(len(out) if isinstance(out, (pd.DataFrame, pd.Series)) else 1)
@@ -419,6 +413,21 @@ class engine_progress:
         finally:
             if bar is not None:
                 bar.close()
+
+
+class _resources:
+    """Context manager: an engine error that is a lack of memory or disk (:func:`resource_error`) is raised
+    as the :class:`~journeylab.exceptions.EngineResourceError` that says what to change; others as they are."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb) -> bool:
+        if err is not None and isinstance(err, Exception):
+            resource = resource_error(err)
+            if resource is not None:
+                raise resource from err
+        return False
 
 
 def resource_error(err: BaseException):
@@ -561,13 +570,8 @@ def store(expr, key: str, *, order_by, drop=()):
             try:
                 # the rows are stored in the order of the sort only with insertion order preserved
                 con.raw_sql("SET preserve_insertion_order=true")
-                with engine_progress(con, desc="copying the log into journeylab's store", after=1.0):
+                with _resources(), engine_progress(con, desc="copying the log into journeylab's store", after=1.0):
                     con.create_table(f"{name}_rows", rows, database=("jl_store", "main"))
-            except Exception as err:
-                resource = resource_error(err)
-                if resource is None:
-                    raise
-                raise resource from err
             finally:
                 con.raw_sql(f"SET preserve_insertion_order={'true' if settings()['preserve_insertion_order'] else 'false'}")
             con.raw_sql(f"CREATE OR REPLACE VIEW jl_store.main.{name} AS SELECT *, rowid AS _seq FROM jl_store.main.{name}_rows")
