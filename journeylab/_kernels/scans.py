@@ -393,9 +393,13 @@ def _durations(log, kept: tuple | None) -> pd.DataFrame:
             k = len(comp.acts)
             pair = act[:-1][same] * k + act[1:][same]
             dt = (us[1:] - us[:-1])[same]
-            order = np.lexsort((dt, pair))
+            order = np.argsort(pair, kind="stable")
             pair, dt = pair[order], dt[order]
-            idx, start, n = np.unique(pair, return_index=True, return_counts=True)
+            start = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, dtype="int64")
+            n = np.diff(np.r_[start, len(pair)])
+            idx = pair[start]
+            for a, b in zip(start.tolist(), (start + n).tolist()):
+                dt[a:b].sort()  # the times of each pair in order (only the values are needed)
             mean = np.add.reduceat(dt.astype("float64"), start) / n if len(n) else np.zeros(0)
             qs = [_lerp(dt[start + lo], dt[start + hi], t) for lo, hi, t in _ranks(n)]
             return _duration_frame(idx // k, idx % k, mean, *qs)
