@@ -452,25 +452,9 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
 
     t, given = _canonical(table, {"case": case, "activity": activity, "timestamp": timestamp, **roles})
     _check_keys(t)
-    return EventLog(None, roles=given, meta={"source": f"Ibis table ({backend_name(t)})", "tz_note": "as stored"},
-                    table=_numbered(t))
-
-
-def _numbered(t):
-    """``t`` with ``_seq``: the events numbered 0, 1, ... by case, then time.
-
-    Each case gets a consecutive range (its start is the number of events of the cases before it,
-    a running sum over the per-case counts), and the events of a case are numbered by a window
-    partitioned by case. So the sort of the whole log is split by case: a window over the whole
-    log without a partition runs as one task on Spark, and DuckDB sorts it again in every query.
-    """
-    import ibis
-
-    sizes = t.group_by("case").aggregate(_n=t.count())
-    offsets = sizes.select("case", _start=sizes._n.sum().over(ibis.cumulative_window(order_by=sizes.case)) - sizes._n)
-    j = t.join(offsets, "case")
-    within = ibis.window(group_by=j.case, order_by=j.timestamp)
-    return j.mutate(_seq=(j._start + ibis.row_number().over(within)).cast("int64")).drop("_start")
+    w = ibis.window(order_by=[t.case, t.timestamp])
+    t = t.mutate(_seq=(ibis.row_number().over(w)).cast("int64"))
+    return EventLog(None, roles=given, meta={"source": f"Ibis table ({backend_name(t)})", "tz_note": "as stored"}, table=t)
 
 
 def _canonical(table, roles: dict, keep: tuple = ()):
