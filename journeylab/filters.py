@@ -26,13 +26,15 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
+
 import ibis
 import numpy as np
 import pandas as pd
 
-from ._core.backend import micros
+from ._core.backend import backend_name, execute, micros
 from ._core.formatting import duration_spec
-from ._core.validation import BOOL, DURATION, LOG, Int, Optional, Share, activity_names, checked
+from ._core.validation import BOOL, DURATION, LOG, RNG, Int, Optional, Share, activity_names, checked, rng
 from ._kernels.events import events
 from ._kernels.scans import _compact, _per_case, _variant_rows, case_table, in_top_variants, n_top_variants, variant_table
 from .exceptions import InvalidParameterError
@@ -44,6 +46,7 @@ __all__ = [
     "filter_eventually_follows",
     "filter_case_length",
     "filter_case_duration",
+    "sample_customers",
 ]
 
 _TOP = Optional(Int(minimum=1, example=5))
@@ -315,3 +318,82 @@ def filter_case_duration(log, *, min=None, max=None, keep: bool = True):  # noqa
     if min is not None and max is not None and min > max:
         raise InvalidParameterError(f"min={duration_spec(min)!r} is longer than max={duration_spec(max)!r}; swap them.")
     return _keep_between(log, "duration", min, max, keep)
+
+
+@checked(log=LOG, n=_TOP, fraction=_COVERAGE, random_state=RNG)
+def sample_customers(log, n: int | None = None, *, fraction: float | None = None, random_state=0):
+    """A uniform random sample of the log's customers, with every event of each one.
+
+    The customers are the ``customer`` column's ids when the log has that role (a case without one is its
+    own customer, as in every customer-level analysis), else the cases. Sampling whole customers - never
+    single events or sessions - keeps each sampled customer's journey intact, so every analysis on the
+    sample is exact for the customers in it: use it to fit a model or try an analysis on a log too big to
+    explore whole.
+
+    The draw is the same in memory, in DuckDB and in Spark: the customer ids are sorted (by code point),
+    and numpy draws the ranks to keep (``random_state``). On a lazy log the ranks, the ids and the events
+    stay in the engine (a join and a semi-join); on a log :func:`~journeylab.scan_parquet` copied, the
+    sample is copied too, so the queries that follow read only its events.
+
+    Parameters
+    ----------
+    log : EventLog
+    n : int, optional
+        How many customers to keep (all of them when the log has no more).
+    fraction : float, optional
+        Or the share of customers to keep (rounded to a whole number of customers, at least one).
+    random_state : int or numpy Generator, default 0
+        The seed of the draw; the same seed gives the same customers.
+
+    Returns
+    -------
+    EventLog
+        A new log (lazy when ``log`` is), with ``log.sampled`` noted in its metadata: customers kept, of how
+        many.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> log = jl.datasets.make_journeys(200, random_state=1).log
+    >>> small = sample_customers(log, 50)
+    >>> small.n_cases, small.n_events < log.n_events
+    (50, True)
+    >>> sample_customers(log, fraction=0.1).n_cases
+    20
+    >>> sample_customers(log, 50).to_pandas().equals(small.to_pandas())
+    True
+    """
+    from ._kernels.units import customer_expr, known_customers
+
+    if (n is None) == (fraction is None):
+        raise InvalidParameterError("give the number of customers to keep, n=..., or their share, fraction=... "
+                                    "(one of the two), e.g. sample_customers(log, 100_000).")
+    by_customer = log.has_role("customer")
+    if log.is_lazy:
+        t = log.table
+        t = t.mutate(_unit=customer_expr(log) if by_customer else t.case)
+        ids = t.select("_unit").distinct()
+        ids = ids.mutate(_rank=ibis.row_number().over(order_by=ids._unit))
+        total = int(execute(ids.count()))
+    else:
+        df = events(log, ["customer"] if by_customer else [])
+        unit = (known_customers(df)["customer"] if by_customer else df["case"]).astype(object)
+        sorted_ids = np.sort(pd.unique(unit.to_numpy()).astype(str))
+        total = len(sorted_ids)
+    k = int(n) if n is not None else max(1, round(float(fraction) * total))
+    if k >= total:
+        return log
+    ranks = np.sort(rng(random_state).choice(total, size=k, replace=False)).astype(np.int64)
+    note = {"sampled": {"customers": k, "of": total}}
+    if not log.is_lazy:
+        keep = unit.isin(pd.Index(sorted_ids[ranks])).to_numpy()
+        return log._derive(log._frame()[keep], **note)
+    chosen = ids.join(ibis.memtable(pd.DataFrame({"_rank": ranks})), "_rank").select("_unit")
+    kept = t.semi_join(chosen, "_unit").drop("_unit")
+    if log._meta.get("materialized") and backend_name(kept) == "duckdb":
+        from ._core.backend import store
+
+        seed = hashlib.sha1(ranks.tobytes()).hexdigest()
+        kept = store(kept.rename(_parent_seq="_seq"), repr(("sample", ibis.to_sql(log.table), seed)),
+                     order_by=["_parent_seq"], drop=["_parent_seq"])
+    return log._derive_lazy(kept, **note)

@@ -525,6 +525,18 @@ class EventLog:
 
         return filters.filter_variants(self, top=top, coverage=coverage, keep=keep)
 
+    def sample_customers(self, n: int | None = None, *, fraction: float | None = None, random_state=0) -> EventLog:
+        """A uniform random sample of ``n`` customers (or the share ``fraction`` of them) with all their events:
+        the same draw in memory, DuckDB and Spark. See :func:`journeylab.filters.sample_customers`.
+
+        >>> import journeylab as jl
+        >>> jl.datasets.make_journeys(200, random_state=1).log.sample_customers(50).n_cases
+        50
+        """
+        from . import filters
+
+        return filters.sample_customers(self, n, fraction=fraction, random_state=random_state)
+
     def filter_endpoints(self, *, start=None, end=None, keep: bool = True) -> EventLog:
         """Keep the cases that start with one of the activities ``start`` and / or end with one of ``end``
         (a name or a list); ``keep=False`` drops them instead. See :func:`journeylab.filters.filter_endpoints`.
