@@ -539,7 +539,7 @@ def cmd_report(args) -> int:
                             tz=args.tz, on_invalid="drop" if args.drop_invalid else None,
                             classifier=classifier_arg(args.classifier), encoding=args.encoding,
                             deduplicate=args.deduplicate, timeout=args.timeout, progress=True,
-                            **({"predict": True} if args.predict else {}))
+                            model_sample=args.model_sample, **({"predict": True} if args.predict else {}))
     print(f"wrote {path}")
     if args.pdf:
         print(f"wrote {args.pdf}")

@@ -31,6 +31,7 @@ import os
 import sys
 import warnings
 
+from ._core.vocabulary import MODEL_SAMPLE
 from .exceptions import DataQualityWarning, JourneylabError
 
 # The commands and their output are imported when a command runs, not when the parser is built:
@@ -53,6 +54,16 @@ def _timeout(text: str) -> int | None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds; write e.g. 3600") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be 0 (no limit) or more")
+    return value or None
+
+
+def _model_sample(text: str) -> int | None:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of customers; write e.g. 250000") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (every customer) or more")
     return value or None
 
 
@@ -272,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segment-by", default=None, metavar="COLUMN", help="compare segments by this column")
     p.add_argument("--predict", action="store_true",
                    help="add a section of predictions for the customers in flight (jl.predict on the goal)")
+    p.add_argument("--model-sample", default=MODEL_SAMPLE, type=_model_sample, metavar="N",
+                   help=f"fit the drivers and the predictions on a random sample of N customers when the log has "
+                        f"more (default {MODEL_SAMPLE:,}; 0 for every customer); the other sections count them all")
     p.add_argument("--title", default=None, help="report title")
     p.add_argument("--out", default="build/report.html", metavar="HTML",
                    help="output HTML file (default build/report.html)")

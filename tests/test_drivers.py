@@ -4,6 +4,8 @@ against jl.compare, and the engine paths (DuckDB parity, what comes back, Spark)
 
 from __future__ import annotations
 
+import re
+
 import math
 
 import matplotlib
@@ -413,6 +415,20 @@ def test_report_section_shows_the_forest_plot_and_both_directions_escaped(plante
     assert "<script>x" not in html and "&lt;script&gt;x" in html
     assert "add a &#x27;goal:&#x27; block" in drivers_section(planted.log, jl.Journey.from_dict(
         {"name": "j", "milestones": [{"name": "c", "activities": ["checkout"]}]}))
+
+
+def test_report_section_fits_a_sample_of_customers_when_the_log_has_more(planted):
+    from journeylab._report.drivers import drivers_section
+
+    sampled = drivers_section(planted.log, planted.journey, sample=300)
+    said = "Fitted on a uniform random sample of 300 of the 600 customers"
+    assert said in sampled
+    # the section is the one of the drawn customers (seed 0), with the sentence that says so
+    drawn = drivers_section(planted.log.sample_customers(300, random_state=0), planted.journey)
+    assert re.sub(r'<p class="note">Fitted on a uniform random sample[^<]*</p>', "", sampled) == drawn
+    assert "300 cases" in drawn and drawn != drivers_section(planted.log, planted.journey)
+    # a log of no more customers than the sample: every customer, no sentence
+    assert drivers_section(planted.log, planted.journey, sample=600) == drivers_section(planted.log, planted.journey)
 
 
 def test_cli_drivers_compares_customers_across_sessions(capsys, tmp_path):

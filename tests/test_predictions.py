@@ -6,6 +6,7 @@ of each cut-off kept in the log's cache, so that the targets share them."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -317,3 +318,34 @@ def test_cli_report_passes_predict(monkeypatch, tmp_path):
     monkeypatch.setattr(jl.reporting, "report", lambda log=None, **kw: calls.append(kw) or Path(kw["out"]))
     assert cli.main(["report", "--out", str(tmp_path / "r.html"), "--predict"]) == 0
     assert calls[0]["predict"] is True
+
+
+def test_cli_report_passes_the_model_sample(monkeypatch, tmp_path, capsys):
+    from journeylab import cli
+    from journeylab._core.vocabulary import MODEL_SAMPLE
+
+    real = jl.reporting.report
+    with pytest.raises(jl.exceptions.InvalidParameterError, match="model_sample=0 must be a whole number >= 1"):
+        real(out=str(tmp_path / "r.html"), model_sample=0)
+    calls = []
+    monkeypatch.setattr(jl.reporting, "report", lambda log=None, **kw: calls.append(kw) or Path(kw["out"]))
+    out = str(tmp_path / "r.html")
+    assert cli.main(["report", "--out", out]) == 0 and calls[-1]["model_sample"] == MODEL_SAMPLE
+    assert cli.main(["report", "--out", out, "--model-sample", "50_000"]) == 0 and calls[-1]["model_sample"] == 50_000
+    assert cli.main(["report", "--out", out, "--model-sample", "0"]) == 0 and calls[-1]["model_sample"] is None
+    capsys.readouterr()
+    for bad in ("-5", "many"):
+        with pytest.raises(SystemExit) as err:
+            cli.main(["report", "--out", out, "--model-sample", bad])
+        assert err.value.code == 2 and "--model-sample" in capsys.readouterr().err
+
+
+def test_report_section_learns_from_a_sample_of_customers():
+    from journeylab._report.predictions import prediction_sections
+
+    s = jl.datasets.make_journeys(1_200, random_state=3)
+    html = prediction_sections(s.log, s.journey, sample=800)[0]
+    assert "uniform random sample of 800 of the 1,200 customers" in html and "those of the sample" in html
+    pred = jl.predict(s.log.sample_customers(800, random_state=0), s.journey, target="goal", horizon="14d",
+                      random_state=0)
+    assert escape(repr(pred)) in html  # the model of the drawn customers (seed 0)

@@ -431,6 +431,19 @@ def test_report_on_a_lazy_log_and_its_engine_line(sim, sim_duckdb, tmp_path):
     assert f">{sim_duckdb.n_events:,}<" in sec["Overview"]
 
 
+def test_report_fits_its_models_on_a_sample_and_counts_everyone_else(sim, sim_duckdb, tmp_path):
+    full = _sections(jl.report(sim_duckdb, journey=sim.journey, out=tmp_path / "all.html", progress=False,
+                               model_sample=None).read_text(encoding="utf-8"))
+    part = _sections(jl.report(sim_duckdb, journey=sim.journey, out=tmp_path / "part.html", progress=False,
+                               model_sample=500).read_text(encoding="utf-8"))
+    said = f"Fitted on a uniform random sample of 500 of the {sim.log.n_cases:,} customers"
+    assert said in part["Drivers of the goal"] and said not in full["Drivers of the goal"]
+    assert "500 cases" in part["Drivers of the goal"] and f"{sim.log.n_cases:,} cases" in full["Drivers of the goal"]
+    for title in ("Overview", "Goal attainment", "A/B test"):  # the counts are over every customer
+        assert part[title] == full[title]
+    assert "500" in part["Appendix: reproducibility"] and "model_sample" in part["Appendix: reproducibility"]
+
+
 def test_cli_report_engines_give_the_same_numbers(tmp_path, capsys):
     from journeylab.cli import main
 

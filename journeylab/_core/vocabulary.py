@@ -40,3 +40,13 @@ PATH_STATUSES = ("in_order", "repeated", "out_of_order", "skipped", "incomplete"
 #: How those statuses read in plots.
 PATH_STATUS_LABELS = {"in_order": "in order", "repeated": "repeated", "out_of_order": "out of order",
                       "skipped": "skipped", "incomplete": "not reached"}
+
+# --------------------------------------------------------------------------- the report
+
+__all__ += ["MODEL_SAMPLE"]
+
+#: The report fits its statistical models (the drivers of the goal, the predictions) on a uniform random
+#: sample of this many customers when the log has more (``EventLog.sample_customers``): odds ratios and
+#: classifiers are as sure at this size, and the work stays bounded on a log of any size. The counts of the
+#: other sections (goals, conformance, funnels, KPIs, retention) are always over every customer.
+MODEL_SAMPLE = 250_000

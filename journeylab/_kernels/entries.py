@@ -356,10 +356,17 @@ def _events_up_to(log, unit: str, as_of, columns, activities, runs=None) -> tupl
             extra = [c for c in columns if c not in ("case", "activity", "timestamp", "customer")]
             keep = ["case"] if unit == "case" or "case" in columns else []
             df = execute(ev.select(*keep, *([unit] if unit != "case" else []), "activity", "us", *extra, "_seq"))
-    ts = to_times(df.pop("us").to_numpy(), log_timezone(log))
-    df.insert(df.columns.get_loc("activity") + 1, "timestamp", ts)
-    df[unit] = df[unit].astype(object)
-    return df.sort_values([unit, "timestamp", "_seq"], kind="stable").reset_index(drop=True), customers
+    us = df.pop("us").to_numpy(dtype=np.int64)
+    # each event's unit as its position among the sorted customers: the sort is on integers, and every
+    # event of a customer points to that customer's one string (not a string per event)
+    pos = customers.get_indexer(df[unit].astype(object)) if len(df) else np.zeros(0, dtype=np.int64)
+    if len(pos) and pos.min() < 0:  # the events and the customers are read from the same table
+        raise RuntimeError("journeylab bug: an event's customer is missing from the customers of the same log")
+    order = np.lexsort((df["_seq"].to_numpy(), us, pos))
+    df = df.take(order).reset_index(drop=True)
+    df[unit] = customers.to_numpy()[pos[order]]
+    df.insert(df.columns.get_loc("activity") + 1, "timestamp", to_times(us[order], log_timezone(log)))
+    return df, customers
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,7 +18,7 @@ import pandas as pd
 from .._core.backend import execute
 from .._kernels.events import events
 
-__all__ = ["counts", "time_span", "distinct_values", "engine_fingerprint", "engine_label"]
+__all__ = ["counts", "time_span", "distinct_values", "engine_fingerprint", "engine_label", "model_log"]
 
 
 def counts(log, column: str) -> pd.DataFrame:
@@ -104,3 +104,26 @@ def engine_label(log) -> str:
     if backend == "pyspark":
         return "Spark: the events stay in Spark; only per-variant and per-case tables come back to the driver"
     return f"{backend}: the events stay in the engine"
+
+
+def model_log(log, sample: int | None):
+    """(the log a model section fits on, the sentence that says so): with ``sample`` and a log of more
+    customers, a uniform random sample of ``sample`` customers with all their events
+    (:meth:`~journeylab.EventLog.sample_customers`, seed 0); else the log itself and an empty sentence.
+
+    >>> import journeylab as jl
+    >>> log = jl.datasets.make_journeys(120, random_state=1).log
+    >>> small, said = model_log(log, 40)
+    >>> small.n_cases, said.split(":")[0]
+    (40, 'Fitted on a uniform random sample of 40 of the 120 customers')
+    >>> model_log(log, None)[0] is log, model_log(log, 500)[1]
+    (True, '')
+    """
+    if sample is None:
+        return log, ""
+    small = log.sample_customers(sample, random_state=0)
+    if small is log:
+        return log, ""
+    drawn = small._meta["sampled"]
+    return small, (f"Fitted on a uniform random sample of {drawn['customers']:,} of the {drawn['of']:,} customers: "
+                   "every event of each (seed 0); report(..., model_sample=None) fits every customer.")

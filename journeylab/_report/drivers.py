@@ -22,6 +22,7 @@ import pandas as pd
 from .._core.formatting import format_count, format_pvalue, format_share
 from ..drivers import drivers
 from ..exceptions import DataQualityWarning, JourneylabError
+from .data import model_log
 from .html import figure, note, section, table, warn
 
 __all__ = ["drivers_section", "goal_milestone"]
@@ -47,7 +48,7 @@ def _rows(t: pd.DataFrame) -> pd.DataFrame:
         "p (BH)": t["p_adjusted"].map(format_pvalue)})
 
 
-def drivers_section(log, journey, *, top: int = 8) -> str:
+def drivers_section(log, journey, *, top: int = 8, sample: int | None = None) -> str:
     """The "Drivers of the goal" section as an HTML ``<section>``.
 
     Parameters
@@ -57,6 +58,8 @@ def drivers_section(log, journey, *, top: int = 8) -> str:
         Without a journey or a goal the section says what to add.
     top : int, default 8
         Candidates shown each way (raising, lowering the goal rate).
+    sample : int, optional
+        Fit on a uniform random sample of this many customers when the log has more (the section says so).
 
     Returns
     -------
@@ -78,6 +81,7 @@ def drivers_section(log, journey, *, top: int = 8) -> str:
                                    "distinguishes the customers who reach it."))
     at = goal_milestone(journey)
     try:
+        log, sampled = model_log(log, sample)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataQualityWarning)
             d = drivers(log, journey, outcome="goal", at=at, adjust=False)
@@ -90,6 +94,7 @@ def drivers_section(log, journey, *, top: int = 8) -> str:
     body = note(f"{d!r}. For each candidate - an activity, a transition, a channel, an attribute value, a deviation "
                 f"- the goal rate of the customers with it and without it, and the odds ratio (+1 smoothed, 95% "
                 f"Woolf interval, Fisher p-value adjusted by Benjamini-Hochberg); {when}. Associations, not causes.")
+    body += note(sampled) if sampled else ""
     body += (f'<p class="note">The adjusted odds ratios hold the other candidates constant and flag the confounded '
              f"ones: <code>{escape(code)}</code>.</p>")
     if not len(d.table):

@@ -218,6 +218,7 @@ def goals_sections(log, journey, *, version: str = "version") -> list[str]:
         ga = goal_attainment(log, journey)
         out.append(_section("Goal attainment", _note(repr(ga)) + _figure(ga.plot())
                             + _table(ga.summary.reset_index())))
+        del ga  # its per-customer tables: not kept while the A/B test computes its own
     except JourneylabError as err:
         out.append(_section("Goal attainment", _note(f"Goal attainment could not be computed: {err}")))
     if version not in log.attributes:
@@ -262,11 +263,12 @@ def experience_sections(log, journey) -> list[str]:
         return [_section("Journey map and KPIs", _note(f"Not computed: {err}"))]
 
 
-def drivers_section(log, journey) -> str:
-    """What distinguishes the customers who reach the journey's goal (see :mod:`journeylab._report.drivers`)."""
+def drivers_section(log, journey, *, sample: int | None = None) -> str:
+    """What distinguishes the customers who reach the journey's goal (see :mod:`journeylab._report.drivers`),
+    on a random sample of ``sample`` customers when the log has more (:func:`~journeylab._report.data.model_log`)."""
     from .drivers import drivers_section as _drivers
 
-    return _drivers(log, journey)
+    return _drivers(log, journey, sample=sample)
 
 
 # --------------------------------------------------------------------------- segments
