@@ -453,6 +453,10 @@ def _fit_markov(log, ks, auto, *, rng, smoothing, n_init, max_iter, progress):
             "extra": {"loglik": model.loglik, "bic": model.bic, "n_iter": model.n_iter, "converged": model.converged}}
 
 
+#: Rows per block when the k-means scaler learns the features' means and variances.
+_SCALE_ROWS = 65_536
+
+
 def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, progress):
     # scikit-learn's estimators are imported on use: only k-means needs them
     from sklearn.cluster import KMeans
@@ -474,8 +478,17 @@ def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, p
                        ("scale", StandardScaler(copy=False)),
                        ("pca", PCA(n_components=n_comp, svd_solver="covariance_eigh" if n_cases > 1 else "full",
                                    copy=False))])
+    X = vec._transform(log, np.float32)  # float32 from the start: half the memory
+    # the steps of ``reduce`` fitted one by one: the scaler on row blocks (its fit on the whole matrix makes a
+    # float64 copy of it, twice the matrix: 2 of the 8.8 GB of k-means on 2M sessions), then in place
+    reduce.named_steps["float32"].fit(X[:1])
+    scale = reduce.named_steps["scale"]
+    for start in range(0, len(X), _SCALE_ROWS):
+        scale.partial_fit(X[start:start + _SCALE_ROWS])
+    X = scale.transform(X, copy=False)
     with np.errstate(invalid="ignore", divide="ignore"):  # one case: explained variance 0/0, unused
-        Z = reduce.fit_transform(vec._transform(log, np.float32))  # float32 from the start: half the memory
+        Z = reduce.named_steps["pca"].fit_transform(X)
+    del X
     n = len(Z)
     sample = rng.choice(n, size=min(n, sample_size), replace=False) if n > sample_size else np.arange(n)
     scores, fits = [], {}
