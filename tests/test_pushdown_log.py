@@ -148,9 +148,10 @@ def test_filter_equals_memory(sim, sim_duckdb, picks, name, op):
     same_log(lazy, mem)
     assert lazy.roles == sim_duckdb.roles and lazy._meta == sim_duckdb._meta
     # nothing per event or per case comes back: the new log's size (one count), the activities when names are
-    # checked (one row per activity), and for the variant filter the variant table (one row per variant)
+    # checked (one row per activity), and for the variant filter the activities (the codes the engine gives the
+    # per-case sequences) and the variant table (one row per variant)
     bound = len(jl.variants(sim.log).to_frame()) if name.startswith("variants") else len(sim.log.activities)
-    assert f.largest <= bound < sim.log.n_cases and f.queries <= 2, f
+    assert f.largest <= bound < sim.log.n_cases and f.queries <= (3 if name.startswith("variants") else 2), f
 
 
 @pytest.mark.parametrize("column,values", [
