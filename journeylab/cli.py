@@ -284,8 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predict", action="store_true",
                    help="add a section of predictions for the customers in flight (jl.predict on the goal)")
     p.add_argument("--model-sample", default=MODEL_SAMPLE, type=_model_sample, metavar="N",
-                   help=f"fit the drivers and the predictions on a random sample of N customers when the log has "
-                        f"more (default {MODEL_SAMPLE:,}; 0 for every customer); the other sections count them all")
+                   help=f"fit the segments, the drivers and the predictions on a random sample of N customers when "
+                        f"the log has more (default {MODEL_SAMPLE:,}; 0 for every customer); the other sections "
+                        f"count them all")
     p.add_argument("--title", default=None, help="report title")
     p.add_argument("--out", default="build/report.html", metavar="HTML",
                    help="output HTML file (default build/report.html)")

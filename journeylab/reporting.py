@@ -444,10 +444,11 @@ def report(log=None, *, journey=None, out="build/report.html", pdf=None, title: 
         "memory" otherwise. A lazy EventLog stays where it lives. The appendix says which ran.
     predict : add a section of predictions for the customers in flight (:func:`journeylab.predict` on the
         journey's goal, 14-day horizon: held-out metrics against the baseline, figures, the top scores).
-    model_sample : the drivers and the predictions are fitted on a uniform random sample of this many
-        customers (:meth:`EventLog.sample_customers`, seed 0) when the log has more, and say so; None fits
-        them on every customer. The other sections always count every customer. Default 250,000: the
-        intervals are as narrow as they usefully get, and the work stays bounded however big the log.
+    model_sample : the segments (clustering and tested differences), the drivers and the predictions are
+        fitted on a uniform random sample of this many customers (:meth:`EventLog.sample_customers`, seed 0)
+        when the log has more, and say so; None fits them on every customer. The other sections always
+        count every customer. Default 250,000: the estimates are as sure as they usefully get, and the
+        work stays bounded however big the log.
     case, activity, timestamp, channel, customer, resource, lifecycle, value, sep, tz, on_invalid, deduplicate, \
 classifier, encoding : the reading options when ``log`` is a path (see :func:`journeylab.read_csv`,
         :func:`journeylab.read_xes`).

@@ -437,7 +437,8 @@ def test_report_fits_its_models_on_a_sample_and_counts_everyone_else(sim, sim_du
     part = _sections(jl.report(sim_duckdb, journey=sim.journey, out=tmp_path / "part.html", progress=False,
                                model_sample=500).read_text(encoding="utf-8"))
     said = f"Fitted on a uniform random sample of 500 of the {sim.log.n_cases:,} customers"
-    assert said in part["Drivers of the goal"] and said not in full["Drivers of the goal"]
+    for title in ("Segments", "Drivers of the goal"):  # models and tests: fitted on the sample, which is said
+        assert said in part[title] and said not in full[title]
     assert "500 cases" in part["Drivers of the goal"] and f"{sim.log.n_cases:,} cases" in full["Drivers of the goal"]
     for title in ("Overview", "Goal attainment", "A/B test"):  # the counts are over every customer
         assert part[title] == full[title]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -570,3 +572,16 @@ def test_compare_segments_warns_when_a_rule_reads_the_outcome_it_tests():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*by construction.*")
         jl.compare_segments(fair, metrics=["goal", "duration"], random_state=0)
+
+
+def test_report_section_clusters_a_sample_of_customers_when_the_log_has_more():
+    from journeylab._report.sections import segments_section
+
+    s = jl.datasets.make_journeys(400, random_state=5)
+    part = segments_section(s.log, s.journey, sample=150)
+    assert "Fitted on a uniform random sample of 150 of the 400 customers" in part
+    drawn = segments_section(s.log.sample_customers(150, random_state=0), s.journey)
+    assert re.sub(r'<p class="note">Fitted on a uniform random sample[^<]*</p>', "", part) == drawn
+    assert segments_section(s.log, s.journey, sample=400) == segments_section(s.log, s.journey)
+    by_region = segments_section(s.log, s.journey, segment_by="region", sample=150)
+    assert "Segments by region" in by_region and "sample of 150 of the 400 customers" in by_region

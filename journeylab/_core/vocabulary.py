@@ -45,8 +45,9 @@ PATH_STATUS_LABELS = {"in_order": "in order", "repeated": "repeated", "out_of_or
 
 __all__ += ["MODEL_SAMPLE"]
 
-#: The report fits its statistical models (the drivers of the goal, the predictions) on a uniform random
-#: sample of this many customers when the log has more (``EventLog.sample_customers``): odds ratios and
-#: classifiers are as sure at this size, and the work stays bounded on a log of any size. The counts of the
-#: other sections (goals, conformance, funnels, KPIs, retention) are always over every customer.
+#: The report fits its models and tests (the segments and their tested differences, the drivers of the goal,
+#: the predictions) on a uniform random sample of this many customers when the log has more
+#: (``EventLog.sample_customers``): clusters, odds ratios and classifiers are as sure at this size, and the
+#: work stays bounded on a log of any size. The counts of the other sections (overview, variants, process
+#: map, conformance, funnel, goals, A/B test, KPIs, retention) are always over every customer.
 MODEL_SAMPLE = 250_000

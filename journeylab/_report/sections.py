@@ -23,7 +23,7 @@ from .._core.formatting import format_count, format_duration as _fmt_td, format_
 from .._kernels.events import events
 from .._core.version import package_version
 from ..exceptions import DataQualityWarning, JourneylabError
-from .data import counts, distinct_values, engine_fingerprint, engine_label, time_span  # noqa: F401  (public here too)
+from .data import counts, distinct_values, engine_fingerprint, engine_label, model_log, time_span  # noqa: F401  (public here too)
 from .html import figure as _figure, note as _note, section as _section, table as _table, warn as _warn
 from .predictions import prediction_sections  # noqa: F401  (public here too)
 
@@ -274,13 +274,17 @@ def drivers_section(log, journey, *, sample: int | None = None) -> str:
 # --------------------------------------------------------------------------- segments
 
 
-def segments_section(log, journey=None, *, segment_by: str | None = None, random_state: int = 0) -> str:
+def segments_section(log, journey=None, *, segment_by: str | None = None, random_state: int = 0,
+                     sample: int | None = None) -> str:
     """Behavioural segments (Markov clustering), or the segments of a case attribute when
-    ``segment_by`` names a column, with their tested differences."""
+    ``segment_by`` names a column, with their tested differences; on a random sample of ``sample``
+    customers when the log has more (:func:`~journeylab._report.data.model_log`: the clustering, the
+    profiles and the permutation tests are models and tests, fitted on the sample)."""
     from ..segments import attribute_segmentation, compare_segments
     from .segments import segments_body as _report_body
 
     try:
+        log, sampled = model_log(log, sample)
         if segment_by is None:
             seg, body = _report_body(log, journey=journey, random_state=random_state)
             title = "Segments"
@@ -299,6 +303,7 @@ def segments_section(log, journey=None, *, segment_by: str | None = None, random
                                           "conformance_rate": "conformance rate"})
             body = (_note(f"{len(seg.segments)} segments: the value of '{segment_by}' on each case's first event.")
                     + _table(shown, numeric=("cases", "share", "goal rate", "conformance rate")))
+        body = (_note(sampled) if sampled else "") + body
         if seg is None:
             return _section(title, body)
         if len(seg.segments) < 2:
