@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
+from journeylab._core.vocabulary import MODEL_SAMPLE
 from journeylab import cli
 
 EXAMPLE = str(jl.datasets.example_path())
@@ -372,7 +373,8 @@ def test_report_passes_its_options(monkeypatch, tmp_path, capsys):
                                          case="id", activity="step", timestamp="ts", channel="ch", customer="cust",
                                          resource="who", lifecycle=None, value=None, sep=";", tz="Europe/Paris",
                                          on_invalid="drop", classifier=None, encoding=None, deduplicate=False,
-                                         timeout=600, progress=True, engine=None, engine_threshold="500MB"))]
+                                         timeout=600, progress=True, engine=None, engine_threshold="500MB",
+                                         model_sample=MODEL_SAMPLE))]
     assert stdout.splitlines() == [f"wrote {out}", f"wrote {pdf}"]
 
     calls.clear()
