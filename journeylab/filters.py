@@ -348,8 +348,8 @@ def sample_customers(log, n: int | None = None, *, fraction: float | None = None
     Returns
     -------
     EventLog
-        A new log (lazy when ``log`` is), with ``log.sampled`` noted in its metadata: customers kept, of how
-        many.
+        A new log of the drawn customers' events (lazy when ``log`` is); ``log`` itself when it has no more
+        customers than asked for.
 
     Examples
     --------
@@ -371,14 +371,14 @@ def sample_customers(log, n: int | None = None, *, fraction: float | None = None
     by_customer = log.has_role("customer")
     if log.is_lazy:
         t = log.table
-        t = t.mutate(_unit=customer_expr(log) if by_customer else t.case)
+        t = t.mutate(_unit=(customer_expr(log) if by_customer else t.case).cast("string"))
         ids = t.select("_unit").distinct()
         ids = ids.mutate(_rank=ibis.row_number().over(order_by=ids._unit))
         total = int(execute(ids.count()))
     else:
         df = events(log, ["customer"] if by_customer else [])
-        unit = (known_customers(df)["customer"] if by_customer else df["case"]).astype(object)
-        sorted_ids = np.sort(pd.unique(unit.to_numpy()).astype(str))
+        unit = (known_customers(df)["customer"] if by_customer else df["case"]).astype(str)  # ids as text
+        sorted_ids = np.sort(pd.unique(unit.to_numpy()).astype(object))
         total = len(sorted_ids)
     k = int(n) if n is not None else max(1, round(float(fraction) * total))
     if k >= total:

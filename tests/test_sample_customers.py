@@ -126,3 +126,14 @@ def test_spark_draws_the_same_customers(sessions):
     lazy = lazy_copy(mem, "pyspark", spark=spark)
     pd.testing.assert_frame_equal(_events(lazy.sample_customers(40, random_state=2)),
                                   _events(mem.sample_customers(40, random_state=2)))
+
+
+def test_numeric_customer_ids_draw_the_same_customers_in_duckdb(tmp_path):
+    # ids are compared as text everywhere: 10 sorts before 9, in memory and in the engine
+    df = pd.DataFrame({"case": [f"s{i}" for i in range(60)], "who": [i // 2 for i in range(60)], "activity": "a",
+                       "timestamp": pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(60), unit="h")})
+    mem = jl.from_pandas(df, case="case", customer="who", activity="activity", timestamp="timestamp")
+    lazy = lazy_copy(mem, "duckdb", tmp_path=tmp_path)
+    got = mem.sample_customers(7, random_state=4)
+    assert got.to_pandas()["customer"].nunique() == 7
+    pd.testing.assert_frame_equal(_events(lazy.sample_customers(7, random_state=4)), _events(got))
