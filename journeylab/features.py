@@ -536,7 +536,8 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
                 block[:] = j[["conformance_cost", "fitness"]].to_numpy(dtype=float)
         return out
 
-    def _tfidf(self, codes, row, n_rows) -> np.ndarray:
+    def _tfidf(self, codes, row, n_rows):
+        """The tf-idf rows of the n-grams, L2-normalised: a sparse matrix (CSR), one row per ``row``."""
         keys = self._ngram_keys
         if not len(keys):
             return np.zeros((n_rows, 0))
@@ -556,7 +557,7 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         rows_of_nnz = np.repeat(np.arange(n_rows), np.diff(tf.indptr))
         norm = np.sqrt(np.bincount(rows_of_nnz, weights=tf.data ** 2, minlength=n_rows))
         tf.data /= norm[rows_of_nnz]
-        return tf.toarray()
+        return tf  # sparse: _fill makes it dense a chunk of cases at a time
 
     def _channels(self, log, c: CaseSummary) -> np.ndarray:
         """Per case, the share of its events on each fitted channel (channels the fit did not see are left out)."""
@@ -590,14 +591,16 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         return pd.DataFrame(self.transform(log), index=case_ids(log), columns=list(self.feature_names_))
 
 
-def _fill(block: np.ndarray, a: np.ndarray, expand: np.ndarray | None, chunk: int = 16_384) -> None:
-    """Write per-variant rows ``a`` into the per-case ``block`` (``expand``: the variant of each case),
-    a chunk of cases at a time so that no second case-sized copy is made."""
-    if expand is None:
+def _fill(block: np.ndarray, a, expand: np.ndarray | None, chunk: int = 16_384) -> None:
+    """Write per-variant rows ``a`` (an array, or a sparse matrix: made dense a chunk at a time) into the
+    per-case ``block`` (``expand``: the variant of each case; None: the rows are the cases), a chunk of
+    cases at a time so that no second case-sized copy is made."""
+    if expand is None and not sparse.issparse(a):
         block[:] = a
         return
-    for lo in range(0, len(expand), chunk):
-        block[lo:lo + chunk] = a[expand[lo:lo + chunk]]
+    for lo in range(0, len(block), chunk):
+        part = a[expand[lo:lo + chunk]] if expand is not None else a[lo:lo + chunk]
+        block[lo:lo + chunk] = part.toarray() if sparse.issparse(part) else part
 
 
 def _case_attributes_duration(c) -> np.ndarray:
