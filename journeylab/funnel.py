@@ -478,7 +478,10 @@ def _build(labels, W, order, count, ex, by, unit_col, rec_unit, rec_no, entered,
            rec_times) -> Funnel:
     K = len(labels)
     tz = entered.tz
-    times = np.array([[np.nan if v is None else v for v in r] for r in rec_times], dtype=float).reshape(-1, K)
+    if isinstance(rec_times, np.ndarray):  # from the engine: already (n, K) microseconds, NaN when not reached
+        times = rec_times.astype(float, copy=False).reshape(-1, K)
+    else:
+        times = np.array([[np.nan if v is None else v for v in r] for r in rec_times], dtype=float).reshape(-1, K)
     cols = _uniq_labels(labels)
     attempts = pd.DataFrame({
         "unit": pd.Series(rec_unit, dtype=object),

@@ -174,7 +174,8 @@ def first_attempts(log, matchers, ex, unit_col, by, K: int, w_us: int):
     the window), void when an exclude event lies between the entry and the last step reached. Only (b)
     one row per unit that enters comes back: its id, the time of each step reached, void, the breakdown
     value. Returns (unit ids, attempt numbers, entry times, breakdown values or None, steps reached, void
-    flags, step times - microseconds, None when not reached), units in the order of their ids; or None
+    flags, step times - an (n, K) float array of microseconds, NaN when not reached), units in the order
+    of their ids; or None
     when a condition needs pandas or a step event has no customer id (then :func:`step_rows` decides).
 
     ``K``: the number of steps; ``w_us``: the window in microseconds; the other arguments as for
@@ -205,16 +206,18 @@ def first_attempts(log, matchers, ex, unit_col, by, K: int, w_us: int):
         j = cur.left_join(xs, (cur.unit == xs.xu) & (xs.xrn > cur.r1) & (xs.xrn < cur.rl))
         cur = j.group_by(list(cur.columns)).aggregate(n_x=j.xrn.count())
     cur = cur.drop("r1", "p", "rl", "lim")
-    out = execute(cur)
+    out = execute(cur.order_by("unit"))  # the engine sorts the ids (bytes of UTF-8: code points)
     if out["unit"].isna().any():
         return None
-    out = out.iloc[np.argsort(out["unit"].to_numpy(dtype=object), kind="stable")]
+    units = out["unit"].to_numpy(dtype=object)
+    if not pd.Index(units).is_monotonic_increasing:  # ids that are not text: Python's order, as in memory
+        order = np.argsort(units, kind="stable")
+        out, units = out.iloc[order], units[order]
     times = np.column_stack([out[f"t{k}"].to_numpy(dtype=np.float64, na_value=np.nan) for k in range(1, K + 1)])
     reached = (~np.isnan(times)).sum(axis=1)
+    times[np.arange(K)[None, :] >= reached[:, None]] = np.nan  # only the steps reached, in order
     tz = getattr(log.table.timestamp.type().to_pandas(), "tz", None)
     n = len(out)
     void = out["n_x"].to_numpy(dtype=np.int64) > 0 if ex else np.zeros(n, dtype=bool)
-    rec_times = [[int(v) for v in row[:r]] + [None] * (K - r) for row, r in zip(times.tolist(), reached.tolist())]
-    return (list(out["unit"].to_numpy(dtype=object)), [1] * n,
-            to_datetime(out["t1"].to_numpy(dtype=np.int64), tz).array,
-            out["by"].to_numpy(dtype=object) if by is not None else None, reached.tolist(), void.tolist(), rec_times)
+    return (units, np.ones(n, dtype=np.int64), to_datetime(out["t1"].to_numpy(dtype=np.int64), tz).array,
+            out["by"].to_numpy(dtype=object) if by is not None else None, reached, void, times)
