@@ -537,7 +537,6 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         return out
 
     def _tfidf(self, codes, row, n_rows):
-        """The tf-idf rows of the n-grams, L2-normalised: a sparse matrix (CSR), one row per ``row``."""
         keys = self._ngram_keys
         if not len(keys):
             return np.zeros((n_rows, 0))
@@ -595,12 +594,10 @@ def _fill(block: np.ndarray, a, expand: np.ndarray | None, chunk: int = 16_384) 
     """Write per-variant rows ``a`` (an array, or a sparse matrix: made dense a chunk at a time) into the
     per-case ``block`` (``expand``: the variant of each case; None: the rows are the cases), a chunk of
     cases at a time so that no second case-sized copy is made."""
-    if expand is None and not sparse.issparse(a):
-        block[:] = a
-        return
-    for lo in range(0, len(block), chunk):
-        part = a[expand[lo:lo + chunk]] if expand is not None else a[lo:lo + chunk]
-        block[lo:lo + chunk] = part.toarray() if sparse.issparse(part) else part
+    step = chunk if expand is not None or sparse.issparse(a) else max(len(block), 1)  # a dense array: at once
+    for lo in range(0, len(block), step):
+        part = a[expand[lo:lo + step]] if expand is not None else a[lo:lo + step]
+        block[lo:lo + step] = part.toarray() if sparse.issparse(part) else part
 
 
 def _case_attributes_duration(c) -> np.ndarray:

@@ -529,3 +529,18 @@ def test_vectorizer_parameter_messages(plant):
         JourneyVectorizer(ngram_range=(0, 2)).fit(log)
     with pytest.raises(InvalidParameterError, match=re.escape("width=0 must be a whole number >= 1, e.g. width=10.")):
         sequence_matrix(log, width=0)
+
+
+def test_feature_blocks_are_filled_alike_from_dense_and_sparse_rows_in_chunks():
+    from scipy import sparse
+
+    from journeylab.features import _fill
+
+    rng = np.random.default_rng(0)
+    a = rng.random((7, 3)) * (rng.random((7, 3)) > 0.5)  # per-variant rows, some zeros
+    expand = rng.integers(0, 7, size=23)  # the variant of each of 23 cases
+    for rows, want in ((None, a), (expand, a[expand])):
+        for given in (a, sparse.csr_matrix(a)):
+            block = np.zeros((len(want), 3), dtype=np.float32)
+            _fill(block, given, rows, chunk=5)  # chunks smaller than the rows: every chunk is written
+            np.testing.assert_allclose(block, want.astype(np.float32))
