@@ -452,8 +452,15 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
 
     t, given = _canonical(table, {"case": case, "activity": activity, "timestamp": timestamp, **roles})
     _check_keys(t)
-    w = ibis.window(order_by=[t.case, t.timestamp])
-    t = t.mutate(_seq=(ibis.row_number().over(w)).cast("int64"))
+    scan = backend_name(t) == "duckdb"
+    if scan:
+        # events of a case at the same instant keep the order DuckDB scans them in (a table's order, as
+        # pandas keeps a frame's): its sort is not stable, so the scan position breaks the ties
+        t = t.mutate(_scan=ibis.row_number().over(ibis.window()))
+    keys = [t.case, t.timestamp, *([t._scan] if scan else [])]
+    t = t.mutate(_seq=(ibis.row_number().over(ibis.window(order_by=keys))).cast("int64"))
+    if "_scan" in t.columns:
+        t = t.drop("_scan")
     return EventLog(None, roles=given, meta={"source": f"Ibis table ({backend_name(t)})", "tz_note": "as stored"}, table=t)
 
 
