@@ -98,9 +98,7 @@ def _compact(log) -> _Compact:
 
 
 def _namer(comp: _Compact):
-    """A function: a key (activity codes; names for lazy logs) -> the tuple of activity names."""
-    if comp.acts is None:
-        return lambda key: tuple(str(a) for a in key)
+    """A function: a key (activity codes) -> the tuple of activity names."""
     vocab = comp.acts.tolist()
     return lambda key: tuple(map(vocab.__getitem__, key))
 
@@ -167,7 +165,7 @@ def _codes_table(comp: _Compact):
 
 
 def _variant_scan(log):
-    """Variants as a DataFrame with ``key`` (codes, or names for lazy logs; a tuple), ``variant`` (names),
+    """Variants as a DataFrame with ``key`` (activity codes, a tuple), ``variant`` (names),
     ``count``, ``duration_median``, most frequent first, ties by the variant's names; and, for in-memory
     logs, each case's row in it (in case order)."""
 
@@ -288,11 +286,11 @@ def in_top_variants(log, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------- directly-follows
 
 
-def _variant_codes(log, rows: pd.DataFrame, code_of=None) -> tuple[np.ndarray, np.ndarray]:
+def _variant_codes(log, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The activity codes of the variants laid out flat, in row order, and the length of each variant.
 
-    In memory they are gathered from one case per variant; otherwise read from the keys (names mapped
-    by ``code_of``)."""
+    In memory they are gathered from one case per variant; otherwise read from the keys (the engine's
+    codes)."""
     _, rank = _variant_scan(log)
     if rank is not None:
         comp = _compact(log)
@@ -304,8 +302,7 @@ def _variant_codes(log, rows: pd.DataFrame, code_of=None) -> tuple[np.ndarray, n
         return comp.act[np.repeat(starts[one], lengths) + within], lengths
     keys = rows["key"]
     lengths = np.fromiter((len(k) for k in keys), dtype="int64", count=len(keys))
-    get = (lambda a: a) if code_of is None else code_of.__getitem__
-    flat = np.fromiter((get(a) for k in keys for a in k), dtype="int64", count=int(lengths.sum()))
+    flat = np.fromiter((a for k in keys for a in k), dtype="int64", count=int(lengths.sum()))
     return flat, lengths
 
 
@@ -446,26 +443,12 @@ def _edges(log, kept_names: tuple | None):
 def _edges_uncached(log, kept_names: tuple | None):
     comp = _compact(log)
     rows = _variant_rows(log)
-    if comp.acts is None:
-        code_of = {a: a for a in {x for k in rows["key"] for x in k}}
-    else:
-        code_of = {str(a): i for i, a in enumerate(comp.acts)}
+    code_of = {str(a): i for i, a in enumerate(comp.acts)}
     kept = None if kept_names is None else {code_of[a] for a in kept_names}
-    counts = rows["count"].to_numpy()
-    if comp.acts is None:  # lazy: keys hold names; give them integer codes for the counting
-        names = sorted(code_of)
-        idx = {a: i for i, a in enumerate(names)}
-        flat, lengths = _variant_codes(log, rows, idx)
-        kept_idx = None if kept is None else {idx[a] for a in kept}
-        act_counts, edges, n_cases = _counts_from_variants(flat, lengths, counts, kept_idx)
-        label = np.asarray(names, dtype=object)
-    else:
-        flat, lengths = _variant_codes(log, rows)
-        act_counts, edges, n_cases = _counts_from_variants(flat, lengths, counts, kept)
-        label = comp.acts
+    flat, lengths = _variant_codes(log, rows)
+    act_counts, edges, n_cases = _counts_from_variants(flat, lengths, rows["count"].to_numpy(), kept)
+    label = comp.acts
     dur = _durations(log, None if kept is None else tuple(sorted(kept, key=str)))
-    if comp.acts is None:
-        dur = dur.assign(src=[idx[a] for a in dur["src"]], dst=[idx[a] for a in dur["dst"]])
     edges = edges.merge(dur, on=["src", "dst"], how="left")
     for c in ("duration_mean", "duration_median", "duration_p90"):
         edges[c] = edges[c].astype("timedelta64[us]")
