@@ -31,6 +31,7 @@ def prediction_sections(log, journey, *, target: str = "goal", horizon: str = "1
         return [_section(title, _note(f"Not computed: {err}"))]
     cols = [c for c in pred.scores.columns if not c.startswith("effect:")]
     ranked = pred.scores[cols].sort_values(pred.column, ascending=False) if pred.column in cols else pred.scores[cols]
-    body = (_note(repr(pred)) + (_note(sampled + " The customers scored below are those of the sample.") if sampled else "") + _table(pred.evaluation.metrics) + _figure(pred.plot())
+    said = _note(sampled + " The customers scored below are those of the sample.") if sampled else ""
+    body = (_note(repr(pred)) + said + _table(pred.evaluation.metrics) + _figure(pred.plot())
             + _table(pred.importance) + _note("Most likely first:") + _table(ranked.head(10).reset_index()))
     return [_section(title, body)]
