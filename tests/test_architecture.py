@@ -18,7 +18,7 @@ PKG = Path(__file__).resolve().parents[1] / "journeylab"
 #: The layers, lowest first; inside a layer, the order in which modules may import each other.
 LAYERS: list[tuple[str, list[str]]] = [
     ("errors", ["exceptions"]),
-    ("core", ["_core.warn", "_core.names", "_core.formatting", "_core.results", "_core.validation", "_core.progress",
+    ("core", ["_core.warn", "_core.names", "_core.arrays", "_core.formatting", "_core.results", "_core.validation", "_core.progress",
               "_core.stats", "_core.io", "_core.backend", "_core.vocabulary", "_core.layout", "_core.version",
               "_core.deprecation", "_core"]),
     ("data", ["_timestamps", "_xes_values", "_xes_stream", "_xes", "_table", "log", "readers", "identity", "_yaml", "conditions",

@@ -15,6 +15,8 @@ journeylab makes: the in-process one of each thread (pandas-backed logs) and the
   current folder): where DuckDB spills what does not fit in the memory limit, so that logs larger
   than memory can be scanned (sorts, joins, window functions and group-bys spill there);
 - ``threads``: DuckDB's default (every core);
+- ``allocator_background_threads=true``: the pages a finished query freed go back to the system
+  within a second, for the Python side, instead of at DuckDB's next allocations;
 - ``preserve_insertion_order=False`` on the scan connection only (results without an ORDER BY may
   come back in any order, which lets DuckDB stream and spill large scans; journeylab's queries on
   lazy logs never rely on row order, as on Spark), DuckDB's default (True) on the in-process ones.
@@ -174,6 +176,10 @@ def _statements(scan: bool) -> list[str]:
         sql.append(f"SET threads={int(s['threads'])}")
     # DuckDB tracks a query's progress only with its bar on; journeylab draws its own (engine_progress)
     sql += ["SET enable_progress_bar=true", "SET enable_progress_bar_print=false"]
+    # DuckDB's allocator (jemalloc on Linux) keeps the pages a finished query freed until later allocations
+    # purge them: after copying 14M events into the store the process held 2.9 GB of them, 0.2 GB three seconds
+    # later with background threads, which purge them within a second, while Python works on the result
+    sql.append("SET allocator_background_threads=true")
     if scan:
         sql.append(f"SET preserve_insertion_order={'true' if s['preserve_insertion_order'] else 'false'}")
     return sql

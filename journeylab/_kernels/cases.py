@@ -56,6 +56,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .._core.arrays import positions_in
 from .._core.progress import progress
 from .._core.warn import warn
 from .case_engine import AT, CH, facts_engine, first_engine
@@ -461,9 +462,7 @@ def channel_counts(log) -> CaseChannels:
         f = case_facts(log, attributes=False)
         names = f.attrs["channels"]
         counts = f[[f"{CH}{j}" for j in range(len(names))]].to_numpy(dtype=np.int64).reshape(len(f), len(names))
-        at = pd.Index(names)
-        first = at.get_indexer(f["first_channel"].to_numpy(dtype=object))
-        last = at.get_indexer(f["last_channel"].to_numpy(dtype=object))
+        first, last = positions_in(f["first_channel"], names), positions_in(f["last_channel"], names)
         return CaseChannels(list(names), counts, first.astype(np.int64), last.astype(np.int64))
     c = case_layout(log)
     codes, names = pd.factorize(case_events(log, ["channel"])["channel"], sort=True)

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._core.arrays import arrow_of, positions_in
 from .._core.backend import backend_name, execute, micros
 from .._core.progress import progress
 from ..conditions import CannotCompile, condition_expr
@@ -91,27 +92,9 @@ def to_datetime(us: np.ndarray, tz) -> pd.Series:
 # --------------------------------------------------------------------------- events -> milestone codes
 
 
-def _arrow(series: pd.Series):
-    """The Arrow array behind a pyarrow-backed Series, or None."""
-    proto = getattr(series.array, "__arrow_array__", None)
-    if proto is None:
-        return None
-    try:
-        return proto()
-    except (TypeError, ValueError, NotImplementedError):  # pragma: no cover - cannot convert
-        return None
-
-
 def _activity_index(df: pd.DataFrame, acts: list[str]) -> np.ndarray:
     """Per event: the position of its activity in ``acts``, or -1."""
-    arr = _arrow(df["activity"])
-    if arr is not None:  # Arrow strings: one vectorised lookup in C++
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        found = pc.index_in(arr, value_set=pa.array(acts, type=arr.type))
-        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)  # int32
-    return pd.Index(acts, dtype=object).get_indexer(df["activity"].astype(object))
+    return positions_in(df["activity"], acts)
 
 
 def milestone_activities(journey) -> list[str]:
@@ -176,7 +159,7 @@ def _case_starts(df: pd.DataFrame) -> np.ndarray:
     n = len(df)
     if n < 2:
         return np.zeros(min(n, 1), dtype=np.int64)
-    arr = _arrow(df["case"])
+    arr = arrow_of(df["case"])
     if arr is not None:
         import pyarrow.compute as pc
 
