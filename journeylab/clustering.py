@@ -19,9 +19,11 @@ methods, for three kinds of data:
     with the same sequence share sufficient statistics, so this is exact.
 ``"kmeans"`` - k-means on :class:`~journeylab.features.JourneyVectorizer` features
     (activity counts, TF-IDF of n-grams, length, duration, channel mix, milestones,
-    conformance), standardised and reduced to their first 20 principal components. ``"auto"`` picks k by silhouette. **Best when segments
-    differ in what they contain and in channel, time or value** rather than in order; fast
-    on any size; no probabilities.
+    conformance), standardised and reduced to their first 20 principal components (over 250,000
+    cases, the axes are learned on a uniform sample of 250,000 of them, and every case is projected
+    a block at a time: the feature matrix is never whole). ``"auto"`` picks k by silhouette. **Best
+    when segments differ in what they contain and in channel, time or value** rather than in order;
+    fast on any size; no probabilities.
 ``"sequence"`` - k-medoids on the normalised Levenshtein (edit) distance between activity
     sequences (``rapidfuzz``), computed between distinct variants only, each weighted by
     its number of cases, so the cost grows with variants, not cases. When there are more
@@ -453,8 +455,11 @@ def _fit_markov(log, ks, auto, *, rng, smoothing, n_init, max_iter, progress):
             "extra": {"loglik": model.loglik, "bic": model.bic, "n_iter": model.n_iter, "converged": model.converged}}
 
 
-#: Rows per block when the k-means scaler learns the features' means and variances.
+#: Rows per block when the k-means features are scaled and projected.
 _SCALE_ROWS = 65_536
+#: More cases than this: the principal axes are learned on a uniform sample of this many (every case is
+#: scaled, projected and clustered); the feature matrix is then never whole (2M cases: 1.9 GB in float32).
+_PCA_ROWS = 250_000
 
 
 def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, progress):
@@ -478,17 +483,25 @@ def _fit_kmeans(log, ks, auto, *, rng, journey, features, n_init, sample_size, p
                        ("scale", StandardScaler(copy=False)),
                        ("pca", PCA(n_components=n_comp, svd_solver="covariance_eigh" if n_cases > 1 else "full",
                                    copy=False))])
-    X = vec._transform(log, np.float32)  # float32 from the start: half the memory
+    rows = vec._rows(log)  # float32 blocks: half the memory
     # the steps of ``reduce`` fitted one by one: the scaler on row blocks (its fit on the whole matrix makes a
-    # float64 copy of it, twice the matrix: 2 of the 8.8 GB of k-means on 2M sessions), then in place
-    reduce.named_steps["float32"].fit(X[:1])
-    scale = reduce.named_steps["scale"]
-    for start in range(0, len(X), _SCALE_ROWS):
-        scale.partial_fit(X[start:start + _SCALE_ROWS])
-    X = scale.transform(X, copy=False)
-    with np.errstate(invalid="ignore", divide="ignore"):  # one case: explained variance 0/0, unused
-        Z = reduce.named_steps["pca"].fit_transform(X)
-    del X
+    # float64 copy of it, twice the matrix: 2 of the 8.8 GB of k-means on 2M sessions), then the PCA
+    reduce.named_steps["float32"].fit(rows.take(slice(0, 1), np.float32))
+    scale, pca = reduce.named_steps["scale"], reduce.named_steps["pca"]
+    for _, block in rows.blocks(np.float32, _SCALE_ROWS):
+        scale.partial_fit(block)
+    if n_cases <= _PCA_ROWS:
+        X = scale.transform(rows.matrix(np.float32), copy=False)
+        with np.errstate(invalid="ignore", divide="ignore"):  # one case: explained variance 0/0, unused
+            Z = pca.fit_transform(X)
+        del X
+    else:  # the axes from a sample, every case projected a block at a time
+        pca.fit(scale.transform(rows.take(np.sort(rng.choice(n_cases, _PCA_ROWS, replace=False)), np.float32),
+                                copy=False))
+        Z = np.empty((n_cases, pca.n_components_), dtype=np.float32)
+        for lo, block in rows.blocks(np.float32, _SCALE_ROWS):
+            Z[lo:lo + len(block)] = pca.transform(scale.transform(block, copy=False))
+    del rows
     n = len(Z)
     sample = rng.choice(n, size=min(n, sample_size), replace=False) if n > sample_size else np.arange(n)
     scores, fits = [], {}

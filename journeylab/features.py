@@ -65,6 +65,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from ._core.arrays import RowBlocks
 from ._core.deprecation import moved_names
 from ._core.formatting import cut
 from ._core.names import did_you_mean
@@ -494,6 +495,11 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         return self._transform(X, np.float64)
 
     def _transform(self, X, dtype) -> np.ndarray:
+        return self._rows(X).matrix(dtype)
+
+    def _rows(self, X) -> RowBlocks:
+        """The feature matrix of ``X`` as row blocks: the sequence groups per variant (expanded to cases when
+        a block is made), the other groups per case."""
         check_is_fitted(self, "groups_")
         is_log = self._is_log(X)
         if is_log != (self.input_ == "log"):
@@ -507,34 +513,28 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
         else:
             codes, row, n_rows, c, _, expand = self._matrix_codes(X, fitting=False)
             n = n_rows
-        widths = {"counts": len(self.vocabulary_), "ngrams": len(self._ngram_keys), "length": 1, "duration": 1,
-                  "channels": len(self.channels_), "conformance": 2,
-                  "milestones": len(self.journey.milestones) if self.journey is not None else 0}
-        out = np.zeros((n, sum(widths[g] for g in self.groups_)), dtype=dtype)
         A = len(self.vocabulary_)
-        at = 0
+        parts = []
         for g in self.groups_:
-            block = out[:, at:at + widths[g]]
-            at += widths[g]
             if g == "counts":
                 ok = codes >= 0
                 cnt = np.bincount(row[ok] * A + codes[ok], minlength=n_rows * A).reshape(n_rows, A) if A \
                     else np.zeros((n_rows, 0))
-                _fill(block, np.log1p(cnt.astype(float)), expand)
+                parts.append((np.log1p(cnt.astype(float)), expand))
             elif g == "ngrams":
-                _fill(block, self._tfidf(codes, row, n_rows), expand)
+                parts.append((self._tfidf(codes, row, n_rows), expand))
             elif g == "length":
-                _fill(block, np.log1p(np.bincount(row, minlength=n_rows).astype(float))[:, None], expand)
+                parts.append((np.log1p(np.bincount(row, minlength=n_rows).astype(float))[:, None], expand))
             elif g == "duration":
-                block[:, 0] = np.log1p(np.maximum(c.duration_hours(), 0.0))
+                parts.append((np.log1p(np.maximum(c.duration_hours(), 0.0))[:, None], None))
             elif g == "channels":
-                block[:] = self._channels(X, c)
+                parts.append((self._channels(X, c), None))
             elif g == "milestones":
-                block[:] = milestones_reached(X, self.journey).to_numpy(dtype=float)
+                parts.append((milestones_reached(X, self.journey).to_numpy(dtype=float), None))
             elif g == "conformance":
                 j = _journey_columns(X, self.journey, None, c, set())
-                block[:] = j[["conformance_cost", "fitness"]].to_numpy(dtype=float)
-        return out
+                parts.append((j[["conformance_cost", "fitness"]].to_numpy(dtype=float), None))
+        return RowBlocks(n, parts)
 
     def _tfidf(self, codes, row, n_rows):
         keys = self._ngram_keys
@@ -588,16 +588,6 @@ class JourneyVectorizer(TransformerMixin, BaseEstimator):
             raise InvalidParameterError("frame() takes an EventLog (its rows are indexed by case id); for an array "
                                         "use transform().")
         return pd.DataFrame(self.transform(log), index=case_ids(log), columns=list(self.feature_names_))
-
-
-def _fill(block: np.ndarray, a, expand: np.ndarray | None, chunk: int = 16_384) -> None:
-    """Write per-variant rows ``a`` (an array, or a sparse matrix: made dense a chunk at a time) into the
-    per-case ``block`` (``expand``: the variant of each case; None: the rows are the cases), a chunk of
-    cases at a time so that no second case-sized copy is made."""
-    step = chunk if expand is not None or sparse.issparse(a) else max(len(block), 1)  # a dense array: at once
-    for lo in range(0, len(block), step):
-        part = a[expand[lo:lo + step]] if expand is not None else a[lo:lo + step]
-        block[lo:lo + step] = part.toarray() if sparse.issparse(part) else part
 
 
 def _case_attributes_duration(c) -> np.ndarray:

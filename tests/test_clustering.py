@@ -531,16 +531,40 @@ def test_vectorizer_parameter_messages(plant):
         sequence_matrix(log, width=0)
 
 
-def test_feature_blocks_are_filled_alike_from_dense_and_sparse_rows_in_chunks():
+def test_feature_row_blocks_are_alike_from_dense_and_sparse_parts_in_any_rows():
     from scipy import sparse
 
-    from journeylab.features import _fill
+    from journeylab._core.arrays import RowBlocks
 
     rng = np.random.default_rng(0)
     a = rng.random((7, 3)) * (rng.random((7, 3)) > 0.5)  # per-variant rows, some zeros
+    b = rng.random((23, 2))  # per-case rows
     expand = rng.integers(0, 7, size=23)  # the variant of each of 23 cases
-    for rows, want in ((None, a), (expand, a[expand])):
-        for given in (a, sparse.csr_matrix(a)):
-            block = np.zeros((len(want), 3), dtype=np.float32)
-            _fill(block, given, rows, chunk=5)  # chunks smaller than the rows: every chunk is written
-            np.testing.assert_allclose(block, want.astype(np.float32))
+    want = np.hstack([a[expand], b, a[expand]])
+    rb = RowBlocks(23, [(a, expand), (b, None), (sparse.csr_matrix(a), expand)])
+    assert rb.width == 8
+    blocks = list(rb.blocks(np.float32, size=5))  # blocks smaller than the rows: every row once, in order
+    assert [lo for lo, _ in blocks] == [0, 5, 10, 15, 20] and all(blk.dtype == np.float32 for _, blk in blocks)
+    np.testing.assert_allclose(np.vstack([blk for _, blk in blocks]), want.astype(np.float32))
+    np.testing.assert_array_equal(rb.matrix(np.float64), want)
+    some = np.array([22, 3, 3, 0])
+    np.testing.assert_array_equal(rb.take(some), want[some])
+    assert rb.take(slice(0, 0)).shape == (0, 8) and RowBlocks(0, [(np.zeros((0, 2)), None)]).matrix().shape == (0, 2)
+
+
+def test_kmeans_learns_its_axes_on_a_sample_of_a_large_log_and_projects_every_case(tpl, monkeypatch):
+    import journeylab.clustering as clustering
+
+    log, truth = tpl
+    full = cluster_journeys(log, method="kmeans", n_clusters=3, random_state=0)
+    monkeypatch.setattr(clustering, "_PCA_ROWS", log.n_cases // 3)  # "a large log": more cases than the sample
+    monkeypatch.setattr(clustering, "_SCALE_ROWS", 64)  # blocks smaller than the log
+    seg = cluster_journeys(log, method="kmeans", n_clusters=3, random_state=0)
+    pca = seg.model.estimator.named_steps["reduce"].named_steps["pca"]
+    assert pca.n_samples_ == log.n_cases // 3  # the axes come from the sample ...
+    pd.testing.assert_series_equal(seg.predict(log).labels, seg.labels)  # ... and every case is projected by them
+    assert len(seg.labels) == log.n_cases and seg.labels.notna().all()
+    assert adjusted_rand_score(full.labels, seg.labels) >= 0.95  # the same segments as axes from every case
+    assert ari(seg, truth) >= ari(full, truth) - 0.05
+    again = cluster_journeys(log, method="kmeans", n_clusters=3, random_state=0)
+    pd.testing.assert_series_equal(again.labels, seg.labels)  # the sample is drawn from random_state
