@@ -452,6 +452,14 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
 
     t, given = _canonical(table, {"case": case, "activity": activity, "timestamp": timestamp, **roles})
     _check_keys(t)
+    t = _numbered(t) if backend_name(t) == "pyspark" else _numbered_in_one(t)
+    return EventLog(None, roles=given, meta={"source": f"Ibis table ({backend_name(t)})", "tz_note": "as stored"}, table=t)
+
+
+def _numbered_in_one(t):
+    """``_seq``: the events numbered 0..n-1 by case, then time, with one window over the whole table."""
+    import ibis
+
     scan = backend_name(t) == "duckdb"
     if scan:
         # events of a case at the same instant keep the order DuckDB scans them in (a table's order, as
@@ -459,9 +467,26 @@ def from_ibis(table, *, case: str, activity: str, timestamp: str, **roles) -> Ev
         t = t.mutate(_scan=ibis.row_number().over(ibis.window()))
     keys = [t.case, t.timestamp, *([t._scan] if scan else [])]
     t = t.mutate(_seq=(ibis.row_number().over(ibis.window(order_by=keys))).cast("int64"))
-    if "_scan" in t.columns:
-        t = t.drop("_scan")
-    return EventLog(None, roles=given, meta={"source": f"Ibis table ({backend_name(t)})", "tz_note": "as stored"}, table=t)
+    return t.drop("_scan") if scan else t
+
+
+def _numbered(t):
+    """``_seq`` as :func:`_numbered_in_one` gives it, without a window over every event: Spark runs a window
+    without PARTITION BY in one task. Each event gets its position in its case (a window partitioned by case:
+    every task a share of the cases) plus the events of the cases before it (a running sum over the cases:
+    one task, over cases, not events). Ties at the same instant keep the scan order (``_scan``)."""
+    import ibis
+
+    from ._core.backend import spark_row_id
+
+    cols = t.columns
+    sizes = t.group_by("case").aggregate(_n=t.count())
+    t = t.mutate(_scan=spark_row_id())
+    t = t.mutate(_pos=ibis.row_number().over(ibis.window(group_by=t.case, order_by=[t.timestamp, t._scan])))
+    sizes = sizes.select(_case=sizes.case,
+                         _off=sizes._n.sum().over(ibis.cumulative_window(order_by=sizes.case)) - sizes._n)
+    j = t.join(sizes, t.case == sizes._case)
+    return j.select(*cols, _seq=(j._off + j._pos).cast("int64"))
 
 
 def _canonical(table, roles: dict, keep: tuple = ()):

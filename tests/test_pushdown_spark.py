@@ -117,3 +117,31 @@ def test_analysis_on_spark_equals_memory(pair, sim, name):
     for i, (a, b) in enumerate(zip(want, got)):
         _same(a, b, f"{name} [{i}]")
     assert f.queries and f.largest < mem.n_events, f"{name}: fetched {f.sizes} rows of {mem.n_events} events"
+
+
+def test_spark_numbers_the_events_by_case_in_parallel_and_ties_keep_the_tables_order(tmp_path):
+    """``from_ibis`` on Spark numbers the events 0..n-1 by case and time, as in memory, with no window over
+    every event (Spark runs one without PARTITION BY in a single task): a position in the case plus the
+    events of the cases before it. Two events of a case at the same instant keep the file's order."""
+    import re
+
+    import ibis
+
+    spark = spark_session_or_skip()
+    rows = [("c", "view", 3), ("b", "view", 0), ("a", "view", 1), ("b", "leave", 0), ("c", "view", 1),
+            ("b", "view", 5), ("a", "buy", 1), ("c", "leave", 1)]  # interleaved; b and a, c have ties
+    df = pd.DataFrame(rows, columns=["case", "activity", "h"])
+    df["timestamp"] = pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(df.pop("h"), unit="h")
+    mem = jl.from_pandas(df, case="case", activity="activity", timestamp="timestamp")
+    df.to_parquet(tmp_path / "ev.parquet")
+    spark.read.parquet(str(tmp_path / "ev.parquet")).createOrReplaceTempView("ties_events")
+    lazy = jl.from_ibis(ibis.pyspark.connect(spark).table("ties_events"), case="case", activity="activity",
+                        timestamp="timestamp")
+    sql = ibis.to_sql(lazy.table)
+    assert re.search(r"ROW_NUMBER\(\) OVER \(\s*PARTITION BY", sql)  # the events: a window per case
+    assert not re.search(r"ROW_NUMBER\(\) OVER \(\s*ORDER BY", sql)  # never one over every event
+    got = lazy.table.select("case", "activity", "_seq").execute().sort_values("_seq")
+    assert got["_seq"].tolist() == list(range(len(df)))
+    want = mem.to_pandas()
+    assert list(zip(got["case"], got["activity"])) == list(zip(want["case"].astype(str), want["activity"].astype(str)))
+    assert list(got["activity"])[2:4] == ["view", "leave"]  # b's tie at 00:00, in the file's order

@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..exceptions import InvalidParameterError
 
-__all__ = ["configure", "settings", "apply_settings", "scan_connection", "store", "store_path", "duckdb_connection", "backend_name", "execute", "resource_error", "micros", "epoch_us", "unix_micros", "Fetched", "engine_progress",
+__all__ = ["configure", "settings", "apply_settings", "scan_connection", "store", "store_path", "duckdb_connection", "backend_name", "execute", "resource_error", "micros", "epoch_us", "unix_micros", "spark_row_id", "Fetched", "engine_progress",
            "fetched"]
 
 _LOCAL = threading.local()
@@ -472,6 +472,11 @@ def epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # DuckDB
 @ibis.udf.scalar.builtin
 def unix_micros(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # Spark SQL
     """Microseconds since the epoch (Spark builtin)."""
+
+
+@ibis.udf.scalar.builtin(name="monotonically_increasing_id")
+def spark_row_id() -> dt.int64:  # Spark SQL
+    """A unique id per row, increasing in a partition's order: the scan order of a table (Spark builtin)."""
 
 
 @ibis.udf.scalar.builtin(name="timezone")
