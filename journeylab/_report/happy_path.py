@@ -58,8 +58,10 @@ def happy_path_report(log, journey, *, window="14d") -> list[tuple[str, str]]:
     sections = [("Comparison with the happy path",
                  note(f"{conf!r}. Happy path: {' > '.join(conf.happy_path)}.") + figure(conf.plot(kind="path"))
                  + _table(conf.effects_table()) + figure(conf.plot(kind="deviations")))]
+    del conf  # each result freed once drawn: on a large log its per-case tables are the memory
     fun = funnel(log, journey, window=window)
     sections.append(("Milestone funnel", note(f"{fun!r}.") + figure(fun.plot()) + _tables(fun)))
+    del fun
     ms = milestones(log, journey)
     sections.append(("Milestones: stalls, fallout and attrition",
                      note(f"{ms!r}.") + figure(ms.plot(kind="health")) + _tables(ms) + figure(ms.plot(kind="times"))))
