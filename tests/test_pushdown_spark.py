@@ -145,3 +145,36 @@ def test_spark_numbers_the_events_by_case_in_parallel_and_ties_keep_the_tables_o
     want = mem.to_pandas()
     assert list(zip(got["case"], got["activity"])) == list(zip(want["case"].astype(str), want["activity"].astype(str)))
     assert list(got["activity"])[2:4] == ["view", "leave"]  # b's tie at 00:00, in the file's order
+
+
+def test_spark_results_come_back_as_arrow_and_the_sessions_setting_is_put_back():
+    """journeylab's queries fetch Arrow batches (not a Python Row per row); the user's session keeps its own
+    setting, which also decides how ``createDataFrame`` reads pandas."""
+    import ibis
+
+    from journeylab._core import backend
+
+    spark = spark_session_or_skip()
+    key = "spark.sql.execution.arrow.pyspark.enabled"
+    spark.conf.set(key, "false")
+    seen = []
+    con = ibis.pyspark.connect(spark)
+    real = type(con).execute
+
+    def spy(self, expr, *a, **k):
+        seen.append(spark.conf.get(key))
+        return real(self, expr, *a, **k)
+
+    type(con).execute = spy
+    try:
+        with backend._arrow_results(con):
+            assert spark.conf.get(key) == "true"
+        assert spark.conf.get(key) == "false"  # put back
+        df = pd.DataFrame({"case": ["a", "a"], "activity": ["x", "y"],
+                           "timestamp": pd.to_datetime(["2025-01-01", "2025-01-02"], utc=True)})
+        spark.createDataFrame(df).createOrReplaceTempView("arrow_events")
+        log = jl.from_ibis(con.table("arrow_events"), case="case", activity="activity", timestamp="timestamp")
+        assert log.n_events == 2 and seen and set(seen) == {"true"}  # every query of journeylab: Arrow
+    finally:
+        type(con).execute = real
+    assert spark.conf.get(key) == "false"
