@@ -96,6 +96,35 @@ def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
+# jupyter_server (2.21) lists a kernel as soon as jupyter_client has put it in its table, a turn of the
+# event loop before it gives it its `last_activity`: a GET /api/kernels in that turn fails with a 500
+# (a TraitError in `kernel_model`), which JupyterLab's polling hits now and then on a busy machine (an
+# upstream race, the same as jupyter/notebook#5345 and jupyter-server/enterprise_gateway#1395). The lab
+# under test makes its kernels with a manager that has a `last_activity` from its creation, so the race
+# cannot happen and "no traceback in the server's log" still checks everything else.
+LAB_KERNEL_MANAGER = """\
+from jupyter_server._tz import utcnow
+from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+from traitlets import default
+
+
+class StartedKernelManager(ServerKernelManager):
+    @default("last_activity")
+    def _since_created(self):
+        return utcnow()
+"""
+
+
+# nothing fetched from the internet: no news, no update check (server and front end); kernels made by
+# LAB_KERNEL_MANAGER (module jl_lab_kernels, on the server's path)
+LAB_SERVER_CONFIG = {
+    "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+               "extension_manager": "readonly"},
+    "KernelSpecManager": {"ensure_native_kernel": False},
+    "AsyncMappingKernelManager": {"kernel_manager_class": "jl_lab_kernels.StartedKernelManager"},
+}
+
+
 def _descendants(pid: int) -> list[int]:
     """The processes started (directly or not) by ``pid`` - the kernels run in their own sessions."""
     children: dict[int, list[int]] = {}
@@ -122,12 +151,9 @@ class Lab:
         shutil.copytree(ROOT / "notebooks", self.root,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         config, data = base / "jupyter-config", base / "jupyter-data"
-        # nothing fetched from the internet: no news, no update check (server and front end)
-        _write_json(config / "jupyter_server_config.json", {
-            "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
-                       "extension_manager": "readonly"},
-            "KernelSpecManager": {"ensure_native_kernel": False},
-        })
+        _write_json(config / "jupyter_server_config.json", LAB_SERVER_CONFIG)
+        (base / "lab-python").mkdir()
+        (base / "lab-python" / "jl_lab_kernels.py").write_text(LAB_KERNEL_MANAGER, encoding="utf-8")
         settings = config / "lab" / "user-settings" / "@jupyterlab"
         _write_json(settings / "apputils-extension" / "notification.jupyterlab-settings",
                     {"fetchNews": "false", "checkForUpdates": False})
@@ -145,7 +171,9 @@ class Lab:
             JUPYTERLAB_WORKSPACES_DIR=str(base / "lab-workspaces"),
             JUPYTER_PLATFORM_DIRS="0", PYDEVD_DISABLE_FILE_VALIDATION="1",
             # the kernel imports journeylab from this checkout (before any installed copy)
-            PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+            # (and the server its kernel manager, LAB_KERNEL_MANAGER)
+            PYTHONPATH=os.pathsep.join([str(ROOT), str(base / "lab-python"),
+                                        *filter(None, [os.environ.get("PYTHONPATH")])]),
             NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
         )
         self.port = _free_port()
@@ -521,6 +549,26 @@ class Notebook:
         assert not self.outside, f"{self.name}: requests to outside addresses: {self.outside}"
         logged = self.lab.tracebacks()
         assert not logged, "tracebacks in the log of JupyterLab and its kernels:\n" + "\n----\n".join(logged)
+
+
+def test_the_labs_kernels_are_listed_in_the_turn_before_the_server_marks_them(tmp_path, monkeypatch):
+    """The upstream race LAB_KERNEL_MANAGER closes, played without timing: a kernel in the kernel table
+    before the server has set its ``last_activity``. Listing the kernels then fails with jupyter_server's own
+    kernel manager (the 500 on GET /api/kernels) and works with the lab's, chosen by LAB_SERVER_CONFIG."""
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from traitlets import TraitError
+    from traitlets.config import Config
+
+    (tmp_path / "jl_lab_kernels.py").write_text(LAB_KERNEL_MANAGER, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    upstream, ours = AsyncMappingKernelManager(), AsyncMappingKernelManager(config=Config(LAB_SERVER_CONFIG))
+    for manager in (upstream, ours):
+        manager._kernels["k1"] = manager.kernel_manager_factory(parent=manager, kernel_name="python3")
+    with pytest.raises(TraitError, match="last_activity"):
+        upstream.list_kernels()
+    listed = ours.list_kernels()
+    assert type(ours._kernels["k1"]).__name__ == "StartedKernelManager"
+    assert [k["id"] for k in listed] == ["k1"] and listed[0]["last_activity"].endswith("Z")
 
 
 def _strip_ansi(text: str) -> str:
