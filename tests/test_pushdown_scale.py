@@ -537,6 +537,39 @@ def test_readme_spark_recipe_runs(spark, tmp_path):
     assert int(space["dfg"]["count"].sum()) == len(df) - df["session_id"].nunique()
 
 
+def _same_page_text(body: str) -> str:
+    """A section's text and tables, as the reader sees them: entities decoded, whitespace collapsed (the
+    in-memory report is rendered by its notebook, which escapes and indents a little differently)."""
+    from html import unescape
+
+    return re.sub(r"\s+", " ", unescape(body).replace(">", "> ").replace("<", " <")).strip()
+
+
+@pytest.mark.spark
+def test_every_report_section_agrees_in_memory_duckdb_and_spark(spark, tmp_path):
+    from conftest import lazy_copy
+
+    sample = jl.datasets.make_journeys(400, random_state=3)
+    logs = {"memory": sample.log, "duckdb": lazy_copy(sample.log, "duckdb", tmp_path=tmp_path),
+            "spark": lazy_copy(sample.log, "pyspark", spark=spark, tmp_path=tmp_path)}
+    pages = {}
+    for name, log in logs.items():
+        html = jl.report(log, journey=sample.journey, out=tmp_path / f"{name}.html", progress=False)
+        pages[name] = {t: _same_page_text(b) for t, b in _sections(html.read_text(encoding="utf-8")).items()}
+    titles = list(pages["memory"])
+    assert len(titles) == 16 and all(list(pages[e]) == titles for e in ("duckdb", "spark"))
+    assert not any("Not computed" in body for page in pages.values() for body in page.values())
+    # the timestamps' provenance: read by pandas in memory, stored as UTC by the engine
+    kept, stored = "UTC - timezone-aware input kept (UTC)", "UTC - as stored"
+    assert kept in pages["memory"]["Overview"]
+    for engine in ("duckdb", "spark"):
+        assert stored in pages[engine]["Overview"]
+        pages[engine]["Overview"] = pages[engine]["Overview"].replace(stored, kept)
+        for title in titles[:-1]:  # every section but the appendix (engine, fingerprint)
+            assert pages[engine][title] == pages["memory"][title], (engine, title)
+    assert "Engine: Spark" in pages["spark"]["Appendix: reproducibility"]
+
+
 @pytest.mark.spark
 def test_report_helpers_and_cli_engine_on_spark(spark, sim, tmp_path):
     from journeylab._cli_commands import load_log
