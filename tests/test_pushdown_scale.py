@@ -558,15 +558,17 @@ def test_every_report_section_agrees_in_memory_duckdb_and_spark(spark, tmp_path)
         pages[name] = {t: _same_page_text(b) for t, b in _sections(html.read_text(encoding="utf-8")).items()}
     titles = list(pages["memory"])
     assert len(titles) == 16 and all(list(pages[e]) == titles for e in ("duckdb", "spark"))
-    assert not any("Not computed" in body for page in pages.values() for body in page.values())
+    failed = ("Not computed", "could not be computed")  # what a section says when it failed
+    assert not any(f in body for page in pages.values() for body in page.values() for f in failed)
     # the timestamps' provenance: read by pandas in memory, stored as UTC by the engine
     kept, stored = "UTC - timezone-aware input kept (UTC)", "UTC - as stored"
     assert kept in pages["memory"]["Overview"]
     for engine in ("duckdb", "spark"):
         assert stored in pages[engine]["Overview"]
         pages[engine]["Overview"] = pages[engine]["Overview"].replace(stored, kept)
-        for title in titles[:-1]:  # every section but the appendix (engine, fingerprint)
-            assert pages[engine][title] == pages["memory"][title], (engine, title)
+        for title in titles:
+            if title != "Appendix: reproducibility":  # which engine, and its fingerprint of the events
+                assert pages[engine][title] == pages["memory"][title], (engine, title)
     assert "Engine: Spark" in pages["spark"]["Appendix: reproducibility"]
 
 
