@@ -103,7 +103,8 @@ def _write_json(path: Path, data) -> None:
 # under test makes its kernels with a manager that has a `last_activity` from its creation, so the race
 # cannot happen and "no traceback in the server's log" still checks everything else.
 LAB_KERNEL_MANAGER = """\
-from jupyter_server._tz import utcnow
+from datetime import datetime, timezone
+
 from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
 from traitlets import default
 
@@ -111,7 +112,7 @@ from traitlets import default
 class StartedKernelManager(ServerKernelManager):
     @default("last_activity")
     def _since_created(self):
-        return utcnow()
+        return datetime.now(timezone.utc)
 """
 
 
